@@ -1,0 +1,8 @@
+/* Subcommands of the deconflict binary. Each returns the process exit code.
+ * main.c dispatches by name; add a command by adding a line to its table. */
+#ifndef DC_CLI_H
+#define DC_CLI_H
+
+int dc_cli_check(int argc, char **argv);
+
+#endif

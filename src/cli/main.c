@@ -1,0 +1,42 @@
+/* Entry point of the deconflict binary: dispatches to a subcommand.
+ * Each subcommand lives in its own file under src/cli/ and prints its own
+ * --help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"check", dc_cli_check, "offline conflict check of a candidate against an airspace file"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: deconflict <command> [options]   (deconflict <command> --help)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "deconflict: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
