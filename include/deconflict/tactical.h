@@ -58,10 +58,10 @@ dc_status dc_json_track_reports(const json_t *body, uint32_t operator_id, dc_tra
 
 /* Detection and conformance parameters. */
 typedef struct dc_tactical_params {
-    double lookahead_s; /* T, default 300 */
-    double h_m; /* Ht, default 9260 */
-    double v_m; /* Vt, default 305 */
-    double stale_s; /* tracks older than this are dropped, default 30 */
+    double lookahead_s;  /* T, default 300 */
+    double h_m;          /* Ht, default 9260 */
+    double v_m;          /* Vt, default 305 */
+    double stale_s;      /* tracks older than this are dropped, default 30 */
     double conf_h_tol_m; /* footprint grown by this, default 0 */
     double conf_v_tol_m; /* altitude band grown by this, default 0 */
     double conf_t_tol_s; /* time window grown by this, default 0 */
@@ -86,10 +86,10 @@ typedef struct dc_track_ref {
 /* The intruder as one side sees it (blind alerts): no identity. */
 typedef struct dc_relative {
     double bearing_deg; /* true, from own aircraft to intruder, [0, 360) */
-    double distance_m; /* horizontal, now */
-    double rel_alt_m; /* intruder minus own, now */
-    double t_cpa_s; /* time to horizontal CPA (>= 0) */
-    double d_cpa_m; /* horizontal distance at CPA */
+    double distance_m;  /* horizontal, now */
+    double rel_alt_m;   /* intruder minus own, now */
+    double t_cpa_s;     /* time to horizontal CPA (>= 0) */
+    double d_cpa_m;     /* horizontal distance at CPA */
 } dc_relative;
 
 /* One predicted loss of separation between tracks a and b, all times
@@ -97,25 +97,25 @@ typedef struct dc_relative {
  * approach, clamped at 0 (diverging pairs report now); d_cpa_m its distance. */
 typedef struct dc_tactical_conflict {
     dc_track_ref a, b;
-    double t_in_s; /* first instant of loss in [0, lookahead] (0 if now) */
+    double t_in_s;  /* first instant of loss in [0, lookahead] (0 if now) */
     double t_out_s; /* end of the loss interval (may exceed lookahead) */
     double t_cpa_s, d_cpa_m;
-    int los_now; /* separation already lost at the pass time */
+    int los_now;           /* separation already lost at the pass time */
     dc_relative seen_by_a; /* b relative to a */
     dc_relative seen_by_b; /* a relative to b */
 } dc_tactical_conflict;
 
 typedef enum dc_tactical_event_kind {
-    DC_TAC_ALERT_RAISED = 1, /* pair entered conflict; conflict filled */
+    DC_TAC_ALERT_RAISED = 1,  /* pair entered conflict; conflict filled */
     DC_TAC_ALERT_CLEARED = 2, /* pair clear (or a track dropped); a, b filled */
     DC_TAC_NONCONFORMING = 3, /* track a outside its operation's volumes */
-    DC_TAC_CONFORMING = 4 /* track a back inside */
+    DC_TAC_CONFORMING = 4     /* track a back inside */
 } dc_tactical_event_kind;
 
 typedef struct dc_tactical_event {
     dc_tactical_event_kind kind;
     uint64_t alert_id; /* a raise and its clear share one id; 0 for conformance */
-    double time_s; /* pass time (alerts) or report time that decided (conformance) */
+    double time_s;     /* pass time (alerts) or report time that decided (conformance) */
     dc_track_ref a, b; /* b unused for conformance */
     const dc_tactical_conflict *conflict; /* raised only, else NULL */
 } dc_tactical_event;
@@ -154,12 +154,12 @@ dc_status dc_tactical_ingest(dc_tactical *t, const dc_track_report *reports, siz
 
 typedef enum dc_tactical_method {
     DC_TAC_BROAD_PHASE = 0, /* grid of swept boxes, exact CPA on candidates */
-    DC_TAC_BRUTE_FORCE = 1 /* every pair, O(n^2): tests and benchmarks */
+    DC_TAC_BRUTE_FORCE = 1  /* every pair, O(n^2): tests and benchmarks */
 } dc_tactical_method;
 
 typedef struct dc_tactical_stats {
-    size_t live_tracks; /* tracks taking part */
-    size_t dropped_stale; /* removed by this pass */
+    size_t live_tracks;      /* tracks taking part */
+    size_t dropped_stale;    /* removed by this pass */
     uint64_t pairs_examined; /* pairs given to the exact CPA test */
     size_t conflicts;
     size_t alerts_raised, alerts_cleared, conformance_events;
@@ -188,7 +188,7 @@ int dc_tactical_pair(const dc_tactical_params *p, const dc_track_report *a,
 /* Horizontal distance (m) and bearing (deg true) from a to b in the local
  * azimuthal frame at a that detection uses; within 0.1 % of the geodesic up
  * to 500 km. */
-void dc_tactical_local_polar(double lat_a_deg, double lon_a_deg, double lat_b_deg,
-                             double lon_b_deg, double *distance_m, double *bearing_deg);
+void dc_tactical_local_polar(double lat_a_deg, double lon_a_deg, double lat_b_deg, double lon_b_deg,
+                             double *distance_m, double *bearing_deg);
 
 #endif

@@ -47,6 +47,7 @@ void dc__tac_grid_free(dc__tac_grid *g)
     dc_free(g->boxes);
     dc_free(g->cell_start);
     dc_free(g->entries);
+    dc_free(g->orig_lon0);
     memset(g, 0, sizeof *g);
 }
 
@@ -151,8 +152,8 @@ static inline int row_of(const grid_geom *gg, float y)
 
 static inline int boxes_overlap(const dc__tac_box *a, const dc__tac_box *b)
 {
-    return a->lon0 <= b->lon1 && b->lon0 <= a->lon1 && a->lat0 <= b->lat1 &&
-           b->lat0 <= a->lat1 && a->alt0 <= b->alt1 && b->alt0 <= a->alt1;
+    return a->lon0 <= b->lon1 && b->lon0 <= a->lon1 && a->lat0 <= b->lat1 && b->lat0 <= a->lat1 &&
+           a->alt0 <= b->alt1 && b->alt0 <= a->alt1;
 }
 
 /* Chooses cells about the mean box size, at most ~4 per box. */
@@ -190,11 +191,50 @@ static void plan_grid(const dc__tac_box *boxes, size_t n, grid_geom *gg)
     gg->nrows = (int)rows < 1 ? 1 : (int)rows;
 }
 
+/* Visits the cells box b covers: without entries, counts it in cursor[cell];
+ * with entries, stores it at entries[cursor[cell]++]. Returns the cells. */
+static size_t place(const grid_geom *gg, const dc__tac_box *b, uint32_t *cursor,
+                    dc__tac_box *entries)
+{
+    int c0 = col_of(gg, b->lon0), c1 = col_of(gg, b->lon1);
+    int r0 = row_of(gg, b->lat0), r1 = row_of(gg, b->lat1);
+    for (int r = r0; r <= r1; r++)
+        for (int c = c0; c <= c1; c++) {
+            uint32_t *cur = &cursor[(size_t)r * (size_t)gg->ncols + (size_t)c];
+            if (entries)
+                entries[(*cur)++] = *b;
+            else
+                (*cur)++;
+        }
+    return (size_t)(r1 - r0 + 1) * (size_t)(c1 - c0 + 1);
+}
+
+typedef struct scan {
+    grid_geom gg;
+    const float *orig_lon0; /* by kin index: lon0 of the track's original box */
+    const dc__tac_kin *kin;
+    const dc_tactical_params *p;
+    dc__tac_pairs *pairs;
+    uint64_t *examined;
+} scan;
+
+/* A pair involving an antimeridian copy is a repeat when the two originals
+ * overlap too (lat/alt are the same, and an original always reaches past
+ * the other's copy in lon: only the lower lon bound can fail). */
+static int repeats_original(const scan *sc, const dc__tac_box *a, const dc__tac_box *b)
+{
+    if (a->k & b->k & COPY_BIT)
+        return 1;
+    if (b->k & COPY_BIT)
+        return sc->orig_lon0[b->k & ~COPY_BIT] <= a->lon1;
+    if (a->k & COPY_BIT)
+        return sc->orig_lon0[a->k & ~COPY_BIT] <= b->lon1;
+    return 0;
+}
+
 /* Tests every overlapping pair of one cell whose intersection's lower corner
  * lies in this cell. */
-static dc_status scan_cell(const grid_geom *gg, int cx, int cy, const dc__tac_box *e, size_t m,
-                           const dc__tac_kin *kin, const dc_tactical_params *p,
-                           dc__tac_pairs *pairs, uint64_t *examined)
+static dc_status scan_cell(const scan *sc, int cx, int cy, const dc__tac_box *e, size_t m)
 {
     for (size_t a = 0; a < m; a++) {
         const dc__tac_box *ba = &e[a];
@@ -202,9 +242,9 @@ static dc_status scan_cell(const grid_geom *gg, int cx, int cy, const dc__tac_bo
             const dc__tac_box *bb = &e[b];
             if (!dc__tac_ops_differ(ba->op, bb->op) || !boxes_overlap(ba, bb))
                 continue;
-            if ((ba->k & bb->k & COPY_BIT) ||
-                col_of(gg, ba->lon0 > bb->lon0 ? ba->lon0 : bb->lon0) != cx ||
-                row_of(gg, ba->lat0 > bb->lat0 ? ba->lat0 : bb->lat0) != cy)
+            if (col_of(&sc->gg, ba->lon0 > bb->lon0 ? ba->lon0 : bb->lon0) != cx ||
+                row_of(&sc->gg, ba->lat0 > bb->lat0 ? ba->lat0 : bb->lat0) != cy ||
+                repeats_original(sc, ba, bb))
                 continue;
             uint32_t i = ba->k & ~COPY_BIT, j = bb->k & ~COPY_BIT;
             if (i > j) {
@@ -212,9 +252,10 @@ static dc_status scan_cell(const grid_geom *gg, int cx, int cy, const dc__tac_bo
                 i = j;
                 j = t;
             }
-            (*examined)++;
+            (*sc->examined)++;
             dc__tac_hit h;
-            if (dc__tac_cpa(&kin[i], &kin[j], p, &h) && dc__tac_pairs_push(pairs, i, j, &h))
+            if (dc__tac_cpa(&sc->kin[i], &sc->kin[j], sc->p, &h) &&
+                dc__tac_pairs_push(sc->pairs, i, j, &h))
                 return DC_ENOMEM;
         }
     }
@@ -222,34 +263,31 @@ static dc_status scan_cell(const grid_geom *gg, int cx, int cy, const dc__tac_bo
 }
 
 dc_status dc__tac_detect_grid(dc__tac_grid *g, const dc__tac_kin *kin, size_t n,
-                              const dc_tactical_params *p, dc__tac_pairs *pairs,
-                              uint64_t *examined)
+                              const dc_tactical_params *p, dc__tac_pairs *pairs, uint64_t *examined)
 {
     if (n < 2)
         return DC_OK;
-    if (dc__tac_reserve((void **)&g->boxes, &g->cap_boxes, 2 * n, sizeof *g->boxes))
+    if (dc__tac_reserve((void **)&g->boxes, &g->cap_boxes, 2 * n, sizeof *g->boxes) ||
+        dc__tac_reserve((void **)&g->orig_lon0, &g->cap_orig, n, sizeof *g->orig_lon0))
         return DC_ENOMEM;
     g->n_boxes = 0;
-    for (size_t i = 0; i < n; i++)
-        g->n_boxes += (size_t)make_boxes(&kin[i], (uint32_t)i, p, &g->boxes[g->n_boxes]);
+    for (size_t i = 0; i < n; i++) {
+        dc__tac_box *b = &g->boxes[g->n_boxes];
+        g->n_boxes += (size_t)make_boxes(&kin[i], (uint32_t)i, p, b);
+        g->orig_lon0[i] = b->lon0;
+    }
+    scan sc = {.orig_lon0 = g->orig_lon0, .kin = kin, .p = p, .pairs = pairs, .examined = examined};
     grid_geom gg;
     plan_grid(g->boxes, g->n_boxes, &gg);
+    sc.gg = gg;
     size_t ncells = (size_t)gg.ncols * (size_t)gg.nrows;
-    if (dc__tac_reserve((void **)&g->cell_start, &g->cap_cells, ncells + 1,
-                        sizeof *g->cell_start))
+    if (dc__tac_reserve((void **)&g->cell_start, &g->cap_cells, ncells + 1, sizeof *g->cell_start))
         return DC_ENOMEM;
     uint32_t *start = g->cell_start;
     memset(start, 0, (ncells + 1) * sizeof *start);
     size_t total = 0;
-    for (size_t i = 0; i < g->n_boxes; i++) {
-        const dc__tac_box *b = &g->boxes[i];
-        int c0 = col_of(&gg, b->lon0), c1 = col_of(&gg, b->lon1);
-        int r0 = row_of(&gg, b->lat0), r1 = row_of(&gg, b->lat1);
-        for (int r = r0; r <= r1; r++)
-            for (int c = c0; c <= c1; c++)
-                start[(size_t)r * (size_t)gg.ncols + (size_t)c + 1]++;
-        total += (size_t)(r1 - r0 + 1) * (size_t)(c1 - c0 + 1);
-    }
+    for (size_t i = 0; i < g->n_boxes; i++)
+        total += place(&gg, &g->boxes[i], start + 1, NULL);
     if (total > UINT32_MAX)
         return DC_ELIMIT;
     if (dc__tac_reserve((void **)&g->entries, &g->cap_entries, total, sizeof *g->entries))
@@ -258,20 +296,13 @@ dc_status dc__tac_detect_grid(dc__tac_grid *g, const dc__tac_kin *kin, size_t n,
         start[c + 1] += start[c];
     /* Fill by advancing start[cell]; afterwards start[c] is cell c's end,
      * and cell c begins at start[c - 1] (0 for the first). */
-    for (size_t i = 0; i < g->n_boxes; i++) {
-        const dc__tac_box *b = &g->boxes[i];
-        int c0 = col_of(&gg, b->lon0), c1 = col_of(&gg, b->lon1);
-        int r0 = row_of(&gg, b->lat0), r1 = row_of(&gg, b->lat1);
-        for (int r = r0; r <= r1; r++)
-            for (int c = c0; c <= c1; c++)
-                g->entries[start[(size_t)r * (size_t)gg.ncols + (size_t)c]++] = *b;
-    }
+    for (size_t i = 0; i < g->n_boxes; i++)
+        place(&gg, &g->boxes[i], start, g->entries);
     for (int r = 0; r < gg.nrows; r++)
         for (int c = 0; c < gg.ncols; c++) {
             size_t cell = (size_t)r * (size_t)gg.ncols + (size_t)c;
             size_t s = cell ? start[cell - 1] : 0;
-            dc_status st = scan_cell(&gg, c, r, &g->entries[s], start[cell] - s, kin, p, pairs,
-                                     examined);
+            dc_status st = scan_cell(&sc, c, r, &g->entries[s], start[cell] - s);
             if (st != DC_OK)
                 return st;
         }

@@ -169,8 +169,8 @@ void dc__tac_relative(const dc__tac_kin *self, const dc__tac_kin *other, const d
     out->d_cpa_m = h->d_cpa_m;
 }
 
-void dc_tactical_local_polar(double lat_a_deg, double lon_a_deg, double lat_b_deg,
-                             double lon_b_deg, double *distance_m, double *bearing_deg)
+void dc_tactical_local_polar(double lat_a_deg, double lon_a_deg, double lat_b_deg, double lon_b_deg,
+                             double *distance_m, double *bearing_deg)
 {
     dc_track_report ra = {.lat_deg = lat_a_deg, .lon_deg = lon_a_deg};
     dc_track_report rb = {.lat_deg = lat_b_deg, .lon_deg = lon_b_deg};

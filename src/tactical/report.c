@@ -43,7 +43,8 @@ dc_status dc_track_report_check(const dc_track_report *r, const char *prefix, dc
         return fail(err, prefix, "track_deg", "must be within [0, 360] degrees");
     if (!in_range(r->vertical_rate_mps, -300, 300))
         return fail(err, prefix, "vertical_rate_mps", "must be within [-300, 300] m/s");
-    if (r->operation_id && (!*r->operation_id || strlen(r->operation_id) >= DC_TRACK_OPERATION_ID_MAX))
+    if (r->operation_id &&
+        (!*r->operation_id || strlen(r->operation_id) >= DC_TRACK_OPERATION_ID_MAX))
         return fail(err, prefix, "operation_id", "must be a string of 1 to 63 bytes");
     return DC_OK;
 }
@@ -128,7 +129,8 @@ dc_status dc_json_track_reports(const json_t *body, uint32_t operator_id, dc_tra
     for (size_t i = 0; i < len; i++) {
         char prefix[64];
         snprintf(prefix, sizeof prefix, "reports[%zu]", i);
-        dc_status st = dc_json_track_report(json_array_get(arr, i), prefix, operator_id, &out[i], err);
+        dc_status st =
+            dc_json_track_report(json_array_get(arr, i), prefix, operator_id, &out[i], err);
         if (st != DC_OK)
             return st;
     }

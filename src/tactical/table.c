@@ -18,7 +18,7 @@ typedef struct track {
     uint64_t hash;
     int used, linked, nonconforming;
     double trans_since_s; /* NaN: no transition under way */
-    double conf_eval_s; /* report time last judged for conformance */
+    double conf_eval_s;   /* report time last judged for conformance */
 } track;
 
 typedef struct map_ent {
@@ -63,10 +63,14 @@ dc_status dc_tactical_params_check(const dc_tactical_params *p, dc_error *err)
         double v, lo;
         int strict;
     } f[] = {
-        {"lookahead_s", p->lookahead_s, 0, 0},   {"h_m", p->h_m, 0, 1},
-        {"v_m", p->v_m, 0, 0},                   {"stale_s", p->stale_s, 0, 0},
-        {"conf_h_tol_m", p->conf_h_tol_m, 0, 0}, {"conf_v_tol_m", p->conf_v_tol_m, 0, 0},
-        {"conf_t_tol_s", p->conf_t_tol_s, 0, 0}, {"conf_dwell_s", p->conf_dwell_s, 0, 0},
+        {"lookahead_s", p->lookahead_s, 0, 0},
+        {"h_m", p->h_m, 0, 1},
+        {"v_m", p->v_m, 0, 0},
+        {"stale_s", p->stale_s, 0, 0},
+        {"conf_h_tol_m", p->conf_h_tol_m, 0, 0},
+        {"conf_v_tol_m", p->conf_v_tol_m, 0, 0},
+        {"conf_t_tol_s", p->conf_t_tol_s, 0, 0},
+        {"conf_dwell_s", p->conf_dwell_s, 0, 0},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (!isfinite(f[i].v) || f[i].v < f[i].lo || (f[i].strict && f[i].v <= f[i].lo))
@@ -318,8 +322,9 @@ static void diff_alerts(dc_tactical *t, double now_s, dc_tactical_stats *s)
         uint64_t ko = old ? (uint64_t)old->a << 32 | old->b : UINT64_MAX;
         uint64_t kn = pr ? (uint64_t)t->kin[pr->i].slot << 32 | t->kin[pr->j].slot : UINT64_MAX;
         if (ko < kn) {
-            dc_tactical_event ev = {DC_TAC_ALERT_CLEARED, old->id, now_s,
-                                    ref_of(&t->slots[old->a]), ref_of(&t->slots[old->b]), NULL};
+            dc_tactical_event ev = {
+                DC_TAC_ALERT_CLEARED,      old->id, now_s, ref_of(&t->slots[old->a]),
+                ref_of(&t->slots[old->b]), NULL};
             emit(t, &ev, s);
             i++;
             continue;
@@ -422,8 +427,12 @@ static void conformance(dc_tactical *t, size_t slot, dc_tactical_stats *s)
         return;
     tr->nonconforming = !tr->nonconforming;
     tr->trans_since_s = NAN;
-    dc_tactical_event ev = {tr->nonconforming ? DC_TAC_NONCONFORMING : DC_TAC_CONFORMING, 0, now,
-                            ref_of(tr), {0}, NULL};
+    dc_tactical_event ev = {tr->nonconforming ? DC_TAC_NONCONFORMING : DC_TAC_CONFORMING,
+                            0,
+                            now,
+                            ref_of(tr),
+                            {0},
+                            NULL};
     emit(t, &ev, s);
 }
 
@@ -458,17 +467,17 @@ dc_status dc_tactical_pass(dc_tactical *t, double now_s, dc_tactical_method meth
     }
     s.live_tracks = n;
     t->pairs.n = 0;
-    dc_status st = method == DC_TAC_BRUTE_FORCE
-                       ? dc__tac_detect_brute(t->kin, n, &t->p, &t->pairs, &s.pairs_examined)
-                       : dc__tac_detect_grid(&t->grid, t->kin, n, &t->p, &t->pairs,
-                                             &s.pairs_examined);
+    dc_status st =
+        method == DC_TAC_BRUTE_FORCE
+            ? dc__tac_detect_brute(t->kin, n, &t->p, &t->pairs, &s.pairs_examined)
+            : dc__tac_detect_grid(&t->grid, t->kin, n, &t->p, &t->pairs, &s.pairs_examined);
     if (st != DC_OK)
         return st;
     size_t np = t->pairs.n;
-    qsort(t->pairs.v, np, sizeof *t->pairs.v, pair_cmp);
+    if (np > 1)
+        qsort(t->pairs.v, np, sizeof *t->pairs.v, pair_cmp);
     if (dc__tac_reserve((void **)&t->conflicts, &t->cap_conflicts, np, sizeof *t->conflicts) ||
-        dc__tac_reserve((void **)&t->alerts_next, &t->cap_alerts_next, np,
-                        sizeof *t->alerts_next))
+        dc__tac_reserve((void **)&t->alerts_next, &t->cap_alerts_next, np, sizeof *t->alerts_next))
         return DC_ENOMEM;
     /* From here on nothing can fail. */
     for (size_t i = 0; i < np; i++)

@@ -56,6 +56,8 @@ typedef struct dc__tac_grid {
     size_t cap_cells;
     dc__tac_box *entries;
     size_t cap_entries;
+    float *orig_lon0;
+    size_t cap_orig;
 } dc__tac_grid;
 
 /* Fills k from a report for a pass at now_s. */
