@@ -74,6 +74,11 @@ typedef struct dc_tactical_params {
 /* Validates params (finite, h > 0, v >= 0, lookahead >= 0, ...); DC_EINVAL
  * naming the field. */
 dc_status dc_tactical_params_check(const dc_tactical_params *p, dc_error *err);
+/* Sets the parameter named as its field ("lookahead_s", "h_m", ...) from a
+ * decimal string (configuration files, command lines). DC_EINVAL naming it
+ * when not a valid value (p unchanged), DC_ENOTFOUND for an unknown name. */
+dc_status dc_tactical_params_set(dc_tactical_params *p, const char *name, const char *value,
+                                 dc_error *err);
 
 /* A track's identity as seen in results and events. Strings are borrowed
  * (see the function or callback that hands them out). */

@@ -4,5 +4,6 @@
 #define DC_CLI_H
 
 int dc_cli_check(int argc, char **argv);
+int dc_cli_cpa(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"check", dc_cli_check, "offline conflict check of a candidate against an airspace file"},
+    {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
 };
 
 static void usage(FILE *f)

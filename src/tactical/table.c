@@ -4,6 +4,7 @@
  * slot, so alerts are diffed against the previous pass by a merge of two
  * sorted lists: no per-pair map, and a raise and its clear are each emitted
  * once. Every allocation that can fail happens before any state changes. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,27 +57,59 @@ struct dc_tactical {
     uint64_t next_alert_id;
 };
 
+/* Every parameter: all are finite and >= 0; h_m is > 0. */
+static const struct param_field {
+    const char *name;
+    size_t off;
+    int positive;
+} param_fields[] = {
+    {"lookahead_s", offsetof(dc_tactical_params, lookahead_s), 0},
+    {"h_m", offsetof(dc_tactical_params, h_m), 1},
+    {"v_m", offsetof(dc_tactical_params, v_m), 0},
+    {"stale_s", offsetof(dc_tactical_params, stale_s), 0},
+    {"conf_h_tol_m", offsetof(dc_tactical_params, conf_h_tol_m), 0},
+    {"conf_v_tol_m", offsetof(dc_tactical_params, conf_v_tol_m), 0},
+    {"conf_t_tol_s", offsetof(dc_tactical_params, conf_t_tol_s), 0},
+    {"conf_dwell_s", offsetof(dc_tactical_params, conf_dwell_s), 0},
+};
+#define N_PARAM_FIELDS (sizeof param_fields / sizeof param_fields[0])
+
+static dc_status check_field(const struct param_field *f, double v, dc_error *err)
+{
+    if (!isfinite(v) || v < 0 || (f->positive && v == 0))
+        return dc_error_set(err, f->name, "must be a finite number %s 0", f->positive ? ">" : ">=");
+    return DC_OK;
+}
+
 dc_status dc_tactical_params_check(const dc_tactical_params *p, dc_error *err)
 {
-    const struct {
-        const char *name;
-        double v, lo;
-        int strict;
-    } f[] = {
-        {"lookahead_s", p->lookahead_s, 0, 0},
-        {"h_m", p->h_m, 0, 1},
-        {"v_m", p->v_m, 0, 0},
-        {"stale_s", p->stale_s, 0, 0},
-        {"conf_h_tol_m", p->conf_h_tol_m, 0, 0},
-        {"conf_v_tol_m", p->conf_v_tol_m, 0, 0},
-        {"conf_t_tol_s", p->conf_t_tol_s, 0, 0},
-        {"conf_dwell_s", p->conf_dwell_s, 0, 0},
-    };
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        if (!isfinite(f[i].v) || f[i].v < f[i].lo || (f[i].strict && f[i].v <= f[i].lo))
-            return dc_error_set(err, f[i].name, "must be a finite number %s 0",
-                                f[i].strict ? ">" : ">=");
+    for (size_t i = 0; i < N_PARAM_FIELDS; i++) {
+        double v = *(const double *)((const char *)p + param_fields[i].off);
+        dc_status st = check_field(&param_fields[i], v, err);
+        if (st != DC_OK)
+            return st;
+    }
     return DC_OK;
+}
+
+dc_status dc_tactical_params_set(dc_tactical_params *p, const char *name, const char *value,
+                                 dc_error *err)
+{
+    for (size_t i = 0; i < N_PARAM_FIELDS; i++) {
+        if (strcmp(name, param_fields[i].name))
+            continue;
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end)
+            return dc_error_set(err, name, "not a number: %s", value);
+        dc_status st = check_field(&param_fields[i], v, err);
+        if (st == DC_OK)
+            *(double *)((char *)p + param_fields[i].off) = v;
+        return st;
+    }
+    dc_error_set(err, name, "unknown parameter");
+    return DC_ENOTFOUND;
 }
 
 dc_tactical *dc_tactical_new(const dc_tactical_params *p)
