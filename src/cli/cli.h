@@ -4,6 +4,9 @@
 #define DC_CLI_H
 
 int dc_cli_check(int argc, char **argv);
+int dc_cli_serve(int argc, char **argv);
+int dc_cli_init(int argc, char **argv);
+int dc_cli_audit(int argc, char **argv);
 int dc_cli_cpa(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ struct command {
 
 static const struct command commands[] = {
     {"check", dc_cli_check, "offline conflict check of a candidate against an airspace file"},
+    {"init", dc_cli_init, "create a store and print the authority's first API key"},
+    {"serve", dc_cli_serve, "serve the deconfliction HTTP API on a store"},
+    {"audit", dc_cli_audit, "audit verify: check a store's audit chain offline"},
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
 };
 

@@ -1,0 +1,64 @@
+/* The deconfliction service: HTTP/JSON API (libmicrohttpd + jansson) over the
+ * strategic engine and a durable store. One process holds the airspace in
+ * memory behind one mutex; a decision and its store writes are made under
+ * that mutex and acknowledged only after a (group) commit. Roles, blind
+ * notices and the audit chain follow shared/DESIGN.md sections 1, 4, 5, 7;
+ * the routes are documented in docs/openapi.yaml. */
+#ifndef DECONFLICT_SERVER_H
+#define DECONFLICT_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deconflict/engine.h"
+#include "deconflict/status.h"
+
+typedef enum dc_disclosure {
+    DC_DISCLOSURE_BLIND = 0, /* decide against other operators by their notices */
+    DC_DISCLOSURE_EXACT = 1 /* decide by DESIGN section 3 to the metre */
+} dc_disclosure;
+
+typedef struct dc_server_config {
+    dc_params params; /* separation buffers H, V, T */
+    dc_disclosure disclosure;
+    int grid_cells_per_deg; /* notice footprint grid: 100 = 0.01 degree */
+    double alt_step_m; /* notice altitude coarsening, 300 */
+    int64_t time_step_s; /* notice time coarsening, 300 */
+    size_t max_body_bytes; /* larger bodies get 413 */
+    size_t max_volumes; /* per operation or restriction */
+    unsigned threads; /* HTTP worker threads */
+    unsigned probe_limit; /* rejections per operator per minute before 429; 0: no limit */
+    int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
+    int suggest_alt_steps; /* altitude-band search: steps of alt_step_m either way */
+} dc_server_config;
+
+void dc_server_config_default(dc_server_config *c);
+/* Reads a JSON config file ({"h_m":1852,"v_m":305,"t_s":300,"disclosure":"blind",
+ * ...}: the field names of dc_server_config) over the values already in c.
+ * Errors name the field. */
+dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error *err);
+
+/* Creates a store at uri with its schema, a fresh HMAC secret and the
+ * authority operator `authority_name`; writes the authority's API key
+ * (NUL-terminated, shown once) to key_out. DC_EEXIST if already initialised. */
+dc_status dc_server_init_store(const char *uri, const char *authority_name, char *key_out,
+                               size_t key_len, dc_error *err);
+
+typedef struct dc_server dc_server;
+
+/* Opens the store, rebuilds the airspace from it and listens on `listen`
+ * ("HOST:PORT", port 0 picks a free one). On DC_OK *out is owned by the
+ * caller: dc_server_stop(). */
+dc_status dc_server_start(const char *store_uri, const char *listen, const dc_server_config *cfg,
+                          dc_server **out, dc_error *err);
+uint16_t dc_server_port(const dc_server *s);
+/* Stops accepting, finishes in-flight requests and commits, frees s.
+ * Accepts NULL. */
+void dc_server_stop(dc_server *s);
+
+/* The route table, for --list-routes and the OpenAPI agreement test.
+ * Returns the number of routes; *method and *path are static strings. */
+size_t dc_server_route_count(void);
+void dc_server_route(size_t i, const char **method, const char **path);
+
+#endif

@@ -1,0 +1,102 @@
+/* Durable store of the deconfliction service: operators, API keys, operations
+ * and restrictions, and the audit chain. Backends (SQLite now, PostgreSQL
+ * later) implement struct dc_store_ops; everything above this header is
+ * backend-agnostic and one shared test suite runs against every backend.
+ * Writes happen inside begin/commit; a commit returns only once durable
+ * (SQLite: WAL with synchronous=FULL). Not thread-safe except audit_each,
+ * which reads committed rows on its own connection and may run concurrently
+ * with a writer. */
+#ifndef DECONFLICT_STORE_H
+#define DECONFLICT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deconflict/status.h"
+
+typedef struct dc_store dc_store;
+
+/* An operator (or the authority). Strings borrowed for the call. */
+typedef struct dc_store_operator {
+    uint32_t number; /* engine operator number (dc_entry_spec.owner) */
+    const char *id; /* public id, "opr_..." */
+    const char *name; /* unique */
+    int is_authority;
+    int64_t created_s;
+} dc_store_operator;
+
+/* An API key: only the lookup prefix and a salted SHA-256 are stored. */
+typedef struct dc_store_key {
+    const char *prefix; /* lookup column (a non-secret part of the key) */
+    uint32_t operator_number;
+    uint8_t salt[16];
+    uint8_t hash[32]; /* SHA-256(salt || key) */
+    int revoked;
+    int64_t created_s;
+} dc_store_key;
+
+/* An operation or a restriction, with its volumes as JSON text. */
+typedef struct dc_store_entry {
+    const char *id;
+    int is_restriction;
+    uint32_t owner; /* operator number; DC_OWNER_NONE for restrictions */
+    int priority;
+    const char *state; /* "approved", "active", ... */
+    int64_t version;
+    const char *volumes_json; /* JSON array of volumes (check-CLI form) */
+    const char *exempt_json; /* JSON array of exempt operator numbers */
+    const char *note; /* restriction name, or why the state changed */
+    int64_t created_s, updated_s;
+} dc_store_entry;
+
+/* One audit record: entry holds the canonical bytes that were hashed. */
+typedef struct dc_audit_record {
+    int64_t seq; /* 1, 2, 3, ... */
+    const char *entry;
+    size_t entry_len;
+    uint8_t hash[32]; /* SHA-256(hash of seq-1 || entry); seq 1 chains from 32 zero bytes */
+} dc_audit_record;
+
+/* Visitors: the records are borrowed for the call; return nonzero to stop. */
+typedef int (*dc_store_operator_fn)(void *ctx, const dc_store_operator *o);
+typedef int (*dc_store_key_fn)(void *ctx, const dc_store_key *k);
+typedef int (*dc_store_entry_fn)(void *ctx, const dc_store_entry *e);
+typedef int (*dc_store_audit_fn)(void *ctx, const dc_audit_record *r);
+
+/* The backend table. Every function returns DC_OK or a dc_status translated
+ * from the backend's own errors (DC_ESTORE, DC_ENOTFOUND, DC_EEXIST). */
+struct dc_store_ops {
+    const char *name;
+    void (*close)(dc_store *s);
+    dc_status (*begin)(dc_store *s);
+    dc_status (*commit)(dc_store *s);
+    dc_status (*rollback)(dc_store *s);
+    /* *value is dc_malloc'd (caller frees with dc_free); DC_ENOTFOUND if absent. */
+    dc_status (*meta_get)(dc_store *s, const char *key, char **value);
+    dc_status (*meta_put)(dc_store *s, const char *key, const char *value);
+    dc_status (*operator_put)(dc_store *s, const dc_store_operator *o); /* insert or update */
+    dc_status (*operator_each)(dc_store *s, dc_store_operator_fn fn, void *ctx);
+    dc_status (*key_put)(dc_store *s, const dc_store_key *k); /* insert or update */
+    dc_status (*key_each)(dc_store *s, dc_store_key_fn fn, void *ctx);
+    dc_status (*entry_put)(dc_store *s, const dc_store_entry *e); /* insert or update */
+    dc_status (*entry_each)(dc_store *s, dc_store_entry_fn fn, void *ctx);
+    dc_status (*audit_append)(dc_store *s, const dc_audit_record *r); /* DC_EEXIST on seq reuse */
+    /* Records with seq > after_seq in order, at most limit (0: all). */
+    dc_status (*audit_each)(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
+                            void *ctx);
+};
+
+/* Opens a store by URI: "sqlite:PATH", a plain PATH (SQLite), or
+ * "postgresql://..." (DC_EUNSUPPORTED until that backend exists).
+ * create: make the file and schema when absent; otherwise a missing store is
+ * DC_ENOTFOUND. On DC_OK *out is owned by the caller: dc_store_close(). */
+dc_status dc_store_open(const char *uri, int create, dc_store **out, dc_error *err);
+void dc_store_close(dc_store *s); /* accepts NULL */
+const struct dc_store_ops *dc_store_ops_of(const dc_store *s);
+
+/* Thin wrappers over the table, for readability at call sites. */
+dc_status dc_store_begin(dc_store *s);
+dc_status dc_store_commit(dc_store *s);
+dc_status dc_store_rollback(dc_store *s);
+
+#endif

@@ -1,0 +1,581 @@
+/* The in-memory airspace: operators, keys, operations and restrictions, the
+ * three engines (operations exact, their notice envelopes, restrictions) and
+ * the decisions over them. Memory is authoritative while the server runs;
+ * every change is journaled with its audit record in the same critical
+ * section, and the whole state is rebuilt from the store at start. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/server_int.h"
+
+#define RESTRICTION_MAX_WINDOW_S ((int64_t)200 * 366 * 24 * 3600)
+
+static const char *const state_names[DC__STATE_COUNT] = {
+    "approved", "active", "ended", "withdrawn", "nonconforming", "preempted", "in_force", "deleted",
+};
+
+const char *dc__state_name(dc__state st)
+{
+    return (unsigned)st < DC__STATE_COUNT ? state_names[st] : "unknown";
+}
+
+int dc__state_parse(const char *name, dc__state *out)
+{
+    for (int i = 0; i < DC__STATE_COUNT; i++)
+        if (!strcmp(name, state_names[i])) {
+            *out = (dc__state)i;
+            return 0;
+        }
+    return -1;
+}
+
+int dc__state_live(dc__state st)
+{
+    return st == DC__APPROVED || st == DC__ACTIVE || st == DC__NONCONFORMING || st == DC__IN_FORCE;
+}
+
+/* ---- entries ---- */
+
+dc__entry *dc__entry_new(const char *id)
+{
+    dc__entry *e = dc_calloc(1, sizeof *e);
+    if (e)
+        snprintf(e->id, sizeof e->id, "%s", id);
+    return e;
+}
+
+void dc__entry_free(dc__entry *e)
+{
+    if (!e)
+        return;
+    if (e->notices)
+        for (size_t i = 0; i < e->n_vols; i++)
+            dc__notice_clear(&e->notices[i]);
+    dc_free(e->notices);
+    dc_free(e->volumes_json);
+    dc_free(e->exempt);
+    dc_free(e->note);
+    dc_free(e);
+}
+
+dc_status dc__entry_add(dc_server *s, dc__entry *e)
+{
+    if (s->n_entries == s->cap_entries) {
+        size_t cap = s->cap_entries ? 2 * s->cap_entries : 256;
+        dc__entry **n = dc_realloc(s->entries, cap * sizeof *n);
+        if (!n)
+            return DC_ENOMEM;
+        s->entries = n;
+        s->cap_entries = cap;
+    }
+    if (dc__map_put(&s->entries_by_id, e->id, e) != DC_OK)
+        return DC_ENOMEM;
+    s->entries[s->n_entries++] = e;
+    return DC_OK;
+}
+
+dc__entry *dc__entry_get(dc_server *s, const char *id)
+{
+    return dc__map_get(&s->entries_by_id, id);
+}
+
+dc__operator *dc__operator_get(dc_server *s, uint32_t number)
+{
+    if (number == 0 || number > s->n_operators)
+        return NULL;
+    return s->operators[number - 1];
+}
+
+dc__operator *dc__operator_by_id(dc_server *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_operators; i++)
+        if (s->operators[i] && !strcmp(s->operators[i]->id, id))
+            return s->operators[i];
+    return NULL;
+}
+
+dc__operator *dc__operator_by_name(dc_server *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_operators; i++)
+        if (s->operators[i] && !strcmp(s->operators[i]->name, name))
+            return s->operators[i];
+    return NULL;
+}
+
+/* ---- candidates: parsed volumes plus their envelopes ---- */
+
+void dc__candidate_free(dc__candidate *c)
+{
+    dc_volumes_free(c->vols, c->n);
+    dc_volumes_free(c->env, c->n);
+    if (c->notices)
+        for (size_t i = 0; i < c->n; i++)
+            dc__notice_clear(&c->notices[i]);
+    dc_free(c->notices);
+    dc_free(c->volumes_json);
+    memset(c, 0, sizeof *c);
+}
+
+dc_status dc__candidate_parse(dc_server *s, const json_t *arr, int is_restriction,
+                              size_t max_volumes, dc__candidate *c, dc_error *err)
+{
+    dc_status rc;
+    memset(c, 0, sizeof *c);
+    rc = dc_json_volumes(arr, "volumes", max_volumes,
+                         is_restriction ? RESTRICTION_MAX_WINDOW_S : DC_MAX_WINDOW_S, &c->vols,
+                         &c->n, err);
+    if (rc != DC_OK)
+        return rc;
+    c->env = dc_calloc(c->n, sizeof *c->env);
+    c->notices = dc_calloc(c->n, sizeof *c->notices);
+    json_t *norm = json_array();
+    if (!c->env || !c->notices || !norm) {
+        rc = DC_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "volumes[%zu]", i);
+        rc = dc__envelope(&c->vols[i], &s->cfg, field, &c->env[i], &c->notices[i], err);
+        if (rc != DC_OK)
+            goto fail;
+        if (json_array_append_new(norm, dc_json_from_volume(&c->vols[i]))) {
+            rc = DC_ENOMEM;
+            goto fail;
+        }
+    }
+    char *txt = json_dumps(norm, JSON_COMPACT);
+    if (!txt || !(c->volumes_json = dc_strdup(txt))) {
+        free(txt);
+        rc = DC_ENOMEM;
+        goto fail;
+    }
+    free(txt);
+    json_decref(norm);
+    return DC_OK;
+fail:
+    json_decref(norm);
+    dc__candidate_free(c);
+    return rc;
+}
+
+dc_status dc__entry_install(dc_server *s, dc__entry *e, dc__candidate *c)
+{
+    dc_entry_spec spec = {e->id, e->owner, e->is_restriction, e->exempt, e->n_exempt, e->priority};
+    dc_status rc;
+    if (e->is_restriction) {
+        if ((rc = dc_engine_add(s->restr, &spec, c->vols, c->n)) != DC_OK)
+            return rc;
+        /* The envelopes only serve notices for restrictions. */
+        dc_volumes_free(c->env, c->n);
+        c->env = NULL;
+    } else {
+        if ((rc = dc_engine_add(s->ops_exact, &spec, c->vols, c->n)) != DC_OK)
+            return rc;
+        if ((rc = dc_engine_add(s->ops_blind, &spec, c->env, c->n)) != DC_OK) {
+            /* The exact engine owns the footprints now: removing frees them. */
+            dc_engine_remove(s->ops_exact, e->id);
+            dc_free(c->vols);
+            c->vols = NULL;
+            dc__candidate_free(c);
+            return rc;
+        }
+        dc_free(c->env);
+        c->env = NULL;
+    }
+    dc_free(c->vols);
+    c->vols = NULL;
+    if (e->notices) {
+        for (size_t i = 0; i < e->n_vols; i++)
+            dc__notice_clear(&e->notices[i]);
+        dc_free(e->notices);
+    }
+    e->notices = c->notices;
+    e->n_vols = c->n;
+    c->notices = NULL;
+    for (size_t i = 0; i < e->n_vols; i++)
+        s->envelope_area_km2 += e->is_restriction ? 0 : e->notices[i].area_km2;
+    return DC_OK;
+}
+
+void dc__entry_uninstall(dc_server *s, dc__entry *e)
+{
+    if (e->is_restriction) {
+        dc_engine_remove(s->restr, e->id);
+    } else {
+        dc_engine_remove(s->ops_exact, e->id);
+        dc_engine_remove(s->ops_blind, e->id);
+    }
+    if (e->notices) {
+        for (size_t i = 0; i < e->n_vols; i++) {
+            s->envelope_area_km2 -= e->is_restriction ? 0 : e->notices[i].area_km2;
+            dc__notice_clear(&e->notices[i]);
+        }
+        dc_free(e->notices);
+        e->notices = NULL;
+    }
+}
+
+/* ---- decisions ---- */
+
+static void add_hits(dc_server *s, const dc_conflict *c, size_t n, dc__hits *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        dc__entry *e = dc__entry_get(s, c[i].with_id);
+        if (!e)
+            continue;
+        size_t k;
+        for (k = 0; k < out->n; k++)
+            if (out->h[k].e == e && out->h[k].vol == c[i].volume)
+                break;
+        if (k == out->n && out->n < DC__MAX_HITS)
+            out->h[out->n++] = (dc__hit){e, c[i].volume};
+    }
+}
+
+void dc__decide(dc_server *s, uint32_t owner, int exact, const dc_volume *vols, size_t n,
+                const char *skip_id, int64_t dt_s, double dalt_m, int first_only, dc__hits *out)
+{
+    dc_conflict buf[DC__MAX_HITS];
+    dc_check_opts opts = {dt_s, dalt_m, skip_id, first_only};
+    size_t found = 0;
+    /* Overlap with an envelope: the smallest positive H, no V or T. */
+    const dc_params touch = {0.001, 0.0, 0};
+    out->n = out->total = 0;
+    dc_engine_check(s->restr, owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS, &found);
+    out->total += found;
+    add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
+    if (first_only && out->total)
+        return;
+    if (exact)
+        dc_engine_check(s->ops_exact, owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS,
+                        &found);
+    else
+        dc_engine_check(s->ops_blind, owner, vols, n, &touch, &opts, buf, DC__MAX_HITS, &found);
+    out->total += found;
+    add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
+}
+
+/* ---- journal helpers ---- */
+
+static char *exempt_json(const dc__entry *e)
+{
+    dc__buf b = {0};
+    dc__buf_str(&b, "[");
+    for (size_t i = 0; i < e->n_exempt; i++)
+        dc__buf_fmt(&b, i ? ",%u" : "%u", e->exempt[i]);
+    dc__buf_str(&b, "]");
+    if (b.oom) {
+        dc__buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
+                            const char *subject, json_t *detail)
+{
+    size_t len;
+    int64_t seq = s->audit_seq + 1;
+    dc__write *w = dc__write_new(DC__W_AUDIT);
+    char *entry = dc_audit_canonical(seq, (int64_t)time(NULL), actor, action, subject, detail, &len);
+    json_decref(detail);
+    if (!w || !entry) {
+        dc_free(entry);
+        dc__write_free(w);
+        return DC_ENOMEM;
+    }
+    w->strs[0] = entry;
+    w->u.a.seq = seq;
+    w->u.a.entry = entry;
+    w->u.a.entry_len = len;
+    dc_audit_chain(s->audit_hash, entry, len, w->u.a.hash);
+    memcpy(s->audit_hash, w->u.a.hash, 32);
+    s->audit_seq = seq;
+    return dc__journal_push(s, w);
+}
+
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
+                            const char *action, json_t *detail)
+{
+    char digest[65];
+    dc__write *w = dc__write_new(DC__W_ENTRY);
+    char *ex = exempt_json(e);
+    if (!detail)
+        detail = json_object();
+    if (!w || !ex || !detail || !(w->strs[0] = dc_strdup(e->volumes_json)) ||
+        !(w->strs[1] = dc_strdup(e->note ? e->note : ""))) {
+        dc__write_free(w);
+        dc_free(ex);
+        json_decref(detail);
+        return DC_ENOMEM;
+    }
+    w->strs[2] = ex;
+    w->u.e = (dc_store_entry){e->id,          e->is_restriction, e->owner,    e->priority,
+                              dc__state_name(e->state), e->version, w->strs[0], ex,
+                              w->strs[1],     e->created_s,      e->updated_s};
+    /* id and state are copied: the entry may change before the commit. */
+    if (!(w->strs[3] = dc_strdup(e->id))) {
+        dc__write_free(w);
+        json_decref(detail);
+        return DC_ENOMEM;
+    }
+    w->u.e.id = w->strs[3];
+    dc_audit_entry_digest(&w->u.e, digest);
+    json_object_set_new(detail, "entry_sha256", json_string(digest));
+    json_object_set_new(detail, "state", json_string(dc__state_name(e->state)));
+    json_object_set_new(detail, "version", json_integer(e->version));
+    dc__journal_push(s, w);
+    return dc__journal_audit(s, actor, action, e->id, detail);
+}
+
+/* ---- loading ---- */
+
+typedef struct load_ctx {
+    dc_server *s;
+    dc_status rc;
+    dc_error *err;
+} load_ctx;
+
+static int load_operator(void *ctx, const dc_store_operator *o)
+{
+    load_ctx *l = ctx;
+    dc_server *s = l->s;
+    dc__operator *op = dc_calloc(1, sizeof *op);
+    if (!op || !(op->name = dc_strdup(o->name)) || o->number == 0 || o->number > 1000000) {
+        if (op)
+            dc_free(op->name);
+        dc_free(op);
+        l->rc = op ? DC_ECORRUPT : DC_ENOMEM;
+        return 1;
+    }
+    op->number = o->number;
+    snprintf(op->id, sizeof op->id, "%s", o->id);
+    op->is_authority = o->is_authority;
+    op->created_s = o->created_s;
+    if (o->number > s->n_operators) {
+        dc__operator **n = dc_realloc(s->operators, o->number * sizeof *n);
+        if (!n) {
+            dc_free(op->name);
+            dc_free(op);
+            l->rc = DC_ENOMEM;
+            return 1;
+        }
+        for (size_t i = s->n_operators; i < o->number; i++)
+            n[i] = NULL;
+        s->operators = n;
+        s->n_operators = o->number;
+    }
+    s->operators[o->number - 1] = op;
+    return 0;
+}
+
+dc_status dc__key_insert(dc_server *s, dc__key *k)
+{
+    if (s->n_keys == s->cap_keys) {
+        size_t cap = s->cap_keys ? 2 * s->cap_keys : 32;
+        dc__key **n = dc_realloc(s->key_list, cap * sizeof *n);
+        if (!n)
+            return DC_ENOMEM;
+        s->key_list = n;
+        s->cap_keys = cap;
+    }
+    if (dc__map_put(&s->keys, k->prefix, k) != DC_OK)
+        return DC_ENOMEM;
+    s->key_list[s->n_keys++] = k;
+    return DC_OK;
+}
+
+static int load_key(void *ctx, const dc_store_key *sk)
+{
+    load_ctx *l = ctx;
+    dc__key *k = dc_calloc(1, sizeof *k);
+    if (!k) {
+        l->rc = DC_ENOMEM;
+        return 1;
+    }
+    snprintf(k->prefix, sizeof k->prefix, "%s", sk->prefix);
+    k->operator_number = sk->operator_number;
+    memcpy(k->salt, sk->salt, sizeof k->salt);
+    memcpy(k->hash, sk->hash, sizeof k->hash);
+    k->revoked = sk->revoked;
+    k->created_s = sk->created_s;
+    if ((l->rc = dc__key_insert(l->s, k)) != DC_OK) {
+        dc_free(k);
+        return 1;
+    }
+    return 0;
+}
+
+static dc_status parse_exempt(const char *txt, dc__entry *e)
+{
+    json_t *a = json_loads(txt, 0, NULL);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return DC_ECORRUPT;
+    }
+    size_t n = json_array_size(a);
+    e->exempt = dc_calloc(n ? n : 1, sizeof *e->exempt);
+    if (!e->exempt) {
+        json_decref(a);
+        return DC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        e->exempt[i] = (uint32_t)json_integer_value(json_array_get(a, i));
+    e->n_exempt = n;
+    json_decref(a);
+    return DC_OK;
+}
+
+static int load_entry(void *ctx, const dc_store_entry *se)
+{
+    load_ctx *l = ctx;
+    dc_server *s = l->s;
+    dc__candidate c = {0};
+    json_t *vols = NULL;
+    dc__entry *e = dc__entry_new(se->id);
+    if (!e) {
+        l->rc = DC_ENOMEM;
+        return 1;
+    }
+    e->is_restriction = se->is_restriction;
+    e->owner = se->owner;
+    e->priority = se->priority;
+    e->version = se->version;
+    e->created_s = se->created_s;
+    e->updated_s = se->updated_s;
+    if (dc__state_parse(se->state, &e->state)) {
+        l->rc = DC_ECORRUPT;
+        dc_error_set(l->err, "store", "entry %.40s has an unknown state", se->id);
+        goto fail;
+    }
+    if (!(e->volumes_json = dc_strdup(se->volumes_json)) || !(e->note = dc_strdup(se->note))) {
+        l->rc = DC_ENOMEM;
+        goto fail;
+    }
+    if ((l->rc = parse_exempt(se->exempt_json, e)) != DC_OK)
+        goto fail;
+    vols = json_loads(se->volumes_json, 0, NULL);
+    e->n_vols = json_array_size(vols);
+    if (dc__state_live(e->state)) {
+        l->rc = dc__candidate_parse(s, vols, e->is_restriction, (size_t)-1, &c, l->err);
+        if (l->rc == DC_OK)
+            l->rc = dc__entry_install(s, e, &c);
+        if (l->rc != DC_OK) {
+            if (l->rc == DC_EINVAL)
+                l->rc = DC_ECORRUPT;
+            goto fail;
+        }
+        dc__candidate_free(&c);
+    }
+    json_decref(vols);
+    if ((l->rc = dc__entry_add(s, e)) != DC_OK) {
+        dc__entry_uninstall(s, e);
+        dc__entry_free(e);
+        return 1;
+    }
+    return 0;
+fail:
+    dc__candidate_free(&c);
+    json_decref(vols);
+    dc__entry_free(e);
+    return 1;
+}
+
+static int load_audit(void *ctx, const dc_audit_record *r)
+{
+    dc_server *s = ((load_ctx *)ctx)->s;
+    s->audit_seq = r->seq;
+    memcpy(s->audit_hash, r->hash, 32);
+    return 0;
+}
+
+static int unhex(const char *h, uint8_t *out, size_t n)
+{
+    if (strlen(h) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = h[2 * i + k];
+            unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+                         : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+                                                  : 16u;
+            if (d == 16)
+                return -1;
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+dc_status dc__airspace_load(dc_server *s, dc_error *err)
+{
+    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
+    load_ctx l = {s, DC_OK, err};
+    char *secret = NULL;
+    dc_status rc;
+    s->ops_exact = dc_engine_new();
+    s->ops_blind = dc_engine_new();
+    s->restr = dc_engine_new();
+    if (!s->ops_exact || !s->ops_blind || !s->restr)
+        return DC_ENOMEM;
+    rc = ops->meta_get(s->store, "secret", &secret);
+    if (rc == DC_ENOTFOUND) {
+        dc_error_set(err, "store", "the store is not initialised: run deconflict init");
+        return rc;
+    }
+    if (rc != DC_OK)
+        return dc_error_set(err, "store", "cannot read the store: %s", dc_status_str(rc)), rc;
+    if (unhex(secret, s->secret, sizeof s->secret)) {
+        dc_free(secret);
+        dc_error_set(err, "store", "corrupt server secret");
+        return DC_ECORRUPT;
+    }
+    dc_free(secret);
+    if ((rc = ops->operator_each(s->store, load_operator, &l)) == DC_OK && l.rc == DC_OK)
+        rc = ops->key_each(s->store, load_key, &l);
+    if (rc == DC_OK && l.rc == DC_OK)
+        rc = ops->entry_each(s->store, load_entry, &l);
+    if (rc == DC_OK && l.rc == DC_OK)
+        rc = ops->audit_each(s->store, 0, 0, load_audit, &l);
+    if (rc == DC_OK)
+        rc = l.rc;
+    if (rc != DC_OK && err && !err->reason[0])
+        dc_error_set(err, "store", "cannot load the store: %s", dc_status_str(rc));
+    return rc;
+}
+
+void dc__airspace_free(dc_server *s)
+{
+    for (size_t i = 0; i < s->n_entries; i++)
+        dc__entry_free(s->entries[i]);
+    dc_free(s->entries);
+    s->entries = NULL;
+    s->n_entries = s->cap_entries = 0;
+    dc__map_free(&s->entries_by_id);
+    for (size_t i = 0; i < s->n_operators; i++) {
+        if (s->operators[i])
+            dc_free(s->operators[i]->name);
+        dc_free(s->operators[i]);
+    }
+    dc_free(s->operators);
+    s->operators = NULL;
+    s->n_operators = 0;
+    for (size_t i = 0; i < s->n_keys; i++)
+        dc_free(s->key_list[i]);
+    dc_free(s->key_list);
+    s->key_list = NULL;
+    s->n_keys = s->cap_keys = 0;
+    dc__map_free(&s->keys);
+    dc_engine_free(s->ops_exact);
+    dc_engine_free(s->ops_blind);
+    dc_engine_free(s->restr);
+    s->ops_exact = s->ops_blind = s->restr = NULL;
+    s->audit_seq = 0;
+    memset(s->audit_hash, 0, sizeof s->audit_hash);
+    s->envelope_area_km2 = 0;
+}

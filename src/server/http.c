@@ -1,0 +1,443 @@
+/* HTTP glue (libmicrohttpd): request bodies, routing by the table in
+ * routes.c, bearer-key authentication, responses and the server lifecycle.
+ * A handler that journaled writes suspends its connection (dc__await); the
+ * committer resumes it after the commit and the prepared answer goes out
+ * only then. Errors are always {"error","field","reason"} and never name
+ * another operator: handlers answer 404 for what the caller may not see. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "server/server_int.h"
+
+
+/* ---- responses ---- */
+
+static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b)
+{
+    dc__buf_free(&r->resp);
+    r->resp = *b;
+    memset(b, 0, sizeof *b);
+    r->status = status;
+    r->content_type = ctype;
+    r->answered = 1;
+}
+
+void dc__reply_buf(dc__req *r, unsigned status, const char *content_type, dc__buf *b)
+{
+    if (b->oom) {
+        dc__buf_free(b);
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    reply_take(r, status, content_type, b);
+}
+
+void dc__reply_json(dc__req *r, unsigned status, json_t *body)
+{
+    dc__buf b = {0};
+    char *txt = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(body);
+    if (!txt) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    dc__buf_str(&b, txt);
+    free(txt);
+    dc__reply_buf(r, status, "application/json", &b);
+}
+
+void dc__reply_error(dc__req *r, unsigned status, const char *error, const char *field,
+                     const char *reason)
+{
+    /* Built by hand so that even an allocation failure still answers. */
+    dc__buf b = {0};
+    dc__buf_str(&b, "{\"error\":");
+    dc__buf_json_str(&b, error);
+    dc__buf_str(&b, ",\"field\":");
+    dc__buf_json_str(&b, field ? field : "");
+    dc__buf_str(&b, ",\"reason\":");
+    dc__buf_json_str(&b, reason ? reason : "");
+    dc__buf_str(&b, "}");
+    r->etag[0] = 0;
+    reply_take(r, status, "application/json", &b);
+}
+
+void dc__reply_status(dc__req *r, dc_status st, const dc_error *err)
+{
+    const char *field = err && err->field[0] ? err->field : "";
+    const char *reason = err && err->reason[0] ? err->reason : dc_status_str(st);
+    switch (st) {
+    case DC_EINVAL:
+        dc__reply_error(r, 400, "invalid", field, reason);
+        break;
+    case DC_ENOTFOUND:
+        dc__reply_error(r, 404, "not_found", field, reason);
+        break;
+    case DC_ELIMIT:
+        dc__reply_error(r, 413, "too_large", field, reason);
+        break;
+    case DC_ESTORE:
+    case DC_EBUSY:
+    case DC_EIO:
+        dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable; retry later");
+        break;
+    default:
+        dc__reply_error(r, 500, "internal", "", dc_status_str(st));
+        break;
+    }
+}
+
+void dc__await(dc__req *r)
+{
+    dc_server *s = r->s;
+    r->wait_batch = s->batch_open;
+    r->next_waiter = s->waiters;
+    s->waiters = r;
+    r->suspended = 1;
+    MHD_suspend_connection(r->conn);
+}
+
+const char *dc__req_header(dc__req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *dc__req_arg(dc__req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *dc__req_json(dc__req *r)
+{
+    json_error_t je;
+    char reason[300];
+    if (!r->body.len) {
+        dc__reply_error(r, 400, "invalid_json", "body", "a JSON object body is required");
+        return NULL;
+    }
+    json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        snprintf(reason, sizeof reason, "not valid JSON: %s (line %d, column %d)", je.text,
+                 je.line, je.column);
+        dc__reply_error(r, 400, "invalid_json", "body", reason);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        dc__reply_error(r, 400, "invalid_json", "body", "must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static enum MHD_Result send_reply(dc__req *r)
+{
+    if (!r->answered)
+        dc__reply_error(r, 500, "internal", "", "no response");
+    size_t len = r->resp.len;
+    char *p = r->resp.p;
+    memset(&r->resp, 0, sizeof r->resp);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, p ? p : dc_strdup(""), dc_free);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    dc__metrics_request(r->s, r->route, r->status);
+    return ret;
+}
+
+/* ---- routing and authentication ---- */
+
+/* Matches url against a pattern; *id gets the {id} segment (static buffer
+ * of the caller). Ids are restricted to [A-Za-z0-9_-]. */
+static int match(const char *pattern, const char *url, char *id, size_t id_len)
+{
+    while (*pattern && *url) {
+        if (!strncmp(pattern, "{id}", 4)) {
+            size_t n = 0;
+            while (url[n] && url[n] != '/') {
+                char c = url[n];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-'))
+                    return 0;
+                n++;
+            }
+            if (n == 0 || n >= id_len)
+                return 0;
+            memcpy(id, url, n);
+            id[n] = 0;
+            url += n;
+            pattern += 4;
+            continue;
+        }
+        if (*pattern != *url)
+            return 0;
+        pattern++;
+        url++;
+    }
+    if (*url == '/' && url[1] == 0)
+        url++; /* tolerate one trailing slash */
+    return !*pattern && !*url;
+}
+
+static int authenticate(dc__req *r)
+{
+    dc_server *s = r->s;
+    const char *h = dc__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    char prefix[16];
+    if (!h || strncasecmp(h, "Bearer ", 7)) {
+        dc__reply_error(r, 401, "unauthorized", "Authorization", "a Bearer API key is required");
+        return 0;
+    }
+    h += 7;
+    while (*h == ' ')
+        h++;
+    int ok = 0;
+    if (!dc__key_prefix(h, prefix)) {
+        pthread_mutex_lock(&s->mu);
+        dc__key *k = dc__map_get(&s->keys, prefix);
+        dc__operator *op = k ? dc__operator_get(s, k->operator_number) : NULL;
+        if (k && op && dc__key_matches(k, h)) {
+            ok = 1;
+            r->who = op->number;
+            r->is_authority = op->is_authority;
+            snprintf(r->who_id, sizeof r->who_id, "%s", op->id);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (!ok)
+        dc__reply_error(r, 401, "unauthorized", "Authorization", "invalid or revoked API key");
+    return ok;
+}
+
+static void dispatch(dc__req *r, const char *url, const char *method)
+{
+    dc_server *s = r->s;
+    char id[64];
+    int path_known = 0;
+    for (size_t i = 0; i < dc__n_routes; i++) {
+        const dc__route *rt = &dc__routes[i];
+        if (!match(rt->path, url, id, sizeof id))
+            continue;
+        path_known = 1;
+        if (strcmp(rt->method, method))
+            continue;
+        r->route = (int)i;
+        if (rt->role != DC__ROLE_NONE && !authenticate(r))
+            return;
+        if (rt->role == DC__ROLE_AUTHORITY && !r->is_authority) {
+            dc__reply_error(r, 403, "forbidden", "Authorization",
+                            "this route is reserved to the authority");
+            return;
+        }
+        if (r->too_large) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "the body exceeds %zu bytes", s->cfg.max_body_bytes);
+            dc__reply_error(r, 413, "too_large", "body", reason);
+            return;
+        }
+        if (s->failed && rt->role != DC__ROLE_NONE) {
+            dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
+            return;
+        }
+        rt->fn(r, strstr(rt->path, "{id}") ? id : NULL);
+        return;
+    }
+    if (path_known)
+        dc__reply_error(r, 405, "method_not_allowed", "method", "this method is not allowed here");
+    else
+        dc__reply_error(r, 404, "not_found", "path", "no such route");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    dc_server *s = cls;
+    dc__req *r = *con_cls;
+    if (!r) {
+        if (!(r = dc_calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->s = s;
+        r->conn = conn;
+        r->t0 = dc__now_s();
+        r->route = -1;
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes)
+            r->too_large = 1;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* An oversized body is read and dropped, so the client still gets
+         * its 413 instead of a reset connection. */
+        if (!r->too_large) {
+            if (r->body.len + *upload_data_size > s->cfg.max_body_bytes) {
+                r->too_large = 1;
+                dc__buf_free(&r->body);
+            } else {
+                dc__buf_add(&r->body, upload_data, *upload_data_size);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->suspended) { /* resumed by the committer */
+        r->suspended = 0;
+        if (r->commit_rc != DC_OK)
+            dc__reply_error(r, 503, "store_unavailable", "",
+                            "the change could not be made durable; nothing was stored");
+        return send_reply(r);
+    }
+    if (r->body.oom) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return send_reply(r);
+    }
+    dispatch(r, url, method);
+    if (r->suspended)
+        return MHD_YES;
+    return send_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    dc__req *r = *con_cls;
+    if (!r)
+        return;
+    dc__buf_free(&r->body);
+    dc__buf_free(&r->resp);
+    dc_free(r);
+    *con_cls = NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static dc_status parse_listen(const char *listen, struct sockaddr_in *sa, dc_error *err)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    if (!colon || (size_t)(colon - listen) >= sizeof host)
+        return dc_error_set(err, "listen", "expected HOST:PORT, e.g. 127.0.0.1:8080");
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535)
+        return dc_error_set(err, "listen", "port must be 0..65535");
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return dc_error_set(err, "listen", "host must be an IPv4 address");
+    sa->sin_port = htons((uint16_t)port);
+    return DC_OK;
+}
+
+dc_status dc_server_start(const char *store_uri, const char *listen, const dc_server_config *cfg,
+                          dc_server **out, dc_error *err)
+{
+    struct sockaddr_in sa;
+    dc_status rc;
+    *out = NULL;
+    if ((rc = parse_listen(listen, &sa, err)) != DC_OK)
+        return rc;
+    dc_server *s = dc_calloc(1, sizeof *s);
+    if (!s)
+        return DC_ENOMEM;
+    s->cfg = *cfg;
+    if (s->cfg.threads < 1)
+        s->cfg.threads = 1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->j_cond, NULL);
+    s->batch_open = 1;
+    if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
+        goto fail;
+    if ((rc = dc__airspace_load(s, err)) != DC_OK)
+        goto fail;
+    if ((rc = dc__committer_start(s)) != DC_OK)
+        goto fail;
+    s->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO,
+        0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_END);
+    if (!s->mhd) {
+        rc = DC_EIO;
+        dc_error_set(err, "listen", "cannot listen on %s (address in use?)", listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : ntohs(sa.sin_port);
+    *out = s;
+    return DC_OK;
+fail:
+    dc_server_stop(s);
+    return rc;
+}
+
+uint16_t dc_server_port(const dc_server *s)
+{
+    return s->port;
+}
+
+void dc_server_stop(dc_server *s)
+{
+    if (!s)
+        return;
+    if (s->mhd) {
+        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+        /* Let in-flight decisions reach the store and their clients. */
+        for (int i = 0; i < 500; i++) {
+            pthread_mutex_lock(&s->mu);
+            int busy = s->waiters || s->j_head;
+            pthread_mutex_unlock(&s->mu);
+            if (!busy)
+                break;
+            usleep(10000);
+        }
+        usleep(20000);
+        MHD_stop_daemon(s->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+    dc__committer_stop(s);
+    if (s->store)
+        dc__airspace_free(s);
+    dc_store_close(s->store);
+    pthread_cond_destroy(&s->j_cond);
+    pthread_mutex_destroy(&s->mu);
+    dc_free(s);
+}
+
+size_t dc_server_route_count(void)
+{
+    return dc__n_routes;
+}
+
+void dc_server_route(size_t i, const char **method, const char **path)
+{
+    *method = dc__routes[i].method;
+    *path = dc__routes[i].path;
+}

@@ -1,0 +1,167 @@
+/* Group commit. Handlers decide and change the in-memory airspace under mu
+ * and push their store writes here; one committer thread takes every write
+ * queued so far, applies them in one transaction and commits (one fsync for
+ * the whole batch), then resumes the suspended requests of that batch. So a
+ * 201 leaves only after its writes are durable, and the decision lock is
+ * never held across an fsync. If a commit fails, memory is rebuilt from the
+ * store and every request not yet durable gets an error. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/server_int.h"
+
+dc__write *dc__write_new(dc__write_kind kind)
+{
+    dc__write *w = dc_calloc(1, sizeof *w);
+    if (w)
+        w->kind = kind;
+    return w;
+}
+
+void dc__write_free(dc__write *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < sizeof w->strs / sizeof w->strs[0]; i++)
+        dc_free(w->strs[i]);
+    dc_free(w);
+}
+
+dc_status dc__journal_push(dc_server *s, dc__write *w)
+{
+    w->next = NULL;
+    if (s->j_tail)
+        s->j_tail->next = w;
+    else
+        s->j_head = w;
+    s->j_tail = w;
+    pthread_cond_signal(&s->j_cond);
+    return DC_OK;
+}
+
+static dc_status apply(dc_store *st, const dc__write *w)
+{
+    const struct dc_store_ops *ops = dc_store_ops_of(st);
+    switch (w->kind) {
+    case DC__W_ENTRY:
+        return ops->entry_put(st, &w->u.e);
+    case DC__W_OPERATOR:
+        return ops->operator_put(st, &w->u.o);
+    case DC__W_KEY:
+        return ops->key_put(st, &w->u.k);
+    case DC__W_AUDIT:
+        return ops->audit_append(st, &w->u.a);
+    case DC__W_META:
+        return ops->meta_put(st, w->u.meta.key, w->u.meta.value);
+    }
+    return DC_EINVAL;
+}
+
+static dc_status write_batch(dc_store *st, const dc__write *w, size_t *n)
+{
+    dc_status rc = dc_store_begin(st);
+    *n = 0;
+    for (; rc == DC_OK && w; w = w->next, (*n)++)
+        rc = apply(st, w);
+    if (rc == DC_OK)
+        rc = dc_store_commit(st);
+    if (rc != DC_OK)
+        dc_store_rollback(st);
+    return rc;
+}
+
+static void free_list(dc__write *w)
+{
+    while (w) {
+        dc__write *next = w->next;
+        dc__write_free(w);
+        w = next;
+    }
+}
+
+/* Under mu: a commit failed, so memory is ahead of the store. Drop the
+ * writes queued since, rebuild from what is durable. */
+static void recover(dc_server *s, dc_status rc)
+{
+    dc_error err = {{0}, {0}};
+    fprintf(stderr, "deconflict: store commit failed (%s); reloading from the store\n",
+            dc_status_str(rc));
+    free_list(s->j_head);
+    s->j_head = s->j_tail = NULL;
+    dc__airspace_free(s);
+    if (dc__airspace_load(s, &err) != DC_OK) {
+        fprintf(stderr, "deconflict: cannot reload the store: %s: %s\n", err.field, err.reason);
+        s->failed = 1;
+    }
+}
+
+static void *committer_main(void *arg)
+{
+    dc_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->j_head && !s->stopping)
+            pthread_cond_wait(&s->j_cond, &s->mu);
+        if (!s->j_head && s->stopping)
+            break;
+        dc__write *batch = s->j_head;
+        s->j_head = s->j_tail = NULL;
+        uint64_t b = s->batch_open++;
+        pthread_mutex_unlock(&s->mu);
+
+        size_t n;
+        dc_status rc = write_batch(s->store, batch, &n);
+        free_list(batch);
+        atomic_fetch_add(&s->m.commits, 1);
+        atomic_fetch_add(&s->m.committed_writes, n);
+
+        pthread_mutex_lock(&s->mu);
+        s->batch_done = b;
+        dc__req *done = NULL, **pp = &s->waiters;
+        if (rc != DC_OK)
+            recover(s, rc);
+        /* After a failure every waiter fails: later batches were decided on
+         * state that has just been discarded. */
+        while (*pp) {
+            dc__req *r = *pp;
+            if (rc != DC_OK || r->wait_batch <= b) {
+                *pp = r->next_waiter;
+                r->commit_rc = rc;
+                r->next_waiter = done;
+                done = r;
+            } else {
+                pp = &r->next_waiter;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        while (done) {
+            dc__req *next = done->next_waiter;
+            done->next_waiter = NULL;
+            MHD_resume_connection(done->conn);
+            done = next;
+        }
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+dc_status dc__committer_start(dc_server *s)
+{
+    if (pthread_create(&s->committer, NULL, committer_main, s))
+        return DC_ENOMEM;
+    s->committer_started = 1;
+    return DC_OK;
+}
+
+void dc__committer_stop(dc_server *s)
+{
+    if (!s->committer_started)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->j_cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->committer, NULL);
+    s->committer_started = 0;
+}

@@ -1,0 +1,307 @@
+/* Private structures of the server module (include/deconflict/server.h).
+ * airspace.c owns the in-memory state and the decisions, journal.c the group
+ * commit to the store, http.c the libmicrohttpd glue and routing, routes.c
+ * the handlers, envelope.c the blind notices. Everything in struct dc_server
+ * below "mu" is guarded by mu. */
+#ifndef DC_SERVER_INT_H
+#define DC_SERVER_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "deconflict/audit.h"
+#include "deconflict/deconflict.h"
+#include "deconflict/server.h"
+#include "deconflict/store.h"
+
+/* ---- small utilities (buf.c, map.c) ---- */
+
+/* Growable string; oom is sticky so callers check once at the end. */
+typedef struct dc__buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} dc__buf;
+void dc__buf_add(dc__buf *b, const char *s, size_t n);
+void dc__buf_str(dc__buf *b, const char *s);
+void dc__buf_fmt(dc__buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void dc__buf_json_str(dc__buf *b, const char *s); /* quoted, escaped */
+void dc__buf_free(dc__buf *b);
+
+/* String-keyed hash map; keys are borrowed (they live in the values). */
+typedef struct dc__map {
+    struct dc__map_slot *slots;
+    size_t cap, n;
+} dc__map;
+void *dc__map_get(const dc__map *m, const char *key);
+dc_status dc__map_put(dc__map *m, const char *key, void *val); /* replaces */
+void dc__map_free(dc__map *m); /* frees slots only */
+
+void dc__hex(const uint8_t *d, size_t n, char *out); /* out: 2n+1 bytes */
+int dc__random_hex(char *out, size_t n_bytes); /* 0 on success; out: 2n+1 */
+double dc__now_s(void); /* monotonic seconds */
+
+/* ---- blind notices (envelope.c) ---- */
+
+typedef struct dc__notice {
+    double lat_min, lon_min, lat_max, lon_max; /* grid-aligned, degrees */
+    double alt_lower_m, alt_upper_m;
+    int64_t t_start_s, t_end_s;
+    double area_km2;
+    char *geom; /* GeoJSON Polygon text, owned */
+    char *props; /* "altitude_lower_m":...,"time_end":"..." members, owned */
+} dc__notice;
+
+/* Builds the envelope of v: *env is the polygon volume for the blind engine
+ * (owns its footprint), *out its notice. On error both are left empty. */
+dc_status dc__envelope(const dc_volume *v, const dc_server_config *cfg, const char *field,
+                       dc_volume *env, dc__notice *out, dc_error *err);
+void dc__notice_clear(dc__notice *n);
+
+/* ---- airspace state ---- */
+
+typedef enum dc__state {
+    DC__APPROVED,
+    DC__ACTIVE,
+    DC__ENDED,
+    DC__WITHDRAWN,
+    DC__NONCONFORMING,
+    DC__PREEMPTED,
+    DC__IN_FORCE, /* restriction */
+    DC__DELETED, /* restriction */
+    DC__STATE_COUNT
+} dc__state;
+const char *dc__state_name(dc__state s);
+int dc__state_parse(const char *name, dc__state *out);
+int dc__state_live(dc__state s); /* occupies airspace */
+
+typedef struct dc__operator {
+    uint32_t number;
+    char id[24];
+    char *name;
+    int is_authority;
+    int64_t created_s;
+    int64_t probe_window_s; /* minute of the rejection count below */
+    unsigned probe_rejections;
+} dc__operator;
+
+typedef struct dc__key {
+    char prefix[16];
+    uint32_t operator_number;
+    uint8_t salt[16];
+    uint8_t hash[32];
+    int revoked;
+    int64_t created_s;
+} dc__key;
+
+typedef struct dc__entry {
+    char id[32];
+    int is_restriction;
+    uint32_t owner;
+    int priority;
+    dc__state state;
+    int64_t version;
+    char *volumes_json; /* normalised volumes array */
+    uint32_t *exempt;
+    size_t n_exempt;
+    char *note;
+    size_t n_vols;
+    dc__notice *notices; /* n_vols, while live */
+    int64_t created_s, updated_s;
+} dc__entry;
+
+/* ---- journal (journal.c): store writes waiting for the next commit ---- */
+
+typedef enum dc__write_kind { DC__W_ENTRY, DC__W_OPERATOR, DC__W_KEY, DC__W_AUDIT, DC__W_META } dc__write_kind;
+
+typedef struct dc__write {
+    struct dc__write *next;
+    dc__write_kind kind;
+    union {
+        dc_store_entry e;
+        dc_store_operator o;
+        dc_store_key k;
+        dc_audit_record a;
+        struct {
+            const char *key, *value;
+        } meta;
+    } u;
+    char *strs[5]; /* owned copies the union points into */
+} dc__write;
+
+/* ---- requests (http.c) ---- */
+
+typedef struct dc__req dc__req;
+struct dc__req {
+    dc_server *s;
+    struct MHD_Connection *conn;
+    dc__buf body;
+    int too_large;
+    int suspended; /* waiting for a commit */
+    uint64_t wait_batch;
+    dc_status commit_rc;
+    dc__req *next_waiter;
+    int answered; /* a response is prepared */
+    unsigned status;
+    dc__buf resp;
+    const char *content_type;
+    char etag[32];
+    int route;
+    double t0;
+    uint32_t who; /* authenticated operator number */
+    int is_authority;
+    char who_id[24];
+};
+
+/* Responses are prepared by handlers and sent by http.c (after the commit
+ * when the handler called dc__await). */
+void dc__reply_json(dc__req *r, unsigned status, json_t *body); /* steals body */
+void dc__reply_buf(dc__req *r, unsigned status, const char *content_type, dc__buf *b); /* takes b */
+void dc__reply_error(dc__req *r, unsigned status, const char *error, const char *field,
+                     const char *reason);
+void dc__reply_status(dc__req *r, dc_status st, const dc_error *err); /* maps a dc_status */
+/* Under mu, after journaling: answer only once the journaled writes commit. */
+void dc__await(dc__req *r);
+/* Parses the body as a JSON object; replies 400 and returns NULL on error. */
+json_t *dc__req_json(dc__req *r);
+const char *dc__req_header(dc__req *r, const char *name);
+const char *dc__req_arg(dc__req *r, const char *name);
+
+enum { DC__ROLE_NONE, DC__ROLE_ANY, DC__ROLE_AUTHORITY };
+typedef struct dc__route {
+    const char *method;
+    const char *path; /* "{id}" matches one segment */
+    int role;
+    void (*fn)(dc__req *r, const char *id);
+} dc__route;
+extern const dc__route dc__routes[];
+extern const size_t dc__n_routes;
+
+enum { DC__HIST_BUCKETS = 12 };
+
+typedef struct dc__metrics {
+    _Atomic unsigned long requests[32][16]; /* route x status class index */
+    _Atomic unsigned long approved, rejected, overridden, preempted, blind_only_rejections,
+        probing_limited;
+    _Atomic unsigned long check_hist[DC__HIST_BUCKETS + 1];
+    _Atomic unsigned long check_count;
+    _Atomic unsigned long check_sum_us;
+    _Atomic unsigned long commits, committed_writes;
+} dc__metrics;
+
+struct dc_server {
+    dc_server_config cfg;
+    dc_store *store;
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    uint8_t secret[32]; /* notice-id HMAC key */
+    dc__metrics m;
+
+    pthread_mutex_t mu;
+    dc_engine *ops_exact; /* live operations, exact geometry */
+    dc_engine *ops_blind; /* their notice envelopes */
+    dc_engine *restr; /* restrictions in force, exact geometry */
+    dc__map entries_by_id;
+    dc__entry **entries; /* creation order */
+    size_t n_entries, cap_entries;
+    dc__operator **operators; /* index number - 1 */
+    size_t n_operators;
+    dc__map keys; /* prefix -> dc__key */
+    dc__key **key_list;
+    size_t n_keys, cap_keys;
+    int64_t audit_seq;
+    uint8_t audit_hash[32];
+    double envelope_area_km2; /* live notices */
+
+    /* group commit */
+    dc__write *j_head, *j_tail;
+    uint64_t batch_open; /* batch that new writes join */
+    uint64_t batch_done; /* last batch that finished (committed or failed) */
+    dc__req *waiters;
+    pthread_cond_t j_cond;
+    pthread_t committer;
+    int committer_started;
+    int stopping;
+    int failed; /* store unusable: answer 503 */
+};
+
+/* airspace.c */
+dc_status dc__airspace_load(dc_server *s, dc_error *err); /* under mu or before threads */
+void dc__airspace_free(dc_server *s);
+dc__entry *dc__entry_get(dc_server *s, const char *id);
+dc__operator *dc__operator_get(dc_server *s, uint32_t number);
+dc__operator *dc__operator_by_id(dc_server *s, const char *id);
+dc__operator *dc__operator_by_name(dc_server *s, const char *name);
+/* Writes the entry and its audit record to the journal. */
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
+                            const char *action, json_t *detail);
+dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
+                            const char *subject, json_t *detail);
+/* Parses volumes, builds envelopes; used by submissions and by load. */
+typedef struct dc__candidate {
+    dc_volume *vols;
+    size_t n;
+    dc_volume *env;
+    dc__notice *notices;
+    char *volumes_json;
+} dc__candidate;
+dc_status dc__candidate_parse(dc_server *s, const json_t *arr, int is_restriction,
+                              size_t max_volumes, dc__candidate *c, dc_error *err);
+/* Adds a live entry's volumes to the engines (taking c's volumes and
+ * notices) / removes them. */
+dc_status dc__entry_install(dc_server *s, dc__entry *e, dc__candidate *c);
+void dc__entry_uninstall(dc_server *s, dc__entry *e);
+/* A new entry record (not yet indexed): caller fills it, then dc__entry_add. */
+dc__entry *dc__entry_new(const char *id);
+void dc__entry_free(dc__entry *e);
+dc_status dc__entry_add(dc_server *s, dc__entry *e); /* takes ownership on DC_OK */
+
+/* Conflicts of a candidate: distinct (entry, volume) pairs. */
+enum { DC__MAX_HITS = 256 };
+typedef struct dc__hit {
+    dc__entry *e;
+    uint32_t vol;
+} dc__hit;
+typedef struct dc__hits {
+    dc__hit h[DC__MAX_HITS];
+    size_t n;
+    size_t total; /* pairs found, may exceed n */
+} dc__hits;
+/* exact: decide by DESIGN section 3 (else by other operators' notices);
+ * restrictions are always exact. */
+void dc__decide(dc_server *s, uint32_t owner, int exact, const dc_volume *vols, size_t n,
+                const char *skip_id, int64_t dt_s, double dalt_m, int first_only, dc__hits *out);
+void dc__candidate_free(dc__candidate *c);
+
+dc_status dc__key_insert(dc_server *s, dc__key *k); /* takes k on DC_OK */
+void dc__metrics_request(dc_server *s, int route, unsigned status);
+void dc__metrics_check(dc_server *s, double seconds);
+void dc__metrics_render(dc_server *s, dc__buf *b);
+
+/* journal.c */
+dc_status dc__journal_push(dc_server *s, dc__write *w); /* takes ownership, under mu */
+dc__write *dc__write_new(dc__write_kind kind);
+void dc__write_free(dc__write *w);
+dc_status dc__committer_start(dc_server *s);
+void dc__committer_stop(dc_server *s);
+
+/* keys.c */
+/* Makes a key for operator_number: *k filled for storage, key_out gets the
+ * secret (shown once). */
+dc_status dc__key_make(uint32_t operator_number, int64_t now_s, dc__key *k, char *key_out,
+                       size_t key_len);
+/* Constant-time check of a presented key against a stored one. */
+int dc__key_matches(const dc__key *k, const char *presented);
+/* Extracts the lookup prefix of a presented key; 0 on success. */
+int dc__key_prefix(const char *presented, char prefix[16]);
+void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
+                   char out[40]);
+
+#endif

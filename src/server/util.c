@@ -1,0 +1,172 @@
+/* Small helpers of the server module: a growable string, a string-keyed hash
+ * map (open addressing, keys borrowed from the values), hex and randomness. */
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/server_int.h"
+
+void dc__buf_add(dc__buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = dc_realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void dc__buf_str(dc__buf *b, const char *s)
+{
+    dc__buf_add(b, s, strlen(s));
+}
+
+void dc__buf_fmt(dc__buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if ((size_t)n < sizeof tmp) {
+        dc__buf_add(b, tmp, (size_t)n);
+        return;
+    }
+    char *big = dc_malloc((size_t)n + 1);
+    if (!big) {
+        b->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    dc__buf_add(b, big, (size_t)n);
+    dc_free(big);
+}
+
+void dc__buf_json_str(dc__buf *b, const char *s)
+{
+    dc__buf_add(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char esc[2] = {'\\', (char)*p};
+            dc__buf_add(b, esc, 2);
+        } else if (*p < 0x20) {
+            dc__buf_fmt(b, "\\u%04x", *p);
+        } else {
+            dc__buf_add(b, (const char *)p, 1);
+        }
+    }
+    dc__buf_add(b, "\"", 1);
+}
+
+void dc__buf_free(dc__buf *b)
+{
+    dc_free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+struct dc__map_slot {
+    const char *key;
+    void *val;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+void *dc__map_get(const dc__map *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->slots[i].key)
+            return NULL;
+        if (!strcmp(m->slots[i].key, key))
+            return m->slots[i].val;
+    }
+}
+
+static void put_slot(struct dc__map_slot *slots, size_t cap, const char *key, void *val)
+{
+    for (size_t i = hash_str(key) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (!slots[i].key || !strcmp(slots[i].key, key)) {
+            slots[i].key = key;
+            slots[i].val = val;
+            return;
+        }
+    }
+}
+
+dc_status dc__map_put(dc__map *m, const char *key, void *val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct dc__map_slot *slots = dc_calloc(cap, sizeof *slots);
+        if (!slots)
+            return DC_ENOMEM;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].key)
+                put_slot(slots, cap, m->slots[i].key, m->slots[i].val);
+        dc_free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    if (!dc__map_get(m, key))
+        m->n++;
+    put_slot(m->slots, m->cap, key, val);
+    return DC_OK;
+}
+
+void dc__map_free(dc__map *m)
+{
+    dc_free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+void dc__hex(const uint8_t *d, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+int dc__random_hex(char *out, size_t n_bytes)
+{
+    uint8_t b[64];
+    if (n_bytes > sizeof b || RAND_bytes(b, (int)n_bytes) != 1)
+        return -1;
+    dc__hex(b, n_bytes, out);
+    return 0;
+}
+
+double dc__now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

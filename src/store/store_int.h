@@ -1,0 +1,15 @@
+/* Private layout shared by the store dispatcher and its backends: every
+ * backend's struct starts with struct dc_store so a dc_store * can be cast. */
+#ifndef DC_STORE_INT_H
+#define DC_STORE_INT_H
+
+#include "deconflict/store.h"
+
+struct dc_store {
+    const struct dc_store_ops *ops;
+};
+
+/* SQLite backend (sqlite.c). */
+dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error *err);
+
+#endif
