@@ -105,6 +105,42 @@ static void test_broad_vs_brute(void **state)
         compare_methods(&sets[i]);
 }
 
+/* Pairs built to pass just inside (or outside) Ht somewhere in the
+ * look-ahead, anywhere short of the poles, up to 1500 m/s with reports up to
+ * 30 s old: the broad phase's slack must never lose one. */
+static void test_broad_near_threshold(void **state)
+{
+    (void)state;
+    rng_state = 12345;
+    int found = 0;
+    for (int k = 0; k < 20000; k++) {
+        double lat = -85 + 170 * rnd(), lon = -180 + 360 * rnd(), trk_a = 360 * rnd();
+        double gs_a = 1500 * rnd(), gs_b = 1500 * rnd(), dt_a = 30 * rnd(), dt_b = 30 * rnd();
+        double tc = 300 * rnd(), off = 9260 * (0.98 + 0.04 * rnd());
+        double mlat, mlon, az, plat, plon, paz, blat, blon, baz;
+        geod_direct(&g, lat, lon, trk_a, gs_a * (tc + dt_a), &mlat, &mlon, &az);
+        geod_direct(&g, mlat, mlon, az + 90, off, &plat, &plon, &paz);
+        double trk_b = 360 * rnd();
+        geod_direct(&g, plat, plon, trk_b + 180, gs_b * (tc + dt_b), &blat, &blon, &baz);
+        dc_track_report r[2] = {
+            {1, "A", 1000 - dt_a, lat, lon, 9000, gs_a, trk_a, 0, NULL},
+            {2, "B", 1000 - dt_b, blat, blon, 9000, gs_b, fmod(baz + 540, 360), 0, NULL},
+        };
+        dc_tactical *t = dc_tactical_new(NULL);
+        assert_int_equal(dc_tactical_ingest(t, r, 2, NULL, NULL), DC_OK);
+        dc_tactical_stats sf, sb;
+        assert_int_equal(dc_tactical_pass(t, 1000, DC_TAC_BRUTE_FORCE, &sf), DC_OK);
+        assert_int_equal(dc_tactical_pass(t, 1000, DC_TAC_BROAD_PHASE, &sb), DC_OK);
+        if (sf.conflicts != sb.conflicts)
+            fail_msg("pair %d at %.3f,%.3f: brute %zu broad %zu", k, lat, lon, sf.conflicts,
+                     sb.conflicts);
+        found += (int)sf.conflicts;
+        dc_tactical_free(t);
+    }
+    printf("  near-threshold pairs: %d of 20000 in conflict\n", found);
+    assert_true(found > 1000 && found < 20000);
+}
+
 /* ---- events ----------------------------------------------------------- */
 
 typedef struct rec {
@@ -408,10 +444,10 @@ int main(void)
 {
     geod_init(&g, 6378137.0, 1 / 298.257223563);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_broad_vs_brute),       cmocka_unit_test(test_alerts_once),
-        cmocka_unit_test(test_staleness_and_owners), cmocka_unit_test(test_conformance),
-        cmocka_unit_test(test_batch_all_or_nothing), cmocka_unit_test(test_json_reports),
-        cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_broad_vs_brute), cmocka_unit_test(test_broad_near_threshold),
+        cmocka_unit_test(test_alerts_once),    cmocka_unit_test(test_staleness_and_owners),
+        cmocka_unit_test(test_conformance),    cmocka_unit_test(test_batch_all_or_nothing),
+        cmocka_unit_test(test_json_reports),   cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
