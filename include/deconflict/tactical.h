@@ -3,7 +3,9 @@
  * detection: horizontal < Ht and vertical < Vt at one instant in [0, T]),
  * pair alerts raised once and cleared once, and conformance of tracks to
  * their operation's volumes. Not thread-safe: the caller serialises ingest,
- * passes and queries. Steady-state passes do not allocate. */
+ * passes and queries. Buffers grow to a high-water mark, so steady-state
+ * passes allocate nothing except one tiny point footprint per report judged
+ * against a polygon or corridor volume (geo.h has no point query). */
 #ifndef DECONFLICT_TACTICAL_H
 #define DECONFLICT_TACTICAL_H
 
@@ -15,8 +17,9 @@
 #include "deconflict/geo.h"
 #include "deconflict/status.h"
 
-/* Operator number of traffic with no operator (radar, unknown): checked
- * against every other track, unknown ones included. */
+/* Operator number of traffic with no operator (radar, unknown; the same
+ * value as engine.h's DC_OWNER_NONE): checked against every other track,
+ * unknown ones included. */
 #define DC_TRACK_OPERATOR_UNKNOWN UINT32_MAX
 
 /* Buffer sizes, NUL included: ids may be up to 63 bytes. */
@@ -178,8 +181,9 @@ typedef struct dc_tactical_stats {
 dc_status dc_tactical_pass(dc_tactical *t, double now_s, dc_tactical_method method,
                            dc_tactical_stats *stats);
 
-/* Conflicts found by the last pass, sorted by the tracks' insertion order
- * (a inserted before b). Borrowed until the next ingest, pass or free. */
+/* Conflicts found by the last pass, in a fixed order per pair of tracks
+ * (by the tracks' internal slots; a's slot < b's, the pair solved in a's
+ * frame). Borrowed until the next ingest, pass or free. */
 const dc_tactical_conflict *dc_tactical_conflicts(const dc_tactical *t, size_t *n);
 
 size_t dc_tactical_track_count(const dc_tactical *t);
