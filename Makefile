@@ -87,3 +87,42 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# --- Fuzzing (issue 7): libFuzzer targets fuzz/fuzz_*.c, built with clang
+# (Debian's clang + libclang-rt-14-dev) under ASan+UBSan. The library is
+# rebuilt for them with -fsanitize=fuzzer-no-link; -Werror is dropped there
+# only, because clang warns where gcc (the project's compiler) does not.
+# `make fuzz` runs each target FUZZ_SECONDS (FUZZ_TARGETS="a b" to pick);
+# `make test` runs each FUZZ_RUNS executions through tests/fuzz/check-fuzz.sh.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 20000
+FUZZ_TARGETS ?=
+FUZZ_SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = $(filter-out -Werror -Wno-format-truncation,$(CFLAGS)) $(FUZZ_SAN)
+FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZERS      := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_CLI_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(filter-out src/cli/main.c,$(CLI_SRC)))
+
+.PHONY: fuzz fuzz-build
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/libdeconflict.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p build/fuzz
+	ar rcs $@ $^
+
+build/fuzz/libcli.a: $(FUZZ_CLI_OBJ)
+	@mkdir -p build/fuzz
+	ar rcs $@ $^
+
+build/fuzz/bin/%: fuzz/%.c fuzz/fuzz_common.h build/fuzz/libcli.a build/fuzz/libdeconflict.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -Ifuzz -fsanitize=fuzzer -o $@ $< build/fuzz/libcli.a build/fuzz/libdeconflict.a $(LDLIBS)
+
+fuzz-build: deps $(FUZZERS)
+
+fuzz: fuzz-build
+	@./fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
