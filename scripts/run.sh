@@ -1,9 +1,18 @@
 #!/bin/sh
-# The main job. For now: the offline check of the example candidate against
-# the example airspace (the server replaces this once it lands).
-set -u
+# make run: the deconfliction server on 127.0.0.1:8080 over an SQLite store in
+# build/. The first run creates the store; its authority key (shown once by
+# `deconflict init`) is kept in build/authority.key (mode 600) for this
+# development setup only, and printed with the URL.
+set -eu
 cd "$(dirname "$0")/.."
-echo "deconflict check --airspace examples/airspace.json --candidate examples/candidate.json"
-build/deconflict check --airspace examples/airspace.json --candidate examples/candidate.json
-rc=$?
-[ $rc -le 1 ] && exit 0 || exit $rc
+STORE=build/deconflict.db
+KEYFILE=build/authority.key
+LISTEN=${DC_LISTEN:-127.0.0.1:8080}
+if [ ! -f "$STORE" ]; then
+  umask 077
+  build/deconflict init --store "$STORE" --authority authority > "$KEYFILE"
+fi
+echo "deconflict: http://$LISTEN  (store $STORE)"
+[ -f "$KEYFILE" ] && echo "authority key: $(cat "$KEYFILE")"
+echo "try: curl -H \"Authorization: Bearer \$(cat $KEYFILE)\" http://$LISTEN/v1/operators"
+exec build/deconflict serve --store "$STORE" --listen "$LISTEN"
