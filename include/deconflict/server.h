@@ -30,6 +30,7 @@ typedef struct dc_server_config {
     unsigned probe_limit; /* rejections per operator per minute before 429; 0: no limit */
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
     int suggest_alt_steps; /* altitude-band search: steps of alt_step_m either way */
+    const char *web_dir; /* files served at "/"; NULL: web/ found beside the binary */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

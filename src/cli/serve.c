@@ -11,18 +11,21 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: deconflict serve --store FILE --listen HOST:PORT [--config FILE]\n"
+               "                        [--web-dir DIR]\n"
                "       deconflict serve --list-routes\n\n"
                "Serves the deconfliction API (docs/openapi.yaml) on a store made by\n"
                "`deconflict init`. PORT 0 picks a free port; the URL is printed on stdout.\n"
                "--config FILE  JSON: h_m, v_m, t_s, disclosure (\"blind\"|\"exact\"),\n"
                "               grid_cells_per_deg, alt_step_m, time_step_s, max_body_bytes,\n"
                "               max_volumes, threads, probe_limit, suggest_max_shift_s,\n"
-               "               suggest_alt_steps\n");
+               "               suggest_alt_steps\n"
+               "--web-dir DIR  the web display's files, served at / (default: web/ beside\n"
+               "               the binary's directory)\n");
 }
 
 int dc_cli_serve(int argc, char **argv)
 {
-    const char *store = NULL, *listen = "127.0.0.1:8080", *config = NULL;
+    const char *store = NULL, *listen = "127.0.0.1:8080", *config = NULL, *web_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
@@ -40,6 +43,8 @@ int dc_cli_serve(int argc, char **argv)
             listen = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--config")) {
             config = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--web-dir")) {
+            web_dir = argv[++i];
         } else {
             fprintf(stderr, "deconflict serve: unexpected argument '%s'\n", argv[i]);
             help(stderr);
@@ -57,6 +62,8 @@ int dc_cli_serve(int argc, char **argv)
         fprintf(stderr, "deconflict serve: config %s: %s\n", err.field, err.reason);
         return 2;
     }
+    if (web_dir)
+        cfg.web_dir = web_dir;
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t set;
     sigemptyset(&set);

@@ -257,6 +257,8 @@ static void dispatch(dc__req *r, const char *url, const char *method)
     }
     if (path_known)
         dc__reply_error(r, 405, "method_not_allowed", "method", "this method is not allowed here");
+    else if (strncmp(url, "/v1/", 4) && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+        dc__static_serve(r, url); /* the web display */
     else
         dc__reply_error(r, 404, "not_found", "path", "no such route");
 }

@@ -173,6 +173,9 @@ void dc__await(dc__req *r);
 json_t *dc__req_json(dc__req *r);
 const char *dc__req_header(dc__req *r, const char *name);
 const char *dc__req_arg(dc__req *r, const char *name);
+/* static.c: answers a GET/HEAD that no route matched from the web directory
+ * (404 when there is no such file). */
+void dc__static_serve(dc__req *r, const char *url);
 
 enum { DC__ROLE_NONE, DC__ROLE_ANY, DC__ROLE_AUTHORITY };
 typedef struct dc__route {
