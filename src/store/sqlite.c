@@ -60,7 +60,46 @@ typedef struct sqlite_store {
     pthread_mutex_t rd_mu;
     sqlite3_stmt *st[ST_COUNT];
     sqlite3_stmt *audit_each;
+    sqlite3 *ck; /* checkpoint connection */
+    pthread_t ck_thread;
+    pthread_mutex_t ck_mu;
+    pthread_cond_t ck_cond;
+    int ck_started, ck_wanted, ck_stop;
 } sqlite_store;
+
+#define CHECKPOINT_PAGES 4000
+
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    sqlite_store *s = ctx;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&s->ck_mu);
+        s->ck_wanted = 1;
+        pthread_cond_signal(&s->ck_cond);
+        pthread_mutex_unlock(&s->ck_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg)
+{
+    sqlite_store *s = arg;
+    pthread_mutex_lock(&s->ck_mu);
+    while (!s->ck_stop) {
+        while (!s->ck_wanted && !s->ck_stop)
+            pthread_cond_wait(&s->ck_cond, &s->ck_mu);
+        if (s->ck_stop)
+            break;
+        s->ck_wanted = 0;
+        pthread_mutex_unlock(&s->ck_mu);
+        sqlite3_wal_checkpoint_v2(s->ck, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&s->ck_mu);
+    }
+    pthread_mutex_unlock(&s->ck_mu);
+    return NULL;
+}
 
 static dc_status store_err(sqlite3 *db, int rc)
 {
@@ -92,6 +131,16 @@ static dc_status exec(sqlite3 *db, const char *sql)
 static void sq_close(dc_store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
+    if (s->ck_started) {
+        pthread_mutex_lock(&s->ck_mu);
+        s->ck_stop = 1;
+        pthread_cond_signal(&s->ck_cond);
+        pthread_mutex_unlock(&s->ck_mu);
+        pthread_join(s->ck_thread, NULL);
+    }
+    sqlite3_close(s->ck);
+    pthread_cond_destroy(&s->ck_cond);
+    pthread_mutex_destroy(&s->ck_mu);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_finalize(s->audit_each);
@@ -329,6 +378,8 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
         return DC_ENOMEM;
     s->base.ops = &sqlite_ops;
     pthread_mutex_init(&s->rd_mu, NULL);
+    pthread_mutex_init(&s->ck_mu, NULL);
+    pthread_cond_init(&s->ck_cond, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int r = sqlite3_open_v2(path, &s->wr, flags, NULL);
     if (r != SQLITE_OK) {
@@ -365,6 +416,17 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
         goto fail;
     }
     sqlite3_busy_timeout(s->rd, 5000);
+    if (sqlite3_open_v2(path, &s->ck, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        pthread_create(&s->ck_thread, NULL, checkpointer, s)) {
+        rc = DC_ESTORE;
+        dc_error_set(err, "store", "cannot open a checkpoint connection to %s", path);
+        goto fail;
+    }
+    s->ck_started = 1;
+    sqlite3_busy_timeout(s->ck, 5000);
+    sqlite3_wal_autocheckpoint(s->wr, 0);
+    sqlite3_wal_hook(s->wr, wal_hook, s);
     *out = &s->base;
     return DC_OK;
 fail:
