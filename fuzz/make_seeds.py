@@ -141,3 +141,42 @@ put(ck, "small", json.dumps(air) + "\n=====\n" + json.dumps({"operator": "coalit
 put(ck, "own", json.dumps(air) + "\n=====\n" + json.dumps({"operator": "iran", "volumes": [poly]}))
 put(ck, "dup_ids", json.dumps({"operations": [air["operations"][0], air["operations"][0]]}) + "\n=====\n{}")
 put(ck, "no_candidate", json.dumps(air))
+
+# fuzz_http: raw requests; @AUTH@ / @OPER@ become the authority's and an
+# operator's API key inside the target.
+def req(method, path, key=None, body=None, extra=""):
+    h = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % (method, path)
+    if key:
+        h += "Authorization: Bearer %s\r\n" % key
+    h += extra
+    if body is not None:
+        b = json.dumps(body, separators=(",", ":"))
+        h += "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b)
+    else:
+        h += "\r\n"
+    return h
+
+op = {"priority": 50, "volumes": [poly]}
+ht = "fuzz_http"
+for name, r in {
+    "healthz": req("GET", "/healthz"),
+    "metrics": req("GET", "/metrics", "@AUTH@"),
+    "submit": req("POST", "/v1/operations", "@OPER@", op),
+    "submit_astm": req("POST", "/v1/operations", "@OPER@", {"priority": 10, "volumes": [astm_circle, feature]}),
+    "list_state": req("GET", "/v1/operations?state=approved&all=1", "@AUTH@"),
+    "get_missing": req("GET", "/v1/operations/op_0000", "@OPER@"),
+    "modify": req("PUT", "/v1/operations/op_1", "@OPER@", op, "If-Match: \"3\"\r\n"),
+    "withdraw": req("DELETE", "/v1/operations/op_1/", "@OPER@"),
+    "activate": req("POST", "/v1/operations/op_1/activate", "@OPER@"),
+    "restriction": req("POST", "/v1/restrictions", "@AUTH@", {"name": "Baghdad", "exempt": ["iraq"], "volumes": [dict(circle, time_end="2030-01-01T00:00:00Z")]}),
+    "operator": req("POST", "/v1/operators", "@AUTH@", {"name": "iran"}),
+    "rotate": req("POST", "/v1/operators/opr_1/keys", "@OPER@"),
+    "notices": req("GET", "/v1/notices?bbox=33,44,35,46&from=2014-12-02T00:00:00Z&to=2014-12-03T00:00:00Z", "@OPER@", extra="Accept: application/geo+json\r\n"),
+    "audit": req("GET", "/v1/audit?after=0&limit=1000", "@AUTH@"),
+    "bad_bearer": req("GET", "/v1/operations", "dc_notakey.xxxxxxxx"),
+    "no_scheme": "GET /v1/operations HTTP/1.1\r\nAuthorization: Basic Zm9vOmJhcg==\r\n\r\n",
+    "big_length": "POST /v1/operations HTTP/1.1\r\nAuthorization: Bearer @OPER@\r\nContent-Length: 99999999999\r\n\r\n{}",
+    "chunked": "POST /v1/operations HTTP/1.1\r\nAuthorization: Bearer @OPER@\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n",
+    "pipelined": req("GET", "/healthz") + req("GET", "/v1/operations", "@OPER@"),
+}.items():
+    put(ht, name, r)

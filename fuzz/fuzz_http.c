@@ -1,0 +1,141 @@
+/* Fuzz target: the HTTP API as a client sees it (server.h): one real server
+ * on loopback with a fresh SQLite store (in /dev/shm when there is one), and
+ * each input sent as raw bytes on a new connection, then half-closed. This
+ * reaches the request line, query strings (bbox, from, to, after, limit,
+ * state, all), headers (Authorization bearer tokens, If-Match, Accept,
+ * Content-Length) and the JSON bodies of operations, restrictions and
+ * operators, through the same code a client does. "@AUTH@" and "@OPER@" in
+ * the input are replaced by the authority's key and an operator's key.
+ * State persists across inputs (like a long-lived server), so a crash may
+ * need the inputs before it: libFuzzer keeps the artifact; replay with the
+ * corpus. Properties: the server answers a complete request with an HTTP
+ * status line and never with a 500, 502 or 504. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "deconflict/server.h"
+#include "fuzz_common.h"
+
+static dc_server *srv;
+static uint16_t port;
+static char auth_key[256], oper_key[256];
+
+static int talk(const char *req, size_t len, char *resp, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        perror("fuzz_http: connect");
+        abort();
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may close early (413, bad request) */
+        off += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    size_t got = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 5000) <= 0)
+            break;
+        ssize_t r = recv(fd, resp + got, cap - 1 - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (got == cap - 1)
+            break;
+    }
+    resp[got] = 0;
+    close(fd);
+    return (int)got;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    char dir[128], uri[192];
+    snprintf(dir, sizeof dir, "%s/deconflict-fuzz-http-%ld",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
+    mkdir(dir, 0700);
+    snprintf(uri, sizeof uri, "sqlite:%s/store.db", dir);
+    unlink(uri + 7);
+    dc_error err = {{0}, {0}};
+    dc_server_config cfg;
+    dc_server_config_default(&cfg);
+    cfg.max_body_bytes = 1 << 16;
+    cfg.threads = 1;
+    if (dc_server_init_store(uri, "iraq", auth_key, sizeof auth_key, &err) != DC_OK ||
+        dc_server_start(uri, "127.0.0.1:0", &cfg, &srv, &err) != DC_OK) {
+        fprintf(stderr, "fuzz_http: %s: %s\n", err.field, err.reason);
+        abort();
+    }
+    port = dc_server_port(srv);
+    char req[512], resp[4096];
+    const char body[] = "{\"name\":\"coalition\"}";
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/operators HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     auth_key, sizeof body - 1, body);
+    talk(req, (size_t)n, resp, sizeof resp);
+    const char *k = strstr(resp, "\"api_key\"");
+    if (!k || sscanf(k, "\"api_key\": \"%255[^\"]\"", oper_key) != 1) {
+        if (!k || sscanf(k, "\"api_key\":\"%255[^\"]\"", oper_key) != 1) {
+            fprintf(stderr, "fuzz_http: no operator key in: %s\n", resp);
+            abort();
+        }
+    }
+    return 0;
+}
+
+/* Copies in to out replacing the key placeholders; returns the length. */
+static size_t expand(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < cap; i++) {
+        const char *key = NULL;
+        if (n - i >= 6 && !memcmp(in + i, "@AUTH@", 6))
+            key = auth_key;
+        else if (n - i >= 6 && !memcmp(in + i, "@OPER@", 6))
+            key = oper_key;
+        if (key) {
+            size_t kl = strlen(key);
+            if (o + kl > cap)
+                break;
+            memcpy(out + o, key, kl);
+            o += kl;
+            i += 5;
+        } else {
+            out[o++] = (char)in[i];
+        }
+    }
+    return o;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char req[1 << 17], resp[1 << 16];
+    if (size > (1 << 16))
+        return 0;
+    size_t len = expand(data, size, req, sizeof req);
+    int got = talk(req, len, resp, sizeof resp);
+    if (got >= 12 && !strncmp(resp, "HTTP/1.", 7)) {
+        int status = (int)strtol(resp + 9, NULL, 10);
+        FZ_CHECK(status >= 100 && status <= 599, "status line: %.40s", resp);
+        /* 501/505 are libmicrohttpd refusing a method or version; 503 is
+         * the store refusing writes. A 500 is the server failing itself. */
+        FZ_CHECK(status < 500 || status == 501 || status == 503 || status == 505,
+                 "server error %d for request:\n%.*s\n--\n%.400s",
+                 status, (int)len, req, resp);
+    }
+    return 0;
+}
