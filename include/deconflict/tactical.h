@@ -188,6 +188,12 @@ const dc_tactical_conflict *dc_tactical_conflicts(const dc_tactical *t, size_t *
 
 size_t dc_tactical_track_count(const dc_tactical *t);
 
+/* The latest report of track (operator_id, track_id) as ingested (not
+ * extrapolated), into *out; its strings are borrowed until the next ingest,
+ * pass or free. DC_ENOTFOUND when no such live track. */
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, const char *track_id,
+                                dc_track_report *out);
+
 /* Exact pair test on two reports taken at the same time, in the frame of a
  * (the per-pair geometry of a pass; for tests and tools). Returns 1 and fills
  * *out (a/b refs from the reports) on a conflict, else 0. */

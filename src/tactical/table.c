@@ -224,6 +224,21 @@ static dc_status map_reserve(dc_tactical *t, size_t more)
     return DC_OK;
 }
 
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, const char *track_id,
+                                dc_track_report *out)
+{
+    if (!t->map_cap)
+        return DC_ENOTFOUND;
+    size_t mi = map_find(t, key_hash(operator_id, track_id), operator_id, track_id);
+    if (!t->map[mi].full)
+        return DC_ENOTFOUND;
+    const track *tr = &t->slots[t->map[mi].slot];
+    *out = tr->r;
+    out->track_id = tr->track_id;
+    out->operation_id = tr->linked ? tr->operation_id : NULL;
+    return DC_OK;
+}
+
 /* Linear-probing deletion by backward shift (no tombstones). */
 static void map_remove_at(dc_tactical *t, size_t i)
 {

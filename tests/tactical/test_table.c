@@ -250,6 +250,11 @@ static void test_staleness_and_owners(void **state)
     dc_track_report old = rep(1, "A", 50, 0, 90);
     assert_int_equal(dc_tactical_ingest(t, &old, 1, &applied, NULL), DC_OK);
     assert_int_equal(applied, 0);
+    dc_track_report got;
+    assert_int_equal(dc_tactical_track_get(t, 1, "A", &got), DC_OK);
+    assert_true(got.time_s == 100 && !strcmp(got.track_id, "A") && !got.operation_id);
+    assert_int_equal(dc_tactical_track_get(t, 2, "A", &got), DC_ENOTFOUND);
+    assert_int_equal(dc_tactical_track_get(t, DC_TRACK_OPERATOR_UNKNOWN, "R2", &got), DC_ENOTFOUND);
     /* A dropped key can come back, into a reused slot. */
     ingest1(t, rep(DC_TRACK_OPERATOR_UNKNOWN, "R2", 101, 3000, 90));
     assert_int_equal(dc_tactical_track_count(t), 4);
