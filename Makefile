@@ -3,7 +3,7 @@
 # cmocka test programs (built plain and with ASan+UBSan), bench/bench_*.c
 # become benchmarks. Every target first runs scripts/install-deps.sh.
 CC      ?= cc
-PKGS    := proj sqlite3 libpq libmicrohttpd jansson libcrypto geos
+PKGS    := proj sqlite3 libpq libmicrohttpd jansson libcrypto geos libcurl
 CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: JSON field paths are bounded buffers; a clipped
 # error path is acceptable and snprintf never overflows.
