@@ -63,6 +63,21 @@ typedef int (*dc_store_key_fn)(void *ctx, const dc_store_key *k);
 typedef int (*dc_store_entry_fn)(void *ctx, const dc_store_entry *e);
 typedef int (*dc_store_audit_fn)(void *ctx, const dc_audit_record *r);
 
+/* The committed head of a store shared by several server processes: the
+ * last change batch and the end of the audit chain. */
+typedef struct dc_store_head {
+    int64_t change_seq; /* batches 1, 2, 3, ... in commit order, no gaps */
+    int64_t audit_seq;
+    uint8_t audit_hash[32];
+} dc_store_head;
+
+/* One alert published through a shared store (JSON text, borrowed). */
+typedef struct dc_store_alert {
+    int64_t seq;
+    const char *body;
+} dc_store_alert;
+typedef int (*dc_store_alert_fn)(void *ctx, const dc_store_alert *a);
+
 /* The backend table. Every function returns DC_OK or a dc_status translated
  * from the backend's own errors (DC_ESTORE, DC_ENOTFOUND, DC_EEXIST). */
 struct dc_store_ops {
@@ -84,12 +99,40 @@ struct dc_store_ops {
     /* Records with seq > after_seq in order, at most limit (0: all). */
     dc_status (*audit_each)(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                             void *ctx);
+
+    /* ---- Optional: stores shared by several processes (PostgreSQL). A
+     * single-process backend (SQLite) leaves these NULL. See
+     * docs/multi-instance.md. ---- */
+    /* begin() that also takes the store-wide write token (released by
+     * commit/rollback, or when the process dies) and reads the committed
+     * head. The batch's writes are stamped change_seq = head->change_seq + 1;
+     * commit advances the head and wakes the other processes. */
+    dc_status (*begin_locked)(dc_store *s, dc_store_head *head);
+    /* Operators, keys and entries written by batches after after_seq (in
+     * batch order), then the head they lead to. in_txn: read inside the
+     * begin_locked transaction (committer thread); else in one snapshot on
+     * a separate connection (any thread). Records borrowed for the call. */
+    dc_status (*changes_since)(dc_store *s, int64_t after_seq, int in_txn,
+                               dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
+                               dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head);
+    /* Blocks until another process commits (or publishes an alert) or
+     * timeout_ms passes; one thread only. */
+    dc_status (*wait_change)(dc_store *s, int timeout_ms);
+    /* Takes or renews the lease `name` for `holder` for ttl_ms; *held is 1
+     * when holder has it now. Expired leases pass to the next caller. */
+    dc_status (*lease)(dc_store *s, const char *name, const char *holder, int ttl_ms, int *held);
+    /* Appends an alert (JSON text) and wakes every process. */
+    dc_status (*alert_publish)(dc_store *s, const char *body);
+    /* Alerts with seq > after_seq in order. */
+    dc_status (*alert_each)(dc_store *s, int64_t after_seq, dc_store_alert_fn fn, void *ctx);
 };
 
 /* Opens a store by URI: "sqlite:PATH", a plain PATH (SQLite), or
- * "postgresql://..." (DC_EUNSUPPORTED until that backend exists).
- * create: make the file and schema when absent; otherwise a missing store is
- * DC_ENOTFOUND. On DC_OK *out is owned by the caller: dc_store_close(). */
+ * "postgresql://..." / "postgres://..." (PostgreSQL, shared by several
+ * servers). create: make the file and schema when absent (PostgreSQL: apply
+ * pending migrations); otherwise a missing store is DC_ENOTFOUND and a
+ * PostgreSQL schema of another version is refused (DC_EUNSUPPORTED).
+ * On DC_OK *out is owned by the caller: dc_store_close(). */
 dc_status dc_store_open(const char *uri, int create, dc_store **out, dc_error *err);
 void dc_store_close(dc_store *s); /* accepts NULL */
 const struct dc_store_ops *dc_store_ops_of(const dc_store *s);

@@ -9,10 +9,8 @@ dc_status dc_store_open(const char *uri, int create, dc_store **out, dc_error *e
     *out = NULL;
     if (!uri || !*uri)
         return dc_error_set(err, "store", "empty store location");
-    if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11)) {
-        dc_error_set(err, "store", "the PostgreSQL store is not available in this build");
-        return DC_EUNSUPPORTED;
-    }
+    if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11))
+        return dc__pg_open(uri, create, out, err);
     if (!strncmp(uri, "sqlite:", 7))
         uri += 7;
     return dc__sqlite_open(uri, create, out, err);

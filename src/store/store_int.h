@@ -12,4 +12,14 @@ struct dc_store {
 /* SQLite backend (sqlite.c). */
 dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error *err);
 
+/* PostgreSQL backend (postgres.c) and its schema (migrations_pg.c). */
+dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error *err);
+typedef struct dc__migration {
+    int version;
+    const char *name;
+    const char *sql;
+} dc__migration;
+extern const dc__migration dc__pg_migrations[];
+extern const size_t dc__pg_n_migrations;
+
 #endif

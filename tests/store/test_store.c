@@ -1,7 +1,10 @@
 /* The store contract (include/deconflict/store.h), written once against
- * struct dc_store_ops so every backend runs the same suite: SQLite here;
- * the PostgreSQL backend adds its URI to backends[]. Also the audit chain's
- * verification against tampered and gapped records. */
+ * struct dc_store_ops so every backend runs the same suite: SQLite always,
+ * and PostgreSQL too when DC_TEST_PG names a database (libpq URI; the
+ * suite empties its public schema before each test). tests/pg/check-store.sh
+ * starts a throwaway cluster for it. Also the audit chain's verification
+ * against tampered and gapped records, and the shared-store extensions
+ * (change feed, head lock, migrations, lease, alerts) on PostgreSQL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,15 +15,35 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "deconflict/audit.h"
 #include "deconflict/store.h"
 
-static char path[64];
+static char path[512]; /* the store under test: a file, or the PostgreSQL URI */
+static const char *pg_uri; /* NULL: SQLite run */
+
+/* Runs sql on the PostgreSQL test database. */
+static void pg_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(pg_uri);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
 
 static int setup(void **state)
 {
     (void)state;
+    if (pg_uri) {
+        snprintf(path, sizeof path, "%s", pg_uri);
+        pg_exec("SET client_min_messages = warning; DROP SCHEMA public CASCADE; "
+                "CREATE SCHEMA public");
+        return 0;
+    }
     snprintf(path, sizeof path, "/tmp/dc-store-test-XXXXXX");
     int fd = mkstemp(path);
     close(fd);
@@ -31,7 +54,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char p[80];
+    char p[600];
+    if (pg_uri)
+        return 0;
     unlink(path);
     snprintf(p, sizeof p, "%s-wal", path);
     unlink(p);
@@ -94,7 +119,9 @@ static void test_missing_store(void **state)
     (void)state;
     dc_store *s;
     dc_error err;
-    assert_int_equal(dc_store_open("/nonexistent-dir/x.db", 0, &s, &err), DC_ENOTFOUND);
+    /* PostgreSQL: a reachable database without the schema. */
+    assert_int_equal(dc_store_open(pg_uri ? path : "/nonexistent-dir/x.db", 0, &s, &err),
+                     DC_ENOTFOUND);
     assert_null(s);
     assert_int_equal(dc_store_open("", 0, &s, &err), DC_EINVAL);
     assert_string_equal(err.field, "store");
@@ -273,6 +300,162 @@ static void test_verify_checks_entries_against_their_digest(void **state)
     dc_store_close(s);
 }
 
+/* ---- shared-store extensions (PostgreSQL) ---- */
+
+static void test_pg_schema_versions(void **state)
+{
+    (void)state;
+    if (!pg_uri)
+        skip();
+    dc_store *s = open_new();
+    dc_store_close(s);
+    dc_error err = {{0}, {0}};
+    assert_int_equal(dc_store_open(path, 0, &s, &err), DC_OK); /* serve: current schema */
+    dc_store_close(s);
+    assert_int_equal(dc_store_open(path, 1, &s, &err), DC_OK); /* init again: nothing to do */
+    dc_store_close(s);
+    pg_exec("INSERT INTO schema_migrations(version, name) VALUES (999, 'from the future')");
+    assert_int_equal(dc_store_open(path, 0, &s, &err), DC_EUNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(err.reason, "newer"));
+    pg_exec("DELETE FROM schema_migrations WHERE version >= 2");
+    assert_int_equal(dc_store_open(path, 0, &s, &err), DC_EUNSUPPORTED);
+    assert_non_null(strstr(err.reason, "migrate"));
+    assert_int_not_equal(dc_store_open(path, 1, &s, &err), DC_OK); /* v2 tables exist */
+}
+
+typedef struct feed {
+    int ops, keys, entries;
+    char last_entry[64];
+} feed;
+
+static int feed_op(void *ctx, const dc_store_operator *o)
+{
+    (void)o;
+    ((feed *)ctx)->ops++;
+    return 0;
+}
+
+static int feed_key(void *ctx, const dc_store_key *k)
+{
+    (void)k;
+    ((feed *)ctx)->keys++;
+    return 0;
+}
+
+static int feed_entry(void *ctx, const dc_store_entry *e)
+{
+    feed *f = ctx;
+    f->entries++;
+    snprintf(f->last_entry, sizeof f->last_entry, "%s:%s:%lld", e->id, e->state,
+             (long long)e->version);
+    return 0;
+}
+
+static void test_pg_change_feed_and_head(void **state)
+{
+    (void)state;
+    if (!pg_uri)
+        skip();
+    dc_store *a = open_new(), *b = open_new();
+    const struct dc_store_ops *ops = dc_store_ops_of(a);
+    assert_non_null(ops->begin_locked);
+    dc_store_head h, hb;
+    feed f = {0};
+    assert_int_equal(ops->begin_locked(a, &h), DC_OK);
+    assert_int_equal(h.change_seq, 0);
+    assert_int_equal(h.audit_seq, 0);
+    dc_store_operator o = {1, "opr_1", "iraq", 1, 100};
+    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    assert_int_equal(ops->operator_put(a, &o), DC_OK);
+    assert_int_equal(ops->entry_put(a, &e), DC_OK);
+    size_t len;
+    char *entry = dc_audit_canonical(1, 1, "x", "approve", "op_1", NULL, &len);
+    uint8_t zero[32] = {0};
+    dc_audit_record r = {1, entry, len, {0}};
+    dc_audit_chain(zero, entry, len, r.hash);
+    assert_int_equal(ops->audit_append(a, &r), DC_OK);
+    /* Not committed: invisible to b's snapshot. */
+    assert_int_equal(ops->changes_since(b, 0, 0, feed_op, feed_key, feed_entry, &f, &hb), DC_OK);
+    assert_int_equal(hb.change_seq, 0);
+    assert_int_equal(f.entries, 0);
+    assert_int_equal(dc_store_commit(a), DC_OK);
+    assert_int_equal(ops->changes_since(b, 0, 0, feed_op, feed_key, feed_entry, &f, &hb), DC_OK);
+    assert_int_equal(hb.change_seq, 1);
+    assert_int_equal(hb.audit_seq, 1);
+    assert_memory_equal(hb.audit_hash, r.hash, 32);
+    assert_int_equal(f.ops, 1);
+    assert_int_equal(f.entries, 1);
+    /* b takes the token, sees the head a left, writes batch 2. */
+    assert_int_equal(ops->begin_locked(b, &hb), DC_OK);
+    assert_int_equal(hb.change_seq, 1);
+    e.state = "withdrawn";
+    e.version = 2;
+    assert_int_equal(ops->entry_put(b, &e), DC_OK);
+    assert_int_equal(dc_store_commit(b), DC_OK);
+    memset(&f, 0, sizeof f);
+    assert_int_equal(ops->changes_since(a, 1, 0, feed_op, feed_key, feed_entry, &f, &h), DC_OK);
+    assert_int_equal(h.change_seq, 2);
+    assert_int_equal(f.ops, 0);
+    assert_int_equal(f.entries, 1);
+    assert_string_equal(f.last_entry, "op_1:withdrawn:2");
+    /* Inside the locked transaction, and nothing new: no rows. */
+    memset(&f, 0, sizeof f);
+    assert_int_equal(ops->begin_locked(a, &h), DC_OK);
+    assert_int_equal(ops->changes_since(a, 2, 1, feed_op, feed_key, feed_entry, &f, &h), DC_OK);
+    assert_int_equal(f.entries, 0);
+    assert_int_equal(h.change_seq, 2);
+    assert_int_equal(dc_store_rollback(a), DC_OK); /* read-only batch: head unchanged */
+    assert_int_equal(ops->changes_since(b, 0, 0, feed_op, feed_key, feed_entry, &f, &hb), DC_OK);
+    assert_int_equal(hb.change_seq, 2);
+    dc_free(entry);
+    dc_store_close(a);
+    dc_store_close(b);
+}
+
+static int count_alert(void *ctx, const dc_store_alert *al)
+{
+    seen *s = ctx;
+    if (s->n < 16)
+        s->seqs[s->n] = al->seq;
+    snprintf(s->last, sizeof s->last, "%s", al->body);
+    s->n++;
+    return 0;
+}
+
+static void test_pg_lease_and_alerts(void **state)
+{
+    (void)state;
+    if (!pg_uri)
+        skip();
+    dc_store *a = open_new(), *b = open_new();
+    const struct dc_store_ops *ops = dc_store_ops_of(a);
+    int held = 0;
+    assert_int_equal(ops->lease(a, "monitor", "a", 300, &held), DC_OK);
+    assert_int_equal(held, 1);
+    assert_int_equal(ops->lease(b, "monitor", "b", 300, &held), DC_OK);
+    assert_int_equal(held, 0);
+    assert_int_equal(ops->lease(a, "monitor", "a", 300, &held), DC_OK); /* renew */
+    assert_int_equal(held, 1);
+    usleep(400 * 1000);
+    assert_int_equal(ops->lease(b, "monitor", "b", 300, &held), DC_OK); /* a expired */
+    assert_int_equal(held, 1);
+    assert_int_equal(ops->lease(a, "monitor", "a", 300, &held), DC_OK);
+    assert_int_equal(held, 0);
+    assert_int_equal(ops->alert_publish(a, "{\"n\":1}"), DC_OK);
+    assert_int_equal(ops->alert_publish(a, "{\"n\":2}"), DC_OK);
+    assert_int_equal(ops->wait_change(b, 10), DC_OK); /* starts listening */
+    assert_int_equal(ops->alert_publish(a, "{\"n\":3}"), DC_OK);
+    assert_int_equal(ops->wait_change(b, 2000), DC_OK);
+    seen s = {0};
+    assert_int_equal(ops->alert_each(b, 1, count_alert, &s), DC_OK);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seqs[0], 2);
+    assert_string_equal(s.last, "{\"n\":3}");
+    dc_store_close(a);
+    dc_store_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +468,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_detects_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_checks_entries_against_their_digest, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pg_schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_change_feed_and_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_lease_and_alerts, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("store: sqlite", tests, NULL, NULL);
+    pg_uri = getenv("DC_TEST_PG");
+    if (pg_uri && *pg_uri)
+        failed += cmocka_run_group_tests_name("store: postgresql", tests, NULL, NULL);
+    return failed;
 }
