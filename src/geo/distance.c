@@ -45,10 +45,20 @@ static inline double angle(dc__vec3 a, dc__vec3 b)
     return atan2(sqrt(dot(c, c)), dot(a, b));
 }
 
+/* Normal of the great circle through a and b, robust for short arcs:
+ * (a + b) x (b - a) = 2 (a x b), but b - a is exact for nearby points, so
+ * the direction stays accurate where a x b cancels to noise (an arc of a
+ * few centimetres otherwise gets a normal that is off by metres). */
+static inline dc__vec3 robust_normal(dc__vec3 a, dc__vec3 b)
+{
+    dc__vec3 s = {a.x + b.x, a.y + b.y, a.z + b.z}, d = {b.x - a.x, b.y - a.y, b.z - a.z};
+    return cross(s, d);
+}
+
 /* Angle from p to the arc a->b; *q receives the nearest point of the arc. */
 static double point_arc(dc__vec3 p, dc__vec3 a, dc__vec3 b, dc__vec3 *q)
 {
-    dc__vec3 n = cross(a, b);
+    dc__vec3 n = robust_normal(a, b);
     double nl = sqrt(dot(n, n));
     if (nl > 1e-15) {
         n = (dc__vec3){n.x / nl, n.y / nl, n.z / nl};
@@ -69,17 +79,22 @@ static double point_arc(dc__vec3 p, dc__vec3 a, dc__vec3 b, dc__vec3 *q)
 }
 
 /* Nonzero when arcs a->b and c->d (each < 180 degrees) properly cross: the
- * straddle tests decide, plus a check that both arcs meet at the same one
- * of the two antipodal intersection points. Touching
- * cases (a zero sign) are left to the point-arc distances, which are 0. */
+ * straddle tests decide, plus a check that both arcs meet at the same one of
+ * the two antipodal intersection points. An endpoint within ~60 um of the
+ * other arc's great circle counts as on it (not crossing): for nearly
+ * collinear arcs the signs are rounding noise, and a false crossing would
+ * report 0 for arcs metres apart. Such touching or grazing cases are left to
+ * the point-arc distances, which then measure the true (tiny) distance. */
 static int arcs_cross(dc__vec3 a, dc__vec3 b, dc__vec3 c, dc__vec3 d)
 {
-    dc__vec3 n1 = cross(a, b), n2 = cross(c, d);
+    const double eps = 1e-11; /* radians, relative to the normal's length */
+    dc__vec3 n1 = robust_normal(a, b), n2 = robust_normal(c, d);
+    double l1 = sqrt(dot(n1, n1)) * eps, l2 = sqrt(dot(n2, n2)) * eps;
     double sc = dot(n1, c), sd = dot(n1, d);
-    if (!((sc > 0 && sd < 0) || (sc < 0 && sd > 0)))
+    if (!((sc > l1 && sd < -l1) || (sc < -l1 && sd > l1)))
         return 0;
     double sa = dot(n2, a), sb = dot(n2, b);
-    if (!((sa > 0 && sb < 0) || (sa < 0 && sb > 0)))
+    if (!((sa > l2 && sb < -l2) || (sa < -l2 && sb > l2)))
         return 0;
     /* Each arc meets the other's circle at the intersection point nearer
      * its own midpoint; they cross only if that is the same point. */

@@ -23,6 +23,11 @@ static double v_dot(dc__vec3 a, dc__vec3 b)
 {
     return a.x * b.x + a.y * b.y + a.z * b.z;
 }
+static double v_chord2(dc__vec3 a, dc__vec3 b)
+{
+    double dx = a.x - b.x, dy = a.y - b.y, dz = a.z - b.z;
+    return dx * dx + dy * dy + dz * dz;
+}
 static dc__vec3 v_norm(dc__vec3 a)
 {
     double l = sqrt(v_dot(a, a));
@@ -78,7 +83,9 @@ static void arc_lat_range(dc__vec3 a, dc__vec3 b, double *lo, double *hi)
     dc__to_latlon(b, &lb, &dummy);
     *lo = fmin(la, lb);
     *hi = fmax(la, lb);
-    dc__vec3 n = v_cross(a, b);
+    /* (a + b) x (b - a): accurate for short arcs, see distance.c */
+    dc__vec3 n = v_cross((dc__vec3){a.x + b.x, a.y + b.y, a.z + b.z},
+                         (dc__vec3){b.x - a.x, b.y - a.y, b.z - a.z});
     double nl = sqrt(v_dot(n, n));
     if (nl < 1e-15)
         return;
@@ -306,11 +313,14 @@ dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_
     }
     /* Cap centre: mean of the vertices (fine for footprints < a hemisphere). */
     fp->center = v_dot(sum, sum) > 1e-20 ? v_norm(sum) : fp->xyz[0];
-    double min_dot = 1.0;
+    /* Chord radii are measured directly: acos of a dot product near 1 loses
+     * everything below ~1e-8 rad (tens of centimetres), which once made the
+     * caps of tiny footprints too small and pruned their true nearest pair. */
+    double max_chord = 0;
     for (uint32_t i = 0; i < m; i++)
-        min_dot = fmin(min_dot, v_dot(fp->center, fp->xyz[i]));
-    double cap_angle = acos(fmax(-1.0, fmin(1.0, min_dot)));
-    fp->cap_chord = 2 * sin(cap_angle / 2) * (1 + 1e-12) + 1e-15;
+        max_chord = fmax(max_chord, sqrt(v_chord2(fp->center, fp->xyz[i])));
+    double cap_angle = 2 * asin(fmin(1.0, max_chord / 2));
+    fp->cap_chord = max_chord * (1 + 1e-12) + 1e-15;
     if (2 * (cap_angle * DC__R_MEAN_M / DC__RATIO_HI + radius_m) > DC_MAX_FOOTPRINT_SPAN_M * 1.01 ||
         cap_angle > M_PI / 4) {
         dc_free(keep);
@@ -332,9 +342,9 @@ dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_
         lat_lo = fmin(lat_lo, lo);
         lat_hi = fmax(lat_hi, hi);
         dc__vec3 mid = v_norm((dc__vec3){a.x + b.x, a.y + b.y, a.z + b.z});
-        double half = acos(fmax(-1.0, fmin(1.0, v_dot(mid, a))));
+        double half_chord = fmax(sqrt(v_chord2(mid, a)), sqrt(v_chord2(mid, b)));
         fp->edges[e].mid = mid;
-        fp->edges[e].chord = 2 * sin(half / 2) * (1 + 1e-12) + 1e-15;
+        fp->edges[e].chord = half_chord * (1 + 1e-12) + 1e-15;
     }
     fp->lat_min = lat_lo;
     fp->lat_max = lat_hi;

@@ -92,6 +92,49 @@ static void test_overlaps_are_zero(void **state)
     dc_footprint_free(cor);
 }
 
+/* Regression (fuzz_footprint): a corridor of one 70 um edge measured 1.6 m
+ * from itself, because a x b of nearly equal unit vectors is rounding noise
+ * and its caps were computed with acos near 1. */
+static void test_tiny_edges_measure_zero_to_themselves(void **state)
+{
+    (void)state;
+    dc_latlon p[2] = {{13.058823529411846, 25.315632867937907},
+                      {13.058823529917094, 25.315632867495648}};
+    dc_footprint *f = mk(DC_FP_CORRIDOR, p, 2, 1e-3);
+    assert_true(dc_footprint_distance_m(f, f) == 0);
+    assert_true(dc_footprint_within(f, f, 1e-3));
+    /* a point 1 m beside the tiny edge measures 1 m */
+    dc_footprint *c = circle(13.058823529411846 + 1.0 / 110600, 25.315632867937907, 1e-3);
+    double d = dc_footprint_distance_m(f, c);
+    assert_true(fabs(d - 1.0) < 0.01);
+    dc_footprint_free(f);
+    dc_footprint_free(c);
+}
+
+/* Regression (fuzz_footprint): arcs on the same meridian 10 m apart were
+ * taken for crossing (their straddle signs are rounding noise), so the
+ * distance was 0 while within() said clear. */
+static void test_collinear_arcs_do_not_cross(void **state)
+{
+    (void)state;
+    dc_latlon a[4] = {{19.864957656214244, -179.70336461432822},
+                      {19.864957656214244, -179.88413548835166},
+                      {19.681980361292368, -179.70337376960165},
+                      {19.752750624964243, -179.70336461432822}};
+    dc_latlon b[3] = {{19.865049208948619, -179.70336461432822},
+                      {19.939481581995494, -179.70336461432822},
+                      {19.875852431604869, -178.57836461432822}};
+    dc_footprint *fa = mk(DC_FP_POLYGON, a, 4, 0), *fb = mk(DC_FP_CORRIDOR, b, 3, 1.024);
+    double d = dc_footprint_distance_m(fa, fb);
+    assert_true(fabs(d - dc_footprint_distance_m(fb, fa)) < 1e-6);
+    double gap = dc_geodesic_m(a[0].lat_deg, a[0].lon_deg, b[0].lat_deg, b[0].lon_deg) - 1.024;
+    assert_true(fabs(d - gap) < 0.01);
+    assert_false(dc_footprint_within(fa, fb, d - 0.01));
+    assert_true(dc_footprint_within(fa, fb, d + 0.01));
+    dc_footprint_free(fa);
+    dc_footprint_free(fb);
+}
+
 static void test_closing_point_optional(void **state)
 {
     (void)state;
@@ -222,6 +265,8 @@ int main(void)
         cmocka_unit_test(test_circle_circle_matches_geodesic),
         cmocka_unit_test(test_point_to_meridian_edge),
         cmocka_unit_test(test_overlaps_are_zero),
+        cmocka_unit_test(test_tiny_edges_measure_zero_to_themselves),
+        cmocka_unit_test(test_collinear_arcs_do_not_cross),
         cmocka_unit_test(test_closing_point_optional),
         cmocka_unit_test(test_rejections_name_field),
         cmocka_unit_test(test_large_polygon_accepted),
