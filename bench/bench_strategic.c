@@ -2,13 +2,12 @@
  * (100,000 volumes over Iraq, 7 days) and continent-month (1,000,000 volumes
  * over 30-60 N, 10 W-40 E, 30 days); 10,000 candidates from the same
  * distribution are checked one at a time by the engine, then by PostGIS
- * (geography + GiST on (g, t), ranges, one prepared query per candidate over
- * loopback),
+ * (geography + GiST on (g, t), one prepared query per candidate over loopback),
  * and the answers are compared outside max(2 m, 0.2 %) of H.
  * PostGIS: $DC_PG_CONNINFO, else a throwaway cluster via
- * tests/support/pgcluster.sh (run from the repository root).
- * BENCH_SCALE (default 1) scales the volume counts, BENCH_CANDIDATES the
- * candidates, BENCH_NO_PG=1 skips PostGIS, BENCH_PG_INDEX sets the GiST columns. Progress goes to stderr. */
+ * tests/support/pgcluster.sh (run from the repository root). Knobs:
+ * BENCH_SCALE (volume counts, default 1), BENCH_CANDIDATES, BENCH_NO_PG=1,
+ * BENCH_PG_INDEX (GiST columns). Progress goes to stderr. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -323,7 +322,7 @@ static void run_workload(const workload *w, size_t n_cand, uint64_t seed, int us
         if (use_pg)
             copy_row(&rows, i, owner, &v);
         gen_s += now_s() - g0;
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "%zu", i);
         dc_entry_spec spec = {id, owner, 0, NULL, 0, (int)(i % 101)};
         dc_status s = dc_engine_add(e, &spec, &v, 1);
