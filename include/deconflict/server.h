@@ -12,6 +12,7 @@
 
 #include "deconflict/engine.h"
 #include "deconflict/status.h"
+#include "deconflict/tactical.h"
 
 typedef enum dc_disclosure {
     DC_DISCLOSURE_BLIND = 0, /* decide against other operators by their notices */
@@ -31,6 +32,15 @@ typedef struct dc_server_config {
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
     int suggest_alt_steps; /* altitude-band search: steps of alt_step_m either way */
     const char *web_dir; /* files served at "/"; NULL: web/ found beside the binary */
+    /* Tactical monitoring (POST /v1/tracks, /v1/alerts; src/server/monitor.c).
+     * Config keys: tick_s, lookahead_s, ht_m, vt_m, stale_s, conf_h_tol_m,
+     * conf_v_tol_m, conf_t_tol_s, conf_dwell_s and the names below. */
+    dc_tactical_params tactical; /* DESIGN section 6: T 300 s, Ht 9260 m, Vt 305 m, ... */
+    double tick_s; /* detection period, 1 */
+    size_t max_track_reports; /* per POST /v1/tracks (more: 413), 10,000 */
+    size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
+    size_t alert_ring; /* alert records kept for listing and streams, 65,536 */
+    double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

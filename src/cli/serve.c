@@ -18,7 +18,10 @@ static void help(FILE *f)
                "--config FILE  JSON: h_m, v_m, t_s, disclosure (\"blind\"|\"exact\"),\n"
                "               grid_cells_per_deg, alt_step_m, time_step_s, max_body_bytes,\n"
                "               max_volumes, threads, probe_limit, suggest_max_shift_s,\n"
-               "               suggest_alt_steps\n"
+               "               suggest_alt_steps; tactical: tick_s, lookahead_s, ht_m, vt_m,\n"
+               "               stale_s, conf_h_tol_m, conf_v_tol_m, conf_t_tol_s, conf_dwell_s,\n"
+               "               max_track_reports, track_buffer_reports, alert_ring,\n"
+               "               sse_heartbeat_s (docs/openapi.yaml, /v1/tracks)\n"
                "--web-dir DIR  the web display's files, served at / (default: web/ beside\n"
                "               the binary's directory)\n");
 }

@@ -135,8 +135,23 @@ json_t *dc__req_json(dc__req *r)
     return j;
 }
 
+void dc__reply_custom(dc__req *r, unsigned status, struct MHD_Response *resp)
+{
+    dc__buf_free(&r->resp);
+    r->custom = resp;
+    r->status = status;
+    r->answered = 1;
+}
+
 static enum MHD_Result send_reply(dc__req *r)
 {
+    if (r->custom) {
+        enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->custom);
+        MHD_destroy_response(r->custom);
+        r->custom = NULL;
+        dc__metrics_request(r->s, r->route, r->status);
+        return ret;
+    }
     if (!r->answered)
         dc__reply_error(r, 500, "internal", "", "no response");
     size_t len = r->resp.len;
@@ -378,6 +393,8 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
         goto fail;
     if ((rc = dc__committer_start(s)) != DC_OK)
         goto fail;
+    if ((rc = dc__monitor_start(s, err)) != DC_OK)
+        goto fail;
     s->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO,
         0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -410,6 +427,7 @@ void dc_server_stop(dc_server *s)
         return;
     if (s->mhd) {
         MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+        dc__monitor_shutdown(s); /* its last state changes join the journal */
         /* Let in-flight decisions reach the store and their clients. */
         for (int i = 0; i < 500; i++) {
             pthread_mutex_lock(&s->mu);
@@ -424,6 +442,7 @@ void dc_server_stop(dc_server *s)
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
     }
+    dc__monitor_free(s);
     dc__committer_stop(s);
     if (s->store)
         dc__airspace_free(s);

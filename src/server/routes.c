@@ -1056,5 +1056,8 @@ const dc__route dc__routes[] = {
     {"DELETE", "/v1/restrictions/{id}", DC__ROLE_AUTHORITY, h_rs_delete},
     {"GET", "/v1/notices", DC__ROLE_ANY, h_notices},
     {"GET", "/v1/audit", DC__ROLE_AUTHORITY, h_audit},
+    {"POST", "/v1/tracks", DC__ROLE_ANY, dc__h_tracks_post},
+    {"GET", "/v1/alerts", DC__ROLE_ANY, dc__h_alerts_list},
+    {"GET", "/v1/alerts/stream", DC__ROLE_ANY, dc__h_alerts_stream},
 };
 const size_t dc__n_routes = sizeof dc__routes / sizeof dc__routes[0];

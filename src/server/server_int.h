@@ -158,6 +158,7 @@ struct dc__req {
     uint32_t who; /* authenticated operator number */
     int is_authority;
     char who_id[24];
+    struct MHD_Response *custom; /* a handler's own response (alert streams) */
 };
 
 /* Responses are prepared by handlers and sent by http.c (after the commit
@@ -167,6 +168,8 @@ void dc__reply_buf(dc__req *r, unsigned status, const char *content_type, dc__bu
 void dc__reply_error(dc__req *r, unsigned status, const char *error, const char *field,
                      const char *reason);
 void dc__reply_status(dc__req *r, dc_status st, const dc_error *err); /* maps a dc_status */
+/* Answers with resp as built (headers included); takes resp. */
+void dc__reply_custom(dc__req *r, unsigned status, struct MHD_Response *resp);
 /* Under mu, after journaling: answer only once the journaled writes commit. */
 void dc__await(dc__req *r);
 /* Parses the body as a JSON object; replies 400 and returns NULL on error. */
@@ -233,6 +236,8 @@ struct dc_server {
     int committer_started;
     int stopping;
     int failed; /* store unusable: answer 503 */
+
+    struct dc__monitor *mon; /* tactical monitoring (monitor_int.h), its own locks */
 };
 
 /* airspace.c */
@@ -306,5 +311,19 @@ int dc__key_matches(const dc__key *k, const char *presented);
 int dc__key_prefix(const char *presented, char prefix[16]);
 void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
                    char out[40]);
+
+/* Tactical monitoring: monitor.c (tick thread, config, metrics), tracks.c
+ * (POST /v1/tracks), alerts.c (GET /v1/alerts, /v1/alerts/stream). */
+void dc__monitor_config_default(dc_server_config *c);
+/* One config key of the monitor; DC_ENOTFOUND when not one of its keys. */
+dc_status dc__monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
+                                 dc_error *err);
+dc_status dc__monitor_start(dc_server *s, dc_error *err); /* before the HTTP daemon */
+void dc__monitor_shutdown(dc_server *s); /* stops the tick, ends streams; daemon still up */
+void dc__monitor_free(dc_server *s); /* after the daemon stopped; accepts s->mon NULL */
+void dc__monitor_metrics_render(dc_server *s, dc__buf *b);
+void dc__h_tracks_post(dc__req *r, const char *unused);
+void dc__h_alerts_list(dc__req *r, const char *unused);
+void dc__h_alerts_stream(dc__req *r, const char *unused);
 
 #endif

@@ -1,0 +1,328 @@
+/* Alerts as each party sees them: a bounded ring of rendered records (one
+ * per recipient: an operator's blind view, the authority's full one),
+ * GET /v1/alerts (paged by a per-recipient cursor) and GET /v1/alerts/stream
+ * (Server-Sent Events). A stream reads the ring from its own cursor inside
+ * libmicrohttpd's content callback and suspends its connection when it has
+ * nothing to send; the tick thread resumes it. Nothing ever waits for a
+ * consumer: one that falls behind the ring is dropped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/monitor_int.h"
+
+#define STREAM_CHUNK 65536 /* bytes of events gathered per callback */
+
+struct dc__stream {
+    dc__stream *next;
+    dc__monitor *m;
+    struct MHD_Connection *conn;
+    uint32_t to;
+    uint64_t cursor; /* last seq sent */
+    dc__buf out;
+    size_t out_pos;
+    double last_write_s; /* monotonic */
+    int suspended;       /* under al_mu: only the notifier resumes */
+    _Atomic int dead;    /* its response is gone; the notifier frees it */
+};
+
+/* Under al_mu: room for recipient `to`. */
+static int recipients_reserve(dc__monitor *m, uint32_t to)
+{
+    if (to < m->n_recipients)
+        return 0;
+    size_t n = m->n_recipients ? m->n_recipients : 16;
+    while (n <= to)
+        n *= 2;
+    uint64_t *a = dc_realloc(m->last_seq, n * sizeof *a);
+    if (!a)
+        return -1;
+    m->last_seq = a;
+    uint64_t *b = dc_realloc(m->evicted_seq, n * sizeof *b);
+    if (!b)
+        return -1;
+    m->evicted_seq = b;
+    memset(a + m->n_recipients, 0, (n - m->n_recipients) * sizeof *a);
+    memset(b + m->n_recipients, 0, (n - m->n_recipients) * sizeof *b);
+    m->n_recipients = n;
+    return 0;
+}
+
+static uint64_t last_of(const dc__monitor *m, uint32_t to)
+{
+    return to < m->n_recipients ? m->last_seq[to] : 0;
+}
+
+static uint64_t evicted_of(const dc__monitor *m, uint32_t to)
+{
+    return to < m->n_recipients ? m->evicted_seq[to] : 0;
+}
+
+void dc__alert_append(dc__monitor *m, uint32_t to, char *body)
+{
+    if (!body)
+        return;
+    pthread_mutex_lock(&m->al_mu);
+    if (!m->ring_cap || recipients_reserve(m, to)) {
+        pthread_mutex_unlock(&m->al_mu);
+        dc_free(body);
+        return;
+    }
+    if (m->ring_n == m->ring_cap) {
+        dc__alert_rec *old = &m->ring[m->ring_head];
+        m->evicted_seq[old->to] = old->seq;
+        dc_free(old->body);
+        m->ring_head = (m->ring_head + 1) % m->ring_cap;
+        m->ring_n--;
+    }
+    m->ring[(m->ring_head + m->ring_n) % m->ring_cap] = (dc__alert_rec){to, ++m->last_seq[to], body};
+    m->ring_n++;
+    pthread_mutex_unlock(&m->al_mu);
+    atomic_fetch_add(&m->m.alert_records, 1);
+}
+
+/* Under al_mu: appends recipient to's records after *cursor, as produced by
+ * fmt ("sse" or JSON array members), until max records or about max_bytes. */
+static size_t gather(dc__monitor *m, uint32_t to, uint64_t *cursor, size_t max, size_t max_bytes,
+                     int sse, dc__buf *b)
+{
+    size_t got = 0;
+    if (last_of(m, to) <= *cursor)
+        return 0;
+    for (size_t k = 0; k < m->ring_n && got < max && b->len < max_bytes; k++) {
+        const dc__alert_rec *rec = &m->ring[(m->ring_head + k) % m->ring_cap];
+        if (rec->to != to || rec->seq <= *cursor)
+            continue;
+        unsigned long long seq = (unsigned long long)rec->seq;
+        if (sse)
+            dc__buf_fmt(b, "id: %llu\ndata: {\"seq\":%llu,", seq, seq);
+        else
+            dc__buf_fmt(b, "%s{\"seq\":%llu,", got ? "," : "", seq);
+        dc__buf_str(b, rec->body);
+        dc__buf_str(b, sse ? "}\n\n" : "}");
+        *cursor = rec->seq;
+        got++;
+    }
+    return got;
+}
+
+static uint32_t recipient_of(const dc__req *r)
+{
+    return r->is_authority ? DC__TO_AUTHORITY : r->who;
+}
+
+static int parse_cursor(const char *txt, uint64_t *out)
+{
+    char *end;
+    if (!txt || !*txt || *txt == '-')
+        return -1;
+    unsigned long long v = strtoull(txt, &end, 10);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void dc__h_alerts_list(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc__monitor *m = r->s->mon;
+    const char *since = dc__req_arg(r, "since"), *limit = dc__req_arg(r, "limit");
+    uint64_t cursor = 0, lim = 100;
+    if (since && parse_cursor(since, &cursor)) {
+        dc__reply_error(r, 400, "invalid", "since", "must be a cursor (an integer >= 0)");
+        return;
+    }
+    if (limit && (parse_cursor(limit, &lim) || lim < 1 || lim > 1000)) {
+        dc__reply_error(r, 400, "invalid", "limit", "must be 1..1000");
+        return;
+    }
+    uint32_t to = recipient_of(r);
+    dc__buf b = {0};
+    dc__buf_str(&b, "{\"alerts\":[");
+    pthread_mutex_lock(&m->al_mu);
+    int missed = cursor < evicted_of(m, to);
+    size_t got = gather(m, to, &cursor, (size_t)lim, (size_t)-1, 0, &b);
+    /* A short page has read everything: the cursor moves to the newest. */
+    if (got < lim && last_of(m, to) > cursor)
+        cursor = last_of(m, to);
+    pthread_mutex_unlock(&m->al_mu);
+    dc__buf_fmt(&b, "],\"next\":%llu,\"missed\":%s}", (unsigned long long)cursor,
+                missed ? "true" : "false");
+    dc__reply_buf(r, 200, "application/json", &b);
+}
+
+/* ---- Server-Sent Events ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    dc__stream *st = cls;
+    dc__monitor *m = st->m;
+    double now = dc__now_s();
+    pthread_mutex_lock(&m->al_mu);
+    if (st->out_pos >= st->out.len) {
+        st->out.len = st->out_pos = 0;
+        if (m->closing) {
+            pthread_mutex_unlock(&m->al_mu);
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        if (st->cursor < evicted_of(m, st->to)) {
+            /* Fell behind the ring: drop it rather than hold anything up. */
+            pthread_mutex_unlock(&m->al_mu);
+            atomic_fetch_add(&m->m.streams_dropped, 1);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        gather(m, st->to, &st->cursor, (size_t)-1, STREAM_CHUNK, 1, &st->out);
+        if (!st->out.len && now - st->last_write_s >= m->s->cfg.sse_heartbeat_s)
+            dc__buf_str(&st->out, ": heartbeat\n\n");
+        if (st->out.oom) {
+            pthread_mutex_unlock(&m->al_mu);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (!st->out.len) {
+            st->suspended = 1;
+            MHD_suspend_connection(st->conn);
+            pthread_mutex_unlock(&m->al_mu);
+            return 0;
+        }
+    }
+    size_t n = st->out.len - st->out_pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, st->out.p + st->out_pos, n);
+    st->out_pos += n;
+    st->last_write_s = now;
+    pthread_mutex_unlock(&m->al_mu);
+    return (ssize_t)n;
+}
+
+/* Called by libmicrohttpd, maybe under its own locks: takes none of ours. */
+static void stream_gone(void *cls)
+{
+    dc__stream *st = cls;
+    atomic_fetch_sub(&st->m->m.streams, 1);
+    atomic_store(&st->dead, 1);
+}
+
+void dc__h_alerts_stream(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc__monitor *m = r->s->mon;
+    const char *last = dc__req_header(r, "Last-Event-ID");
+    const char *since = dc__req_arg(r, "since");
+    uint64_t cursor = 0;
+    int resume = last || since;
+    if (resume && parse_cursor(last ? last : since, &cursor)) {
+        dc__reply_error(r, 400, "invalid", last ? "Last-Event-ID" : "since",
+                        "must be a cursor (an integer >= 0)");
+        return;
+    }
+    dc__stream *st = dc_calloc(1, sizeof *st);
+    if (!st) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    st->m = m;
+    st->conn = r->conn;
+    st->to = recipient_of(r);
+    st->last_write_s = dc__now_s();
+    dc__buf_str(&st->out, ": deconflict alerts\nretry: 2000\n\n");
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_gone);
+    if (!resp || st->out.oom) {
+        if (resp)
+            MHD_destroy_response(resp);
+        dc__buf_free(&st->out);
+        dc_free(st);
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    atomic_fetch_add(&m->m.streams, 1);
+    pthread_mutex_lock(&m->al_mu);
+    if (!resume)
+        cursor = last_of(m, st->to);
+    else if (cursor < evicted_of(m, st->to)) {
+        /* Resuming from before the ring: say so, then go on from its start. */
+        dc__buf_fmt(&st->out, ": records up to %llu are no longer kept\n\n",
+                    (unsigned long long)evicted_of(m, st->to));
+        cursor = evicted_of(m, st->to);
+    }
+    st->cursor = cursor;
+    st->next = m->streams;
+    m->streams = st;
+    pthread_mutex_unlock(&m->al_mu);
+    dc__reply_custom(r, 200, resp);
+}
+
+void dc__streams_notify(dc__monitor *m)
+{
+    struct MHD_Connection **wake = NULL;
+    size_t n_wake = 0, n = 0;
+    double now = dc__now_s();
+    pthread_mutex_lock(&m->al_mu);
+    for (dc__stream *st = m->streams; st; st = st->next)
+        n++;
+    if (n)
+        wake = dc_malloc(n * sizeof *wake);
+    for (dc__stream **pp = &m->streams; *pp;) {
+        dc__stream *st = *pp;
+        if (atomic_load(&st->dead)) {
+            *pp = st->next;
+            dc__buf_free(&st->out);
+            dc_free(st);
+            continue;
+        }
+        pp = &st->next;
+        /* Without memory for the list, wake nobody now: next tick. */
+        if (wake && st->suspended &&
+            (m->closing || last_of(m, st->to) > st->cursor ||
+             now - st->last_write_s >= m->s->cfg.sse_heartbeat_s)) {
+            st->suspended = 0;
+            wake[n_wake++] = st->conn;
+        }
+    }
+    pthread_mutex_unlock(&m->al_mu);
+    /* Outside al_mu: a connection stays suspended, so alive, until resumed
+     * here, and nobody else resumes it. */
+    for (size_t i = 0; i < n_wake; i++)
+        MHD_resume_connection(wake[i]);
+    dc_free(wake);
+}
+
+void dc__streams_close(dc__monitor *m)
+{
+    pthread_mutex_lock(&m->al_mu);
+    m->closing = 1;
+    pthread_mutex_unlock(&m->al_mu);
+    for (int i = 0; i < 300; i++) {
+        dc__streams_notify(m);
+        pthread_mutex_lock(&m->al_mu);
+        int left = m->streams != NULL;
+        pthread_mutex_unlock(&m->al_mu);
+        if (!left)
+            return;
+        usleep(10000);
+    }
+}
+
+void dc__alerts_free(dc__monitor *m)
+{
+    for (size_t k = 0; k < m->ring_n; k++)
+        dc_free(m->ring[(m->ring_head + k) % m->ring_cap].body);
+    dc_free(m->ring);
+    dc_free(m->last_seq);
+    dc_free(m->evicted_seq);
+    while (m->streams) {
+        dc__stream *st = m->streams;
+        m->streams = st->next;
+        dc__buf_free(&st->out);
+        dc_free(st);
+    }
+    m->ring = NULL;
+    m->ring_n = m->ring_cap = 0;
+}

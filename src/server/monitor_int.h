@@ -1,0 +1,89 @@
+/* Tactical monitoring inside the server (issue 4, shared/DESIGN.md section 6):
+ * private state shared by tracks.c (POST /v1/tracks into the ingest buffer),
+ * monitor.c (the tick thread that alone owns the track table) and alerts.c
+ * (the alert ring, GET /v1/alerts and the SSE streams). Locks, never nested
+ * except mu -> ing_mu (tracks.c) and al_mu -> MHD's own (a stream suspending
+ * itself): ing_mu guards the ingest buffer, al_mu the ring and the streams,
+ * the server's mu the airspace. The tick thread takes each briefly in turn
+ * and holds none during a pass, so ingestion never waits for detection and a
+ * stream consumer never waits for either. */
+#ifndef DC_MONITOR_INT_H
+#define DC_MONITOR_INT_H
+
+#include "deconflict/tactical.h"
+#include "server/server_int.h"
+
+/* Reports queued between ticks. Strings are copied into arena; the reports'
+ * string pointers are fixed up by the tick thread after the swap (the arena
+ * may move while it grows). */
+typedef struct dc__ingest_buf {
+    dc_track_report *reports;
+    uint32_t (*offs)[2]; /* track_id, operation_id (UINT32_MAX: none) */
+    size_t n, cap;
+    char *arena;
+    size_t alen, acap;
+} dc__ingest_buf;
+
+/* One alert record as one recipient sees it. Operators are recipients by
+ * their number; DC__TO_AUTHORITY is the authority's full view. seq counts
+ * per recipient, so a cursor's gaps reveal nothing of others' alerts. */
+enum { DC__TO_AUTHORITY = 0 };
+typedef struct dc__alert_rec {
+    uint32_t to;
+    uint64_t seq;
+    char *body; /* JSON object members after "seq" (no braces), owned */
+} dc__alert_rec;
+
+typedef struct dc__stream dc__stream;
+
+typedef struct dc__monitor_metrics {
+    _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
+    _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
+    _Atomic unsigned long live_tracks, conflicts, tick_overruns;
+    _Atomic unsigned long raised, cleared, nonconforming, conforming;
+    _Atomic unsigned long streams, streams_dropped, alert_records;
+} dc__monitor_metrics;
+
+typedef struct dc__monitor {
+    dc_server *s;
+    dc__monitor_metrics m;
+
+    /* ingestion: a short lock around the buffer the tick thread swaps */
+    pthread_mutex_t ing_mu;
+    dc__ingest_buf in, work;
+
+    /* the tick thread and what it alone touches */
+    pthread_t thread;
+    int started;
+    pthread_mutex_t tick_mu;
+    pthread_cond_t tick_cond;
+    int stopping; /* under tick_mu */
+    dc_tactical *table;
+    struct dc__monitor_tick *tick; /* monitor.c's per-thread state */
+
+    /* alerts and streams, under al_mu */
+    pthread_mutex_t al_mu;
+    dc__alert_rec *ring;
+    size_t ring_cap, ring_head, ring_n; /* oldest at ring_head */
+    uint64_t *last_seq;    /* per recipient: newest seq issued */
+    uint64_t *evicted_seq; /* per recipient: newest seq overwritten */
+    size_t n_recipients;
+    dc__stream *streams;
+    int closing; /* streams end at once */
+} dc__monitor;
+
+/* alerts.c: appends one record for recipient `to`, taking body (freed on
+ * failure too). Under no lock; takes al_mu. */
+void dc__alert_append(dc__monitor *m, uint32_t to, char *body);
+/* Wakes the streams that have something to send (new records, a heartbeat
+ * due, shutdown) and frees the ones whose connection is gone. Tick thread
+ * and shutdown only. */
+void dc__streams_notify(dc__monitor *m);
+/* Ends every stream and waits (bounded) until their connections let go. */
+void dc__streams_close(dc__monitor *m);
+void dc__alerts_free(dc__monitor *m);
+
+/* monitor.c: wall-clock seconds UTC (fractional) */
+double dc__wall_s(void);
+
+#endif
