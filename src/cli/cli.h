@@ -8,5 +8,7 @@ int dc_cli_serve(int argc, char **argv);
 int dc_cli_init(int argc, char **argv);
 int dc_cli_audit(int argc, char **argv);
 int dc_cli_cpa(int argc, char **argv);
+int dc_cli_demo(int argc, char **argv);
+int dc_cli_simulate(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"serve", dc_cli_serve, "serve the deconfliction HTTP API on a store"},
     {"audit", dc_cli_audit, "audit verify: check a store's audit chain offline"},
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
+    {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},
+    {"simulate", dc_cli_simulate, "stream the scenario's tracks to a server in real time"},
 };
 
 static void usage(FILE *f)

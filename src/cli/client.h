@@ -1,0 +1,29 @@
+/* A small JSON client of the /v1 API over libcurl, shared by `demo` and
+ * `simulate`. One client is one reusable connection (not thread-safe). */
+#ifndef DC_CLI_CLIENT_H
+#define DC_CLI_CLIENT_H
+
+#include <jansson.h>
+
+typedef struct dc__client dc__client;
+
+/* base: "http://host:port". NULL on allocation failure. */
+dc__client *dc__client_new(const char *base);
+void dc__client_free(dc__client *c); /* accepts NULL */
+
+/* Sends method path with key as Bearer (NULL: none) and body as JSON (NULL:
+ * none; borrowed). Returns the HTTP status, 0 when no answer came (err in
+ * *out_raw is NULL). *out_json (may be NULL) gets the parsed body, owned by
+ * the caller (json_decref); *out_raw (may be NULL) the body text, owned by
+ * the caller (free). extra_header: one "Name: value" or NULL. */
+long dc__client_call(dc__client *c, const char *method, const char *path, const char *key,
+                     const json_t *body, const char *extra_header, json_t **out_json,
+                     char **out_raw);
+
+/* Calls fn(ctx, key, path, status, body) after every answered call (the
+ * demo's blindness scan reads every response a party received). */
+typedef void (*dc__client_observer)(void *ctx, const char *key, const char *path, long status,
+                                    const char *body);
+void dc__client_observe(dc__client *c, dc__client_observer fn, void *ctx);
+
+#endif

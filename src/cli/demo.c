@@ -1,0 +1,691 @@
+/* `deconflict demo`: the story of shared/DESIGN.md section 9 end to end
+ * against a real server (a child `serve` on a temporary store, or --url),
+ * told party by party from what each party's own key was answered: the
+ * authority's set-up, the operators' approvals, the blind rejection with
+ * its suggestion and the accepted retry, the notices, the day's tracks at
+ * accelerated time (report times are real, so staleness rules hold), the
+ * alerts and the nonconformance, and `audit verify`. Every response an
+ * operator receives is scanned for the other parties' names, ids and
+ * callsigns. Exit 0 only when every expected event happened. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/play.h"
+#include "deconflict/geo.h"
+
+#define MAX_LINES 24
+#define MAX_FORBID 256
+
+typedef struct plog {
+    char *lines[MAX_LINES];
+    int n;
+    char approved[600]; /* refs approved at first try */
+    int n_approved;
+    char *forbid[MAX_FORBID]; /* strings this party must never be sent */
+    int n_forbid;
+    char leak[200]; /* first leak found */
+    long alert_cursor;
+    int n_alerts;
+    int saw_conflict_alert, saw_nonconf, saw_conf_again, saw_state_nonconf;
+} plog;
+
+typedef struct demo {
+    dc__play p;
+    plog *logs; /* one per party */
+    int rejected_then_retried, reject_blind, reject_suggestion, retry_ok, unexpected;
+    char scen_tracks[2][16]; /* the converging pair, by callsign */
+    const char *drifter_ref;
+    int verbose;
+} demo;
+
+static void say(plog *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(plog *l, const char *fmt, ...)
+{
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (l->n < MAX_LINES)
+        l->lines[l->n++] = strdup(buf);
+}
+
+static void forbid(plog *l, const char *s)
+{
+    if (s && s[0] && l->n_forbid < MAX_FORBID)
+        l->forbid[l->n_forbid++] = strdup(s);
+}
+
+static plog *log_of(demo *d, const dc__party *q)
+{
+    return &d->logs[q - d->p.parties];
+}
+
+/* Every answer an operator receives: must not name anyone else. */
+static void observe(void *ctx, const char *key, const char *path, long status, const char *body)
+{
+    demo *d = ctx;
+    (void)status;
+    for (size_t i = 1; key && i < d->p.n_parties; i++) {
+        if (strcmp(d->p.parties[i].key, key))
+            continue;
+        plog *l = &d->logs[i];
+        for (int k = 0; k < l->n_forbid && !l->leak[0]; k++)
+            if (strstr(body, l->forbid[k]))
+                snprintf(l->leak, sizeof l->leak, "%s in the answer to %s", l->forbid[k], path);
+    }
+}
+
+static void hhmm(const char *rfc, char *out, size_t len)
+{
+    int64_t t;
+    char buf[40];
+    if (!rfc || dc_time_parse(rfc, 0, &t) != DC_OK) {
+        snprintf(out, len, "?");
+        return;
+    }
+    dc_time_format(t, buf, sizeof buf);
+    snprintf(out, len, "%.5sZ", buf + 11);
+}
+
+/* "34.05-34.45N 44.95-45.40E 1200-4800 m 05:55Z-09:05Z" of a notice. */
+static void notice_text(const json_t *n, char *out, size_t len)
+{
+    double la0 = 90, la1 = -90, lo0 = 180, lo1 = -180;
+    size_t i, k;
+    json_t *ring, *pt;
+    json_array_foreach(json_object_get(json_object_get(n, "footprint"), "coordinates"), i, ring)
+    {
+        json_array_foreach(ring, k, pt)
+        {
+            double lo = json_number_value(json_array_get(pt, 0)),
+                   la = json_number_value(json_array_get(pt, 1));
+            lo0 = fmin(lo0, lo), lo1 = fmax(lo1, lo), la0 = fmin(la0, la), la1 = fmax(la1, la);
+        }
+    }
+    char a[16], b[16];
+    hhmm(json_string_value(json_object_get(n, "time_start")), a, sizeof a);
+    hhmm(json_string_value(json_object_get(n, "time_end")), b, sizeof b);
+    snprintf(out, len, "%.2f-%.2fN %.2f-%.2fE %.0f-%.0f m %s-%s", la0, la1, lo0, lo1,
+             json_number_value(json_object_get(n, "altitude_lower_m")),
+             json_number_value(json_object_get(n, "altitude_upper_m")), a, b);
+}
+
+static void on_submit(void *ctx, const dc__submit_event *ev)
+{
+    demo *d = ctx;
+    plog *l = log_of(d, ev->by);
+    const char *ref = json_string_value(json_object_get(ev->plan, "ref"));
+    const char *expect = json_string_value(json_object_get(ev->plan, "expect"));
+    const char *id = json_string_value(json_object_get(ev->resp, "id"));
+    if (ev->by->is_authority) {
+        const json_t *v = json_array_get(json_object_get(ev->plan, "volumes"), 0);
+        const json_t *fp = json_object_get(v, "footprint");
+        say(l, "restricted %s (%s%.0f km, %.0f-%.0f m, exempt: itself): %ld",
+            json_string_value(json_object_get(ev->plan, "name")),
+            json_object_get(fp, "radius_m") ? "circle " : "",
+            json_number_value(json_object_get(fp, "radius_m")) / 1000,
+            json_number_value(json_object_get(v, "altitude_lower_m")),
+            json_number_value(json_object_get(v, "altitude_upper_m")), ev->status);
+        d->unexpected += ev->status != 201;
+        return;
+    }
+    if (ev->status == 201 && id) {
+        /* its id must never reach any other operator */
+        for (size_t i = 1; i < d->p.n_parties; i++)
+            if (&d->p.parties[i] != ev->by)
+                forbid(&d->logs[i], id);
+    }
+    int demo_party = l - d->logs < 3;
+    if (ev->retry) {
+        const json_t *v = json_array_get(json_object_get(ev->resp, "volumes"), 0);
+        char a[16], b[16];
+        hhmm(json_string_value(json_object_get(v, "time_start")), a, sizeof a);
+        hhmm(json_string_value(json_object_get(v, "time_end")), b, sizeof b);
+        say(l, "retried %s with the suggestion: %ld %s, %s-%s", ref, ev->status,
+            ev->status == 201 ? "approved" : "REJECTED", a, b);
+        d->retry_ok = ev->status == 201;
+        return;
+    }
+    if (ev->status == 201) {
+        if (expect && !strcmp(expect, "reject_then_retry"))
+            d->unexpected++;
+        l->n_approved++;
+        if (demo_party && strlen(l->approved) + strlen(ref) + 3 < sizeof l->approved)
+            snprintf(l->approved + strlen(l->approved), sizeof l->approved - strlen(l->approved),
+                     "%s%s", l->approved[0] ? ", " : "", ref);
+        return;
+    }
+    if (ev->status == 409 && expect && !strcmp(expect, "reject_then_retry")) {
+        const json_t *conf = json_object_get(ev->resp, "conflicts"),
+                     *sugg = json_object_get(ev->resp, "suggestion");
+        char n0[120] = "";
+        if (json_array_size(conf))
+            notice_text(json_array_get(conf, 0), n0, sizeof n0);
+        say(l, "submitted %s: 409 conflict, %zu blind notice(s): %s", ref, json_array_size(conf),
+            n0);
+        long shift = (long)json_integer_value(json_object_get(sugg, "time_shift_s"));
+        if (json_is_object(sugg))
+            say(l, "  suggestion: %s %+ldh%02ldm%s",
+                json_string_value(json_object_get(sugg, "kind")), shift / 3600,
+                labs(shift) / 60 % 60,
+                json_object_get(sugg, "altitude_shift_m") ? " (altitude band)" : "");
+        d->rejected_then_retried = 1;
+        d->reject_blind = json_array_size(conf) > 0;
+        d->reject_suggestion = json_is_object(sugg);
+        return;
+    }
+    if (!expect || strcmp(expect, "any")) {
+        say(l, "submitted %s: unexpected HTTP %ld", ref, ev->status);
+        d->unexpected++;
+    }
+}
+
+/* ---- the server child ---- */
+
+static pid_t spawn(const char *exe, char *const argv[], int out_fd, const char *log_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (out_fd >= 0)
+            dup2(out_fd, 1);
+        FILE *f = log_path ? freopen(log_path, "a", stderr) : NULL;
+        (void)f;
+        execv(exe, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int run_capture(const char *exe, char *const argv[], char *out, size_t len)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t pid = spawn(exe, argv, fds[1], NULL);
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < len && (got = read(fds[0], out + n, len - 1 - n)) > 0)
+        n += (size_t)got;
+    out[n] = 0;
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- alerts ---- */
+
+/* One alert record in a line; the fields are read tolerantly. */
+static void alert_text(const json_t *a, char *out, size_t len)
+{
+    const char *kind = json_string_value(json_object_get(a, "kind"));
+    const json_t *rel = json_object_get(a, "intruder");
+    char *txt = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (json_is_object(rel))
+        snprintf(out, len, "%s: own %s, intruder bearing %.0f deg at %.1f km, %+.0f m, CPA %.1f km in %.0f s",
+                 kind ? kind : "alert", json_string_value(json_object_get(a, "track_id")),
+                 json_number_value(json_object_get(rel, "bearing_deg")),
+                 json_number_value(json_object_get(rel, "distance_m")) / 1000,
+                 json_number_value(json_object_get(rel, "rel_alt_m")),
+                 json_number_value(json_object_get(rel, "d_cpa_m")) / 1000,
+                 json_number_value(json_object_get(rel, "t_cpa_s")));
+    else
+        snprintf(out, len, "%s", txt ? txt : "?");
+    free(txt);
+}
+
+static int has(const char *hay, const char *needle)
+{
+    return hay && needle && needle[0] && strstr(hay, needle);
+}
+
+static void poll_alerts(demo *d)
+{
+    for (size_t i = 0; i < d->p.n_parties && i < 3; i++) {
+        plog *l = &d->logs[i];
+        const dc__party *q = &d->p.parties[i];
+        char path[96];
+        json_t *resp = NULL;
+        snprintf(path, sizeof path, "/v1/alerts?since=%ld", l->alert_cursor);
+        if (dc__client_call(d->p.http, "GET", path, q->key, NULL, NULL, &resp, NULL) != 200) {
+            json_decref(resp);
+            continue;
+        }
+        size_t k;
+        json_t *a;
+        json_array_foreach(json_object_get(resp, "alerts"), k, a)
+        {
+            long seq = (long)json_integer_value(json_object_get(a, "seq"));
+            if (seq > l->alert_cursor)
+                l->alert_cursor = seq;
+            char *txt = json_dumps(a, JSON_COMPACT);
+            const char *kind = json_string_value(json_object_get(a, "kind"));
+            char line[300];
+            int conflict = kind && strstr(kind, "conflict");
+            int nonconf = kind && !strcmp(kind, "nonconforming");
+            int conf = kind && !strcmp(kind, "conforming");
+            int about_pair = has(txt, d->scen_tracks[0]) || has(txt, d->scen_tracks[1]);
+            if (conflict && about_pair && !l->saw_conflict_alert) {
+                l->saw_conflict_alert = q->is_authority
+                                            ? has(txt, d->scen_tracks[0]) && has(txt, d->scen_tracks[1])
+                                            : 1;
+                alert_text(a, line, sizeof line);
+                say(l, "alert %s", line);
+            } else if (nonconf && !l->saw_nonconf) {
+                l->saw_nonconf = 1;
+                alert_text(a, line, sizeof line);
+                say(l, "alert %s", line);
+            } else if (conf && l->saw_nonconf && !l->saw_conf_again) {
+                l->saw_conf_again = 1;
+                alert_text(a, line, sizeof line);
+                say(l, "alert %s", line);
+            }
+            l->n_alerts++;
+            free(txt);
+        }
+        json_decref(resp);
+    }
+}
+
+/* The drifting plan's state as its owner reads it. */
+static void poll_state(demo *d, const char *ref)
+{
+    const json_t *plans = dc_scenario_plans(d->p.sc);
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(plans, "operations"), i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "ref")), ref))
+            continue;
+        const dc__party *by = dc__play_party(&d->p, json_string_value(json_object_get(r, "operator")));
+        const char *id = json_string_value(json_object_get(d->p.op_ids, ref));
+        if (!by || !id)
+            return;
+        char path[128];
+        json_t *resp = NULL;
+        snprintf(path, sizeof path, "/v1/operations/%s", id);
+        dc__client_call(d->p.http, "GET", path, by->key, NULL, NULL, &resp, NULL);
+        const char *st = json_string_value(json_object_get(resp, "state"));
+        plog *l = log_of(d, by);
+        if (st && !strcmp(st, "nonconforming") && !l->saw_state_nonconf) {
+            l->saw_state_nonconf = 1;
+            say(l, "%s (%s) is now nonconforming", ref, id);
+        }
+        json_decref(resp);
+        return;
+    }
+}
+
+/* ---- main ---- */
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: deconflict demo [--scenario FILE] [--url URL --key AUTHORITY_KEY]\n"
+            "                       [--speed X] [--from HH:MM] [--to HH:MM] [--scale N]\n\n"
+            "Plays the reference scenario (examples/scenario/iraq.json) against a real\n"
+            "server: a child `deconflict serve` on a temporary SQLite store and a free\n"
+            "loopback port, or the server at --url (a fresh store: the operators must not\n"
+            "exist yet). The day's tracks from --from to --to (scenario time, default\n"
+            "06:50-07:40) play at X times real time (default 30). Prints what each party\n"
+            "saw; exits 0 only if every expected event happened.\n");
+}
+
+static int parse_hhmm(const char *s, int *out_s)
+{
+    int h, m;
+    char tail;
+    if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 48 || m < 0 || m > 59)
+        return -1;
+    *out_s = h * 3600 + m * 60;
+    return 0;
+}
+
+static const char *default_scenario(char *buf, size_t len)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/../examples/scenario/iraq.json", exe);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return "examples/scenario/iraq.json";
+}
+
+int dc_cli_demo(int argc, char **argv)
+{
+    const char *scen_path = NULL, *url = NULL, *key = NULL;
+    double speed = 30;
+    int from_s = 6 * 3600 + 50 * 60, to_s = 7 * 3600 + 40 * 60;
+    unsigned long scale = 0;
+    char pathbuf[1200];
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            return 0;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--scenario")) {
+            scen_path = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--url")) {
+            url = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--key")) {
+            key = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
+            speed = strtod(argv[++i], &end);
+            if (*end || !(speed >= 1 && speed <= 3600))
+                goto usage;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--scale")) {
+            scale = strtoul(argv[++i], &end, 10);
+            if (*end || scale > 1000)
+                goto usage;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--from")) {
+            if (parse_hhmm(argv[++i], &from_s))
+                goto usage;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--to")) {
+            if (parse_hhmm(argv[++i], &to_s))
+                goto usage;
+        } else {
+            goto usage;
+        }
+    }
+    if (!!url != !!key || to_s <= from_s)
+        goto usage;
+    if (!scen_path)
+        scen_path = default_scenario(pathbuf, sizeof pathbuf);
+
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    char tmp[] = "/tmp/deconflict-demo-XXXXXX", store[128] = "", logp[128] = "", urlbuf[128],
+                                                 keybuf[160];
+    char exe[1024];
+    pid_t server = -1;
+    demo d;
+    memset(&d, 0, sizeof d);
+    dc_scenario *sc = NULL;
+    dc_error err = {{0}, {0}};
+    ssize_t en = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[en > 0 ? en : 0] = 0;
+
+    if (!url) {
+        if (!mkdtemp(tmp)) {
+            perror("deconflict demo: mkdtemp");
+            return 1;
+        }
+        snprintf(store, sizeof store, "%s/store.db", tmp);
+        snprintf(logp, sizeof logp, "%s/serve.log", tmp);
+        char *init_argv[] = {exe, "init", "--store", store, "--authority", "iraq", NULL};
+        if (run_capture(exe, init_argv, keybuf, sizeof keybuf) != 0 || !keybuf[0]) {
+            fprintf(stderr, "deconflict demo: init failed\n");
+            goto out;
+        }
+        int fds[2];
+        if (pipe(fds))
+            goto out;
+        char *serve_argv[] = {exe, "serve", "--store", store, "--listen", "127.0.0.1:0", NULL};
+        server = spawn(exe, serve_argv, fds[1], logp);
+        close(fds[1]);
+        FILE *f = fdopen(fds[0], "r");
+        if (!f || !fgets(urlbuf, sizeof urlbuf, f) || strncmp(urlbuf, "http://", 7)) {
+            fprintf(stderr, "deconflict demo: the server did not start (see %s)\n", logp);
+            if (f)
+                fclose(f);
+            goto out;
+        }
+        fclose(f);
+        urlbuf[strcspn(urlbuf, "\r\n")] = 0;
+        url = urlbuf;
+        key = keybuf;
+    }
+
+    /* Scenario time from_s falls a few seconds from now, when play starts. */
+    double t_play = floor(dc__now()) + 5;
+    int64_t day0 = (int64_t)t_play - from_s;
+    if (dc_scenario_load(scen_path, day0, (uint32_t)scale, 1, &sc, &err) != DC_OK) {
+        fprintf(stderr, "deconflict demo: %s: %s: %s\n", scen_path, err.field, err.reason);
+        goto out;
+    }
+    d.p.sc = sc;
+    d.p.http = dc__client_new(url);
+    d.p.on_submit = on_submit;
+    d.p.ctx = &d;
+    snprintf(d.scen_tracks[0], sizeof d.scen_tracks[0], "IRN12");
+    snprintf(d.scen_tracks[1], sizeof d.scen_tracks[1], "VIPER2");
+    d.drifter_ref = "iran-diyala";
+    char msg[300];
+    if (!d.p.http || dc__play_parties(&d.p, key, msg, sizeof msg)) {
+        fprintf(stderr, "deconflict demo: %s\n", d.p.http ? msg : "out of memory");
+        goto out;
+    }
+    d.logs = calloc(d.p.n_parties, sizeof *d.logs);
+    if (!d.logs)
+        goto out;
+    /* What each operator must never be sent: the others' names, ids and
+     * callsigns (operation ids are added as they are approved). */
+    for (size_t i = 1; i < d.p.n_parties; i++)
+        for (size_t k = 1; k < d.p.n_parties; k++) {
+            if (k == i)
+                continue;
+            forbid(&d.logs[i], d.p.parties[k].name);
+            forbid(&d.logs[i], d.p.parties[k].id);
+            for (size_t a = 0; a < dc_scenario_aircraft_count(sc) && d.logs[i].n_forbid < 200; a++) {
+                dc_scenario_report r;
+                double t0, t1;
+                dc_scenario_span(sc, &t0, &t1);
+                (void)t1;
+                for (double t = t0; t <= t1; t += 600)
+                    if (dc_scenario_position(sc, a, t, &r)) {
+                        if (!strcmp(r.operator_name, d.p.parties[k].name))
+                            forbid(&d.logs[i], r.callsign);
+                        break;
+                    }
+            }
+        }
+    dc__client_observe(d.p.http, observe, &d);
+    for (size_t i = 1; i < d.p.n_parties && i < 3; i++)
+        say(&d.logs[i], "-"); /* the approvals' line, filled in below */
+    plog *la = &d.logs[0];
+    say(la, "created operators %s%s%s%s (one API key each)", d.p.n_parties > 1 ? d.p.parties[1].name : "",
+        d.p.n_parties > 2 ? ", " : "", d.p.n_parties > 2 ? d.p.parties[2].name : "",
+        d.p.n_parties > 3 ? " and the scaled ones" : "");
+    (void)dc__play_plans(&d.p); /* on_submit counts what was unexpected */
+
+    /* What the authority sees now; what each operator is told. */
+    json_t *resp = NULL;
+    dc__client_call(d.p.http, "GET", "/v1/operations", d.p.parties[0].key, NULL, NULL, &resp, NULL);
+    size_t k;
+    json_t *o;
+    int per_owner[3] = {0, 0, 0};
+    json_array_foreach(json_object_get(resp, "operations"), k, o)
+    {
+        const char *owner = json_string_value(json_object_get(json_object_get(o, "owner"), "name"));
+        for (size_t i = 1; i < 3 && i < d.p.n_parties; i++)
+            per_owner[i] += owner && !strcmp(owner, d.p.parties[i].name);
+    }
+    size_t n_ops = json_array_size(json_object_get(resp, "operations"));
+    json_decref(resp);
+    int authority_sees_both = d.p.n_parties >= 3 && per_owner[1] > 0 && per_owner[2] > 0;
+    say(la, "sees %zu operations with owners: %s %d, %s %d", n_ops,
+        d.p.n_parties > 1 ? d.p.parties[1].name : "-", per_owner[1],
+        d.p.n_parties > 2 ? d.p.parties[2].name : "-", per_owner[2]);
+    int notices_ok = 1;
+    for (size_t i = 1; i < d.p.n_parties && i < 3; i++) {
+        plog *l = &d.logs[i];
+        free(l->lines[0]);
+        char line[700];
+        snprintf(line, sizeof line, "approved %d: %s", l->n_approved, l->approved);
+        l->lines[0] = strdup(line);
+        char from[40], to[40], path[200], n0[120] = "";
+        dc__time_ms(t_play - 3 * 3600, from, sizeof from);
+        dc__time_ms(t_play + 9 * 3600, to, sizeof to);
+        from[19] = to[19] = 'Z';
+        from[20] = to[20] = 0;
+        snprintf(path, sizeof path, "/v1/notices?bbox=38,29,49,38&from=%s&to=%s", from, to);
+        dc__client_call(d.p.http, "GET", path, d.p.parties[i].key, NULL, NULL, &resp, NULL);
+        json_t *ns = json_object_get(resp, "notices");
+        int n_rs = 0;
+        json_array_foreach(ns, k, o) n_rs +=
+            !strcmp(json_string_value(json_object_get(o, "kind")) ? json_string_value(json_object_get(o, "kind")) : "", "restriction");
+        for (size_t j = 0; j < json_array_size(ns) && !n0[0]; j++) {
+            const char *kind = json_string_value(json_object_get(json_array_get(ns, j), "kind"));
+            if (kind && strcmp(kind, "restriction"))
+                notice_text(json_array_get(ns, j), n0, sizeof n0);
+        }
+        say(l, "notices: %zu (%d restriction), no owner named; e.g. %s", json_array_size(ns),
+            n_rs, n0);
+        notices_ok &= json_array_size(ns) > 0;
+        json_decref(resp);
+    }
+
+    /* Tactical: fly the window at accelerated time. */
+    while (dc__now() < t_play)
+        usleep(50000);
+    int activated = dc__play_activate(&d.p, dc__now());
+    say(la, "operators activated %d operations; tracks play %02d:%02d-%02d:%02d at %.0fx", activated,
+        from_s / 3600, from_s / 60 % 60, to_s / 3600, to_s / 60 % 60, speed);
+    long reports = 0;
+    int tactical_ok = 1;
+    double last_poll = 0;
+    for (;;) {
+        double now = dc__now();
+        double scen = t_play + (now - t_play) * speed;
+        if (scen > (double)day0 + to_s)
+            break;
+        long n = dc__play_tracks(&d.p, scen, now, msg, sizeof msg);
+        if (n < 0) {
+            say(la, "tracks: %s", msg);
+            tactical_ok = 0;
+            break;
+        }
+        reports += n;
+        if (now - last_poll >= 1.0) {
+            poll_alerts(&d);
+            poll_state(&d, d.drifter_ref);
+            last_poll = now;
+        }
+        if (isatty(2)) {
+            char t[40];
+            dc__time_ms(scen - (double)day0, t, sizeof t);
+            fprintf(stderr, "\r  scenario %.8s, %ld reports  ", t + 11, reports);
+        }
+        usleep(500000);
+    }
+    if (isatty(2))
+        fprintf(stderr, "\r%60s\r", "");
+    sleep(2);
+    poll_alerts(&d);
+    say(la, "tracks: %ld reports accepted from both operators", reports);
+    for (size_t i = 0; i < 3 && i < d.p.n_parties; i++)
+        say(&d.logs[i], "alerts received: %d", d.logs[i].n_alerts);
+
+    /* Expected events. */
+    plog *lc = d.p.n_parties > 1 ? &d.logs[1] : la, *li = d.p.n_parties > 2 ? &d.logs[2] : la;
+    struct {
+        const char *what;
+        int ok;
+    } checks[] = {
+        {"every other plan approved at first try", !d.unexpected},
+        {"coalition-jalawla rejected blind with a suggestion",
+         d.rejected_then_retried && d.reject_blind && d.reject_suggestion},
+        {"the retry with the suggestion approved", d.retry_ok},
+        {"the authority sees both operators' operations", authority_sees_both},
+        {"each operator was given notices", notices_ok},
+        {"no operator was sent another party's name, id or callsign",
+         !lc->leak[0] && !li->leak[0]},
+        {"track reports accepted", tactical_ok && reports > 0},
+        {"the authority's alert names both converging aircraft", la->saw_conflict_alert},
+        {"coalition's blind alert on its aircraft", lc->saw_conflict_alert},
+        {"iran's blind alert on its aircraft", li->saw_conflict_alert},
+        {"iran-diyala nonconforming (owner and authority told)",
+         li->saw_nonconf && la->saw_nonconf && li->saw_state_nonconf},
+        {"audit verify holds", 0},
+    };
+    size_t n_checks = sizeof checks / sizeof checks[0];
+    if (lc->leak[0])
+        say(lc, "LEAK: %s", lc->leak);
+    if (li->leak[0])
+        say(li, "LEAK: %s", li->leak);
+
+    /* Audit: offline over the store, once the server has stopped. */
+    char audit_out[600] = "";
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        server = -1;
+        char *audit_argv[] = {exe, "audit", "verify", "--store", store, NULL};
+        checks[n_checks - 1].ok = run_capture(exe, audit_argv, audit_out, sizeof audit_out) == 0;
+    } else {
+        snprintf(audit_out, sizeof audit_out,
+                 "remote server: run `deconflict audit verify --store` on its host");
+        checks[n_checks - 1].ok = 1;
+    }
+
+    /* The story, party by party. */
+    printf("deconflict demo: %s, server %s%s\n", scen_path, url,
+           store[0] && !access(store, F_OK) ? " (temporary store)" : "");
+    for (size_t i = 0; i < d.p.n_parties && i < 3; i++) {
+        printf("== %s (%s)\n", d.p.parties[i].name, i ? "operator" : "authority");
+        for (int j = 0; j < d.logs[i].n; j++)
+            printf("  %s\n", d.logs[i].lines[j]);
+    }
+    int passed = 0;
+    for (size_t i = 0; i < n_checks; i++)
+        passed += checks[i].ok;
+    printf("== audit verify: %s\n", audit_out[0] ? audit_out : "no output");
+    printf("== checks: %d/%zu passed\n", passed, n_checks);
+    for (size_t i = 0; i < n_checks; i++)
+        if (!checks[i].ok)
+            printf("  FAILED: %s\n", checks[i].what);
+    rc = passed == (int)n_checks ? 0 : 1;
+
+out:
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+    }
+    if (tmp[sizeof tmp - 7] != 'X' && rc == 0) {
+        char p2[200];
+        snprintf(p2, sizeof p2, "%s/store.db-wal", tmp);
+        unlink(p2);
+        snprintf(p2, sizeof p2, "%s/store.db-shm", tmp);
+        unlink(p2);
+        unlink(store);
+        unlink(logp);
+        rmdir(tmp);
+    } else if (tmp[sizeof tmp - 7] != 'X') {
+        fprintf(stderr, "deconflict demo: kept %s (server log: %s)\n", tmp, logp);
+    }
+    for (size_t i = 0; d.logs && i < d.p.n_parties; i++) {
+        for (int j = 0; j < d.logs[i].n; j++)
+            free(d.logs[i].lines[j]);
+        for (int j = 0; j < d.logs[i].n_forbid; j++)
+            free(d.logs[i].forbid[j]);
+    }
+    free(d.logs);
+    dc__play_free(&d.p);
+    dc__client_free(d.p.http);
+    dc_scenario_free(sc);
+    return rc;
+usage:
+    help(stderr);
+    return 2;
+}

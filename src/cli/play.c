@@ -1,0 +1,249 @@
+/* A scenario played onto a server through the API (play.h). Every call is
+ * made with the key of the party that would make it, so what the server
+ * answers each party is exactly what that party would see. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/play.h"
+#include "deconflict/geo.h"
+
+static const char *str_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+double dc__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void dc__time_ms(double t_s, char *buf, size_t len)
+{
+    time_t whole = (time_t)floor(t_s);
+    int ms = (int)((t_s - floor(t_s)) * 1000.0);
+    if (ms > 999)
+        ms = 999;
+    struct tm tm;
+    gmtime_r(&whole, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+const dc__party *dc__play_party(const dc__play *p, const char *name)
+{
+    for (size_t i = 0; name && i < p->n_parties; i++)
+        if (!strcmp(p->parties[i].name, name))
+            return &p->parties[i];
+    return NULL;
+}
+
+int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t err_len)
+{
+    const json_t *plans = dc_scenario_plans(p->sc);
+    const json_t *names = json_object_get(plans, "operators");
+    size_t n = json_array_size(names) + 1;
+    json_t *resp = NULL;
+    p->parties = calloc(n, sizeof *p->parties);
+    p->op_ids = json_object();
+    if (!p->parties || !p->op_ids) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    dc__party *a = &p->parties[0];
+    a->is_authority = 1;
+    snprintf(a->key, sizeof a->key, "%s", authority_key);
+    long st = dc__client_call(p->http, "GET", "/v1/operators", a->key, NULL, NULL, &resp, NULL);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(resp, "operators"), i, o)
+    {
+        if (!strcmp(str_or(json_string_value(json_object_get(o, "role")), ""), "authority")) {
+            snprintf(a->name, sizeof a->name, "%s", json_string_value(json_object_get(o, "name")));
+            snprintf(a->id, sizeof a->id, "%s", json_string_value(json_object_get(o, "id")));
+        }
+    }
+    json_decref(resp);
+    if (st != 200 || !a->id[0]) {
+        snprintf(err, err_len, "GET /v1/operators as the authority answered %ld", st);
+        return -1;
+    }
+    p->n_parties = 1;
+    for (i = 0; i + 1 < n; i++) {
+        const char *name = json_string_value(json_array_get(names, i));
+        json_t *body = json_pack("{s:s}", "name", name);
+        st = dc__client_call(p->http, "POST", "/v1/operators", a->key, body, NULL, &resp, NULL);
+        json_decref(body);
+        dc__party *q = &p->parties[p->n_parties];
+        const char *id = json_string_value(json_object_get(resp, "id"));
+        const char *key = json_string_value(json_object_get(resp, "api_key"));
+        if (st != 201 || !id || !key) {
+            snprintf(err, err_len, "creating operator %s: HTTP %ld%s", name, st,
+                     st == 409 ? " (it exists: use a fresh store)" : "");
+            json_decref(resp);
+            return -1;
+        }
+        snprintf(q->name, sizeof q->name, "%s", name);
+        snprintf(q->id, sizeof q->id, "%s", id);
+        snprintf(q->key, sizeof q->key, "%s", key);
+        p->n_parties++;
+        json_decref(resp);
+    }
+    return 0;
+}
+
+static void notify(dc__play *p, const json_t *plan, const dc__party *by, int retry, long st,
+                   const json_t *resp)
+{
+    dc__submit_event ev = {plan, by, retry, st, resp};
+    if (p->on_submit)
+        p->on_submit(p->ctx, &ev);
+}
+
+int dc__play_plans(dc__play *p)
+{
+    const json_t *plans = dc_scenario_plans(p->sc);
+    const dc__party *a = &p->parties[0];
+    int failed = 0;
+    size_t i, k;
+    json_t *r, *x, *resp;
+    json_array_foreach(json_object_get(plans, "restrictions"), i, r)
+    {
+        json_t *exempt = json_array();
+        json_array_foreach(json_object_get(r, "exempt"), k, x)
+        {
+            const dc__party *q = dc__play_party(p, json_string_value(x));
+            if (q)
+                json_array_append_new(exempt, json_string(q->id));
+        }
+        json_t *body = json_pack("{s:O, s:o, s:O}", "name", json_object_get(r, "name"), "exempt",
+                                 exempt, "volumes", json_object_get(r, "volumes"));
+        long st = dc__client_call(p->http, "POST", "/v1/restrictions", a->key, body, NULL, &resp,
+                                  NULL);
+        notify(p, r, a, 0, st, resp);
+        failed += st != 201;
+        json_decref(body);
+        json_decref(resp);
+    }
+    json_array_foreach(json_object_get(plans, "operations"), i, r)
+    {
+        const char *ref = json_string_value(json_object_get(r, "ref"));
+        const char *expect = json_string_value(json_object_get(r, "expect"));
+        const dc__party *by = dc__play_party(p, json_string_value(json_object_get(r, "operator")));
+        if (!by) {
+            failed++;
+            continue;
+        }
+        json_t *body = json_pack("{s:O, s:O}", "priority", json_object_get(r, "priority"),
+                                 "volumes", json_object_get(r, "volumes"));
+        long st = dc__client_call(p->http, "POST", "/v1/operations", by->key, body, NULL, &resp,
+                                  NULL);
+        notify(p, r, by, 0, st, resp);
+        const json_t *sugg = json_object_get(resp, "suggestion");
+        if (st == 409 && expect && !strcmp(expect, "reject_then_retry") && json_is_object(sugg)) {
+            json_object_set(body, "volumes", json_object_get(sugg, "volumes"));
+            json_decref(resp);
+            st = dc__client_call(p->http, "POST", "/v1/operations", by->key, body, NULL, &resp,
+                                 NULL);
+            notify(p, r, by, 1, st, resp);
+        }
+        if (st == 201 && ref)
+            json_object_set(p->op_ids, ref, json_object_get(resp, "id"));
+        else if (!expect || strcmp(expect, "any"))
+            failed++;
+        json_decref(body);
+        json_decref(resp);
+    }
+    return failed;
+}
+
+int dc__play_activate(dc__play *p, double now_s)
+{
+    const json_t *plans = dc_scenario_plans(p->sc);
+    int n = 0;
+    size_t i, k;
+    json_t *r, *v;
+    json_array_foreach(json_object_get(plans, "operations"), i, r)
+    {
+        const char *id = json_string_value(
+            json_object_get(p->op_ids, str_or(json_string_value(json_object_get(r, "ref")), "")));
+        const dc__party *by = dc__play_party(p, json_string_value(json_object_get(r, "operator")));
+        int now_in = 0;
+        json_array_foreach(json_object_get(r, "volumes"), k, v)
+        {
+            int64_t t0, t1;
+            if (dc_time_parse(json_string_value(json_object_get(v, "time_start")), 0, &t0) ==
+                    DC_OK &&
+                dc_time_parse(json_string_value(json_object_get(v, "time_end")), 1, &t1) == DC_OK &&
+                now_s >= (double)t0 && now_s < (double)t1)
+                now_in = 1;
+        }
+        if (!id || !by || !now_in)
+            continue;
+        char path[160];
+        snprintf(path, sizeof path, "/v1/operations/%s/activate", id);
+        n += dc__client_call(p->http, "POST", path, by->key, NULL, NULL, NULL, NULL) == 200;
+    }
+    return n;
+}
+
+long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len)
+{
+    size_t n_ac = dc_scenario_aircraft_count(p->sc);
+    char when[40];
+    long accepted = 0;
+    dc__time_ms(report_s, when, sizeof when);
+    for (size_t q = 1; q < p->n_parties; q++) {
+        const dc__party *by = &p->parties[q];
+        json_t *reports = json_array();
+        for (size_t i = 0; i <= n_ac; i++) {
+            dc_scenario_report r;
+            if (i < n_ac && dc_scenario_position(p->sc, i, scen_s, &r) &&
+                !strcmp(r.operator_name, by->name)) {
+                json_t *rep = json_pack(
+                    "{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "track_id", r.callsign, "time",
+                    when, "lat", r.lat_deg, "lon", r.lon_deg, "alt_m", r.alt_m, "ground_speed_mps",
+                    r.ground_speed_mps, "track_deg", fmod(r.track_deg + 360.0, 360.0),
+                    "vertical_rate_mps", r.vertical_rate_mps);
+                json_t *op = r.operation_ref ? json_object_get(p->op_ids, r.operation_ref) : NULL;
+                if (op)
+                    json_object_set(rep, "operation_id", op);
+                json_array_append_new(reports, rep);
+            }
+            if (json_array_size(reports) && (i == n_ac || json_array_size(reports) == 5000)) {
+                json_t *body = json_pack("{s:o}", "reports", reports), *resp = NULL;
+                char *raw = NULL;
+                long st = dc__client_call(p->http, "POST", "/v1/tracks", by->key, body, NULL,
+                                          &resp, &raw);
+                json_decref(body);
+                reports = json_array();
+                if (st != 202) {
+                    snprintf(err, err_len, "POST /v1/tracks as %s: HTTP %ld %.200s", by->name, st,
+                             raw ? raw : "");
+                    free(raw);
+                    json_decref(resp);
+                    json_decref(reports);
+                    return -1;
+                }
+                accepted += (long)json_integer_value(json_object_get(resp, "accepted"));
+                free(raw);
+                json_decref(resp);
+            }
+        }
+        json_decref(reports);
+    }
+    return accepted;
+}
+
+void dc__play_free(dc__play *p)
+{
+    free(p->parties);
+    p->parties = NULL;
+    p->n_parties = 0;
+    json_decref(p->op_ids);
+    p->op_ids = NULL;
+}

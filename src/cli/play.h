@@ -1,0 +1,64 @@
+/* Putting a scenario (scenario.h) onto a running server through its API, as
+ * its parties would: the authority creates the operators and restrictions,
+ * each operator submits its own plans with its own key (a plan expected to
+ * be rejected is retried with the server's suggestion), and each operator
+ * posts its own aircraft's position reports. Shared by `demo` and
+ * `simulate`. */
+#ifndef DC_CLI_PLAY_H
+#define DC_CLI_PLAY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "cli/client.h"
+#include "deconflict/scenario.h"
+
+typedef struct dc__party {
+    char name[72], id[72], key[160];
+    int is_authority;
+} dc__party;
+
+/* What happened to one submission; borrowed for the callback's duration.
+ * retry: 1 for the resubmission of a rejected plan with its suggestion. */
+typedef struct dc__submit_event {
+    const json_t *plan; /* the scenario's plan (ref, operator, expect...) */
+    const dc__party *by;
+    int retry;
+    long status;        /* HTTP status, 0 when no answer */
+    const json_t *resp; /* parsed body, may be NULL */
+} dc__submit_event;
+
+typedef struct dc__play {
+    dc__client *http;
+    const dc_scenario *sc;
+    dc__party *parties; /* [0] is the authority */
+    size_t n_parties;
+    json_t *op_ids; /* plan ref -> operation id (approved plans only) */
+    void (*on_submit)(void *ctx, const dc__submit_event *ev);
+    void *ctx;
+} dc__play;
+
+/* Fills p->parties: the authority (whose key is given) and one operator per
+ * scenario operator, created with POST /v1/operators. Returns 0, or -1 with
+ * a message in err. */
+int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t err_len);
+/* Creates the restrictions (exemptions by name), then submits every plan
+ * with its owner's key, in the file's order; a 409 on a plan that expects
+ * "reject_then_retry" is retried once with the suggestion's volumes.
+ * Returns the number of restrictions and plans that failed unexpectedly. */
+int dc__play_plans(dc__play *p);
+/* Activates every approved operation of the scenario whose window holds
+ * now_s (owner's key). Returns how many were activated. */
+int dc__play_activate(dc__play *p, double now_s);
+/* Posts the position of every aircraft airborne at scenario time scen_s,
+ * stamped with report time report_s, one batch per operator. Returns the
+ * number of reports accepted, -1 if a batch failed (message in err). */
+long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len);
+const dc__party *dc__play_party(const dc__play *p, const char *name);
+void dc__play_free(dc__play *p); /* frees parties and op_ids, not http/sc */
+
+/* RFC 3339 UTC with milliseconds. */
+void dc__time_ms(double t_s, char *buf, size_t len);
+double dc__now(void);
+
+#endif
