@@ -109,26 +109,6 @@ static void check_within(const dc_footprint *a, const dc_footprint *b, double lo
     }
 }
 
-/* Known bug (fuzz/regressions/fuzz_footprint/corridor-60um-*): edges
- * shorter than ~10 cm measure metres to kilometres wrong. With
- * FUZZ_SKIP_KNOWN=1 in the environment (exploration runs only; make test
- * and make fuzz never set it) such footprints skip the distance checks, so
- * a long run can look for other bugs. */
-static int known_short_edge(const dc_footprint *fp)
-{
-    static int skip = -1;
-    if (skip < 0)
-        skip = getenv("FUZZ_SKIP_KNOWN") != NULL;
-    uint32_t n;
-    const dc_latlon *p = dc_footprint_points(fp, &n);
-    for (uint32_t i = 0; skip && i + 1 < n + (dc_footprint_kind_of(fp) == DC_FP_POLYGON); i++) {
-        const dc_latlon *q = &p[(i + 1) % n];
-        if (dc_geodesic_m(p[i].lat_deg, p[i].lon_deg, q->lat_deg, q->lon_deg) < 0.1)
-            return 1;
-    }
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_reader r = {data, size};
@@ -137,11 +117,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     read_spec(&r, &sb, &sa.pts[0]);
     double limit = pick_radius(&r, 0);
     dc_footprint *a = build(&sa, "a.footprint"), *b = build(&sb, "b.footprint");
-    if ((a && known_short_edge(a)) || (b && known_short_edge(b))) {
-        dc_footprint_free(a);
-        dc_footprint_free(b);
-        return 0;
-    }
     if (a) {
         double d_aa = dc_footprint_distance_m(a, a);
         /* Overlap is 0 in exact arithmetic; unit-vector rounding on

@@ -55,11 +55,9 @@ static void check_round_trip(const dc_volume *v, int64_t max_window_s)
     const dc_latlon *p1 = dc_footprint_points(v->fp, &n1), *p2 = dc_footprint_points(back.fp, &n2);
     FZ_CHECK(n1 == n2, "vertex count changed: %u -> %u", n1, n2);
     FZ_CHECK(!memcmp(p1, p2, n1 * sizeof *p1), "vertices changed");
-    /* Same vertices; rounding in the distance leaves nanometres (< 1 m bar),
-     * except on sub-decimetre edges (the known bug fuzz_footprint replays;
-     * FUZZ_SKIP_KNOWN=1 skips this check in exploration runs). */
+    /* Same vertices; rounding in the distance leaves nanometres (< 1 m bar). */
     double d = dc_footprint_distance_m(v->fp, back.fp);
-    FZ_CHECK(d < 1.0 || getenv("FUZZ_SKIP_KNOWN"), "round trip moved the footprint %.17g m", d);
+    FZ_CHECK(d < 1.0, "round trip moved the footprint %.17g m", d);
     free(txt);
     dc_volume_clear(&back);
     json_decref(j);
