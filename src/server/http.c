@@ -443,6 +443,7 @@ void dc_server_stop(dc_server *s)
             close(fd);
     }
     dc__monitor_free(s);
+    dc__trackview_free(s);
     dc__committer_stop(s);
     if (s->store)
         dc__airspace_free(s);

@@ -522,8 +522,10 @@ static void tick(dc__monitor *m)
         w->reports[i].operation_id =
             w->offs[i][1] == UINT32_MAX ? NULL : w->arena + w->offs[i][1];
     }
-    if (w->n)
+    if (w->n) {
+        dc__trackview_update(m->s, w->reports, w->n); /* GET /v1/tracks */
         dc_tactical_ingest(m->table, w->reports, w->n, NULL, NULL);
+    }
     w->n = w->alen = 0;
     double t1 = dc__now_s();
     dc_tactical_stats st;

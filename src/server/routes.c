@@ -1057,6 +1057,7 @@ const dc__route dc__routes[] = {
     {"GET", "/v1/notices", DC__ROLE_ANY, h_notices},
     {"GET", "/v1/audit", DC__ROLE_AUTHORITY, h_audit},
     {"POST", "/v1/tracks", DC__ROLE_ANY, dc__h_tracks_post},
+    {"GET", "/v1/tracks", DC__ROLE_ANY, dc__h_tracks_list},
     {"GET", "/v1/alerts", DC__ROLE_ANY, dc__h_alerts_list},
     {"GET", "/v1/alerts/stream", DC__ROLE_ANY, dc__h_alerts_stream},
 };

@@ -238,6 +238,7 @@ struct dc_server {
     int failed; /* store unusable: answer 503 */
 
     struct dc__monitor *mon; /* tactical monitoring (monitor_int.h), its own locks */
+    struct dc__trackview *tv; /* latest report per live track (trackview.c), its own lock */
 };
 
 /* airspace.c */
@@ -322,6 +323,12 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err); /* before the HTTP dae
 void dc__monitor_shutdown(dc_server *s); /* stops the tick, ends streams; daemon still up */
 void dc__monitor_free(dc_server *s); /* after the daemon stopped; accepts s->mon NULL */
 void dc__monitor_metrics_render(dc_server *s, dc__buf *b);
+/* trackview.c: GET /v1/tracks from the latest report of each track, fed by
+ * the tick thread with each ingest batch. */
+typedef struct dc__trackview dc__trackview;
+void dc__trackview_update(dc_server *s, const dc_track_report *reps, size_t n);
+void dc__trackview_free(dc_server *s); /* after the tick thread stopped */
+void dc__h_tracks_list(dc__req *r, const char *unused);
 void dc__h_tracks_post(dc__req *r, const char *unused);
 void dc__h_alerts_list(dc__req *r, const char *unused);
 void dc__h_alerts_stream(dc__req *r, const char *unused);
