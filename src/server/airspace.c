@@ -331,18 +331,18 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
     return dc__journal_audit(s, actor, action, e->id, detail);
 }
 
-/* ---- loading ---- */
+/* ---- loading, and folding in other instances' changes ---- */
 
-typedef struct load_ctx {
-    dc_server *s;
-    dc_status rc;
-    dc_error *err;
-} load_ctx;
+typedef dc__load_ctx load_ctx;
 
-static int load_operator(void *ctx, const dc_store_operator *o)
+/* The loaders below are idempotent upserts: a shared store's change feed
+ * (sync.c) replays rows that memory may already hold. */
+int dc__load_operator(void *ctx, const dc_store_operator *o)
 {
     load_ctx *l = ctx;
     dc_server *s = l->s;
+    if (o->number >= 1 && o->number <= s->n_operators && s->operators[o->number - 1])
+        return 0; /* operators never change once created */
     dc__operator *op = dc_calloc(1, sizeof *op);
     if (!op || !(op->name = dc_strdup(o->name)) || o->number == 0 || o->number > 1000000) {
         if (op)
@@ -388,9 +388,14 @@ dc_status dc__key_insert(dc_server *s, dc__key *k)
     return DC_OK;
 }
 
-static int load_key(void *ctx, const dc_store_key *sk)
+int dc__load_key(void *ctx, const dc_store_key *sk)
 {
     load_ctx *l = ctx;
+    dc__key *old = dc__map_get(&l->s->keys, sk->prefix);
+    if (old) {
+        old->revoked |= sk->revoked; /* a key is never un-revoked */
+        return 0;
+    }
     dc__key *k = dc_calloc(1, sizeof *k);
     if (!k) {
         l->rc = DC_ENOMEM;
@@ -429,17 +434,11 @@ static dc_status parse_exempt(const char *txt, dc__entry *e)
     return DC_OK;
 }
 
-static int load_entry(void *ctx, const dc_store_entry *se)
+/* Fills e from the row se; a live entry's volumes are parsed into *c. */
+static dc_status entry_from_row(dc_server *s, dc__entry *e, const dc_store_entry *se,
+                                dc__candidate *c, dc_error *err)
 {
-    load_ctx *l = ctx;
-    dc_server *s = l->s;
-    dc__candidate c = {0};
-    json_t *vols = NULL;
-    dc__entry *e = dc__entry_new(se->id);
-    if (!e) {
-        l->rc = DC_ENOMEM;
-        return 1;
-    }
+    dc_status rc;
     e->is_restriction = se->is_restriction;
     e->owner = se->owner;
     e->priority = se->priority;
@@ -447,30 +446,84 @@ static int load_entry(void *ctx, const dc_store_entry *se)
     e->created_s = se->created_s;
     e->updated_s = se->updated_s;
     if (dc__state_parse(se->state, &e->state)) {
-        l->rc = DC_ECORRUPT;
-        dc_error_set(l->err, "store", "entry %.40s has an unknown state", se->id);
-        goto fail;
+        dc_error_set(err, "store", "entry %.40s has an unknown state", se->id);
+        return DC_ECORRUPT;
     }
-    if (!(e->volumes_json = dc_strdup(se->volumes_json)) || !(e->note = dc_strdup(se->note))) {
-        l->rc = DC_ENOMEM;
-        goto fail;
-    }
-    if ((l->rc = parse_exempt(se->exempt_json, e)) != DC_OK)
-        goto fail;
-    vols = json_loads(se->volumes_json, 0, NULL);
+    if (!(e->volumes_json = dc_strdup(se->volumes_json)) || !(e->note = dc_strdup(se->note)))
+        return DC_ENOMEM;
+    if ((rc = parse_exempt(se->exempt_json, e)) != DC_OK)
+        return rc;
+    json_t *vols = json_loads(se->volumes_json, 0, NULL);
     e->n_vols = json_array_size(vols);
+    rc = DC_OK;
     if (dc__state_live(e->state)) {
-        l->rc = dc__candidate_parse(s, vols, e->is_restriction, (size_t)-1, &c, l->err);
-        if (l->rc == DC_OK)
-            l->rc = dc__entry_install(s, e, &c);
-        if (l->rc != DC_OK) {
-            if (l->rc == DC_EINVAL)
-                l->rc = DC_ECORRUPT;
-            goto fail;
-        }
-        dc__candidate_free(&c);
+        rc = dc__candidate_parse(s, vols, e->is_restriction, (size_t)-1, c, err);
+        if (rc == DC_EINVAL)
+            rc = DC_ECORRUPT;
     }
     json_decref(vols);
+    return rc;
+}
+
+/* Replaces the stored fields of a known entry with a newer row's. */
+static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry *se,
+                              dc_error *err)
+{
+    dc__candidate c = {0};
+    dc__entry *e = dc__entry_new(se->id);
+    dc_status rc = e ? entry_from_row(s, e, se, &c, err) : DC_ENOMEM;
+    if (rc != DC_OK)
+        goto out;
+    dc__entry_uninstall(s, old);
+    dc_free(old->volumes_json);
+    dc_free(old->exempt);
+    dc_free(old->note);
+    old->volumes_json = e->volumes_json;
+    old->exempt = e->exempt;
+    old->note = e->note;
+    e->volumes_json = NULL;
+    e->exempt = NULL;
+    e->note = NULL;
+    old->n_exempt = e->n_exempt;
+    old->is_restriction = e->is_restriction;
+    old->owner = e->owner;
+    old->priority = e->priority;
+    old->state = e->state;
+    old->version = e->version;
+    old->created_s = e->created_s;
+    old->updated_s = e->updated_s;
+    old->n_vols = e->n_vols;
+    if (dc__state_live(old->state))
+        rc = dc__entry_install(s, old, &c);
+out:
+    dc__candidate_free(&c);
+    dc__entry_free(e);
+    return rc;
+}
+
+int dc__load_entry(void *ctx, const dc_store_entry *se)
+{
+    load_ctx *l = ctx;
+    dc_server *s = l->s;
+    dc__candidate c = {0};
+    dc__entry *old = dc__entry_get(s, se->id);
+    if (old) {
+        if (old->version < se->version)
+            l->rc = entry_update(s, old, se, l->err);
+        return l->rc != DC_OK;
+    }
+    dc__entry *e = dc__entry_new(se->id);
+    if (!e) {
+        l->rc = DC_ENOMEM;
+        return 1;
+    }
+    if ((l->rc = entry_from_row(s, e, se, &c, l->err)) != DC_OK)
+        goto fail;
+    if (dc__state_live(e->state)) {
+        if ((l->rc = dc__entry_install(s, e, &c)) != DC_OK)
+            goto fail;
+        dc__candidate_free(&c);
+    }
     if ((l->rc = dc__entry_add(s, e)) != DC_OK) {
         dc__entry_uninstall(s, e);
         dc__entry_free(e);
@@ -479,7 +532,6 @@ static int load_entry(void *ctx, const dc_store_entry *se)
     return 0;
 fail:
     dc__candidate_free(&c);
-    json_decref(vols);
     dc__entry_free(e);
     return 1;
 }
@@ -518,6 +570,14 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
     load_ctx l = {s, DC_OK, err};
     char *secret = NULL;
     dc_status rc;
+    if (ops->changes_since) {
+        /* The feed position first: what commits while we load is replayed. */
+        dc_store_head head;
+        rc = ops->changes_since(s->store, INT64_MAX, 0, NULL, NULL, NULL, NULL, &head);
+        if (rc != DC_OK)
+            return dc_error_set(err, "store", "cannot read the store head: %s", dc_status_str(rc)), rc;
+        s->sync_seq = head.change_seq;
+    }
     s->ops_exact = dc_engine_new();
     s->ops_blind = dc_engine_new();
     s->restr = dc_engine_new();
@@ -536,10 +596,10 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
         return DC_ECORRUPT;
     }
     dc_free(secret);
-    if ((rc = ops->operator_each(s->store, load_operator, &l)) == DC_OK && l.rc == DC_OK)
-        rc = ops->key_each(s->store, load_key, &l);
+    if ((rc = ops->operator_each(s->store, dc__load_operator, &l)) == DC_OK && l.rc == DC_OK)
+        rc = ops->key_each(s->store, dc__load_key, &l);
     if (rc == DC_OK && l.rc == DC_OK)
-        rc = ops->entry_each(s->store, load_entry, &l);
+        rc = ops->entry_each(s->store, dc__load_entry, &l);
     if (rc == DC_OK && l.rc == DC_OK)
         rc = ops->audit_each(s->store, 0, 0, load_audit, &l);
     if (rc == DC_OK)

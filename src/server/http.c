@@ -223,6 +223,12 @@ static int authenticate(dc__req *r)
     if (!dc__key_prefix(h, prefix)) {
         pthread_mutex_lock(&s->mu);
         dc__key *k = dc__map_get(&s->keys, prefix);
+        if (!k && s->shared) { /* issued by another instance a moment ago? */
+            pthread_mutex_unlock(&s->mu);
+            dc__sync_catch_up(s);
+            pthread_mutex_lock(&s->mu);
+            k = dc__map_get(&s->keys, prefix);
+        }
         dc__operator *op = k ? dc__operator_get(s, k->operator_number) : NULL;
         if (k && op && dc__key_matches(k, h)) {
             ok = 1;
@@ -385,13 +391,19 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     if (s->cfg.threads < 1)
         s->cfg.threads = 1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->j_cond, NULL);
+    pthread_condattr_t ca; /* timed waits (sync.c) count on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->j_cond, &ca);
+    pthread_cond_init(&s->win_cond, &ca);
+    pthread_condattr_destroy(&ca);
     s->batch_open = 1;
     if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
         goto fail;
+    s->shared = dc_store_ops_of(s->store)->begin_locked != NULL;
     if ((rc = dc__airspace_load(s, err)) != DC_OK)
         goto fail;
-    if ((rc = dc__committer_start(s)) != DC_OK)
+    if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
         goto fail;
     if ((rc = dc__monitor_start(s, err)) != DC_OK)
         goto fail;
@@ -444,10 +456,12 @@ void dc_server_stop(dc_server *s)
     }
     dc__monitor_free(s);
     dc__trackview_free(s);
+    dc__follower_stop(s);
     dc__committer_stop(s);
     if (s->store)
         dc__airspace_free(s);
     dc_store_close(s->store);
+    pthread_cond_destroy(&s->win_cond);
     pthread_cond_destroy(&s->j_cond);
     pthread_mutex_destroy(&s->mu);
     dc_free(s);

@@ -57,12 +57,20 @@ static dc_status apply(dc_store *st, const dc__write *w)
     return DC_EINVAL;
 }
 
-static dc_status write_batch(dc_store *st, const dc__write *w, size_t *n)
+dc_status dc__batch_apply(dc_store *st, const dc__write *w, size_t *n)
 {
-    dc_status rc = dc_store_begin(st);
+    dc_status rc = DC_OK;
     *n = 0;
     for (; rc == DC_OK && w; w = w->next, (*n)++)
         rc = apply(st, w);
+    return rc;
+}
+
+static dc_status write_batch(dc_store *st, const dc__write *w, size_t *n)
+{
+    dc_status rc = dc_store_begin(st);
+    if (rc == DC_OK)
+        rc = dc__batch_apply(st, w, n);
     if (rc == DC_OK)
         rc = dc_store_commit(st);
     if (rc != DC_OK)
@@ -70,7 +78,7 @@ static dc_status write_batch(dc_store *st, const dc__write *w, size_t *n)
     return rc;
 }
 
-static void free_list(dc__write *w)
+void dc__writes_free(dc__write *w)
 {
     while (w) {
         dc__write *next = w->next;
@@ -86,13 +94,42 @@ static void recover(dc_server *s, dc_status rc)
     dc_error err = {{0}, {0}};
     fprintf(stderr, "deconflict: store commit failed (%s); reloading from the store\n",
             dc_status_str(rc));
-    free_list(s->j_head);
+    dc__writes_free(s->j_head);
     s->j_head = s->j_tail = NULL;
     dc__airspace_free(s);
     if (dc__airspace_load(s, &err) != DC_OK) {
         fprintf(stderr, "deconflict: cannot reload the store: %s: %s\n", err.field, err.reason);
         s->failed = 1;
     }
+}
+
+void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
+{
+    s->batch_done = b;
+    dc__req *done = NULL, **pp = &s->waiters;
+    if (rc != DC_OK)
+        recover(s, rc);
+    /* After a failure every waiter fails: later batches were decided on
+     * state that has just been discarded. */
+    while (*pp) {
+        dc__req *r = *pp;
+        if (rc != DC_OK || r->wait_batch <= b) {
+            *pp = r->next_waiter;
+            r->commit_rc = rc;
+            r->next_waiter = done;
+            done = r;
+        } else {
+            pp = &r->next_waiter;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    while (done) {
+        dc__req *next = done->next_waiter;
+        done->next_waiter = NULL;
+        MHD_resume_connection(done->conn);
+        done = next;
+    }
+    pthread_mutex_lock(&s->mu);
 }
 
 static void *committer_main(void *arg)
@@ -111,36 +148,12 @@ static void *committer_main(void *arg)
 
         size_t n;
         dc_status rc = write_batch(s->store, batch, &n);
-        free_list(batch);
+        dc__writes_free(batch);
         atomic_fetch_add(&s->m.commits, 1);
         atomic_fetch_add(&s->m.committed_writes, n);
 
         pthread_mutex_lock(&s->mu);
-        s->batch_done = b;
-        dc__req *done = NULL, **pp = &s->waiters;
-        if (rc != DC_OK)
-            recover(s, rc);
-        /* After a failure every waiter fails: later batches were decided on
-         * state that has just been discarded. */
-        while (*pp) {
-            dc__req *r = *pp;
-            if (rc != DC_OK || r->wait_batch <= b) {
-                *pp = r->next_waiter;
-                r->commit_rc = rc;
-                r->next_waiter = done;
-                done = r;
-            } else {
-                pp = &r->next_waiter;
-            }
-        }
-        pthread_mutex_unlock(&s->mu);
-        while (done) {
-            dc__req *next = done->next_waiter;
-            done->next_waiter = NULL;
-            MHD_resume_connection(done->conn);
-            done = next;
-        }
-        pthread_mutex_lock(&s->mu);
+        dc__batch_finish(s, b, rc);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -148,7 +161,8 @@ static void *committer_main(void *arg)
 
 dc_status dc__committer_start(dc_server *s)
 {
-    if (pthread_create(&s->committer, NULL, committer_main, s))
+    if (pthread_create(&s->committer, NULL, s->shared ? dc__sync_committer_main : committer_main,
+                       s))
         return DC_ENOMEM;
     s->committer_started = 1;
     return DC_OK;

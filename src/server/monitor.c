@@ -485,12 +485,20 @@ static void process_events(dc__monitor *m)
             }
         }
     }
-    pthread_mutex_lock(&s->mu);
+    int changes = 0;
+    for (size_t i = 0; i < t->n_ev; i++)
+        changes |= t->ev[i].kind == DC_TAC_NONCONFORMING || t->ev[i].kind == DC_TAC_CONFORMING;
+    /* State changes: on a shared store only inside a window (sync.c). */
+    int no_window = 0;
+    if (changes)
+        no_window = dc__write_lock(s);
+    else
+        pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < t->n_ev; i++) {
         event *ev = &t->ev[i];
         resolve(s, &ev->a);
         resolve(s, &ev->b);
-        if (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING)
+        if (!no_window && (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING))
             apply_conformance(m, ev);
     }
     pthread_mutex_unlock(&s->mu);

@@ -37,6 +37,16 @@ static int new_id(const char *tag, size_t n_bytes, char *out, size_t len)
     return 0;
 }
 
+/* Takes mu for a state change: on a shared store, inside a decision window
+ * (sync.c). Nonzero, with mu held, after answering 503. */
+static int write_lock(dc__req *r)
+{
+    if (!dc__write_lock(r->s))
+        return 0;
+    dc__reply_error(r, 503, "store_unavailable", "", "the shared store is unreachable; retry");
+    return 1;
+}
+
 /* ---- views ---- */
 
 static json_t *operator_ref(dc_server *s, uint32_t number)
@@ -293,7 +303,8 @@ static void h_op_submit(dc__req *r, const char *unused)
     if (!parse_candidate(r, body, 0, &c))
         goto out;
 
-    pthread_mutex_lock(&s->mu);
+    if (write_lock(r))
+        goto unlock;
     if (probing_limited(r)) {
         dc__reply_error(r, 429, "too_many_rejections", "volumes",
                         "too many rejected submissions this minute; retry later");
@@ -367,6 +378,14 @@ out:
 static dc__entry *visible(dc__req *r, const char *id, int restriction)
 {
     dc__entry *e = dc__entry_get(r->s, id);
+    if (!e && r->s->shared && !r->s->window_open) {
+        /* Created on another instance a moment ago? (In a window memory is
+         * already caught up.) */
+        pthread_mutex_unlock(&r->s->mu);
+        dc__sync_catch_up(r->s);
+        pthread_mutex_lock(&r->s->mu);
+        e = dc__entry_get(r->s, id);
+    }
     if (!e || e->is_restriction != restriction ||
         (!restriction && !r->is_authority && e->owner != r->who)) {
         dc__reply_error(r, 404, "not_found", "id",
@@ -465,8 +484,7 @@ static void h_op_modify(dc__req *r, const char *id)
     if (!e || !get_priority(r, body, &priority) || !parse_candidate(r, body, 0, &c))
         goto out;
 
-    pthread_mutex_lock(&s->mu);
-    if (!(e = visible_op(r, id)))
+    if (write_lock(r) || !(e = visible_op(r, id)))
         goto unlock;
     if (e->version != want) {
         set_etag(r, e);
@@ -540,9 +558,8 @@ static void transition(dc__req *r, const char *id, unsigned allowed, dc__state t
         dc__reply_error(r, 400, "invalid", "If-Match", "must be the operation's version");
         return;
     }
-    pthread_mutex_lock(&s->mu);
-    dc__entry *e = visible_op(r, id);
-    if (!e)
+    dc__entry *e = NULL;
+    if (write_lock(r) || !(e = visible_op(r, id)))
         goto unlock;
     if (want >= 0 && e->version != want) {
         dc__reply_error(r, 412, "stale_version", "If-Match",
@@ -641,10 +658,11 @@ static void h_operator_create(dc__req *r, const char *unused)
         json_decref(body);
         return;
     }
-    pthread_mutex_lock(&s->mu);
     char key[80];
     dc__operator *o = NULL, **ops = NULL;
     dc__write *w = NULL;
+    if (write_lock(r))
+        goto unlock;
     if (dc__operator_by_name(s, name)) {
         dc__reply_error(r, 409, "exists", "name", "an operator with this name exists");
         goto unlock;
@@ -705,8 +723,10 @@ static void h_key_rotate(dc__req *r, const char *id)
 {
     dc_server *s = r->s;
     char key[80];
-    pthread_mutex_lock(&s->mu);
-    dc__operator *o = dc__operator_by_id(s, id);
+    dc__operator *o = NULL;
+    if (write_lock(r))
+        goto unlock;
+    o = dc__operator_by_id(s, id);
     if (!o || (!r->is_authority && o->number != r->who)) {
         dc__reply_error(r, 404, "not_found", "id", "no such operator");
         goto unlock;
@@ -769,7 +789,8 @@ static void h_rs_create(dc__req *r, const char *unused)
         dc__reply_error(r, 500, "internal", "", "out of memory");
         goto out;
     }
-    pthread_mutex_lock(&s->mu);
+    if (write_lock(r))
+        goto unlock;
     for (size_t i = 0; i < json_array_size(jx); i++) {
         const char *oid = json_string_value(json_array_get(jx, i));
         dc__operator *o = oid ? dc__operator_by_id(s, oid) : NULL;
@@ -865,8 +886,7 @@ static void h_rs_get(dc__req *r, const char *id)
 static void h_rs_delete(dc__req *r, const char *id)
 {
     dc_server *s = r->s;
-    pthread_mutex_lock(&s->mu);
-    dc__entry *e = visible(r, id, 1);
+    dc__entry *e = write_lock(r) ? NULL : visible(r, id, 1);
     if (e && e->state != DC__IN_FORCE) {
         dc__reply_error(r, 409, "invalid_state", "state", "the restriction is already deleted");
     } else if (e) {

@@ -239,10 +239,32 @@ struct dc_server {
 
     struct dc__monitor *mon; /* tactical monitoring (monitor_int.h), its own locks */
     struct dc__trackview *tv; /* latest report per live track (trackview.c), its own lock */
+
+    /* Shared store (sync.c, docs/multi-instance.md): state changes are
+     * decided only inside a window in which this instance holds the store's
+     * write token and has folded in every committed change. */
+    int shared;
+    int window_open;
+    unsigned want_window; /* handlers waiting for a window */
+    pthread_cond_t win_cond;
+    int64_t sync_seq; /* last change batch folded into memory */
+    pthread_t follower;
+    int follower_started;
+    _Atomic int follower_stop;
 };
 
 /* airspace.c */
 dc_status dc__airspace_load(dc_server *s, dc_error *err); /* under mu or before threads */
+/* Store visitors that upsert rows into memory (under mu); idempotent, so the
+ * change feed may replay what memory already holds. */
+typedef struct dc__load_ctx {
+    dc_server *s;
+    dc_status rc;
+    dc_error *err;
+} dc__load_ctx;
+int dc__load_operator(void *ctx, const dc_store_operator *o);
+int dc__load_key(void *ctx, const dc_store_key *k);
+int dc__load_entry(void *ctx, const dc_store_entry *e);
 void dc__airspace_free(dc_server *s);
 dc__entry *dc__entry_get(dc_server *s, const char *id);
 dc__operator *dc__operator_get(dc_server *s, uint32_t number);
@@ -300,6 +322,24 @@ dc__write *dc__write_new(dc__write_kind kind);
 void dc__write_free(dc__write *w);
 dc_status dc__committer_start(dc_server *s);
 void dc__committer_stop(dc_server *s);
+/* Applies a batch's writes inside an open transaction; *n writes applied. */
+dc_status dc__batch_apply(dc_store *st, const dc__write *w, size_t *n);
+void dc__writes_free(dc__write *w);
+/* Under mu (released and retaken): batch b finished with rc; reloads memory
+ * on failure and resumes the requests waiting for it. */
+void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc);
+
+/* sync.c: several instances on one shared store. */
+/* Takes mu for a handler that decides or changes state; on a shared store
+ * also waits for a decision window. Nonzero (mu still held) when no window
+ * came in time (store unreachable): the caller answers 503. */
+int dc__write_lock(dc_server *s);
+void *dc__sync_committer_main(void *arg); /* the committer on a shared store */
+dc_status dc__follower_start(dc_server *s);
+void dc__follower_stop(dc_server *s);
+/* Without mu: folds in what other instances committed, now. For a lookup
+ * that missed (a key or an operation created a moment ago elsewhere). */
+void dc__sync_catch_up(dc_server *s);
 
 /* keys.c */
 /* Makes a key for operator_number: *k filled for storage, key_out gets the

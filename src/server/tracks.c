@@ -180,7 +180,12 @@ void dc__h_tracks_post(dc__req *r, const char *unused)
                  (rep[i].operation_id ? strlen(rep[i].operation_id) + 1 : 0);
     }
     if (have_ops) {
-        pthread_mutex_lock(&s->mu);
+        /* Activations are state changes: on a shared store, in a window. */
+        if (dc__write_lock(s)) {
+            pthread_mutex_unlock(&s->mu);
+            dc__reply_error(r, 503, "store_unavailable", "", "the shared store is unreachable; retry");
+            goto out;
+        }
         if (!check_operations(r, rep, n, &act, &n_act)) {
             pthread_mutex_unlock(&s->mu);
             goto out;

@@ -1,0 +1,273 @@
+/* Several instances, one airspace (docs/multi-instance.md). On a shared
+ * store every state change is decided inside a *window*: the committer
+ * thread opens a transaction that locks the store's one head row (the write
+ * token, held by one instance at a time), folds every committed change of
+ * the other instances into memory, then lets the waiting handlers decide
+ * under mu; it closes the window, writes their journal as one batch and
+ * commits, which releases the token. So a decision never reads a stale
+ * index, check-and-insert is atomic across instances, and the audit chain
+ * stays linear. Between windows the follower thread folds others' commits
+ * into memory within a second (LISTEN/NOTIFY wake-ups plus polling), so
+ * reads on every instance stay fresh too. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/server_int.h"
+
+/* How long a window stays open for handlers that keep arriving, and how
+ * long a handler waits for one before answering 503. */
+#define WINDOW_MAX_MS 3
+#define WINDOW_WAIT_S 10
+#define FOLLOW_POLL_MS 200
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int dc__write_lock(dc_server *s)
+{
+    struct timespec dl;
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    if (!s->shared)
+        return 0;
+    deadline_in(&dl, WINDOW_WAIT_S * 1000L);
+    s->want_window++;
+    pthread_cond_signal(&s->j_cond);
+    while (!s->window_open) {
+        if (s->failed || pthread_cond_timedwait(&s->win_cond, &s->mu, &dl) == ETIMEDOUT) {
+            rc = s->window_open ? 0 : -1;
+            break;
+        }
+    }
+    s->want_window--;
+    /* The committer closes the window once no handler waits for it. */
+    pthread_cond_signal(&s->j_cond);
+    return rc;
+}
+
+/* ---- the change feed: copies of rows, folded into memory under mu ---- */
+
+typedef struct feed {
+    dc__write *head, *tail;
+    int oom;
+} feed;
+
+static dc__write *feed_add(feed *f, dc__write_kind kind)
+{
+    dc__write *w = dc__write_new(kind);
+    if (!w) {
+        f->oom = 1;
+        return NULL;
+    }
+    if (f->tail)
+        f->tail->next = w;
+    else
+        f->head = w;
+    f->tail = w;
+    return w;
+}
+
+/* Copies str into w->strs[i]; the copy, or NULL (and f->oom) */
+static const char *keep(feed *f, dc__write *w, int i, const char *str)
+{
+    if (!(w->strs[i] = dc_strdup(str ? str : "")))
+        f->oom = 1;
+    return w->strs[i];
+}
+
+static int feed_operator(void *ctx, const dc_store_operator *o)
+{
+    feed *f = ctx;
+    dc__write *w = feed_add(f, DC__W_OPERATOR);
+    if (w) {
+        w->u.o = *o;
+        w->u.o.id = keep(f, w, 0, o->id);
+        w->u.o.name = keep(f, w, 1, o->name);
+    }
+    return f->oom;
+}
+
+static int feed_key(void *ctx, const dc_store_key *k)
+{
+    feed *f = ctx;
+    dc__write *w = feed_add(f, DC__W_KEY);
+    if (w) {
+        w->u.k = *k;
+        w->u.k.prefix = keep(f, w, 0, k->prefix);
+    }
+    return f->oom;
+}
+
+static int feed_entry(void *ctx, const dc_store_entry *e)
+{
+    feed *f = ctx;
+    dc__write *w = feed_add(f, DC__W_ENTRY);
+    if (w) {
+        w->u.e = *e;
+        w->u.e.id = keep(f, w, 0, e->id);
+        w->u.e.state = keep(f, w, 1, e->state);
+        w->u.e.volumes_json = keep(f, w, 2, e->volumes_json);
+        w->u.e.exempt_json = keep(f, w, 3, e->exempt_json);
+        w->u.e.note = keep(f, w, 4, e->note);
+    }
+    return f->oom;
+}
+
+static dc_status feed_read(dc_server *s, int64_t after, int in_txn, feed *f, dc_store_head *head)
+{
+    dc_status rc = dc_store_ops_of(s->store)->changes_since(
+        s->store, after, in_txn, feed_operator, feed_key, feed_entry, f, head);
+    return rc == DC_OK && f->oom ? DC_ENOMEM : rc;
+}
+
+/* Under mu: folds the rows into memory. A row that cannot be applied means
+ * memory no longer matches the store: reload it whole. */
+static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
+{
+    dc_error err = {{0}, {0}};
+    dc__load_ctx l = {s, DC_OK, &err};
+    for (dc__write *w = f->head; w && l.rc == DC_OK; w = w->next) {
+        if (w->kind == DC__W_OPERATOR)
+            dc__load_operator(&l, &w->u.o);
+        else if (w->kind == DC__W_KEY)
+            dc__load_key(&l, &w->u.k);
+        else if (w->kind == DC__W_ENTRY)
+            dc__load_entry(&l, &w->u.e);
+    }
+    if (l.rc != DC_OK) {
+        fprintf(stderr, "deconflict: cannot fold in a change (%s: %s); reloading\n",
+                dc_status_str(l.rc), err.reason);
+        dc__airspace_free(s);
+        if (dc__airspace_load(s, &err) != DC_OK)
+            s->failed = 1;
+        return;
+    }
+    if (head->change_seq > s->sync_seq)
+        s->sync_seq = head->change_seq;
+}
+
+/* ---- the committer on a shared store ---- */
+
+void *dc__sync_committer_main(void *arg)
+{
+    dc_server *s = arg;
+    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->want_window && !s->j_head && !s->stopping)
+            pthread_cond_wait(&s->j_cond, &s->mu);
+        if (!s->want_window && !s->j_head && s->stopping)
+            break;
+        int64_t after = s->sync_seq;
+        pthread_mutex_unlock(&s->mu);
+
+        dc_store_head head;
+        feed f = {0};
+        dc_status rc = ops->begin_locked(s->store, &head);
+        if (rc == DC_OK && head.change_seq > after)
+            rc = feed_read(s, after, 1, &f, &head);
+        if (rc != DC_OK) {
+            /* No token (store unreachable): handlers time out with 503. */
+            dc_store_rollback(s->store);
+            dc__writes_free(f.head);
+            struct timespec pause = {0, 100 * 1000000L};
+            nanosleep(&pause, NULL);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+
+        pthread_mutex_lock(&s->mu);
+        feed_apply(s, &f, &head);
+        dc__writes_free(f.head);
+        s->audit_seq = head.audit_seq;
+        memcpy(s->audit_hash, head.audit_hash, sizeof s->audit_hash);
+        s->window_open = 1;
+        pthread_cond_broadcast(&s->win_cond);
+        struct timespec dl;
+        deadline_in(&dl, WINDOW_MAX_MS);
+        while (s->want_window && !s->failed &&
+               pthread_cond_timedwait(&s->j_cond, &s->mu, &dl) != ETIMEDOUT)
+            ;
+        s->window_open = 0;
+        dc__write *batch = s->j_head;
+        s->j_head = s->j_tail = NULL;
+        uint64_t b = s->batch_open++;
+        pthread_mutex_unlock(&s->mu);
+
+        size_t n = 0;
+        if (batch && (rc = dc__batch_apply(s->store, batch, &n)) == DC_OK)
+            rc = dc_store_commit(s->store);
+        else
+            dc_store_rollback(s->store); /* nothing decided, or a failed write */
+        dc__writes_free(batch);
+        atomic_fetch_add(&s->m.commits, 1);
+        atomic_fetch_add(&s->m.committed_writes, n);
+
+        pthread_mutex_lock(&s->mu);
+        if (rc == DC_OK && batch)
+            s->sync_seq = head.change_seq + 1; /* ours: nobody else could commit */
+        dc__batch_finish(s, b, rc);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- the follower: others' commits between windows ---- */
+
+void dc__sync_catch_up(dc_server *s)
+{
+    if (!s->shared)
+        return;
+    pthread_mutex_lock(&s->mu);
+    int64_t after = s->sync_seq;
+    pthread_mutex_unlock(&s->mu);
+    feed f = {0};
+    dc_store_head head;
+    if (feed_read(s, after, 0, &f, &head) == DC_OK && head.change_seq > after) {
+        pthread_mutex_lock(&s->mu);
+        feed_apply(s, &f, &head);
+        pthread_mutex_unlock(&s->mu);
+    }
+    dc__writes_free(f.head);
+}
+
+static void *follower_main(void *arg)
+{
+    dc_server *s = arg;
+    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
+    while (!atomic_load(&s->follower_stop)) {
+        ops->wait_change(s->store, FOLLOW_POLL_MS);
+        dc__sync_catch_up(s);
+    }
+    return NULL;
+}
+
+dc_status dc__follower_start(dc_server *s)
+{
+    if (!s->shared)
+        return DC_OK;
+    atomic_store(&s->follower_stop, 0);
+    if (pthread_create(&s->follower, NULL, follower_main, s))
+        return DC_ENOMEM;
+    s->follower_started = 1;
+    return DC_OK;
+}
+
+void dc__follower_stop(dc_server *s)
+{
+    if (!s->follower_started)
+        return;
+    atomic_store(&s->follower_stop, 1);
+    pthread_join(s->follower, NULL);
+    s->follower_started = 0;
+}
