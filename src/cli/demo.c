@@ -44,6 +44,8 @@ typedef struct demo {
     plog *logs; /* one per party */
     int rejected_then_retried, reject_blind, reject_suggestion, retry_ok, unexpected;
     char scen_tracks[2][16]; /* the converging pair, by callsign */
+    double t_play, speed; /* real time at which play starts, scenario s per real s */
+    int64_t day0;
     const char *drifter_ref;
     int verbose;
 } demo;
@@ -229,23 +231,58 @@ static int run_capture(const char *exe, char *const argv[], char *out, size_t le
 
 /* ---- alerts ---- */
 
-/* One alert record in a line; the fields are read tolerantly. */
-static void alert_text(const json_t *a, char *out, size_t len)
+/* The scenario clock ("07:04") of a real time, for the printout. */
+static void scen_hhmm(const demo *d, const char *rfc, char *out, size_t len)
+{
+    int64_t t;
+    if (!rfc || dc_time_parse(rfc, 0, &t) != DC_OK) {
+        snprintf(out, len, "?");
+        return;
+    }
+    double sc = d->t_play + ((double)t - d->t_play) * d->speed - (double)d->day0;
+    long m = (long)floor(sc / 60);
+    snprintf(out, len, "@%02ld:%02ld", m / 60, m % 60);
+}
+
+static const char *side_text(const json_t *sd, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s",
+             json_string_value(json_object_get(json_object_get(sd, "operator"), "name")),
+             json_string_value(json_object_get(sd, "track_id")));
+    return buf;
+}
+
+/* One alert record in a line, as its recipient got it. */
+static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
 {
     const char *kind = json_string_value(json_object_get(a, "kind"));
     const json_t *rel = json_object_get(a, "intruder");
-    char *txt = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    char at[16], sa[100], sb[100];
+    scen_hhmm(d, json_string_value(json_object_get(a, "time")), at, sizeof at);
     if (json_is_object(rel))
-        snprintf(out, len, "%s: own %s, intruder bearing %.0f deg at %.1f km, %+.0f m, CPA %.1f km in %.0f s",
-                 kind ? kind : "alert", json_string_value(json_object_get(a, "track_id")),
+        snprintf(out, len,
+                 "%s %s: own %s; intruder bearing %.0f deg, %.1f km, %+.0f m; CPA %.1f km in %.0f s",
+                 at, kind, json_string_value(json_object_get(a, "track_id")),
                  json_number_value(json_object_get(rel, "bearing_deg")),
                  json_number_value(json_object_get(rel, "distance_m")) / 1000,
                  json_number_value(json_object_get(rel, "rel_alt_m")),
                  json_number_value(json_object_get(rel, "d_cpa_m")) / 1000,
                  json_number_value(json_object_get(rel, "t_cpa_s")));
+    else if (json_object_get(a, "a"))
+        snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %.1f km in %.0f s", at, kind,
+                 side_text(json_object_get(a, "a"), sa, sizeof sa),
+                 side_text(json_object_get(a, "b"), sb, sizeof sb),
+                 json_number_value(json_object_get(a, "t_in_s")),
+                 json_number_value(json_object_get(a, "d_cpa_m")) / 1000,
+                 json_number_value(json_object_get(a, "t_cpa_s")));
     else
-        snprintf(out, len, "%s", txt ? txt : "?");
-    free(txt);
+        snprintf(out, len, "%s %s: %s%s%s, operation %s", at, kind,
+                 json_object_get(a, "operator") ? json_string_value(json_object_get(
+                                                      json_object_get(a, "operator"), "name"))
+                                                : "own",
+                 json_object_get(a, "operator") ? "/" : " ",
+                 json_string_value(json_object_get(a, "track_id")),
+                 json_string_value(json_object_get(a, "operation_state")));
 }
 
 static int has(const char *hay, const char *needle)
@@ -275,7 +312,7 @@ static void poll_alerts(demo *d)
             char *txt = json_dumps(a, JSON_COMPACT);
             const char *kind = json_string_value(json_object_get(a, "kind"));
             char line[300];
-            int conflict = kind && strstr(kind, "conflict");
+            int conflict = kind && !strcmp(kind, "raised");
             int nonconf = kind && !strcmp(kind, "nonconforming");
             int conf = kind && !strcmp(kind, "conforming");
             int about_pair = has(txt, d->scen_tracks[0]) || has(txt, d->scen_tracks[1]);
@@ -283,16 +320,16 @@ static void poll_alerts(demo *d)
                 l->saw_conflict_alert = q->is_authority
                                             ? has(txt, d->scen_tracks[0]) && has(txt, d->scen_tracks[1])
                                             : 1;
-                alert_text(a, line, sizeof line);
-                say(l, "alert %s", line);
+                alert_text(d, a, line, sizeof line);
+                say(l, "%s", line);
             } else if (nonconf && !l->saw_nonconf) {
                 l->saw_nonconf = 1;
-                alert_text(a, line, sizeof line);
-                say(l, "alert %s", line);
+                alert_text(d, a, line, sizeof line);
+                say(l, "%s", line);
             } else if (conf && l->saw_nonconf && !l->saw_conf_again) {
                 l->saw_conf_again = 1;
-                alert_text(a, line, sizeof line);
-                say(l, "alert %s", line);
+                alert_text(d, a, line, sizeof line);
+                say(l, "%s", line);
             }
             l->n_alerts++;
             free(txt);
@@ -465,6 +502,9 @@ int dc_cli_demo(int argc, char **argv)
         goto out;
     }
     d.p.sc = sc;
+    d.t_play = t_play;
+    d.speed = speed;
+    d.day0 = day0;
     d.p.http = dc__client_new(url);
     d.p.on_submit = on_submit;
     d.p.ctx = &d;
@@ -640,8 +680,11 @@ int dc_cli_demo(int argc, char **argv)
     }
 
     /* The story, party by party. */
+    char day[40];
+    dc_time_format(day0, day, sizeof day);
     printf("deconflict demo: %s, server %s%s\n", scen_path, url,
            store[0] && !access(store, F_OK) ? " (temporary store)" : "");
+    printf("times: HH:MMZ real UTC; @HH:MM the scenario clock (its 00:00 is %s)\n", day);
     for (size_t i = 0; i < d.p.n_parties && i < 3; i++) {
         printf("== %s (%s)\n", d.p.parties[i].name, i ? "operator" : "authority");
         for (int j = 0; j < d.logs[i].n; j++)
