@@ -1,18 +1,48 @@
 #!/bin/sh
-# make run: the deconfliction server on 127.0.0.1:8080 over an SQLite store in
-# build/. The first run creates the store; its authority key (shown once by
-# `deconflict init`) is kept in build/authority.key (mode 600) for this
-# development setup only, and printed with the URL.
+# make run: a fresh deconfliction server on 127.0.0.1:8080 (DC_LISTEN) over an
+# SQLite store in build/run/, with the reference scenario loaded and its
+# tracks streamed in real time by `deconflict simulate`, placed so that now
+# is 06:55 of the scenario day (DC_AT): the converging pair and the drifting
+# aircraft show up within minutes. DC_SCALE=N adds N generated operators.
+# Prints the URL and the keys; Ctrl-C stops the server and the simulator.
 set -eu
 cd "$(dirname "$0")/.."
-STORE=build/deconflict.db
-KEYFILE=build/authority.key
+DIR=build/run
 LISTEN=${DC_LISTEN:-127.0.0.1:8080}
-if [ ! -f "$STORE" ]; then
-  umask 077
-  build/deconflict init --store "$STORE" --authority authority > "$KEYFILE"
-fi
-echo "deconflict: http://$LISTEN  (store $STORE)"
-[ -f "$KEYFILE" ] && echo "authority key: $(cat "$KEYFILE")"
-echo "try: curl -H \"Authorization: Bearer \$(cat $KEYFILE)\" http://$LISTEN/v1/operators"
-exec build/deconflict serve --store "$STORE" --listen "$LISTEN"
+rm -rf "$DIR"
+mkdir -p "$DIR"
+chmod 700 "$DIR"
+KEY=$(build/deconflict init --store "$DIR/store.db" --authority iraq)
+SERVE=""
+SIM=""
+cleanup() {
+  trap - INT TERM EXIT
+  [ -n "$SIM" ] && kill "$SIM" 2>/dev/null || true
+  [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+build/deconflict serve --store "$DIR/store.db" --listen "$LISTEN" > "$DIR/url" 2> "$DIR/serve.log" &
+SERVE=$!
+i=0
+while [ ! -s "$DIR/url" ]; do
+  i=$((i + 1))
+  if [ $i -gt 100 ] || ! kill -0 "$SERVE" 2>/dev/null; then
+    cat "$DIR/serve.log" >&2
+    echo "run: the server did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+URL=$(head -n 1 "$DIR/url")
+build/deconflict simulate --url "$URL" --key "$KEY" --scenario examples/scenario/iraq.json \
+  --at "${DC_AT:-06:55}" --scale "${DC_SCALE:-0}" --keys-out "$DIR/keys" 2> "$DIR/simulate.log" &
+SIM=$!
+i=0
+while [ ! -s "$DIR/keys" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+echo "deconflict: $URL/  (store $DIR/store.db, logs in $DIR/)"
+echo "authority (iraq) key: $KEY"
+[ -s "$DIR/keys" ] && sed 's/^/operator key: /' "$DIR/keys"
+echo "open $URL/ and sign in with a key; Ctrl-C stops the server and the simulator"
+wait "$SERVE"
