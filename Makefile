@@ -126,3 +126,9 @@ fuzz-build: deps $(FUZZERS)
 
 fuzz: fuzz-build
 	@./fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# --- Soak (issue 7): the reliability tests at length. SOAK_CYCLES kill
+# cycles of tests/crash (default 1000, about 25 minutes; make test runs 100).
+.PHONY: soak
+soak: all
+	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh

@@ -193,6 +193,11 @@ size_t dc_tactical_track_count(const dc_tactical *t);
  * pass or free. DC_ENOTFOUND when no such live track. */
 dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, const char *track_id,
                                 dc_track_report *out);
+/* Calls fn with the latest report of every track in the table, in slot
+ * order; r and its strings are borrowed for the call. fn must not call back
+ * into the table. */
+void dc_tactical_each(const dc_tactical *t, void (*fn)(void *ctx, const dc_track_report *r),
+                      void *ctx);
 
 /* Exact pair test on two reports taken at the same time, in the frame of a
  * (the per-pair geometry of a pass; for tests and tools). Returns 1 and fills

@@ -140,6 +140,8 @@ typedef struct dc__monitor_tick {
     uint64_t pass;
     nc_track *nc;
     size_t n_nc, cap_nc;
+    dc_track_report *seed;
+    size_t n_seed, cap_seed;
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
@@ -514,6 +516,31 @@ static void process_events(dc__monitor *m)
 
 /* ---- the tick ---- */
 
+#define TRACKVIEW_IDLE_S 60
+
+void dc__monitor_tracks_read(dc_server *s)
+{
+    if (s->mon)
+        atomic_store(&s->mon->tracks_read_s, (long)time(NULL));
+}
+
+static void seed_one(void *ctx, const dc_track_report *r)
+{
+    dc__monitor_tick *t = ctx;
+    if (!grow((void **)&t->seed, &t->cap_seed, t->n_seed + 1, sizeof *t->seed))
+        t->seed[t->n_seed++] = *r;
+}
+
+/* The view starts from every track in the table (strings borrowed from it
+ * until the next ingest or pass). */
+static void seed_trackview(dc__monitor *m)
+{
+    dc__monitor_tick *t = m->tick;
+    t->n_seed = 0;
+    dc_tactical_each(m->table, seed_one, t);
+    dc__trackview_update(m->s, t->seed, t->n_seed);
+}
+
 static void tick(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -530,11 +557,17 @@ static void tick(dc__monitor *m)
         w->reports[i].operation_id =
             w->offs[i][1] == UINT32_MAX ? NULL : w->arena + w->offs[i][1];
     }
+    long read_s = atomic_load(&m->tracks_read_s);
+    int tv_want = read_s && (long)time(NULL) - read_s <= TRACKVIEW_IDLE_S;
     if (w->n) {
-        dc__trackview_update(m->s, w->reports, w->n); /* GET /v1/tracks */
+        if (tv_want && m->tv_live)
+            dc__trackview_update(m->s, w->reports, w->n); /* GET /v1/tracks */
         dc_tactical_ingest(m->table, w->reports, w->n, NULL, NULL);
     }
     w->n = w->alen = 0;
+    if (tv_want && !m->tv_live)
+        seed_trackview(m);
+    m->tv_live = tv_want;
     double t1 = dc__now_s();
     dc_tactical_stats st;
     t->pass++;
@@ -552,6 +585,10 @@ static void tick(dc__monitor *m)
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
     process_events(m);
     dc__streams_notify(m);
+    unsigned long us = (unsigned long)((dc__now_s() - t0) * 1e6);
+    atomic_store(&m->m.tick_us_last, us);
+    if (us > atomic_load(&m->m.tick_us_max))
+        atomic_store(&m->m.tick_us_max, us);
 }
 
 static void *tick_main(void *arg)
@@ -668,6 +705,7 @@ void dc__monitor_free(dc_server *s)
         dc__map_free(&m->tick->vmap);
         dc_free(m->tick->ev);
         dc_free(m->tick->nc);
+        dc_free(m->tick->seed);
         dc_free(m->tick);
     }
     ingest_buf_free(&m->in);
@@ -717,11 +755,18 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 "# HELP deconflict_tactical_ingest_last_seconds Table ingestion time of the last "
                 "tick.\n# TYPE deconflict_tactical_ingest_last_seconds gauge\n"
                 "deconflict_tactical_ingest_last_seconds %.6f\n"
+                "# HELP deconflict_tactical_tick_last_seconds Whole tick: swap, table ingest, "
+                "pass, alerts and states, stream wake-ups.\n"
+                "# TYPE deconflict_tactical_tick_last_seconds gauge\n"
+                "deconflict_tactical_tick_last_seconds %.6f\n"
+                "# TYPE deconflict_tactical_tick_max_seconds gauge\n"
+                "deconflict_tactical_tick_max_seconds %.6f\n"
                 "# TYPE deconflict_tactical_tick_overruns_total counter\n"
                 "deconflict_tactical_tick_overruns_total %lu\n"
                 "# TYPE deconflict_live_tracks gauge\ndeconflict_live_tracks %lu\n"
                 "# TYPE deconflict_tactical_conflicts gauge\ndeconflict_tactical_conflicts %lu\n",
-                atomic_load(&x->ingest_us_last) / 1e6, atomic_load(&x->tick_overruns),
+                atomic_load(&x->ingest_us_last) / 1e6, atomic_load(&x->tick_us_last) / 1e6,
+                atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->tick_overruns),
                 atomic_load(&x->live_tracks), atomic_load(&x->conflicts));
     dc__buf_fmt(b,
                 "# HELP deconflict_alerts_total Tactical events by kind.\n"

@@ -39,6 +39,7 @@ typedef struct dc__stream dc__stream;
 typedef struct dc__monitor_metrics {
     _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
     _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
+    _Atomic unsigned long tick_us_last, tick_us_max;
     _Atomic unsigned long live_tracks, conflicts, tick_overruns;
     _Atomic unsigned long raised, cleared, nonconforming, conforming;
     _Atomic unsigned long streams, streams_dropped, alert_records;
@@ -60,6 +61,10 @@ typedef struct dc__monitor {
     int stopping; /* under tick_mu */
     dc_tactical *table;
     struct dc__monitor_tick *tick; /* monitor.c's per-thread state */
+    /* GET /v1/tracks's view is fed only while someone reads it: a map update
+     * per report is a quarter of a busy tick otherwise. */
+    _Atomic long tracks_read_s; /* wall second of the last read, 0 never */
+    int tv_live;                /* tick thread: the view is being fed */
 
     /* alerts and streams, under al_mu */
     pthread_mutex_t al_mu;

@@ -363,6 +363,9 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err); /* before the HTTP dae
 void dc__monitor_shutdown(dc_server *s); /* stops the tick, ends streams; daemon still up */
 void dc__monitor_free(dc_server *s); /* after the daemon stopped; accepts s->mon NULL */
 void dc__monitor_metrics_render(dc_server *s, dc__buf *b);
+/* GET /v1/tracks was read: the tick feeds its view (again, seeding it from
+ * the whole table when it had stopped) for the next minute. */
+void dc__monitor_tracks_read(dc_server *s);
 /* trackview.c: GET /v1/tracks from the latest report of each track, fed by
  * the tick thread with each ingest batch. */
 typedef struct dc__trackview dc__trackview;

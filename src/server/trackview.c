@@ -122,6 +122,7 @@ void dc__h_tracks_list(dc__req *r, const char *unused)
     double now = dc__wall_s(), stale = s->cfg.tactical.stale_s;
     tv_entry *copy = NULL;
     size_t n = 0;
+    dc__monitor_tracks_read(s);
     if (tv) {
         pthread_mutex_lock(&tv->mu);
         copy = dc_malloc((tv->n ? tv->n : 1) * sizeof *copy);

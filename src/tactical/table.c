@@ -239,6 +239,20 @@ dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, cons
     return DC_OK;
 }
 
+void dc_tactical_each(const dc_tactical *t, void (*fn)(void *ctx, const dc_track_report *r),
+                      void *ctx)
+{
+    for (size_t i = 0; i < t->n_slots; i++) {
+        const track *tr = &t->slots[i];
+        if (!tr->used)
+            continue;
+        dc_track_report r = tr->r;
+        r.track_id = tr->track_id;
+        r.operation_id = tr->linked ? tr->operation_id : NULL;
+        fn(ctx, &r);
+    }
+}
+
 /* Linear-probing deletion by backward shift (no tombstones). */
 static void map_remove_at(dc_tactical *t, size_t i)
 {

@@ -423,6 +423,18 @@ def test_slow_consumer_never_blocks_detection(srv, ops):
     conn.close()
 
 
+def test_track_view_is_seeded_on_first_read(srv, ops):
+    """GET /v1/tracks's view is fed only while read; the first read after a
+    pause seeds it from the whole track table at the next tick."""
+    c = ops[2]
+    assert post(c, [rep("VIEW-1", 22.0, 12.0, gs=0, t=time.time() + 20)]).status == 202
+    time.sleep(TICK * 2.5)
+    c.req("GET", "/v1/tracks")
+    got = wait_for(lambda: [t for t in c.req("GET", "/v1/tracks").json["tracks"]
+                            if t["track_id"] == "VIEW-1"])
+    assert got and got[0]["lat"] == 22.0, got
+
+
 def test_zz_blindness_scan_of_every_operator_response(srv, ops):
     """Every response and stream byte an operator got in this module: no
     other operator's name or id, no operation id but its own."""

@@ -226,6 +226,12 @@ static void test_alerts_once(void **state)
     dc_tactical_free(t);
 }
 
+static void count_track(void *ctx, const dc_track_report *r)
+{
+    assert_true(r->track_id[0] != 0);
+    ++*(size_t *)ctx;
+}
+
 static void test_staleness_and_owners(void **state)
 {
     (void)state;
@@ -255,6 +261,9 @@ static void test_staleness_and_owners(void **state)
     assert_true(got.time_s == 100 && !strcmp(got.track_id, "A") && !got.operation_id);
     assert_int_equal(dc_tactical_track_get(t, 2, "A", &got), DC_ENOTFOUND);
     assert_int_equal(dc_tactical_track_get(t, DC_TRACK_OPERATOR_UNKNOWN, "R2", &got), DC_ENOTFOUND);
+    size_t visited = 0;
+    dc_tactical_each(t, count_track, &visited);
+    assert_int_equal(visited, dc_tactical_track_count(t));
     /* A dropped key can come back, into a reused slot. */
     ingest1(t, rep(DC_TRACK_OPERATOR_UNKNOWN, "R2", 101, 3000, 90));
     assert_int_equal(dc_tactical_track_count(t), 4);
