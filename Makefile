@@ -132,3 +132,4 @@ fuzz: fuzz-build
 .PHONY: soak
 soak: all
 	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh
+	@DC_SOAK=1 ./tests/pg/check-torture.sh
