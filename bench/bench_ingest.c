@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_serve.h"
+
 #define N_OPS 4
 #define BATCH 10000
 
@@ -79,45 +81,6 @@ static long call(CURL *h, const char *method, const char *path, const char *key,
 }
 
 /* ---- the server ---- */
-
-static pid_t start_server(const char *dir)
-{
-    char store[256], cfg[256], line[256], cmd[600];
-    snprintf(store, sizeof store, "%s/ingest.db", dir);
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    FILE *f = fopen(cfg, "w");
-    if (!f)
-        exit(1);
-    fprintf(f, "{\"tick_s\": 1, \"threads\": 2}\n");
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "build/deconflict init --store %s", store);
-    FILE *p = popen(cmd, "r");
-    if (!p || !fgets(authority, sizeof authority, p)) {
-        fprintf(stderr, "bench_ingest: init failed\n");
-        exit(1);
-    }
-    pclose(p);
-    authority[strcspn(authority, "\n")] = 0;
-    int fds[2];
-    if (pipe(fds))
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl("build/deconflict", "deconflict", "serve", "--store", store, "--listen",
-              "127.0.0.1:0", "--config", cfg, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *out = fdopen(fds[0], "r");
-    if (!out || !fgets(line, sizeof line, out) || !strrchr(line, ':')) {
-        fprintf(stderr, "bench_ingest: server did not start\n");
-        exit(1);
-    }
-    port = atoi(strrchr(line, ':') + 1);
-    return pid;
-}
 
 static void make_operators(void)
 {
@@ -229,7 +192,8 @@ int main(int argc, char **argv)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    pid_t pid = start_server(dir);
+    pid_t pid = bench_serve(dir, "{\"tick_s\": 1, \"threads\": 2}", authority, sizeof authority,
+                            &port);
     make_operators();
     /* Report times a few seconds ahead: still fresh at the end of the run. */
     batch *b = make_batches(n_batches, (double)time(NULL) + 5);
@@ -254,6 +218,7 @@ int main(int argc, char **argv)
     double pass_max = 0, pass_sum = 0, ingest_max = 0, live_max = 0, tick_max = 0;
     int samples = 0;
     double passes0 = NAN, passes1 = NAN, over0 = NAN, over1 = NAN, tw0 = 0, tw1 = 0;
+    double ev0 = 0, ev1 = 0;
     while (mono() < t0 + secs) {
         usleep(500000);
         if (call(h, "GET", "/metrics", authority, NULL, 0, &s) != 200)
@@ -266,13 +231,17 @@ int main(int argc, char **argv)
         double tick = metric(s.p, "deconflict_tactical_tick_last_seconds");
         double np = metric(s.p, "deconflict_tactical_pass_seconds_count");
         double ov = metric(s.p, "deconflict_tactical_tick_overruns_total");
+        double ev = metric(s.p, "deconflict_alerts_total{kind=\"raised\"}") +
+                    metric(s.p, "deconflict_alerts_total{kind=\"cleared\"}");
         if (isnan(passes0)) {
             passes0 = np;
             over0 = ov;
+            ev0 = ev;
             tw0 = mono();
         }
         passes1 = np;
         over1 = ov;
+        ev1 = ev;
         tw1 = mono();
         tick_max = fmax(tick_max, tick);
         pass_max = fmax(pass_max, pass);
@@ -299,9 +268,13 @@ int main(int argc, char **argv)
     printf("ingest     %9.0f reports/s  (%ld batches, %ld refused, slowest batch %.0f ms)\n", rate,
            requests, refused, lat_max * 1e3);
     printf("tick       after %.0f s: pass max %.1f ms, mean %.1f ms; table ingest max %.1f ms; "
-           "whole tick max %.1f ms; %.2f ticks/s, %.0f overruns\n",
+           "whole tick max %.1f ms; %.2f ticks/s, %.0f overruns; %.0f alerts raised+cleared/s\n",
            warmup_s, pass_max * 1e3, samples ? pass_sum / samples * 1e3 : 0, ingest_max * 1e3,
-           tick_max * 1e3, ticks_per_s, over1 - over0);
+           tick_max * 1e3, ticks_per_s, over1 - over0, (ev1 - ev0) / (tw1 - tw0));
+    if (call(h, "GET", "/metrics", authority, NULL, 0, &s) == 200)
+        printf("           longest tick %.1f ms, of which alerts and states %.1f ms\n",
+               metric(s.p, "deconflict_tactical_tick_max_seconds") * 1e3,
+               metric(s.p, "deconflict_tactical_events_max_seconds") * 1e3);
     printf("bar        >= 100000 reports/s with the 1 s tick kept: %s\n",
            rate >= 100000 && kept && !refused ? "PASS" : "FAIL");
 

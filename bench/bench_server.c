@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_serve.h"
+
 #define MAX_CONNS 256
 #define BUF 8192
 
@@ -233,40 +235,9 @@ static result run(make_req_fn mk, int want_status, int n_conns, double secs, dou
 
 static pid_t start_server(const char *dir)
 {
-    char cmd[512], store[256], cfg[256], line[256];
-    snprintf(store, sizeof store, "%s/bench.db", dir);
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    FILE *f = fopen(cfg, "w");
-    fprintf(f, "{\"probe_limit\": 0, \"threads\": 2}\n");
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "build/deconflict init --store %s", store);
-    FILE *p = popen(cmd, "r");
-    if (!p || !fgets(line, sizeof line, p)) {
-        fprintf(stderr, "bench: init failed\n");
-        exit(1);
-    }
-    pclose(p);
-    line[strcspn(line, "\n")] = 0;
     char authority[128];
-    snprintf(authority, sizeof authority, "%s", line);
-    int fds[2];
-    if (pipe(fds))
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl("build/deconflict", "deconflict", "serve", "--store", store, "--listen",
-              "127.0.0.1:0", "--config", cfg, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *out = fdopen(fds[0], "r");
-    if (!fgets(line, sizeof line, out)) {
-        fprintf(stderr, "bench: server did not start\n");
-        exit(1);
-    }
-    port = atoi(strrchr(line, ':') + 1);
+    pid_t pid = bench_serve(dir, "{\"probe_limit\": 0, \"threads\": 2}", authority,
+                            sizeof authority, &port);
     for (int i = 0; i < 4; i++) {
         char body[64], resp[4096];
         snprintf(body, sizeof body, "{\"name\":\"bench%d\"}", i);

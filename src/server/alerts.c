@@ -59,27 +59,30 @@ static uint64_t evicted_of(const dc__monitor *m, uint32_t to)
     return to < m->n_recipients ? m->evicted_seq[to] : 0;
 }
 
-void dc__alert_append(dc__monitor *m, uint32_t to, char *body)
+void dc__alerts_append(dc__monitor *m, dc__alert_rec *recs, size_t n)
 {
-    if (!body)
-        return;
+    size_t added = 0;
     pthread_mutex_lock(&m->al_mu);
-    if (!m->ring_cap || recipients_reserve(m, to)) {
-        pthread_mutex_unlock(&m->al_mu);
-        dc_free(body);
-        return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t to = recs[i].to;
+        if (!recs[i].body || !m->ring_cap || recipients_reserve(m, to)) {
+            dc_free(recs[i].body);
+            continue;
+        }
+        if (m->ring_n == m->ring_cap) {
+            dc__alert_rec *old = &m->ring[m->ring_head];
+            m->evicted_seq[old->to] = old->seq;
+            dc_free(old->body);
+            m->ring_head = (m->ring_head + 1) % m->ring_cap;
+            m->ring_n--;
+        }
+        m->ring[(m->ring_head + m->ring_n) % m->ring_cap] =
+            (dc__alert_rec){to, ++m->last_seq[to], recs[i].body};
+        m->ring_n++;
+        added++;
     }
-    if (m->ring_n == m->ring_cap) {
-        dc__alert_rec *old = &m->ring[m->ring_head];
-        m->evicted_seq[old->to] = old->seq;
-        dc_free(old->body);
-        m->ring_head = (m->ring_head + 1) % m->ring_cap;
-        m->ring_n--;
-    }
-    m->ring[(m->ring_head + m->ring_n) % m->ring_cap] = (dc__alert_rec){to, ++m->last_seq[to], body};
-    m->ring_n++;
     pthread_mutex_unlock(&m->al_mu);
-    atomic_fetch_add(&m->m.alert_records, 1);
+    atomic_fetch_add(&m->m.alert_records, added);
 }
 
 /* Under al_mu: appends recipient to's records after *cursor, as produced by

@@ -15,6 +15,9 @@
 #include <math.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -142,6 +145,8 @@ typedef struct dc__monitor_tick {
     size_t n_nc, cap_nc;
     dc_track_report *seed;
     size_t n_seed, cap_seed;
+    dc__alert_rec *out; /* records of this tick, for dc__alerts_append */
+    size_t n_out, cap_out;
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
@@ -257,14 +262,15 @@ static void time_str(double t_s, char out[32])
     dc_time_format((int64_t)floor(t_s), out, 32);
 }
 
-/* A stable alert reference per recipient: the same for a raise and its
- * clear, meaningless to anyone else. */
-static void alert_ref(const dc_server *s, uint64_t alert_id, const char *recipient, char out[40])
+/* A stable alert reference: the same for a raise and its clear and for
+ * every party to the alert, pseudo-random to anyone else (a bare counter
+ * would tell an operator how many alerts others had). */
+static void alert_ref(const dc_server *s, uint64_t alert_id, char out[40])
 {
-    char msg[96];
+    char msg[48];
     uint8_t mac[32];
     unsigned int len = sizeof mac;
-    int n = snprintf(msg, sizeof msg, "alert\n%llu\n%s", (unsigned long long)alert_id, recipient);
+    int n = snprintf(msg, sizeof msg, "alert\n%llu", (unsigned long long)alert_id);
     HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
     memcpy(out, "al_", 3);
     dc__hex(mac, 12, out + 3);
@@ -325,6 +331,19 @@ static void full_side(dc__buf *b, const char *name, const side *sd)
     dc__buf_str(b, "}");
 }
 
+/* Records wait in the tick's list and join the ring together. */
+static void queue(dc__monitor *m, uint32_t to, char *body)
+{
+    dc__monitor_tick *t = m->tick;
+    if (!body)
+        return;
+    if (grow((void **)&t->out, &t->cap_out, t->n_out + 1, sizeof *t->out)) {
+        dc_free(body);
+        return;
+    }
+    t->out[t->n_out++] = (dc__alert_rec){to, 0, body};
+}
+
 static char *take(dc__buf *b)
 {
     if (b->oom) {
@@ -335,14 +354,12 @@ static char *take(dc__buf *b)
 }
 
 /* The blind record for own side `me` of a pair alert. */
-static void operator_record(dc__monitor *m, const event *ev, const side *me,
+static void operator_record(dc__monitor *m, const event *ev, const char *ref, const side *me,
                             const dc_relative *seen)
 {
     if (!me->known || me->is_authority)
         return;
-    char ref[40];
     dc__buf b = {0};
-    alert_ref(m->s, ev->alert_id, me->op_id, ref);
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
     head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
     own_track(&b, me);
@@ -351,7 +368,7 @@ static void operator_record(dc__monitor *m, const event *ev, const side *me,
         dc__buf_fmt(&b, ",\"t_in_s\":%.1f,\"los_now\":%s", ev->c.t_in_s,
                     ev->c.los_now ? "true" : "false");
     }
-    dc__alert_append(m, me->op, take(&b));
+    queue(m, me->op, take(&b));
 }
 
 static void pair_records(dc__monitor *m, const event *ev)
@@ -359,7 +376,7 @@ static void pair_records(dc__monitor *m, const event *ev)
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
     char ref[40];
     dc__buf b = {0};
-    alert_ref(m->s, ev->alert_id, "authority", ref);
+    alert_ref(m->s, ev->alert_id, ref);
     head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
     full_side(&b, "a", &ev->a);
     full_side(&b, "b", &ev->b);
@@ -372,9 +389,9 @@ static void pair_records(dc__monitor *m, const event *ev)
         relative(&b, "seen_by_a", &ev->c.seen_by_a);
         relative(&b, "seen_by_b", &ev->c.seen_by_b);
     }
-    dc__alert_append(m, DC__TO_AUTHORITY, take(&b));
-    operator_record(m, ev, &ev->a, &ev->c.seen_by_a);
-    operator_record(m, ev, &ev->b, &ev->c.seen_by_b);
+    queue(m, DC__TO_AUTHORITY, take(&b));
+    operator_record(m, ev, ref, &ev->a, &ev->c.seen_by_a);
+    operator_record(m, ev, ref, &ev->b, &ev->c.seen_by_b);
     atomic_fetch_add(raised ? &m->m.raised : &m->m.cleared, 1);
 }
 
@@ -397,7 +414,7 @@ static void conformance_records(dc__monitor *m, const event *ev)
             dc__buf_json_str(&b, ev->a.op_name);
             dc__buf_str(&b, "}");
         }
-        dc__alert_append(m, auth ? DC__TO_AUTHORITY : ev->a.op, take(&b));
+        queue(m, auth ? DC__TO_AUTHORITY : ev->a.op, take(&b));
     }
     atomic_fetch_add(nc ? &m->m.nonconforming : &m->m.conforming, 1);
 }
@@ -512,6 +529,8 @@ static void process_events(dc__monitor *m)
             pair_records(m, ev);
     }
     t->n_ev = 0;
+    dc__alerts_append(m, t->out, t->n_out);
+    t->n_out = 0;
 }
 
 /* ---- the tick ---- */
@@ -583,8 +602,12 @@ static void tick(dc__monitor *m)
         atomic_store(&m->m.conflicts, (unsigned long)st.conflicts);
     }
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
+    double t3 = dc__now_s();
     process_events(m);
     dc__streams_notify(m);
+    unsigned long ev_us = (unsigned long)((dc__now_s() - t3) * 1e6);
+    if (ev_us > atomic_load(&m->m.events_us_max))
+        atomic_store(&m->m.events_us_max, ev_us);
     unsigned long us = (unsigned long)((dc__now_s() - t0) * 1e6);
     atomic_store(&m->m.tick_us_last, us);
     if (us > atomic_load(&m->m.tick_us_max))
@@ -594,6 +617,11 @@ static void tick(dc__monitor *m)
 static void *tick_main(void *arg)
 {
     dc__monitor *m = arg;
+    /* Detection before ingestion when the cores are short: a higher
+     * priority for this thread where the system allows it (CAP_SYS_NICE),
+     * else as it is. Ingestion then backs off through its bounded buffer. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -5)) {
+    }
     double period = m->s->cfg.tick_s;
     double next = dc__now_s() + period;
     pthread_mutex_lock(&m->tick_mu);
@@ -706,6 +734,7 @@ void dc__monitor_free(dc_server *s)
         dc_free(m->tick->ev);
         dc_free(m->tick->nc);
         dc_free(m->tick->seed);
+        dc_free(m->tick->out);
         dc_free(m->tick);
     }
     ingest_buf_free(&m->in);
@@ -761,12 +790,17 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 "deconflict_tactical_tick_last_seconds %.6f\n"
                 "# TYPE deconflict_tactical_tick_max_seconds gauge\n"
                 "deconflict_tactical_tick_max_seconds %.6f\n"
+                "# HELP deconflict_tactical_events_max_seconds Longest time turning a pass's "
+                "events into alerts and states.\n"
+                "# TYPE deconflict_tactical_events_max_seconds gauge\n"
+                "deconflict_tactical_events_max_seconds %.6f\n"
                 "# TYPE deconflict_tactical_tick_overruns_total counter\n"
                 "deconflict_tactical_tick_overruns_total %lu\n"
                 "# TYPE deconflict_live_tracks gauge\ndeconflict_live_tracks %lu\n"
                 "# TYPE deconflict_tactical_conflicts gauge\ndeconflict_tactical_conflicts %lu\n",
                 atomic_load(&x->ingest_us_last) / 1e6, atomic_load(&x->tick_us_last) / 1e6,
-                atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->tick_overruns),
+                atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->events_us_max) / 1e6,
+                atomic_load(&x->tick_overruns),
                 atomic_load(&x->live_tracks), atomic_load(&x->conflicts));
     dc__buf_fmt(b,
                 "# HELP deconflict_alerts_total Tactical events by kind.\n"

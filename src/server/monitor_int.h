@@ -39,7 +39,7 @@ typedef struct dc__stream dc__stream;
 typedef struct dc__monitor_metrics {
     _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
     _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
-    _Atomic unsigned long tick_us_last, tick_us_max;
+    _Atomic unsigned long tick_us_last, tick_us_max, events_us_max;
     _Atomic unsigned long live_tracks, conflicts, tick_overruns;
     _Atomic unsigned long raised, cleared, nonconforming, conforming;
     _Atomic unsigned long streams, streams_dropped, alert_records;
@@ -77,9 +77,9 @@ typedef struct dc__monitor {
     int closing; /* streams end at once */
 } dc__monitor;
 
-/* alerts.c: appends one record for recipient `to`, taking body (freed on
- * failure too). Under no lock; takes al_mu. */
-void dc__alert_append(dc__monitor *m, uint32_t to, char *body);
+/* alerts.c: appends records (to and body set; seq is assigned), taking
+ * their bodies (freed on failure too). Takes al_mu once. */
+void dc__alerts_append(dc__monitor *m, dc__alert_rec *recs, size_t n);
 /* Wakes the streams that have something to send (new records, a heartbeat
  * due, shutdown) and frees the ones whose connection is gone. Tick thread
  * and shutdown only. */
