@@ -25,9 +25,18 @@
     view: { lon: 44.0, lat: 33.5, ppd: 90, k: Math.cos(33.5 * Math.PI / 180) },
     staticDirty: true, listsDirty: true, hover: null, mouse: null,
     abort: null, timers: [], countries: null,
-    perf: { deltas: [], last: 0, longTasks: 0, longest: 0, drawMax: 0 }
+    perf: { deltas: [], last: 0, longTasks: 0, longest: 0, drawMax: 0, sections: {} }
   };
   window.dc = { state: S, perf: perfSummary };
+
+  /* Longest time spent in each part of the page's work, for dc.perf(). */
+  function timed(name, fn) {
+    var t0 = performance.now();
+    var r = fn();
+    var dt = performance.now() - t0, sec = S.perf.sections;
+    if (!sec[name] || sec[name] < dt) sec[name] = dt;
+    return r;
+  }
 
   /* ---- formatting ---- */
 
@@ -132,8 +141,12 @@
       }));
     }
     return Promise.all(jobs).then(function () {
-      S.staticDirty = true;
-      S.listsDirty = true;
+      var sig = JSON.stringify([S.operations, S.restrictions, S.notices]);
+      if (sig !== S.plansSig) {
+        S.plansSig = sig;
+        S.staticDirty = true;
+        S.listsDirty = true;
+      }
     }).catch(function () {});
   }
 
@@ -171,7 +184,7 @@
       if (r.status === 404 || r.status === 405) { S.tracksApi = false; feedNote(); return; }
       if (!r.ok || !r.body) return;
       var list = r.body.tracks || r.body.reports || [];
-      list.forEach(ingestTrack);
+      timed('ingest', function () { list.forEach(ingestTrack); });
     }).catch(function () {});
   }
 
@@ -308,6 +321,7 @@
 
   var canvas = $('map'), ctx = canvas.getContext('2d');
   var staticCanvas = document.createElement('canvas'), sctx = staticCanvas.getContext('2d');
+  var baseCanvas = document.createElement('canvas'), bctx = baseCanvas.getContext('2d');
   var W = 0, H = 0, DPR = 1;
 
   function px(lon, lat) { return (lon - S.view.lon) * S.view.ppd * S.view.k + W / 2; }
@@ -321,9 +335,9 @@
     var r = canvas.getBoundingClientRect();
     DPR = window.devicePixelRatio || 1;
     W = Math.max(1, r.width); H = Math.max(1, r.height);
-    canvas.width = staticCanvas.width = Math.round(W * DPR);
-    canvas.height = staticCanvas.height = Math.round(H * DPR);
-    S.staticDirty = true;
+    canvas.width = staticCanvas.width = baseCanvas.width = Math.round(W * DPR);
+    canvas.height = staticCanvas.height = baseCanvas.height = Math.round(H * DPR);
+    S.baseDirty = S.staticDirty = true;
   }
 
   /* TopoJSON (quantized arcs) to rings of [lon, lat]. */
@@ -449,8 +463,15 @@
 
   function selTime() { return S.live ? nowS() : S.tSel; }
 
-  function renderStatic() {
-    var c = sctx;
+  /* Which volumes are in their window at t: the static layer is redrawn
+   * when this changes, not every second. */
+  function inTimeSig(t) {
+    return (S.items || []).map(function (it) { return t >= it.ts && t < it.te ? 1 : 0; }).join('');
+  }
+
+  /* Graticule and country outlines: redrawn only when the view changes. */
+  function renderBase() {
+    var c = bctx;
     c.setTransform(DPR, 0, 0, DPR, 0, 0);
     c.fillStyle = '#0b1420';
     c.fillRect(0, 0, W, H);
@@ -474,8 +495,19 @@
       c.fillStyle = '#132033'; c.fill();
       c.strokeStyle = '#46607f'; c.lineWidth = 0.8; c.stroke();
     }
+    S.baseDirty = false;
+  }
+
+  /* The base plus every volume, faint outside its time window. */
+  function renderStatic() {
+    var c = sctx;
+    if (S.baseDirty) timed('base', renderBase);
+    c.setTransform(1, 0, 0, 1, 0, 0);
+    c.drawImage(baseCanvas, 0, 0);
+    c.setTransform(DPR, 0, 0, DPR, 0, 0);
     var t = selTime();
     S.items = volumeItems();
+    S.inTimeSig = inTimeSig(t);
     S.items.forEach(function (it) {
       var inTime = t >= it.ts && t < it.te;
       var colour = STATE_COLOURS[it.state] || '#888';
@@ -499,6 +531,29 @@
     };
   }
 
+  var sprites = new Map();
+  function sprite(colour, trk) {
+    var b = Math.round(trk / 10) % 36, k = colour + '|' + b, sp = sprites.get(k);
+    if (sp) return sp;
+    sp = document.createElement('canvas');
+    sp.width = sp.height = Math.ceil(18 * DPR);
+    var c = sp.getContext('2d'), a = b * 10 * DEG, sn = Math.sin(a), cs = Math.cos(a);
+    c.scale(DPR, DPR);
+    c.translate(9, 9);
+    c.beginPath();
+    c.moveTo(7 * sn, -7 * cs);
+    c.lineTo(-4 * sn + 4 * cs, 4 * cs + 4 * sn);
+    c.lineTo(-4 * sn - 4 * cs, 4 * cs - 4 * sn);
+    c.closePath();
+    c.fillStyle = colour;
+    c.fill();
+    c.strokeStyle = 'rgba(0,0,0,0.6)';
+    c.lineWidth = 0.8;
+    c.stroke();
+    sprites.set(k, sp);
+    return sp;
+  }
+
   function drawTracks(t) {
     var groups = new Map(), labels = S.tracks.size <= 300 && S.view.ppd >= 40;
     S.screen = [];
@@ -511,18 +566,13 @@
       if (!g) groups.set(tr.colour, g = []);
       g.push(tr);
     });
+    /* One pre-drawn sprite per colour and 10-degree heading: a blit per
+     * track is far cheaper than rasterising paths on a CPU-only canvas. */
     groups.forEach(function (list, colour) {
-      ctx.beginPath();
       for (var i = 0; i < list.length; i++) {
-        var tr = list[i], a = tr.trk * DEG, s = Math.sin(a), c = Math.cos(a);
-        /* a triangle pointing along the track (screen y grows down) */
-        ctx.moveTo(tr.x + 7 * s, tr.y - 7 * c);
-        ctx.lineTo(tr.x - 4 * s + 4 * c, tr.y + 4 * c + 4 * s);
-        ctx.lineTo(tr.x - 4 * s - 4 * c, tr.y + 4 * c - 4 * s);
-        ctx.closePath();
+        var tr = list[i];
+        ctx.drawImage(sprite(colour, tr.trk), tr.x - 9, tr.y - 9, 18, 18);
       }
-      ctx.fillStyle = colour;
-      ctx.fill();
     });
     if (labels) {
       ctx.font = '11px system-ui, sans-serif';
@@ -577,18 +627,18 @@
     }
     p.last = ts;
     var t0 = performance.now();
-    if (S.staticDirty) renderStatic();
+    if (S.staticDirty) timed('static', renderStatic);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(staticCanvas, 0, 0);
     ctx.setTransform(DPR, 0, 0, DPR, 0, 0);
     if (S.live) {
       var t = nowS();
-      drawTracks(t);
-      drawAlerts();
+      timed('tracks', function () { drawTracks(t); });
+      timed('alerts', drawAlerts);
     } else {
       S.screen = [];
     }
-    if (S.listsDirty) renderLists();
+    if (S.listsDirty) timed('lists', renderLists);
     p.drawMax = Math.max(p.drawMax, performance.now() - t0);
     p.lastDraw = performance.now() - t0;
     requestAnimationFrame(frame);
@@ -601,11 +651,13 @@
       max_frame_ms: d.length ? d[d.length - 1] : 0,
       p50_frame_ms: d.length ? d[Math.floor(d.length * 0.5)] : 0,
       p99_frame_ms: d.length ? d[Math.floor(d.length * 0.99)] : 0,
-      max_draw_ms: S.perf.drawMax, long_tasks: S.perf.longTasks, longest_task_ms: S.perf.longest
+      max_draw_ms: S.perf.drawMax, long_tasks: S.perf.longTasks, longest_task_ms: S.perf.longest,
+      sections_max_ms: S.perf.sections
     };
   }
   window.dc.resetPerf = function () {
     S.perf.deltas = []; S.perf.last = 0; S.perf.longTasks = 0; S.perf.longest = 0; S.perf.drawMax = 0;
+    S.perf.sections = {};
   };
 
   /* ---- side panel ---- */
@@ -728,7 +780,7 @@
       if (drag) {
         S.view.lon = drag.lon - (e.clientX - drag.x) / (S.view.ppd * S.view.k);
         S.view.lat = drag.lat + (e.clientY - drag.y) / S.view.ppd;
-        S.staticDirty = true;
+        S.baseDirty = S.staticDirty = true;
         $('tip').hidden = true;
         return;
       }
@@ -743,7 +795,7 @@
       var after = unproject(x, y);
       S.view.lon += before.lon - after.lon;
       S.view.lat += before.lat - after.lat;
-      S.staticDirty = true;
+      S.baseDirty = S.staticDirty = true;
     }, { passive: false });
     $('ops').addEventListener('click', function (e) {
       var li = e.target.closest('li[data-op]');
@@ -753,7 +805,7 @@
       var c = sh.kind === 'circle' ? [sh.lon, sh.lat] : sh.kind === 'polygon' ? sh.rings[0][0] : sh.pts[0];
       S.view.lon = c[0]; S.view.lat = c[1];
       if (!S.live) { S.tSel = Math.max(S.t0, Math.min(S.t0 + DAY, parseT(o.volumes[0].time_start))); syncSlider(); }
-      S.staticDirty = true;
+      S.baseDirty = S.staticDirty = true;
     });
     $('time').addEventListener('input', function () {
       S.live = false;
@@ -803,7 +855,7 @@
     S.view.k = Math.cos(S.view.lat * DEG);
     var spanX = Math.max(0.5, b[2] - b[0]) * S.view.k, spanY = Math.max(0.5, b[3] - b[1]);
     S.view.ppd = Math.max(2, Math.min(W / (spanX * 1.25), H / (spanY * 1.25)));
-    S.staticDirty = true;
+    S.baseDirty = S.staticDirty = true;
   }
 
   /* ---- start ---- */
@@ -828,7 +880,7 @@
     }
     fetch('vendor/world-atlas/countries-50m.json').then(function (r) { return r.json(); }).then(function (topo) {
       S.countries = decodeTopo(topo);
-      S.staticDirty = true;
+      S.baseDirty = S.staticDirty = true;
     }).catch(function () {});
     refreshPlans().then(fitView);
     every(refreshPlans, 5000);
@@ -839,7 +891,7 @@
       $('clock').textContent = utc(nowS());
       syncSlider();
       $('stats').textContent = S.tracks.size + ' tracks \u00b7 draw ' + (S.perf.lastDraw || 0).toFixed(1) + ' ms';
-      if (S.live) S.staticDirty = true; /* volumes come into and out of their windows */
+      if (S.live && inTimeSig(nowS()) !== S.inTimeSig) S.staticDirty = true;
     }, 1000);
     requestAnimationFrame(frame);
   }

@@ -1,0 +1,203 @@
+// Browser check of the web situational display: a real server with the
+// scenario loaded (`deconflict simulate`), Debian's chromium driven by
+// playwright-core. Asserts what each party sees, that a track moves, that an
+// alert appears, and that 2,000 live tracks draw with no frame over 100 ms.
+// Screenshots go to build/screenshots/ for a person to look at.
+'use strict';
+const { chromium } = require('playwright-core');
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.DC_BIN || path.join(ROOT, 'build', 'deconflict');
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'dc-web-'));
+const children = [];
+let failures = 0, passes = 0;
+
+function check(ok, what) {
+  console.log((ok ? 'ok   ' : 'FAIL ') + what);
+  if (ok) passes++; else failures++;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function startServer() {
+  const store = path.join(TMP, 'store.db');
+  const key = execFileSync(BIN, ['init', '--store', store, '--authority', 'iraq']).toString().trim();
+  const proc = spawn(BIN, ['serve', '--store', store, '--listen', '127.0.0.1:0', '--web-dir', path.join(ROOT, 'web')],
+    { stdio: ['ignore', 'pipe', fs.openSync(path.join(TMP, 'serve.log'), 'a')] });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/^(http:\/\/\S+)\n/);
+      if (m) resolve({ url: m[1], key });
+    });
+    proc.on('exit', () => reject(new Error('server exited; see ' + TMP + '/serve.log')));
+  });
+}
+
+async function api(base, key, method, p, body) {
+  const res = await fetch(base + p, {
+    method, headers: Object.assign({ Authorization: 'Bearer ' + key }, body ? { 'Content-Type': 'application/json' } : {}),
+    body: body ? JSON.stringify(body) : undefined
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function waitFor(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await sleep(250);
+  }
+}
+
+async function signIn(browser, url, key, label) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const bodies = [];
+  page.on('response', async (res) => {
+    try { bodies.push({ url: res.url(), text: (await res.body()).toString('utf8') }); } catch (e) { /* streaming */ }
+  });
+  page.on('pageerror', (e) => { console.log('page error (' + label + '): ' + e.message); failures++; });
+  await page.goto(url + '/');
+  await page.fill('#key', key);
+  await page.click('#signin-form button');
+  await page.waitForSelector('#app:not([hidden])', { timeout: 15000 });
+  return { ctx, page, bodies };
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const srv = await startServer();
+  const keysFile = path.join(TMP, 'keys');
+  const sim = spawn(BIN, ['simulate', '--url', srv.url, '--key', srv.key, '--scenario',
+    path.join(ROOT, 'examples', 'scenario', 'iraq.json'), '--at', '06:55', '--speed', '4', '--keys-out', keysFile],
+  { stdio: ['ignore', 'ignore', fs.openSync(path.join(TMP, 'simulate.log'), 'a')] });
+  children.push(sim);
+  await waitFor(() => fs.existsSync(keysFile) && fs.readFileSync(keysFile, 'utf8').split('\n').length >= 3, 30000, 'the simulator');
+  const keys = {};
+  fs.readFileSync(keysFile, 'utf8').trim().split('\n').forEach((l) => { const [n, k] = l.split(' '); keys[n] = k; });
+
+  // What the authority's API says exists, to know what each operator must not see.
+  const ops = (await api(srv.url, srv.key, 'GET', '/v1/operations')).body.operations;
+  const operators = (await api(srv.url, srv.key, 'GET', '/v1/operators')).body.operators;
+  const opsOf = (name) => ops.filter((o) => o.owner.name === name);
+  const callsigns = { coalition: ['VIPER2', 'HAWK1', 'SHELL7', 'REAPER4'], iran: ['IRN11', 'IRN12', 'IRN21', 'IRN31'] };
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-quic', '--no-first-run', '--disable-sync'] // playwright gives each launch a fresh profile
+  });
+  try {
+    // ---- the authority ----
+    const A = await signIn(browser, srv.url, srv.key, 'authority');
+    const opsText = await waitFor(async () => {
+      const t = await A.page.textContent('#ops');
+      return t.includes('coalition') && t.includes('iran') ? t : null;
+    }, 15000, "both operators' operations in the authority's list");
+    check(opsText.includes('coalition') && opsText.includes('iran'), "authority sees both operators' operations");
+    const nOps = await A.page.$$eval('#ops li', (l) => l.length);
+    check(nOps === ops.length, 'authority lists every operation (' + nOps + '/' + ops.length + ')');
+    const restr = await A.page.evaluate(() => window.dc.state.restrictions.length);
+    check(restr === 1, 'authority sees the Baghdad restriction');
+    await waitFor(() => A.page.evaluate(() => window.dc.state.tracks.size > 0), 15000, 'live tracks');
+    const pick = await A.page.evaluate(() => {
+      const t = [...window.dc.state.tracks.values()].find((x) => x.gs > 50);
+      return t && { id: t.id, x: t.x, y: t.y };
+    });
+    await A.page.screenshot({ path: path.join(SHOTS, 'authority-1.png') });
+    const shot1 = await A.page.screenshot({ clip: { x: 0, y: 36, width: 940, height: 724 } });
+    await sleep(3000);
+    await A.page.screenshot({ path: path.join(SHOTS, 'authority-2.png') });
+    const shot2 = await A.page.screenshot({ clip: { x: 0, y: 36, width: 940, height: 724 } });
+    const moved = await A.page.evaluate((id) => {
+      const t = [...window.dc.state.tracks.values()].find((x) => x.id === id);
+      return t && { x: t.x, y: t.y };
+    }, pick.id);
+    const dist = Math.hypot(moved.x - pick.x, moved.y - pick.y);
+    check(dist > 0.5 && !shot1.equals(shot2), 'track ' + pick.id + ' moved ' + dist.toFixed(1) + ' px between two screenshots');
+    const alertText = await waitFor(async () => {
+      const t = await A.page.textContent('#alerts');
+      return /IRN12/.test(t) && /VIPER2/.test(t) ? t : null;
+    }, 90000, 'the converging pair alert');
+    check(/loss of separation/i.test(alertText), 'an alert naming IRN12 and VIPER2 appears for the authority');
+    await A.page.screenshot({ path: path.join(SHOTS, 'authority-alert.png') });
+
+    // ---- each operator: own operations, notices, no one else's name ----
+    for (const [me, other] of [['iran', 'coalition'], ['coalition', 'iran']]) {
+      const O = await signIn(browser, srv.url, keys[me], me);
+      await waitFor(async () => (await O.page.$$eval('#ops li', (l) => l.length)) > 0, 15000, me + "'s operations");
+      await waitFor(() => O.page.evaluate(() => window.dc.state.notices.length > 0 && window.dc.state.tracks.size > 0), 15000, me + "'s notices and tracks");
+      await waitFor(async () => (await O.page.$$eval('#alerts li', (l) => l.length)) > 0, 60000, me + "'s alert");
+      await sleep(1500);
+      const st = await O.page.evaluate(() => ({
+        ops: window.dc.state.operations.map((o) => o.id), notices: window.dc.state.notices.length,
+        tracks: [...window.dc.state.tracks.values()].map((t) => t.id), role: window.dc.state.role
+      }));
+      const mine = opsOf(me).map((o) => o.id).sort();
+      check(st.role === 'operator' && JSON.stringify(st.ops.slice().sort()) === JSON.stringify(mine),
+        me + ' sees exactly its own ' + mine.length + ' operations');
+      check(st.notices > 0, me + ' sees ' + st.notices + ' blind notices');
+      check(st.tracks.length > 0 && st.tracks.every((t) => callsigns[me].includes(t)), me + ' sees only its own tracks (' + st.tracks.join(', ') + ')');
+      await O.page.screenshot({ path: path.join(SHOTS, me + '.png') });
+      const otherId = operators.find((o) => o.name === other).id;
+      const forbidden = [other, otherId].concat(opsOf(other).map((o) => o.id), callsigns[other]);
+      const html = await O.page.content();
+      const texts = [html].concat(O.bodies.map((b) => b.text));
+      const leaks = forbidden.filter((f) => texts.some((t) => t.toLowerCase().includes(f.toLowerCase())));
+      check(leaks.length === 0, me + "'s page and its " + O.bodies.length + ' responses name no one else' + (leaks.length ? ' (found ' + leaks.join(', ') + ')' : ''));
+      await O.ctx.close();
+    }
+
+    // ---- 2,000 live tracks ----
+    const syn = (await api(srv.url, srv.key, 'POST', '/v1/operators', { name: 'synthetic' })).body;
+    let seed = 12345;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+    const fleet = Array.from({ length: 2000 }, (_, i) => ({
+      track_id: 'S' + i, lat: 29.5 + 8 * rnd(), lon: 39 + 9 * rnd(), alt_m: 1000 + 12000 * rnd(),
+      ground_speed_mps: 60 + 190 * rnd(), track_deg: 360 * rnd(), vertical_rate_mps: 0
+    }));
+    let feeding = true;
+    const feed = (async () => {
+      while (feeding) {
+        const time = new Date().toISOString();
+        await api(srv.url, syn.api_key, 'POST', '/v1/tracks', { reports: fleet.map((f) => Object.assign({ time }, f)) });
+        await sleep(1000);
+      }
+    })();
+    await waitFor(() => A.page.evaluate(() => window.dc.state.tracks.size >= 2000), 20000, '2,000 tracks on the authority display');
+    await A.page.evaluate(() => window.dc.resetPerf());
+    await sleep(10000);
+    const perf = await A.page.evaluate(() => window.dc.perf());
+    await A.page.screenshot({ path: path.join(SHOTS, 'authority-2000-tracks.png') });
+    feeding = false;
+    await feed;
+    console.log('perf with ' + perf.tracks + ' tracks: ' + JSON.stringify(perf));
+    check(perf.tracks >= 2000 && perf.frames > 100 && perf.max_frame_ms < 100 && perf.longest_task_ms < 100,
+      'smooth with ' + perf.tracks + ' live tracks: ' + perf.frames + ' frames in 10 s, max frame ' +
+      perf.max_frame_ms.toFixed(1) + ' ms, p99 ' + perf.p99_frame_ms.toFixed(1) + ' ms, max draw ' +
+      perf.max_draw_ms.toFixed(1) + ' ms, ' + perf.long_tasks + ' long tasks');
+    await A.ctx.close();
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => { console.log('FAIL ' + e.message); failures++; }).finally(() => {
+  children.forEach((c) => { try { c.kill('SIGTERM'); } catch (e) { /* gone */ } });
+  console.log(passes + ' passed, ' + failures + ' failed');
+  setTimeout(() => {
+    if (!failures) fs.rmSync(TMP, { recursive: true, force: true });
+    else console.log('kept ' + TMP);
+    process.exit(failures ? 1 : 0);
+  }, 500);
+});
