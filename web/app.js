@@ -492,7 +492,7 @@
         for (var i = 2; i < p.length; i += 2) c.lineTo(px(p[i]), py(p[i + 1]));
         c.closePath();
       });
-      c.fillStyle = '#132033'; c.fill();
+      c.fillStyle = '#132033'; c.fill('evenodd');
       c.strokeStyle = '#46607f'; c.lineWidth = 0.8; c.stroke();
     }
     S.baseDirty = false;
