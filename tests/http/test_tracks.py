@@ -328,8 +328,11 @@ def test_conformance_transitions(srv, ops):
     inside, outside = (0.0, 30.0), (0.0, 30.5)  # centre; 55 km east
 
     def send(where, t):
+        # Each report judged in a pass of its own: wait for two passes to
+        # begin after the post (one may have started before it).
+        n = metric(srv, "deconflict_tactical_pass_seconds_count")
         assert post(a, [rep("CQX-51", where[0], where[1], gs=0, t=t, op=op)]).status == 202
-        time.sleep(TICK * 2.5)  # each report judged in a pass of its own
+        assert wait_for(lambda: metric(srv, "deconflict_tactical_pass_seconds_count") >= n + 2)
 
     def state():
         return a.req("GET", "/v1/operations/" + op).json
@@ -413,13 +416,16 @@ def test_slow_consumer_never_blocks_detection(srv, ops):
     resp = conn.getresponse()
     assert resp.status == 200
     passes0 = metric(srv, "deconflict_tactical_pass_seconds_count")
-    for i in range(5):
+    end, i = time.time() + 2.0, 0
+    while time.time() < end:
         t0 = time.time()
         assert post(c, [rep("SLOW-%d" % i, 25.0, 15.0 + i * 0.01, trk=0, t=time.time())]
                     ).status == 202
         assert time.time() - t0 < 1.0
         time.sleep(TICK)
-    assert metric(srv, "deconflict_tactical_pass_seconds_count") > passes0 + 3
+        i += 1
+    # 10 ticks of 0.2 s went by; a loaded machine may stretch some.
+    assert metric(srv, "deconflict_tactical_pass_seconds_count") >= passes0 + 3
     conn.close()
 
 
