@@ -184,7 +184,7 @@ static double metric(const char *text, const char *name)
 
 int main(int argc, char **argv)
 {
-    double secs = argc > 1 ? atof(argv[1]) : 10.0;
+    double secs = argc > 1 ? atof(argv[1]) : 12.0;
     int n_workers = argc > 2 ? atoi(argv[2]) : 4;
     const int n_batches = 10; /* 100,000 tracks */
     char dir[] = "/tmp/dc-bench-ingest-XXXXXX";
@@ -261,7 +261,9 @@ int main(int argc, char **argv)
     double el = mono() - t0;
     double rate = accepted / el;
     double ticks_per_s = samples > 1 ? (passes1 - passes0) / (tw1 - tw0) : NAN;
-    int kept = ticks_per_s >= 0.9 && over1 - over0 == 0;
+    /* Kept: no tick after the warm-up overran its period (the overrun
+     * counter is exact; ticks/s from 0.5 s samples is only indicative). */
+    int kept = over1 - over0 == 0 && tick_max < 1.0;
     printf("bench_ingest: POST /v1/tracks, batches of %d over HTTP on loopback, %d clients, "
            "tick 1 s over %.0f live tracks\n",
            BATCH, n_workers, live_max);
