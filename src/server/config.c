@@ -52,7 +52,9 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
     json_object_foreach(j, key, v)
     {
         double d = 0;
-        if (!strcmp(key, "disclosure")) {
+        if (!key[0]) { /* an error must name a field: "" names none */
+            rc = dc_error_set(err, "config", "a configuration key is empty");
+        } else if (!strcmp(key, "disclosure")) {
             const char *m = json_string_value(v);
             if (m && !strcmp(m, "blind"))
                 n.disclosure = DC_DISCLOSURE_BLIND;
