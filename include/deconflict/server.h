@@ -41,6 +41,23 @@ typedef struct dc_server_config {
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
     size_t alert_ring; /* alert records kept for listing and streams, 65,536 */
     double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
+    /* Probing limits and overload (src/server/limits.c). Rates are per API
+     * key in requests per minute with a burst; 0 turns a rate off, and so
+     * does probe_limit 0 for both. The authority is never rate limited. */
+    double rate_submit_per_min; /* POST /v1/operations, PUT .../{id}: 120 */
+    double rate_submit_burst; /* 30 */
+    double rate_notices_per_min; /* GET /v1/notices: 600 */
+    double rate_notices_burst; /* 60 */
+    unsigned probe_alert_rejections; /* one operator's rejections in one area cell */
+    int64_t probe_window_s; /* within this window raise a probing alert: 10 in 600 s */
+    double probe_area_deg; /* the area cell, 0.1 degree */
+    unsigned max_connections; /* open connections, 1024 */
+    unsigned max_connections_per_ip; /* 128; 0: no per-address limit */
+    unsigned connection_timeout_s; /* idle connections are closed, 30 */
+    unsigned max_inflight; /* operator requests being served at once before 503, 256 */
+    unsigned authority_inflight; /* the authority's own reserve beside them, 32 */
+    size_t max_buffered_body_bytes; /* request bodies held at once before 503, 64 MiB */
+    const char *tls_cert_pem, *tls_key_pem; /* both set: HTTPS only; borrowed PEM text */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

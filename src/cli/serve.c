@@ -3,6 +3,7 @@
  * answered). Prints the base URL on stdout once listening. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -11,7 +12,7 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: deconflict serve --store FILE --listen HOST:PORT [--config FILE]\n"
-               "                        [--web-dir DIR]\n"
+               "                        [--web-dir DIR] [--tls-cert PEM --tls-key PEM]\n"
                "       deconflict serve --list-routes\n\n"
                "Serves the deconfliction API (docs/openapi.yaml) on a store made by\n"
                "`deconflict init`. PORT 0 picks a free port; the URL is printed on stdout.\n"
@@ -21,14 +22,52 @@ static void help(FILE *f)
                "               suggest_alt_steps; tactical: tick_s, lookahead_s, ht_m, vt_m,\n"
                "               stale_s, conf_h_tol_m, conf_v_tol_m, conf_t_tol_s, conf_dwell_s,\n"
                "               max_track_reports, track_buffer_reports, alert_ring,\n"
-               "               sse_heartbeat_s (docs/openapi.yaml, /v1/tracks)\n"
+               "               sse_heartbeat_s (docs/openapi.yaml, /v1/tracks); limits:\n"
+               "               rate_submit_per_min, rate_submit_burst, rate_notices_per_min,\n"
+               "               rate_notices_burst, probe_alert_rejections, probe_window_s,\n"
+               "               probe_area_deg, max_connections, max_connections_per_ip,\n"
+               "               connection_timeout_s, max_inflight, authority_inflight,\n"
+               "               max_buffered_body_bytes (docs/limits.md)\n"
                "--web-dir DIR  the web display's files, served at / (default: web/ beside\n"
-               "               the binary's directory)\n");
+               "               the binary's directory)\n"
+               "--tls-cert PEM --tls-key PEM  serve HTTPS only (GnuTLS); the key is read\n"
+               "               into memory, never logged, and wiped on exit\n");
+}
+
+/* Reads a PEM file (at most 1 MiB) into a NUL-terminated buffer; NULL and
+ * a message on error. The caller wipes and frees it. */
+static char *read_pem(const char *what, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(1u << 20) : NULL;
+    size_t n = buf ? fread(buf, 1, (1u << 20) - 1, f) : 0;
+    int bad = !buf || ferror(f) || !feof(f) || n == 0;
+    if (f)
+        fclose(f);
+    if (bad) {
+        fprintf(stderr, "deconflict serve: %s %s: cannot read it (or it is empty or over 1 MiB)\n",
+                what, path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+static void wipe_free(char *p)
+{
+    if (p) {
+        volatile char *v = p;
+        while (*v)
+            *v++ = 0;
+        free(p);
+    }
 }
 
 int dc_cli_serve(int argc, char **argv)
 {
     const char *store = NULL, *listen = "127.0.0.1:8080", *config = NULL, *web_dir = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
@@ -48,13 +87,19 @@ int dc_cli_serve(int argc, char **argv)
             config = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--web-dir")) {
             web_dir = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--tls-cert")) {
+            tls_cert = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--tls-key")) {
+            tls_key = argv[++i];
         } else {
             fprintf(stderr, "deconflict serve: unexpected argument '%s'\n", argv[i]);
             help(stderr);
             return 2;
         }
     }
-    if (!store) {
+    if (!store || !tls_cert != !tls_key) {
+        if (store)
+            fprintf(stderr, "deconflict serve: give both --tls-cert and --tls-key\n");
         help(stderr);
         return 2;
     }
@@ -67,6 +112,14 @@ int dc_cli_serve(int argc, char **argv)
     }
     if (web_dir)
         cfg.web_dir = web_dir;
+    char *cert_pem = NULL, *key_pem = NULL;
+    if (tls_cert && (!(cert_pem = read_pem("--tls-cert", tls_cert)) ||
+                     !(key_pem = read_pem("--tls-key", tls_key)))) {
+        wipe_free(cert_pem);
+        return 2;
+    }
+    cfg.tls_cert_pem = cert_pem;
+    cfg.tls_key_pem = key_pem;
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t set;
     sigemptyset(&set);
@@ -79,20 +132,25 @@ int dc_cli_serve(int argc, char **argv)
     if (rc != DC_OK) {
         fprintf(stderr, "deconflict serve: %s: %s\n", err.field[0] ? err.field : "error",
                 err.reason[0] ? err.reason : dc_status_str(rc));
+        wipe_free(cert_pem);
+        wipe_free(key_pem);
         return 1;
     }
     char host[64];
     const char *colon = strrchr(listen, ':');
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-    printf("http://%s:%u\n", host, (unsigned)dc_server_port(s));
+    const char *scheme = key_pem ? "https" : "http";
+    printf("%s://%s:%u\n", scheme, host, (unsigned)dc_server_port(s));
     fflush(stdout);
-    fprintf(stderr, "deconflict: serving on http://%s:%u (%s disclosure, H=%g m V=%g m T=%lld s)\n",
-            host, (unsigned)dc_server_port(s),
+    fprintf(stderr, "deconflict: serving on %s://%s:%u (%s disclosure, H=%g m V=%g m T=%lld s)\n",
+            scheme, host, (unsigned)dc_server_port(s),
             cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact", cfg.params.h_m,
             cfg.params.v_m, (long long)cfg.params.t_s);
     int sig;
     sigwait(&set, &sig);
     fprintf(stderr, "deconflict: stopping (signal %d)\n", sig);
     dc_server_stop(s);
+    wipe_free(cert_pem);
+    wipe_free(key_pem);
     return 0;
 }

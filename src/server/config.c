@@ -22,6 +22,7 @@ void dc_server_config_default(dc_server_config *c)
     c->suggest_max_shift_s = 6 * 3600;
     c->suggest_alt_steps = 10;
     dc__monitor_config_default(c);
+    dc__limits_config_default(c);
 }
 
 static dc_status num(json_t *v, const char *key, double lo, double hi, double *out, dc_error *err)
@@ -98,7 +99,8 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
         } else if (!strcmp(key, "suggest_alt_steps")) {
             if ((rc = num(v, key, 0, 1000, &d, err)) == DC_OK)
                 n.suggest_alt_steps = (int)d;
-        } else if ((rc = dc__monitor_config_key(&n, key, v, err)) == DC_ENOTFOUND) {
+        } else if ((rc = dc__monitor_config_key(&n, key, v, err)) == DC_ENOTFOUND &&
+                   (rc = dc__limits_config_key(&n, key, v, err)) == DC_ENOTFOUND) {
             rc = dc_error_set(err, key, "unknown configuration key");
         }
         if (rc != DC_OK)

@@ -167,6 +167,11 @@ static enum MHD_Result send_reply(dc__req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (r->retry_after_s) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", r->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     dc__metrics_request(r->s, r->route, r->status);
@@ -207,11 +212,10 @@ static int match(const char *pattern, const char *url, char *id, size_t id_len)
     return !*pattern && !*url;
 }
 
-static int authenticate(dc__req *r)
+static int authenticate(dc__req *r, char prefix[16])
 {
     dc_server *s = r->s;
     const char *h = dc__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    char prefix[16];
     if (!h || strncasecmp(h, "Bearer ", 7)) {
         dc__reply_error(r, 401, "unauthorized", "Authorization", "a Bearer API key is required");
         return 0;
@@ -243,6 +247,25 @@ static int authenticate(dc__req *r)
     return ok;
 }
 
+/* At the first call (headers complete, body not read yet): the route, the
+ * caller and admission (limits.c), so that a request to be refused or shed
+ * never has its body buffered. */
+static void admit(dc__req *r, const char *url, const char *method)
+{
+    char id[64], prefix[16];
+    for (size_t i = 0; i < dc__n_routes; i++) {
+        const dc__route *rt = &dc__routes[i];
+        if (!match(rt->path, url, id, sizeof id) || strcmp(rt->method, method))
+            continue;
+        r->route = (int)i;
+        r->auth_done = 1;
+        r->auth_ok = rt->role == DC__ROLE_NONE || authenticate(r, prefix);
+        if (r->auth_ok)
+            dc__limits_admit(r, rt->role == DC__ROLE_NONE ? NULL : prefix);
+        return;
+    }
+}
+
 static void dispatch(dc__req *r, const char *url, const char *method)
 {
     dc_server *s = r->s;
@@ -256,8 +279,13 @@ static void dispatch(dc__req *r, const char *url, const char *method)
         if (strcmp(rt->method, method))
             continue;
         r->route = (int)i;
-        if (rt->role != DC__ROLE_NONE && !authenticate(r))
-            return;
+        if (!r->auth_done) {
+            char prefix[16];
+            if (rt->role != DC__ROLE_NONE && !authenticate(r, prefix))
+                return;
+        } else if (!r->auth_ok) {
+            return; /* the 401 prepared by admit() */
+        }
         if (rt->role == DC__ROLE_AUTHORITY && !r->is_authority) {
             dc__reply_error(r, 403, "forbidden", "Authorization",
                             "this route is reserved to the authority");
@@ -267,6 +295,17 @@ static void dispatch(dc__req *r, const char *url, const char *method)
             char reason[96];
             snprintf(reason, sizeof reason, "the body exceeds %zu bytes", s->cfg.max_body_bytes);
             dc__reply_error(r, 413, "too_large", "body", reason);
+            return;
+        }
+        if (r->shed_status == 429) {
+            dc__reply_error(r, 429, "rate_limited", "Authorization",
+                            "this key's request rate is over its limit; retry after the "
+                            "Retry-After seconds");
+            return;
+        }
+        if (r->shed_status) {
+            dc__reply_error(r, 503, "overloaded", "",
+                            "the server is at capacity; retry after the Retry-After seconds");
             return;
         }
         if (s->failed && rt->role != DC__ROLE_NONE) {
@@ -304,15 +343,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes)
             r->too_large = 1;
         *con_cls = r;
+        admit(r, url, method);
         return MHD_YES;
     }
     if (*upload_data_size) {
         /* An oversized body is read and dropped, so the client still gets
          * its 413 instead of a reset connection. */
-        if (!r->too_large) {
+        if (!r->too_large && !r->shed_status && !(r->auth_done && !r->auth_ok)) {
             if (r->body.len + *upload_data_size > s->cfg.max_body_bytes) {
                 r->too_large = 1;
                 dc__buf_free(&r->body);
+            } else if (!dc__limits_body(r, *upload_data_size)) {
+                dc__buf_free(&r->body); /* shed: 503 once the body is drained */
             } else {
                 dc__buf_add(&r->body, upload_data, *upload_data_size);
             }
@@ -332,6 +374,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_reply(r);
     }
     dispatch(r, url, method);
+    dc__limits_flush(s);
     if (r->suspended)
         return MHD_YES;
     return send_reply(r);
@@ -346,6 +389,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     dc__req *r = *con_cls;
     if (!r)
         return;
+    dc__limits_done(r);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);
@@ -405,15 +449,36 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
         goto fail;
     if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
         goto fail;
-    if ((rc = dc__monitor_start(s, err)) != DC_OK)
+    if ((rc = dc__monitor_start(s, err)) != DC_OK || (rc = dc__limits_start(s)) != DC_OK)
         goto fail;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    /* TLS (GnuTLS inside libmicrohttpd): the PEM texts are passed in memory
+     * and never logged. */
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (s->cfg.tls_cert_pem || s->cfg.tls_key_pem) {
+        if (!s->cfg.tls_cert_pem || !s->cfg.tls_key_pem || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            rc = dc_error_set(err, "tls", s->cfg.tls_cert_pem && s->cfg.tls_key_pem
+                                              ? "this libmicrohttpd has no TLS support"
+                                              : "give both a certificate and a key");
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)s->cfg.tls_cert_pem};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)s->cfg.tls_key_pem};
+        tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
     s->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO,
-        0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned int)1024, MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout_s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!s->mhd && (flags & MHD_USE_TLS)) {
+        rc = dc_error_set(err, "tls", "cannot start HTTPS: is the certificate/key pair valid PEM?");
+        goto fail;
+    }
     if (!s->mhd) {
         rc = DC_EIO;
         dc_error_set(err, "listen", "cannot listen on %s (address in use?)", listen);
@@ -455,6 +520,7 @@ void dc_server_stop(dc_server *s)
             close(fd);
     }
     dc__monitor_free(s);
+    dc__limits_free(s);
     dc__trackview_free(s);
     dc__follower_stop(s);
     dc__committer_stop(s);

@@ -124,4 +124,5 @@ void dc__metrics_render(dc_server *s, dc__buf *b)
     dc__buf_fmt(b, "# TYPE deconflict_disclosure_mode gauge\ndeconflict_disclosure_mode{mode=\"%s\"} 1\n",
                 s->cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact");
     dc__monitor_metrics_render(s, b);
+    dc__limits_metrics_render(s, b);
 }

@@ -229,6 +229,7 @@ static void reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int ex
                       json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
                                 (json_int_t)h->total, "with", with));
     count_rejection(r);
+    dc__limits_rejection(s, r, c->vols, c->n);
     char reason[128];
     snprintf(reason, sizeof reason, "conflicts with %zu notice%s", h->n, h->n == 1 ? "" : "s");
     dc__reply_json(r, 409,

@@ -159,6 +159,12 @@ struct dc__req {
     int is_authority;
     char who_id[24];
     struct MHD_Response *custom; /* a handler's own response (alert streams) */
+    /* admission (limits.c), decided when the headers are in */
+    int auth_done, auth_ok;
+    unsigned shed_status; /* 429 or 503 to answer instead of the handler; 0: go */
+    unsigned retry_after_s; /* Retry-After of that answer */
+    int admitted; /* holds an in-flight slot until completed */
+    size_t body_reserved; /* bytes of the global body budget held */
 };
 
 /* Responses are prepared by handlers and sent by http.c (after the commit
@@ -238,6 +244,7 @@ struct dc_server {
     int failed; /* store unusable: answer 503 */
 
     struct dc__monitor *mon; /* tactical monitoring (monitor_int.h), its own locks */
+    struct dc__limits *lim; /* rate limits, probing alerts, admission (limits.c) */
     struct dc__trackview *tv; /* latest report per live track (trackview.c), its own lock */
 
     /* Shared store (sync.c, docs/multi-instance.md): state changes are
@@ -375,5 +382,26 @@ void dc__h_tracks_list(dc__req *r, const char *unused);
 void dc__h_tracks_post(dc__req *r, const char *unused);
 void dc__h_alerts_list(dc__req *r, const char *unused);
 void dc__h_alerts_stream(dc__req *r, const char *unused);
+
+/* limits.c: per-key rate limits, probing alerts and admission control. */
+typedef struct dc__limits dc__limits;
+void dc__limits_config_default(dc_server_config *c);
+/* One config key of limits.c; DC_ENOTFOUND when not one of its keys. */
+dc_status dc__limits_config_key(dc_server_config *c, const char *key, const json_t *v,
+                                dc_error *err);
+dc_status dc__limits_start(dc_server *s); /* before the HTTP daemon */
+void dc__limits_free(dc_server *s); /* after it stopped; accepts s->lim NULL */
+/* At a request's first call, once authenticated (key_prefix NULL for public
+ * routes): sets r->shed_status (429 rate limit, 503 over capacity). */
+void dc__limits_admit(dc__req *r, const char *key_prefix);
+/* Reserves `more` body bytes of the global budget; 0 (and r shed) when over. */
+int dc__limits_body(dc__req *r, size_t more);
+void dc__limits_done(dc__req *r); /* releases what r holds; on completion */
+/* Under mu, from a rejection: counts it in its area and raises a probing
+ * alert (audit record, metric, authority alert) when they pile up. */
+void dc__limits_rejection(dc_server *s, dc__req *r, const dc_volume *vols, size_t n);
+/* Sends the authority alerts raised above; with no lock held. */
+void dc__limits_flush(dc_server *s);
+void dc__limits_metrics_render(dc_server *s, dc__buf *b);
 
 #endif
