@@ -19,7 +19,8 @@ struct dc__stream {
     dc__monitor *m;
     struct MHD_Connection *conn;
     uint32_t to;
-    uint64_t cursor; /* last seq sent */
+    char key_prefix[16]; /* of the key that opened it: revoked, it ends */
+    uint64_t cursor;     /* last seq sent */
     dc__buf out;
     size_t out_pos;
     double last_write_s; /* monotonic */
@@ -158,6 +159,17 @@ void dc__h_alerts_list(dc__req *r, const char *unused)
 
 /* ---- Server-Sent Events ---- */
 
+/* A key revoked (or rotated) while its stream is open ends the stream, as
+ * it would get 401 on any new request. Under al_mu (order al_mu -> mu). */
+static int key_revoked(dc_server *s, const char *prefix)
+{
+    pthread_mutex_lock(&s->mu);
+    const dc__key *k = dc__map_get(&s->keys, prefix);
+    int revoked = !k || k->revoked;
+    pthread_mutex_unlock(&s->mu);
+    return revoked;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -167,7 +179,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     pthread_mutex_lock(&m->al_mu);
     if (st->out_pos >= st->out.len) {
         st->out.len = st->out_pos = 0;
-        if (m->closing) {
+        if (m->closing || key_revoked(m->s, st->key_prefix)) {
             pthread_mutex_unlock(&m->al_mu);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
@@ -225,6 +237,12 @@ void dc__h_alerts_stream(dc__req *r, const char *unused)
     dc__stream *st = dc_calloc(1, sizeof *st);
     if (!st) {
         dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    const char *auth = dc__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strlen(auth) < 7 || dc__key_prefix(auth + 7 + strspn(auth + 7, " "), st->key_prefix)) {
+        dc_free(st); /* authenticated a moment ago: cannot happen */
+        dc__reply_error(r, 401, "unauthorized", "Authorization", "invalid or revoked API key");
         return;
     }
     st->m = m;

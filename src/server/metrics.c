@@ -7,17 +7,17 @@
 
 #include "server/server_int.h"
 
-static const unsigned status_codes[16] = {200, 201, 204, 400, 401, 403, 404, 405,
-                                          409, 412, 413, 428, 429, 500, 503, 0};
+static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {
+    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 412, 413, 428, 429, 500, 503};
 static const double hist_le[DC__HIST_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                                  0.005,   0.01,   0.025,   0.05,   0.1,   0.25};
 
 static int status_index(unsigned status)
 {
-    for (int i = 0; i < 15; i++)
+    for (int i = 0; i < DC__STATUS_SLOTS - 1; i++)
         if (status_codes[i] == status)
             return i;
-    return 15; /* other */
+    return DC__STATUS_SLOTS - 1; /* other */
 }
 
 void dc__metrics_request(dc_server *s, int route, unsigned status)
@@ -42,14 +42,14 @@ void dc__metrics_render(dc_server *s, dc__buf *b)
     dc__buf_str(b, "# HELP deconflict_http_requests_total HTTP requests by route and status.\n"
                    "# TYPE deconflict_http_requests_total counter\n");
     for (size_t r = 0; r <= dc__n_routes && r < 32; r++) {
-        for (int k = 0; k < 16; k++) {
+        for (int k = 0; k < DC__STATUS_SLOTS; k++) {
             unsigned long n = atomic_load(&s->m.requests[r][k]);
             if (!n)
                 continue;
             const char *method = r < dc__n_routes ? dc__routes[r].method : "";
             const char *path = r < dc__n_routes ? dc__routes[r].path : "unmatched";
             char code[8];
-            if (k < 15)
+            if (k < DC__STATUS_SLOTS - 1)
                 snprintf(code, sizeof code, "%u", status_codes[k]);
             else
                 snprintf(code, sizeof code, "other");

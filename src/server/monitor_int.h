@@ -2,8 +2,8 @@
  * private state shared by tracks.c (POST /v1/tracks into the ingest buffer),
  * monitor.c (the tick thread that alone owns the track table) and alerts.c
  * (the alert ring, GET /v1/alerts and the SSE streams). Locks, never nested
- * except mu -> ing_mu (tracks.c) and al_mu -> MHD's own (a stream suspending
- * itself): ing_mu guards the ingest buffer, al_mu the ring and the streams,
+ * except mu -> ing_mu (tracks.c), al_mu -> mu (a stream checking its key)
+ * and al_mu -> MHD's own (a stream suspending itself): ing_mu guards the ingest buffer, al_mu the ring and the streams,
  * the server's mu the airspace. The tick thread takes each briefly in turn
  * and holds none during a pass, so ingestion never waits for detection and a
  * stream consumer never waits for either. */

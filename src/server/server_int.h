@@ -197,9 +197,10 @@ extern const dc__route dc__routes[];
 extern const size_t dc__n_routes;
 
 enum { DC__HIST_BUCKETS = 12 };
+enum { DC__STATUS_SLOTS = 17 }; /* metrics.c's status codes, then "other" */
 
 typedef struct dc__metrics {
-    _Atomic unsigned long requests[32][16]; /* route x status class index */
+    _Atomic unsigned long requests[32][DC__STATUS_SLOTS]; /* route x status index */
     _Atomic unsigned long approved, rejected, overridden, preempted, blind_only_rejections,
         probing_limited;
     _Atomic unsigned long check_hist[DC__HIST_BUCKETS + 1];

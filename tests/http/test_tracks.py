@@ -395,6 +395,16 @@ def test_sse_resume_with_last_event_id_and_heartbeat(srv, ops):
     assert r.status == 400 and r.json["field"] == "since"
 
 
+def test_stream_ends_when_its_key_is_revoked(srv):
+    d = srv.operator("rotating_tk5")
+    s = Stream(srv, d.key)
+    r = srv.request("POST", "/v1/operators/%s/keys" % d.id, srv.authority_key, label="authority")
+    assert r.status in (200, 201), r
+    s.thread.join(5)  # the next heartbeat (0.5 s) finds the key revoked
+    assert not s.thread.is_alive()
+    s.close()
+
+
 def test_alert_paging(srv, ops):
     a = ops[0]
     allx = alerts(a)
