@@ -117,6 +117,14 @@ def psql(args, sql):
     return out.stdout.strip()
 
 
+def psql_rollback(args, setup, query):
+    """Runs setup then query in one transaction that is rolled back."""
+    script = "BEGIN;\n%s\n%s;\nROLLBACK;\n" % (setup, query.strip())
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", args.store],
+                         input=script, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
 def make_operators(args, port, n):
     auth = Client(args.key)
     keys = []
@@ -163,6 +171,18 @@ def check(args, instances, acked, maybe):
           % (total, live, len(pairs.splitlines()) if pairs else 0))
     if pairs:
         failures.append("conflicting approved pairs:\n" + pairs)
+    # Negative control: a conflicting copy of a live operation, planted under
+    # another owner in a transaction that is rolled back, must be found, or
+    # the checker above proves nothing.
+    planted = psql_rollback(args, (
+        "INSERT INTO entries SELECT 'op_planted_control', is_restriction, owner + 1000000,"
+        " priority, state, version, volumes, exempt, note, created, updated, change_seq"
+        " FROM entries WHERE NOT is_restriction AND state IN ('approved', 'active',"
+        " 'nonconforming') ORDER BY id LIMIT 1;"), CONFLICTS_SQL % {"h": H_M, "v": V_M, "t": T_S})
+    found = sum(1 for line in planted.splitlines() if "op_planted_control" in line)
+    print("checker: negative control (planted conflicting copy) found %d pair(s)" % found)
+    if live and not found:
+        failures.append("negative control: the checker missed a planted conflicting pair")
     rows = {}
     for line in psql(args, "SELECT id || ' ' || version || ' ' || state FROM entries").splitlines():
         i, v, s = line.split()
