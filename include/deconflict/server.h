@@ -57,6 +57,7 @@ typedef struct dc_server_config {
     unsigned max_inflight; /* operator requests being served at once before 503, 256 */
     unsigned authority_inflight; /* the authority's own reserve beside them, 32 */
     size_t max_buffered_body_bytes; /* request bodies held at once before 503, 64 MiB */
+    unsigned overload_decisions; /* operator submissions decided at once while shedding, 1 */
     const char *tls_cert_pem, *tls_key_pem; /* both set: HTTPS only; borrowed PEM text */
 } dc_server_config;
 

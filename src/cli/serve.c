@@ -27,7 +27,7 @@ static void help(FILE *f)
                "               rate_notices_burst, probe_alert_rejections, probe_window_s,\n"
                "               probe_area_deg, max_connections, max_connections_per_ip,\n"
                "               connection_timeout_s, max_inflight, authority_inflight,\n"
-               "               max_buffered_body_bytes (docs/limits.md)\n"
+               "               max_buffered_body_bytes, overload_decisions (docs/limits.md)\n"
                "--web-dir DIR  the web display's files, served at / (default: web/ beside\n"
                "               the binary's directory)\n"
                "--tls-cert PEM --tls-key PEM  serve HTTPS only (GnuTLS); the key is read\n"

@@ -224,6 +224,8 @@ static int authenticate(dc__req *r, char prefix[16])
     while (*h == ' ')
         h++;
     int ok = 0;
+    if (!dc__key_prefix(h, prefix) && dc__limits_auth(r, prefix, h))
+        return 1;
     if (!dc__key_prefix(h, prefix)) {
         pthread_mutex_lock(&s->mu);
         dc__key *k = dc__map_get(&s->keys, prefix);
@@ -239,6 +241,7 @@ static int authenticate(dc__req *r, char prefix[16])
             r->who = op->number;
             r->is_authority = op->is_authority;
             snprintf(r->who_id, sizeof r->who_id, "%s", op->id);
+            dc__limits_auth_remember(s, prefix, k, op);
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -312,7 +315,13 @@ static void dispatch(dc__req *r, const char *url, const char *method)
             dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
             return;
         }
+        if (!dc__limits_enter(r)) {
+            dc__reply_error(r, 503, "overloaded", "",
+                            "the server is at capacity; retry after the Retry-After seconds");
+            return;
+        }
         rt->fn(r, strstr(rt->path, "{id}") ? id : NULL);
+        dc__limits_leave(r);
         return;
     }
     if (path_known)

@@ -23,6 +23,11 @@ typedef struct bucket {
     char prefix[16]; /* the API key's lookup prefix: the map's key */
     double submit_tokens, submit_t;
     double notice_tokens, notice_t;
+    /* The key once it authenticated (see dc__limits_auth); NULL before. */
+    const dc__key *key;
+    uint32_t number;
+    int is_authority;
+    char who_id[24];
 } bucket;
 
 typedef struct area {
@@ -50,6 +55,8 @@ struct dc__limits {
     _Atomic size_t body_bytes;
     _Atomic unsigned long rate_limited[2], shed_inflight, shed_body, probing_alerts;
     _Atomic unsigned long inflight_max;
+    _Atomic unsigned deciding; /* operator submissions inside their handler */
+    _Atomic long last_shed_ms; /* monotonic ms of the last 503 */
 };
 
 /* ---- config ---- */
@@ -69,6 +76,7 @@ void dc__limits_config_default(dc_server_config *c)
     c->max_inflight = 256;
     c->authority_inflight = 32;
     c->max_buffered_body_bytes = (size_t)64 << 20;
+    c->overload_decisions = 1;
 }
 
 enum { T_DOUBLE, T_UNSIGNED, T_INT64, T_SIZE };
@@ -101,6 +109,8 @@ dc_status dc__limits_config_key(dc_server_config *c, const char *key, const json
          1e6},
         {"max_buffered_body_bytes", offsetof(dc_server_config, max_buffered_body_bytes), T_SIZE,
          65536, 1e12},
+        {"overload_decisions", offsetof(dc_server_config, overload_decisions), T_UNSIGNED, 1,
+         1e6},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key))
@@ -181,6 +191,53 @@ void dc__limits_free(dc_server *s)
     s->lim = NULL;
 }
 
+static bucket *bucket_of(dc__limits *l, const dc_server_config *cfg, const char *prefix,
+                         double now);
+
+/* ---- authentication without the airspace mutex ---- */
+
+/* A request is authenticated when its headers come in, before it can be
+ * shed; taking the airspace mutex there would queue every request, the
+ * authority's too, behind the decision in progress. Keys that authenticated
+ * once are remembered here: their salt and hash never change and a key
+ * struct lives as long as the server, so only the revoked flag is read, and
+ * atomically (it is written under mu, and only ever set). */
+int dc__limits_auth(dc__req *r, const char *prefix, const char *presented)
+{
+    dc__limits *l = r->s->lim;
+    dc__key copy;
+    int found = 0;
+    pthread_mutex_lock(&l->mu);
+    bucket *b = dc__map_get(&l->buckets, prefix);
+    if (b && b->key) {
+        copy = *b->key;
+        r->who = b->number;
+        r->is_authority = b->is_authority;
+        snprintf(r->who_id, sizeof r->who_id, "%s", b->who_id);
+        found = 1;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (!found)
+        return 0;
+    copy.revoked = __atomic_load_n(&b->key->revoked, __ATOMIC_ACQUIRE);
+    return dc__key_matches(&copy, presented);
+}
+
+void dc__limits_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
+                              const dc__operator *op)
+{
+    dc__limits *l = s->lim;
+    pthread_mutex_lock(&l->mu);
+    bucket *b = bucket_of(l, &s->cfg, prefix, dc__now_s());
+    if (b && !b->key) {
+        b->number = op->number;
+        b->is_authority = op->is_authority;
+        snprintf(b->who_id, sizeof b->who_id, "%s", op->id);
+        b->key = k;
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
 /* ---- admission ---- */
 
 /* Under l->mu: the bucket of a key, created full. */
@@ -231,6 +288,8 @@ static void shed(dc__req *r, unsigned status, unsigned retry_after_s)
 {
     r->shed_status = status;
     r->retry_after_s = retry_after_s ? retry_after_s : 1;
+    if (status == 503)
+        atomic_store(&r->s->lim->last_shed_ms, (long)(dc__now_s() * 1000));
 }
 
 void dc__limits_admit(dc__req *r, const char *key_prefix)
@@ -292,6 +351,35 @@ int dc__limits_body(dc__req *r, size_t more)
         return 0;
     }
     return 1;
+}
+
+/* While shedding (a 503 in the last second), operator submissions that find
+ * overload_decisions others inside their handler are shed too: each one
+ * holds a worker thread and the airspace mutex for its decision (and its
+ * suggestion search), and the authority's requests queue behind whatever
+ * holds their thread. Outside overload nothing waits here. */
+int dc__limits_enter(dc__req *r)
+{
+    dc__limits *l = r->s->lim;
+    if (r->is_authority || r->route < 0 || l->route_class[r->route] != CLS_SUBMIT)
+        return 1;
+    unsigned inside = atomic_fetch_add(&l->deciding, 1);
+    r->deciding = 1;
+    long now_ms = (long)(dc__now_s() * 1000);
+    if (inside >= r->s->cfg.overload_decisions && now_ms - atomic_load(&l->last_shed_ms) < 1000) {
+        dc__limits_leave(r);
+        atomic_fetch_add(&l->shed_inflight, 1);
+        shed(r, 503, 1);
+        return 0;
+    }
+    return 1;
+}
+
+void dc__limits_leave(dc__req *r)
+{
+    if (r->deciding)
+        atomic_fetch_sub(&r->s->lim->deciding, 1);
+    r->deciding = 0;
 }
 
 void dc__limits_done(dc__req *r)

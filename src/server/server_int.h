@@ -164,6 +164,7 @@ struct dc__req {
     unsigned shed_status; /* 429 or 503 to answer instead of the handler; 0: go */
     unsigned retry_after_s; /* Retry-After of that answer */
     int admitted; /* holds an in-flight slot until completed */
+    int deciding; /* inside a submission handler (dc__limits_enter) */
     size_t body_reserved; /* bytes of the global body budget held */
 };
 
@@ -398,6 +399,16 @@ void dc__limits_admit(dc__req *r, const char *key_prefix);
 /* Reserves `more` body bytes of the global budget; 0 (and r shed) when over. */
 int dc__limits_body(dc__req *r, size_t more);
 void dc__limits_done(dc__req *r); /* releases what r holds; on completion */
+/* Around a handler: 0 (and r shed with 503) when overloaded and too many
+ * operator submissions are already being decided. */
+int dc__limits_enter(dc__req *r);
+void dc__limits_leave(dc__req *r);
+/* Authentication by a key that authenticated before, without taking mu:
+ * 1 and r's caller fields set when it matches (and is not revoked). */
+int dc__limits_auth(dc__req *r, const char *prefix, const char *presented);
+/* Under mu, after a key authenticated: remember it for dc__limits_auth. */
+void dc__limits_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
+                              const dc__operator *op);
 /* Under mu, from a rejection: counts it in its area and raises a probing
  * alert (audit record, metric, authority alert) when they pile up. */
 void dc__limits_rejection(dc_server *s, dc__req *r, const dc_volume *vols, size_t n);
