@@ -78,6 +78,16 @@ typedef struct dc_store_alert {
 } dc_store_alert;
 typedef int (*dc_store_alert_fn)(void *ctx, const dc_store_alert *a);
 
+/* One batch of track reports forwarded through a shared store to the
+ * instance that holds the monitoring lease. body is the server's own text
+ * encoding; it never holds a tab, newline, carriage return or backslash. */
+typedef struct dc_store_tracks {
+    int64_t seq; /* in commit order (set by the store) */
+    uint32_t operator_id;
+    const char *body; /* borrowed */
+} dc_store_tracks;
+typedef int (*dc_store_tracks_fn)(void *ctx, const dc_store_tracks *t);
+
 /* The backend table. Every function returns DC_OK or a dc_status translated
  * from the backend's own errors (DC_ESTORE, DC_ENOTFOUND, DC_EEXIST). */
 struct dc_store_ops {
@@ -125,6 +135,16 @@ struct dc_store_ops {
     dc_status (*alert_publish)(dc_store *s, const char *body);
     /* Alerts with seq > after_seq in order. */
     dc_status (*alert_each)(dc_store *s, int64_t after_seq, dc_store_alert_fn fn, void *ctx);
+    /* Appends track batches (seq ignored) in one transaction; batches are
+     * numbered in commit order, so a reader following seq misses none. Not
+     * durable (lost on a database crash). One thread only. */
+    dc_status (*tracks_put)(dc_store *s, const dc_store_tracks *t, size_t n);
+    /* Batches with seq > after_seq received in the last max_age_ms, in seq
+     * order (records borrowed for the call). With tracks_prune, which drops
+     * batches older than max_age_ms: one thread only, not tracks_put's. */
+    dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms,
+                             dc_store_tracks_fn fn, void *ctx);
+    dc_status (*tracks_prune)(dc_store *s, int max_age_ms);
 };
 
 /* Opens a store by URI: "sqlite:PATH", a plain PATH (SQLite), or

@@ -5,7 +5,9 @@
  * append is checked against the head it was locked with). Three
  * connections: the writer (committer thread: transactions, puts, loads), a
  * reader behind its own mutex (audit pages, change-feed snapshots, lease,
- * alerts; any thread) and a listener (LISTEN, for wait_change). libpq errors
+ * alerts; any thread) and a listener (LISTEN, for wait_change); two more,
+ * opened on first use, carry forwarded track reports (one writes, the
+ * monitoring lease holder's tick reads and prunes). libpq errors
  * become DC_ESTORE here (unique violations DC_EEXIST, serialization failures
  * DC_EBUSY). Design and portability notes: docs/multi-instance.md. */
 #include <libpq-fe.h>
@@ -71,6 +73,8 @@ typedef struct pg_store {
     PGconn *wr; /* writer: one thread at a time (the committer) */
     PGconn *rd; /* reader, under rd_mu */
     PGconn *ln; /* listener, opened by the first wait_change */
+    PGconn *tw; /* track writer (tracks_put's thread), opened on first use */
+    PGconn *tr; /* track reader (tracks_each/prune's thread), opened on first use */
     pthread_mutex_t rd_mu;
     int in_txn, locked, dirty;
     dc_store_head head; /* locked: the head as locked, advanced by appends */
@@ -691,6 +695,120 @@ static dc_status pg_alert_each(dc_store *base, int64_t after_seq, dc_store_alert
     return rc;
 }
 
+/* ---- forwarded track reports (UNLOGGED track_reports) ---- */
+
+/* *c connected, (re)opening it when needed; DC_ESTORE when it cannot be. */
+static dc_status side_conn(pg_store *s, PGconn **c)
+{
+    if (*c && PQstatus(*c) == CONNECTION_OK)
+        return DC_OK;
+    if (*c)
+        PQfinish(*c);
+    *c = connect_quiet(s->conninfo);
+    if (PQstatus(*c) == CONNECTION_OK)
+        return DC_OK;
+    PQfinish(*c);
+    *c = NULL;
+    return DC_ESTORE;
+}
+
+static dc_status pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
+{
+    pg_store *s = (pg_store *)base;
+    dc_status rc = side_conn(s, &s->tw);
+    if (rc != DC_OK || !n)
+        return rc;
+    /* The table lock makes writers take sequence numbers and commit one at
+     * a time, so "seq > last seen" never skips a batch that commits late.
+     * Positions are worth nothing after 30 s: no fsync wait either. */
+    if ((rc = exec0(s->tw, "BEGIN; SET LOCAL synchronous_commit TO off; LOCK TABLE "
+                           "track_reports IN EXCLUSIVE MODE")) != DC_OK)
+        goto fail;
+    PGresult *res = PQexec(s->tw, "COPY track_reports(operator, body) FROM STDIN");
+    int copying = PQresultStatus(res) == PGRES_COPY_IN;
+    PQclear(res);
+    if (!copying) {
+        rc = DC_ESTORE;
+        goto fail;
+    }
+    char op[24];
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        int len = snprintf(op, sizeof op, "%u\t", t[i].operator_id);
+        ok = PQputCopyData(s->tw, op, len) == 1 &&
+             PQputCopyData(s->tw, t[i].body, (int)strlen(t[i].body)) == 1 &&
+             PQputCopyData(s->tw, "\n", 1) == 1;
+    }
+    if (PQputCopyEnd(s->tw, ok ? NULL : "client error") != 1)
+        ok = 0;
+    while ((res = PQgetResult(s->tw))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            ok = 0;
+        PQclear(res);
+    }
+    if (!ok) {
+        rc = DC_ESTORE;
+        goto fail;
+    }
+    return exec0(s->tw, "COMMIT");
+fail:
+    fprintf(stderr, "deconflict: postgres: cannot forward track reports: %s",
+            PQerrorMessage(s->tw));
+    if (PQstatus(s->tw) == CONNECTION_OK)
+        exec0(s->tw, "ROLLBACK");
+    return rc;
+}
+
+static dc_status pg_tracks_each(dc_store *base, int64_t after_seq, int max_age_ms,
+                                dc_store_tracks_fn fn, void *ctx)
+{
+    pg_store *s = (pg_store *)base;
+    dc_status rc = side_conn(s, &s->tr);
+    char after[24], age[24];
+    snprintf(age, sizeof age, "%d", max_age_ms);
+    /* Pages of batches (each up to a whole POST), until a short one. */
+    for (int rows = 256; rc == DC_OK && rows == 256;) {
+        snprintf(after, sizeof after, "%lld", (long long)after_seq);
+        const char *vals[2] = {after, age};
+        PGresult *res = PQexecParams(
+            s->tr,
+            "SELECT seq, operator, body FROM track_reports WHERE seq > $1 AND received > "
+            "clock_timestamp() - $2::integer * interval '1 millisecond' ORDER BY seq LIMIT 256",
+            2, NULL, vals, NULL, NULL, 0);
+        rc = res_status(res);
+        rows = rc == DC_OK ? PQntuples(res) : 0;
+        for (int i = 0; i < rows; i++) {
+            dc_store_tracks t = {col_i64(res, i, 0), (uint32_t)col_i64(res, i, 1),
+                                 PQgetvalue(res, i, 2)};
+            after_seq = t.seq;
+            if (fn(ctx, &t)) {
+                rows = 0;
+                break;
+            }
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+static dc_status pg_tracks_prune(dc_store *base, int max_age_ms)
+{
+    pg_store *s = (pg_store *)base;
+    dc_status rc = side_conn(s, &s->tr);
+    char age[24];
+    snprintf(age, sizeof age, "%d", max_age_ms);
+    const char *vals[1] = {age};
+    if (rc != DC_OK)
+        return rc;
+    PGresult *res = PQexecParams(s->tr,
+                                 "DELETE FROM track_reports WHERE received < clock_timestamp() - "
+                                 "$1::integer * interval '1 millisecond'",
+                                 1, NULL, vals, NULL, NULL, 0);
+    rc = res_status(res);
+    PQclear(res);
+    return rc;
+}
+
 /* ---- open, migrations, close ---- */
 
 static void pg_close(dc_store *base)
@@ -702,6 +820,10 @@ static void pg_close(dc_store *base)
     PQfinish(s->rd);
     if (s->ln)
         PQfinish(s->ln);
+    if (s->tw)
+        PQfinish(s->tw);
+    if (s->tr)
+        PQfinish(s->tr);
     pthread_mutex_destroy(&s->rd_mu);
     dc_free(s->conninfo);
     dc_free(s);
@@ -729,6 +851,9 @@ static const struct dc_store_ops pg_ops = {
     .lease = pg_lease,
     .alert_publish = pg_alert_publish,
     .alert_each = pg_alert_each,
+    .tracks_put = pg_tracks_put,
+    .tracks_each = pg_tracks_each,
+    .tracks_prune = pg_tracks_prune,
 };
 
 static int latest_version(void)

@@ -456,6 +456,44 @@ static void test_pg_lease_and_alerts(void **state)
     dc_store_close(b);
 }
 
+static int count_tracks(void *ctx, const dc_store_tracks *t)
+{
+    seen *s = ctx;
+    if (s->n < 16)
+        s->seqs[s->n] = t->seq;
+    snprintf(s->last, sizeof s->last, "%u:%s", t->operator_id, t->body);
+    s->n++;
+    return 0;
+}
+
+static void test_pg_forwarded_tracks(void **state)
+{
+    (void)state;
+    if (!pg_uri)
+        skip();
+    dc_store *a = open_new(), *b = open_new();
+    const struct dc_store_ops *ops = dc_store_ops_of(a);
+    dc_store_tracks t[2] = {{0, 3, "r1;r2"}, {0, 4294967295u, "u1"}};
+    assert_int_equal(ops->tracks_put(a, t, 2), DC_OK);
+    assert_int_equal(ops->tracks_put(b, t, 1), DC_OK);
+    seen s = {0};
+    assert_int_equal(ops->tracks_each(b, -1, 30000, count_tracks, &s), DC_OK);
+    assert_int_equal(s.n, 3);
+    assert_true(s.seqs[0] < s.seqs[1] && s.seqs[1] < s.seqs[2]);
+    assert_string_equal(s.last, "3:r1;r2");
+    int64_t first = s.seqs[0];
+    memset(&s, 0, sizeof s);
+    assert_int_equal(ops->tracks_each(a, first, 30000, count_tracks, &s), DC_OK);
+    assert_int_equal(s.n, 2);
+    usleep(20 * 1000);
+    assert_int_equal(ops->tracks_prune(b, 10), DC_OK); /* older than 10 ms: all */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(ops->tracks_each(b, -1, 30000, count_tracks, &s), DC_OK);
+    assert_int_equal(s.n, 0);
+    dc_store_close(a);
+    dc_store_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_change_feed_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_lease_and_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_forwarded_tracks, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store: sqlite", tests, NULL, NULL);
     pg_uri = getenv("DC_TEST_PG");
