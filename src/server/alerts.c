@@ -62,6 +62,14 @@ static uint64_t evicted_of(const dc__monitor *m, uint32_t to)
 
 void dc__alerts_append(dc__monitor *m, dc__alert_rec *recs, size_t n)
 {
+    if (m->sh)
+        dc__share_publish(m, recs, n); /* back through the follower, numbered there */
+    else
+        dc__alerts_ring_append(m, recs, n);
+}
+
+void dc__alerts_ring_append(dc__monitor *m, dc__alert_rec *recs, size_t n)
+{
     size_t added = 0;
     pthread_mutex_lock(&m->al_mu);
     for (size_t i = 0; i < n; i++) {

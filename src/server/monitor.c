@@ -264,13 +264,17 @@ static void time_str(double t_s, char out[32])
 
 /* A stable alert reference: the same for a raise and its clear and for
  * every party to the alert, pseudo-random to anyone else (a bare counter
- * would tell an operator how many alerts others had). */
-static void alert_ref(const dc_server *s, uint64_t alert_id, char out[40])
+ * would tell an operator how many alerts others had). On a shared store the
+ * lease term is mixed in: each holder's table counts alerts from 1. */
+static void alert_ref(const dc__monitor *m, uint64_t alert_id, char out[40])
 {
-    char msg[48];
+    const dc_server *s = m->s;
+    char msg[160];
     uint8_t mac[32];
     unsigned int len = sizeof mac;
-    int n = snprintf(msg, sizeof msg, "alert\n%llu", (unsigned long long)alert_id);
+    int n = m->term[0] ? snprintf(msg, sizeof msg, "alert\n%s\n%llu", m->term,
+                                  (unsigned long long)alert_id)
+                       : snprintf(msg, sizeof msg, "alert\n%llu", (unsigned long long)alert_id);
     HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
     memcpy(out, "al_", 3);
     dc__hex(mac, 12, out + 3);
@@ -376,7 +380,7 @@ static void pair_records(dc__monitor *m, const event *ev)
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
     char ref[40];
     dc__buf b = {0};
-    alert_ref(m->s, ev->alert_id, ref);
+    alert_ref(m, ev->alert_id, ref);
     head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
     full_side(&b, "a", &ev->a);
     full_side(&b, "b", &ev->b);
@@ -560,6 +564,21 @@ static void seed_trackview(dc__monitor *m)
     dc__trackview_update(m->s, t->seed, t->n_seed);
 }
 
+/* A fresh table: this instance has just taken the monitoring lease and
+ * starts from the recent reports, or has lost it. */
+static void reset_table(dc__monitor *m)
+{
+    dc_tactical *fresh = dc_tactical_new(&m->s->cfg.tactical);
+    if (!fresh)
+        return; /* keep the old one: its tracks go stale by themselves */
+    dc_tactical_free(m->table);
+    m->table = fresh;
+    dc_tactical_set_event_fn(m->table, on_event, m);
+    dc_tactical_set_volumes_fn(m->table, volumes_of, m);
+    m->tick->n_nc = 0;
+    m->tick->n_ev = 0;
+}
+
 static void tick(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -571,23 +590,39 @@ static void tick(dc__monitor *m)
 
     double t0 = dc__now_s();
     dc__ingest_buf *w = &m->work;
+    long read_s = atomic_load(&m->tracks_read_s);
+    int tv_want = read_s && (long)time(NULL) - read_s <= TRACKVIEW_IDLE_S;
+    /* Shared store: only the lease holder detects; reports come from the
+     * store (share.c), whichever instance took them. */
+    int hold = 1;
+    if (m->sh) {
+        int taken = 0, had = dc_tactical_track_count(m->table) > 0;
+        hold = dc__share_tick(m, w, tv_want, &taken);
+        if (taken || (!hold && had))
+            reset_table(m);
+        if (!hold)
+            m->term[0] = 0;
+    }
     for (size_t i = 0; i < w->n; i++) {
         w->reports[i].track_id = w->arena + w->offs[i][0];
         w->reports[i].operation_id =
             w->offs[i][1] == UINT32_MAX ? NULL : w->arena + w->offs[i][1];
     }
-    long read_s = atomic_load(&m->tracks_read_s);
-    int tv_want = read_s && (long)time(NULL) - read_s <= TRACKVIEW_IDLE_S;
     if (w->n) {
-        if (tv_want && m->tv_live)
+        if (tv_want && (m->tv_live || !hold))
             dc__trackview_update(m->s, w->reports, w->n); /* GET /v1/tracks */
-        dc_tactical_ingest(m->table, w->reports, w->n, NULL, NULL);
+        if (hold)
+            dc_tactical_ingest(m->table, w->reports, w->n, NULL, NULL);
     }
     w->n = w->alen = 0;
-    if (tv_want && !m->tv_live)
+    if (tv_want && !m->tv_live && hold)
         seed_trackview(m);
     m->tv_live = tv_want;
     double t1 = dc__now_s();
+    if (!hold) {
+        dc__streams_notify(m); /* heartbeats; records come through the follower */
+        return;
+    }
     dc_tactical_stats st;
     t->pass++;
     if (dc_tactical_pass(m->table, dc__wall_s(), DC_TAC_BROAD_PHASE, &st) == DC_OK) {
@@ -661,7 +696,9 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
     dc__monitor *m = dc_calloc(1, sizeof *m);
     if (!m)
         return DC_ENOMEM;
+    pthread_mutex_lock(&s->mu); /* the alert feed's follower may be running */
     s->mon = m;
+    pthread_mutex_unlock(&s->mu);
     m->s = s;
     pthread_mutex_init(&m->ing_mu, NULL);
     pthread_mutex_init(&m->al_mu, NULL);
@@ -681,6 +718,11 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
     m->ring_cap = s->cfg.alert_ring;
     dc_tactical_set_event_fn(m->table, on_event, m);
     dc_tactical_set_volumes_fn(m->table, volumes_of, m);
+    dc_status rc = dc__share_start(m);
+    if (rc != DC_OK) {
+        dc_error_set(err, "monitor", "cannot share tactical monitoring through the store");
+        return rc;
+    }
     if (pthread_create(&m->thread, NULL, tick_main, m)) {
         dc_error_set(err, "monitor", "cannot start the detection thread");
         return DC_ENOMEM;
@@ -706,10 +748,11 @@ void dc__monitor_shutdown(dc_server *s)
     if (!s->mon)
         return;
     stop_thread(s->mon);
+    dc__share_stop(s->mon); /* forwards what was accepted, hands the lease over */
     dc__streams_close(s->mon);
 }
 
-static void ingest_buf_free(dc__ingest_buf *b)
+void dc__ingest_buf_free(dc__ingest_buf *b)
 {
     dc_free(b->reports);
     dc_free(b->offs);
@@ -722,6 +765,7 @@ void dc__monitor_free(dc_server *s)
     if (!m)
         return;
     stop_thread(m);
+    dc__share_free(m);
     dc__alerts_free(m);
     dc_tactical_free(m->table);
     if (m->tick) {
@@ -737,8 +781,8 @@ void dc__monitor_free(dc_server *s)
         dc_free(m->tick->out);
         dc_free(m->tick);
     }
-    ingest_buf_free(&m->in);
-    ingest_buf_free(&m->work);
+    dc__ingest_buf_free(&m->in);
+    dc__ingest_buf_free(&m->work);
     pthread_cond_destroy(&m->tick_cond);
     pthread_mutex_destroy(&m->tick_mu);
     pthread_mutex_destroy(&m->al_mu);
@@ -821,4 +865,5 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 "deconflict_alert_streams_dropped_total %lu\n",
                 atomic_load(&x->alert_records), atomic_load(&x->streams),
                 atomic_load(&x->streams_dropped));
+    dc__share_metrics_render(m, b);
 }

@@ -35,6 +35,7 @@ typedef struct dc__alert_rec {
 } dc__alert_rec;
 
 typedef struct dc__stream dc__stream;
+typedef struct dc__share dc__share;
 
 typedef struct dc__monitor_metrics {
     _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
@@ -75,14 +76,23 @@ typedef struct dc__monitor {
     size_t n_recipients;
     dc__stream *streams;
     int closing; /* streams end at once */
+
+    /* On a shared store (share.c): forwarding, the lease, the alert feed.
+     * NULL on a single-process store. */
+    dc__share *sh;
+    char term[96]; /* tick thread: this holder's current lease term, "" if none */
 } dc__monitor;
 
 /* alerts.c: appends records (to and body set; seq is assigned), taking
- * their bodies (freed on failure too). Takes al_mu once. */
+ * their bodies (freed on failure too). On a shared store they go to the
+ * store's alert feed, and every instance's ring gets them from there. */
 void dc__alerts_append(dc__monitor *m, dc__alert_rec *recs, size_t n);
+/* The same into this instance's ring alone. Takes al_mu once. */
+void dc__alerts_ring_append(dc__monitor *m, dc__alert_rec *recs, size_t n);
 /* Wakes the streams that have something to send (new records, a heartbeat
- * due, shutdown) and frees the ones whose connection is gone. Tick thread
- * and shutdown only. */
+ * due, shutdown) and frees the ones whose connection is gone. Tick thread,
+ * the alert feed's follower (share.c) and shutdown: each stream is resumed
+ * by the one caller that flipped its suspended flag under al_mu. */
 void dc__streams_notify(dc__monitor *m);
 /* Ends every stream and waits (bounded) until their connections let go. */
 void dc__streams_close(dc__monitor *m);
@@ -90,5 +100,29 @@ void dc__alerts_free(dc__monitor *m);
 
 /* monitor.c: wall-clock seconds UTC (fractional) */
 double dc__wall_s(void);
+void dc__ingest_buf_free(dc__ingest_buf *b);
+
+/* tracks.c: copies the reports with fresh[i] set (every one when fresh is
+ * NULL) into b, strings into its arena; 0 (b unchanged) when b would hold
+ * more than bound reports or memory runs out. */
+int dc__ingest_add(dc__ingest_buf *b, const dc_track_report *rep, size_t n, const char *fresh,
+                   size_t n_fresh, size_t bytes, size_t bound);
+
+/* share.c: tactical monitoring on a shared store. start does nothing on a
+ * single-process store (m->sh stays NULL). */
+dc_status dc__share_start(dc__monitor *m);
+void dc__share_stop(dc__monitor *m);  /* after the tick thread; idempotent */
+void dc__share_free(dc__monitor *m);  /* accepts m->sh NULL */
+/* Queues reports for the lease holder, as dc__ingest_add; any thread. */
+int dc__share_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
+                      size_t n_fresh, size_t bytes, size_t bound);
+/* Tick thread, each tick: takes or renews the lease and appends the
+ * forwarded reports to w (when holding it, or for the track view while it
+ * is read). 1 while this instance holds the lease; *taken when it has just
+ * taken it (the caller starts detection over). */
+int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken);
+/* Publishes records to the feed as one entry, taking their bodies. */
+void dc__share_publish(dc__monitor *m, dc__alert_rec *recs, size_t n);
+void dc__share_metrics_render(dc__monitor *m, dc__buf *b);
 
 #endif

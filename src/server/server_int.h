@@ -375,6 +375,9 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b);
 /* GET /v1/tracks was read: the tick feeds its view (again, seeding it from
  * the whole table when it had stopped) for the next minute. */
 void dc__monitor_tracks_read(dc_server *s);
+/* share.c: appends the store's new alert feed entries to this instance's
+ * ring and wakes its streams (shared store; the follower thread). */
+void dc__monitor_follow(dc_server *s);
 /* trackview.c: GET /v1/tracks from the latest report of each track, fed by
  * the tick thread with each ingest batch. */
 typedef struct dc__trackview dc__trackview;

@@ -248,6 +248,7 @@ static void *follower_main(void *arg)
     while (!atomic_load(&s->follower_stop)) {
         ops->wait_change(s->store, FOLLOW_POLL_MS);
         dc__sync_catch_up(s);
+        dc__monitor_follow(s); /* tactical alerts, from whichever instance */
     }
     return NULL;
 }

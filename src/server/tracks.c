@@ -2,8 +2,10 @@
  * parsed and checked in full (errors name reports[i].field), its operation
  * ids checked against the caller's own operations (another's answers
  * "unknown operation", the words of a nonexistent one), then copied into the
- * buffer under ing_mu in one step or not at all. Detection happens on the
- * tick thread (monitor.c); this path never waits for it. */
+ * buffer under ing_mu in one step or not at all (on a shared store, into
+ * the queue that share.c forwards to the monitoring lease holder).
+ * Detection happens on the tick thread (monitor.c); this path never waits
+ * for it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,26 +95,33 @@ static int check_operations(dc__req *r, const dc_track_report *rep, size_t n, dc
     return 1;
 }
 
-/* Copies the fresh reports into the buffer; 0 when it is full. */
-static int enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
+int dc__ingest_add(dc__ingest_buf *b, const dc_track_report *rep, size_t n, const char *fresh,
                    size_t n_fresh, size_t bytes, size_t bound)
 {
-    pthread_mutex_lock(&m->ing_mu);
-    dc__ingest_buf *b = &m->in;
-    if (b->n + n_fresh > bound || buf_reserve(b, n_fresh, bytes)) {
-        pthread_mutex_unlock(&m->ing_mu);
+    if (b->n + n_fresh > bound || buf_reserve(b, n_fresh, bytes))
         return 0;
-    }
     for (size_t i = 0; i < n; i++) {
-        if (!fresh[i])
+        if (fresh && !fresh[i])
             continue;
         b->reports[b->n] = rep[i];
         b->offs[b->n][0] = arena_put(b, rep[i].track_id);
         b->offs[b->n][1] = arena_put(b, rep[i].operation_id);
         b->n++;
     }
-    pthread_mutex_unlock(&m->ing_mu);
     return 1;
+}
+
+/* Copies the fresh reports into the buffer (on a shared store, the queue
+ * to the monitoring lease holder); 0 when it is full. */
+static int enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
+                   size_t n_fresh, size_t bytes, size_t bound)
+{
+    if (m->sh)
+        return dc__share_enqueue(m, rep, n, fresh, n_fresh, bytes, bound);
+    pthread_mutex_lock(&m->ing_mu);
+    int ok = dc__ingest_add(&m->in, rep, n, fresh, n_fresh, bytes, bound);
+    pthread_mutex_unlock(&m->ing_mu);
+    return ok;
 }
 
 void dc__h_tracks_post(dc__req *r, const char *unused)
