@@ -81,6 +81,12 @@ dc_status dc_time_parse(const char *s, int round_up, int64_t *out_s)
         t += 1;
     if (sec == 60 && round_up)
         t += 1;
+    /* Only instants that dc_time_format writes back in a form this parser
+     * reads: an offset or a rounding must not carry 9999-12-31T23:00-05:00
+     * into year 10000 (or 1900-01-01T00:00+01:00 into 1899), which would be
+     * stored and then refused when the store is loaded again. */
+    if (t < -2208988800 || t > 253402300799) /* 1900-01-01 .. 9999-12-31T23:59:59Z */
+        return DC_EINVAL;
     *out_s = t;
     return DC_OK;
 }

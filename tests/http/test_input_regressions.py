@@ -1,0 +1,35 @@
+"""Regressions of hostile input over real HTTP (issue 7). A time whose
+offset carried it past 9999-12-31 (or before 1900) was approved, stored as
+"10000-01-01T..." and then refused when the store was loaded: the next
+restart of the server failed for everyone. Such times are now refused with
+a 400 naming the field, and the server restarts."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dcserver import Server, circle  # noqa: E402
+
+
+def test_times_outside_the_writable_range_are_refused_and_restart_works():
+    s = Server({"probe_limit": 0})
+    try:
+        a = s.operator("edge_times")
+        for start, end, field in (
+                ("9999-12-31T23:00:00-05:00", "9999-12-31T23:30:00-05:00", "time_start"),
+                ("9999-12-31T22:00:00Z", "9999-12-31T23:59:60Z", "time_end"),
+                ("1900-01-01T00:00:00+01:00", "1900-01-01T02:00:00+01:00", "time_start")):
+            r = a.req("POST", "/v1/operations",
+                      {"volumes": [circle(10, 10, 100, start=start, end=end)]})
+            assert r.status == 400, r
+            assert r.json["field"] == "volumes[0].%s" % field and r.json["reason"], r
+        # The edges themselves are fine and survive a restart.
+        r = a.req("POST", "/v1/operations", {"volumes": [circle(
+            10, 10, 100, start="9999-12-31T22:00:00Z", end="9999-12-31T23:59:59Z")]})
+        assert r.status == 201, r
+        r = a.req("POST", "/v1/operations", {"volumes": [circle(
+            20, 10, 100, start="1900-01-01T00:00:00Z", end="1900-01-01T01:00:00Z")]})
+        assert r.status == 201, r
+        s.restart()
+        assert len(a.req("GET", "/v1/operations").json["operations"]) == 2
+    finally:
+        assert s.stop() == 0
