@@ -230,7 +230,6 @@ static void forward(dc__share *sh)
         atomic_fetch_add(&sh->forwarded, w->n);
     else
         atomic_fetch_add(&sh->forward_failed, w->n);
-    w->n = w->alen = 0;
 }
 
 static void *writer_main(void *arg)
@@ -248,6 +247,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&sh->mu);
         forward(sh);
         pthread_mutex_lock(&sh->mu);
+        sh->work.n = sh->work.alen = 0; /* under mu: enqueue counts it */
     }
     pthread_mutex_unlock(&sh->mu);
     return NULL;
