@@ -92,10 +92,12 @@ clean:
 # (Debian's clang + libclang-rt-14-dev) under ASan+UBSan. The library is
 # rebuilt for them with -fsanitize=fuzzer-no-link; -Werror is dropped there
 # only, because clang warns where gcc (the project's compiler) does not.
-# `make fuzz` runs each target FUZZ_SECONDS (FUZZ_TARGETS="a b" to pick);
+# `make fuzz` runs each target FUZZ_EXECS executions (10 million; or
+# FUZZ_SECONDS each when set; FUZZ_TARGETS="a b" to pick);
 # `make test` runs each FUZZ_RUNS executions through tests/fuzz/check-fuzz.sh.
 FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?=
+FUZZ_EXECS   ?= 10000000
 FUZZ_RUNS    ?= 20000
 FUZZ_TARGETS ?=
 FUZZ_SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -125,7 +127,7 @@ build/fuzz/bin/%: fuzz/%.c fuzz/fuzz_common.h build/fuzz/libcli.a build/fuzz/lib
 fuzz-build: deps $(FUZZERS)
 
 fuzz: fuzz-build
-	@./fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@./fuzz/run.sh $(if $(FUZZ_SECONDS),--seconds $(FUZZ_SECONDS),--runs $(FUZZ_EXECS)) $(FUZZ_TARGETS)
 
 # --- Soak (issue 7): the reliability tests at length. SOAK_CYCLES kill
 # cycles of tests/crash (default 1000, about 25 minutes; make test runs 100).
