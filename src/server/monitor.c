@@ -11,7 +11,13 @@
  *   conf_dwell_s the operation is `active` again. A nonconforming track that
  *   goes stale keeps its operation nonconforming (nobody saw it come back).
  * Conformance volumes come from the airspace under mu, cached per operation
- * version and looked up at most once per pass. */
+ * version and looked up at most once per pass.
+ * On a shared store a new lease holder inherits what the feed shows open
+ * (share.c): a pair it raises again keeps the inherited reference and sends
+ * nothing, its clear carries that reference, and a pair not raised again
+ * within INHERIT_GRACE_PASSES passes is cleared under it; a track already
+ * reported nonconforming is not reported again while its operation stays
+ * nonconforming. */
 #include <math.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -117,6 +123,8 @@ typedef struct event {
     double time_s;
     side a, b;
     dc_tactical_conflict c; /* refs cleared; raised only */
+    char ref[40];           /* inherited alert reference, "" for our own */
+    int quiet;              /* already known to every recipient: no records */
 } event;
 
 typedef struct vcache {
@@ -133,6 +141,17 @@ typedef struct nc_track { /* a track currently nonconforming */
     char operation[DC_TRACK_OPERATION_ID_MAX];
 } nc_track;
 
+/* A pair alert a previous holder raised and did not clear. */
+typedef struct inherited {
+    char ref[40];
+    side a, b;         /* as it was raised (op, track, operation) */
+    uint64_t alert_id; /* ours once raised again; 0 until then */
+} inherited;
+
+/* Passes after the takeover pass (which has the recent reports) in which an
+ * inherited pair may be raised again before it is cleared. */
+#define INHERIT_GRACE_PASSES 2
+
 typedef struct dc__monitor_tick {
     event *ev;
     size_t n_ev, cap_ev;
@@ -147,6 +166,13 @@ typedef struct dc__monitor_tick {
     size_t n_seed, cap_seed;
     dc__alert_rec *out; /* records of this tick, for dc__alerts_append */
     size_t n_out, cap_out;
+    /* inherited at the last takeover (shared store) */
+    inherited *inh;
+    size_t n_inh, cap_inh;
+    uint64_t inh_until;  /* last pass in which a pending one may be raised again */
+    nc_track *quiet;     /* tracks already reported nonconforming */
+    size_t n_quiet, cap_quiet;
+    dc__open_list open_pairs, open_nc; /* from share.c */
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
@@ -380,7 +406,10 @@ static void pair_records(dc__monitor *m, const event *ev)
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
     char ref[40];
     dc__buf b = {0};
-    alert_ref(m, ev->alert_id, ref);
+    if (ev->ref[0])
+        memcpy(ref, ev->ref, sizeof ref);
+    else
+        alert_ref(m, ev->alert_id, ref);
     head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
     full_side(&b, "a", &ev->a);
     full_side(&b, "b", &ev->b);
@@ -402,6 +431,8 @@ static void pair_records(dc__monitor *m, const event *ev)
 static void conformance_records(dc__monitor *m, const event *ev)
 {
     int nc = ev->kind == DC_TAC_NONCONFORMING;
+    if (ev->quiet)
+        return;
     const char *kind = nc ? "nonconforming" : "conforming";
     for (int auth = 0; auth < 2; auth++) {
         if (!auth && (!ev->a.known || ev->a.is_authority))
@@ -425,13 +456,18 @@ static void conformance_records(dc__monitor *m, const event *ev)
 
 /* ---- operation states (under mu) ---- */
 
-static int nc_find(const dc__monitor_tick *t, const side *sd)
+static int nc_in(const nc_track *v, size_t n, const side *sd)
 {
-    for (size_t i = 0; i < t->n_nc; i++)
-        if (t->nc[i].op == sd->op && !strcmp(t->nc[i].track, sd->track) &&
-            !strcmp(t->nc[i].operation, sd->operation))
+    for (size_t i = 0; i < n; i++)
+        if (v[i].op == sd->op && !strcmp(v[i].track, sd->track) &&
+            !strcmp(v[i].operation, sd->operation))
             return (int)i;
     return -1;
+}
+
+static int nc_find(const dc__monitor_tick *t, const side *sd)
+{
+    return nc_in(t->nc, t->n_nc, sd);
 }
 
 static void set_state(dc_server *s, dc__entry *e, dc__state to, const side *sd, double time_s)
@@ -457,6 +493,13 @@ static void apply_conformance(dc__monitor *m, event *ev)
         return;
     int at = nc_find(t, &ev->a);
     if (ev->kind == DC_TAC_NONCONFORMING) {
+        /* A previous holder reported this track, and the operation is still
+         * nonconforming: everyone knows already. */
+        int q = nc_in(t->quiet, t->n_quiet, &ev->a);
+        if (q >= 0) {
+            ev->quiet = e->state == DC__NONCONFORMING;
+            t->quiet[q] = t->quiet[--t->n_quiet];
+        }
         if (at < 0 && !grow((void **)&t->nc, &t->cap_nc, t->n_nc + 1, sizeof *t->nc)) {
             nc_track *n = &t->nc[t->n_nc++];
             n->op = ev->a.op;
@@ -488,6 +531,123 @@ static void resolve(dc_server *s, side *sd)
     snprintf(sd->op_name, sizeof sd->op_name, "%s", o->name);
 }
 
+/* ---- alerts inherited from a previous holder ---- */
+
+static int same_track(const side *x, const side *y)
+{
+    return x->op == y->op && !strcmp(x->track, y->track);
+}
+
+/* A raise of an inherited pair adopts its reference and sends nothing; the
+ * clear of an adopted one carries it, sides as they were raised. */
+static void inherit_match(dc__monitor_tick *t, event *ev)
+{
+    for (size_t k = 0; k < t->n_inh; k++) {
+        inherited *h = &t->inh[k];
+        if (ev->kind == DC_TAC_ALERT_RAISED) {
+            if (h->alert_id || !((same_track(&ev->a, &h->a) && same_track(&ev->b, &h->b)) ||
+                                 (same_track(&ev->a, &h->b) && same_track(&ev->b, &h->a))))
+                continue;
+            h->alert_id = ev->alert_id;
+            ev->quiet = 1;
+            return;
+        }
+        if (!h->alert_id || h->alert_id != ev->alert_id)
+            continue;
+        if (same_track(&ev->a, &h->b)) {
+            side x = ev->a;
+            ev->a = ev->b;
+            ev->b = x;
+        }
+        memcpy(ev->ref, h->ref, sizeof ev->ref);
+        t->inh[k] = t->inh[--t->n_inh];
+        return;
+    }
+}
+
+/* A pass's events against what was inherited; then, after the grace
+ * passes, a pair not raised again is clear (its tracks stale, or apart). */
+static void inherit_step(dc__monitor *m, double now_s)
+{
+    dc__monitor_tick *t = m->tick;
+    for (size_t i = 0; i < t->n_ev && t->n_inh; i++)
+        if (t->ev[i].kind == DC_TAC_ALERT_RAISED || t->ev[i].kind == DC_TAC_ALERT_CLEARED)
+            inherit_match(t, &t->ev[i]);
+    if (t->pass < t->inh_until)
+        return;
+    for (size_t k = 0; k < t->n_inh;) {
+        inherited *h = &t->inh[k];
+        if (h->alert_id) {
+            k++;
+            continue;
+        }
+        if (!grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
+            event *ev = &t->ev[t->n_ev++];
+            memset(ev, 0, sizeof *ev);
+            ev->kind = DC_TAC_ALERT_CLEARED;
+            ev->time_s = now_s;
+            ev->a = h->a;
+            ev->b = h->b;
+            memcpy(ev->ref, h->ref, sizeof ev->ref);
+        } else {
+            t->ev_lost++;
+        }
+        *h = t->inh[--t->n_inh];
+    }
+}
+
+/* The operator number of a public id from the feed; "" is unknown traffic.
+ * Under mu. 0 when there is no such operator. */
+static int open_side_of(dc_server *s, const dc__open_side *o, side *sd)
+{
+    memset(sd, 0, sizeof *sd);
+    if (o->op_id[0]) {
+        const dc__operator *op = dc__operator_by_id(s, o->op_id);
+        if (!op)
+            return 0;
+        sd->op = op->number;
+    } else {
+        sd->op = DC_TRACK_OPERATOR_UNKNOWN;
+    }
+    snprintf(sd->track, sizeof sd->track, "%s", o->track);
+    snprintf(sd->operation, sizeof sd->operation, "%s", o->operation);
+    return 1;
+}
+
+/* Just took the lease: what the feed shows open becomes ours. */
+static void inherit(dc__monitor *m)
+{
+    dc__monitor_tick *t = m->tick;
+    dc_server *s = m->s;
+    t->n_inh = t->n_quiet = 0;
+    t->inh_until = t->pass + 1 + INHERIT_GRACE_PASSES;
+    dc__share_open_alerts(m, &t->open_pairs, &t->open_nc);
+    if (!t->open_pairs.n && !t->open_nc.n)
+        return;
+    dc__sync_catch_up(s); /* operators named there, created a moment ago */
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < t->open_pairs.n; i++) {
+        const dc__open_alert *o = &t->open_pairs.v[i];
+        inherited h = {{0}, {0}, {0}, 0};
+        if (!open_side_of(s, &o->a, &h.a) || !open_side_of(s, &o->b, &h.b) ||
+            grow((void **)&t->inh, &t->cap_inh, t->n_inh + 1, sizeof *t->inh))
+            continue;
+        memcpy(h.ref, o->ref, sizeof h.ref);
+        t->inh[t->n_inh++] = h;
+    }
+    for (size_t i = 0; i < t->open_nc.n; i++) {
+        side sd;
+        if (!open_side_of(s, &t->open_nc.v[i].a, &sd) ||
+            grow((void **)&t->quiet, &t->cap_quiet, t->n_quiet + 1, sizeof *t->quiet))
+            continue;
+        nc_track *q = &t->quiet[t->n_quiet++];
+        q->op = sd.op;
+        memcpy(q->track, sd.track, sizeof q->track);
+        memcpy(q->operation, sd.operation, sizeof q->operation);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void process_events(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -496,7 +656,7 @@ static void process_events(dc__monitor *m)
         return;
     for (size_t i = 0; i < t->n_ev; i++) {
         event *ev = &t->ev[i];
-        if (ev->kind != DC_TAC_ALERT_RAISED)
+        if (ev->kind != DC_TAC_ALERT_RAISED || ev->quiet)
             continue;
         side *sides[2] = {&ev->a, &ev->b};
         for (int k = 0; k < 2; k++) {
@@ -529,7 +689,7 @@ static void process_events(dc__monitor *m)
         const event *ev = &t->ev[i];
         if (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING)
             conformance_records(m, ev);
-        else
+        else if (!ev->quiet)
             pair_records(m, ev);
     }
     t->n_ev = 0;
@@ -600,8 +760,12 @@ static void tick(dc__monitor *m)
         hold = dc__share_tick(m, w, tv_want, &taken);
         if (taken || (!hold && had))
             reset_table(m);
-        if (!hold)
+        if (taken)
+            inherit(m);
+        if (!hold) {
             m->term[0] = 0;
+            t->n_inh = t->n_quiet = 0; /* the next holder's now */
+        }
     }
     for (size_t i = 0; i < w->n; i++) {
         w->reports[i].track_id = w->arena + w->offs[i][0];
@@ -624,8 +788,9 @@ static void tick(dc__monitor *m)
         return;
     }
     dc_tactical_stats st;
+    double now_s = dc__wall_s();
     t->pass++;
-    if (dc_tactical_pass(m->table, dc__wall_s(), DC_TAC_BROAD_PHASE, &st) == DC_OK) {
+    if (dc_tactical_pass(m->table, now_s, DC_TAC_BROAD_PHASE, &st) == DC_OK) {
         double t2 = dc__now_s();
         unsigned long us = (unsigned long)((t2 - t1) * 1e6);
         atomic_store(&m->m.pass_us_last, us);
@@ -638,6 +803,8 @@ static void tick(dc__monitor *m)
     }
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
     double t3 = dc__now_s();
+    if (t->n_inh)
+        inherit_step(m, now_s);
     process_events(m);
     dc__streams_notify(m);
     unsigned long ev_us = (unsigned long)((dc__now_s() - t3) * 1e6);
@@ -779,6 +946,10 @@ void dc__monitor_free(dc_server *s)
         dc_free(m->tick->nc);
         dc_free(m->tick->seed);
         dc_free(m->tick->out);
+        dc_free(m->tick->inh);
+        dc_free(m->tick->quiet);
+        dc__open_list_free(&m->tick->open_pairs);
+        dc__open_list_free(&m->tick->open_nc);
         dc_free(m->tick);
     }
     dc__ingest_buf_free(&m->in);

@@ -123,6 +123,29 @@ int dc__share_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, cons
 int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken);
 /* Publishes records to the feed as one entry, taking their bodies. */
 void dc__share_publish(dc__monitor *m, dc__alert_rec *recs, size_t n);
+/* What the feed shows open, from the authority's records: a pair alert
+ * raised and not cleared (ref set), or a track reported nonconforming and
+ * not conforming since (ref "", b unused). Operators by public id, "" for
+ * unknown traffic. */
+typedef struct dc__open_side {
+    char op_id[24];
+    char track[DC_TRACK_ID_MAX];
+    char operation[DC_TRACK_OPERATION_ID_MAX]; /* "" when not linked */
+} dc__open_side;
+typedef struct dc__open_alert {
+    char ref[40];
+    dc__open_side a, b;
+} dc__open_alert;
+typedef struct dc__open_list {
+    dc__open_alert *v;
+    size_t n, cap;
+} dc__open_list;
+/* Tick thread, having just taken the lease: follows the feed to its end
+ * (so the previous holder's last records are in) and copies the open pair
+ * alerts into *pairs and the nonconforming tracks into *nc, replacing their
+ * contents (caller owns both; free with dc__open_list_free). */
+void dc__share_open_alerts(dc__monitor *m, dc__open_list *pairs, dc__open_list *nc);
+void dc__open_list_free(dc__open_list *l); /* accepts an empty list */
 void dc__share_metrics_render(dc__monitor *m, dc__buf *b);
 
 #endif

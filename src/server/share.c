@@ -11,7 +11,9 @@
  * tick) and every instance's follower appends the feed to its own ring in
  * feed order, numbering each recipient's records there: the same feed gives
  * the same numbers on every instance, so an SSE Last-Event-ID or a ?since
- * cursor from one instance resumes on any other. */
+ * cursor from one instance resumes on any other. Following the feed also
+ * keeps the set of alerts it shows open, which a new holder inherits
+ * (monitor.c): a pair is raised and cleared once across a takeover. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 #define LEASE_NAME "monitor"
 #define LEASE_TTL_MS 3000
 #define RENEW_S 1.0    /* the holder renews this often */
+#define RENEW_SLACK_S 0.25 /* early by this much is on time: tick jitter must not skip a
+                            * renewal, or the next one finds a FENCE_S gap and starts over */
 #define TRY_S 0.5      /* the others try to take it this often (bounded by the tick) */
 #define FENCE_S 2.0    /* a holder whose last renewal is older stops: the lease may be gone */
 #define PRUNE_EVERY_S 10.0
@@ -55,6 +59,9 @@ struct dc__share {
     int64_t feed_seq;
     dc__alert_rec *recs;
     size_t cap_recs;
+    /* open in the feed (authority's records): changed only by whoever
+     * follows it, so read under follow_busy too */
+    dc__open_list open_pairs, open_nc;
 
     _Atomic unsigned long lease_held, lease_taken, forwarded, forward_failed, publish_failed;
 };
@@ -277,7 +284,7 @@ int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken)
     const struct dc_store_ops *ops = dc_store_ops_of(st);
     double now = dc__now_s();
     *taken = 0;
-    if (now - sh->last_try_s >= (sh->held ? RENEW_S : TRY_S)) {
+    if (now - sh->last_try_s >= (sh->held ? RENEW_S - RENEW_SLACK_S : TRY_S)) {
         int held = 0;
         sh->last_try_s = now;
         if (ops->lease(st, LEASE_NAME, sh->holder, LEASE_TTL_MS, &held) != DC_OK)
@@ -338,6 +345,91 @@ void dc__share_publish(dc__monitor *m, dc__alert_rec *recs, size_t n)
     dc__buf_free(&b);
 }
 
+/* ---- what the feed shows open ---- */
+
+static int open_add(dc__open_list *l, const dc__open_alert *a)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        dc__open_alert *g = dc_realloc(l->v, cap * sizeof *g);
+        if (!g)
+            return -1;
+        l->v = g;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *a;
+    return 0;
+}
+
+void dc__open_list_free(dc__open_list *l)
+{
+    dc_free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static void copy_str(char *out, size_t cap, const json_t *j)
+{
+    snprintf(out, cap, "%s", json_is_string(j) ? json_string_value(j) : "");
+}
+
+/* From {"operator":{"id":...} or null, "track_id":..., "operation_id":...} */
+static void open_side(const json_t *o, dc__open_side *sd)
+{
+    copy_str(sd->op_id, sizeof sd->op_id, json_object_get(json_object_get(o, "operator"), "id"));
+    copy_str(sd->track, sizeof sd->track, json_object_get(o, "track_id"));
+    copy_str(sd->operation, sizeof sd->operation, json_object_get(o, "operation_id"));
+}
+
+static int same_side(const dc__open_side *x, const dc__open_side *y)
+{
+    return !strcmp(x->op_id, y->op_id) && !strcmp(x->track, y->track) &&
+           !strcmp(x->operation, y->operation);
+}
+
+/* One authority record: a raise or a nonconformance opens, its clear or
+ * conformance closes. Other records (probing alerts) are not ours. */
+static void open_note(dc__share *sh, const char *body)
+{
+    static const char *const kinds[] = {"\"kind\":\"raised\",", "\"kind\":\"cleared\",",
+                                        "\"kind\":\"nonconforming\",",
+                                        "\"kind\":\"conforming\","};
+    int k = 0;
+    while (k < 4 && strncmp(body, kinds[k], strlen(kinds[k])))
+        k++;
+    if (k == 4)
+        return;
+    size_t len = strlen(body);
+    char *txt = dc_malloc(len + 2);
+    if (!txt)
+        return;
+    txt[0] = '{';
+    memcpy(txt + 1, body, len);
+    txt[len + 1] = '}';
+    json_t *j = json_loadb(txt, len + 2, 0, NULL);
+    dc_free(txt);
+    if (!j)
+        return;
+    int pair = k < 2, opens = k == 0 || k == 2;
+    dc__open_alert a;
+    memset(&a, 0, sizeof a);
+    if (pair) {
+        copy_str(a.ref, sizeof a.ref, json_object_get(j, "alert"));
+        open_side(json_object_get(j, "a"), &a.a);
+        open_side(json_object_get(j, "b"), &a.b);
+    } else {
+        open_side(j, &a.a);
+    }
+    json_decref(j);
+    dc__open_list *l = pair ? &sh->open_pairs : &sh->open_nc;
+    size_t i = 0;
+    while (i < l->n && (pair ? strcmp(l->v[i].ref, a.ref) != 0 : !same_side(&l->v[i].a, &a.a)))
+        i++;
+    if (opens && i == l->n && (pair ? a.ref[0] : a.a.track[0]))
+        open_add(l, &a); /* out of memory: not inherited, so raised again */
+    else if (!opens && i < l->n)
+        l->v[i] = l->v[--l->n];
+}
+
 /* One feed entry: lines "<recipient> <record body>" into the ring. */
 static int apply_entry(void *ctx, const dc_store_alert *a)
 {
@@ -368,6 +460,9 @@ static int apply_entry(void *ctx, const dc_store_alert *a)
         }
         p += len + (nl != NULL);
     }
+    for (size_t i = 0; i < n; i++)
+        if (sh->recs[i].to == DC__TO_AUTHORITY)
+            open_note(sh, sh->recs[i].body);
     dc__alerts_ring_append(m, sh->recs, n);
     sh->feed_seq = a->seq;
     return 0;
@@ -384,24 +479,59 @@ static void follow(dc__monitor *m)
     }
 }
 
-void dc__monitor_follow(dc_server *s)
+/* One thread at a time follows the feed: the follower, or the tick thread
+ * taking the lease (wait: for the other to finish rather than skip). Follows
+ * it to the end and returns the monitor, still claimed (follow_release), or
+ * NULL when not claimed. */
+static dc__monitor *follow_claimed(dc_server *s, int wait)
 {
     pthread_mutex_lock(&s->mu);
     dc__monitor *m = s->mon;
     dc__share *sh = m ? m->sh : NULL;
-    int go = sh && sh->follow_ready;
-    if (go)
+    while (wait && sh && sh->follow_busy) {
+        pthread_mutex_unlock(&s->mu);
+        usleep(1000);
+        pthread_mutex_lock(&s->mu);
+    }
+    if (!sh || !sh->follow_ready || sh->follow_busy)
+        m = NULL;
+    else
         sh->follow_busy = 1;
     pthread_mutex_unlock(&s->mu);
-    if (!go)
+    if (m) {
+        int64_t before = sh->feed_seq;
+        follow(m);
+        if (sh->feed_seq != before)
+            dc__streams_notify(m);
+    }
+    return m;
+}
+
+static void follow_release(dc__monitor *m)
+{
+    pthread_mutex_lock(&m->s->mu);
+    m->sh->follow_busy = 0;
+    pthread_mutex_unlock(&m->s->mu);
+}
+
+void dc__monitor_follow(dc_server *s)
+{
+    dc__monitor *m = follow_claimed(s, 0);
+    if (m)
+        follow_release(m);
+}
+
+void dc__share_open_alerts(dc__monitor *m, dc__open_list *pairs, dc__open_list *nc)
+{
+    dc__share *sh = m->sh;
+    pairs->n = nc->n = 0;
+    if (!follow_claimed(m->s, 1))
         return;
-    int64_t before = sh->feed_seq;
-    follow(m);
-    if (sh->feed_seq != before)
-        dc__streams_notify(m);
-    pthread_mutex_lock(&s->mu);
-    sh->follow_busy = 0;
-    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < sh->open_pairs.n && !open_add(pairs, &sh->open_pairs.v[i]); i++)
+        ;
+    for (size_t i = 0; i < sh->open_nc.n && !open_add(nc, &sh->open_nc.v[i]); i++)
+        ;
+    follow_release(m);
 }
 
 /* ---- lifecycle ---- */
@@ -480,6 +610,8 @@ void dc__share_free(dc__monitor *m)
     dc__buf_free(&sh->enc);
     dc_free(sh->rows);
     dc_free(sh->recs);
+    dc__open_list_free(&sh->open_pairs);
+    dc__open_list_free(&sh->open_nc);
     pthread_cond_destroy(&sh->cond);
     pthread_mutex_destroy(&sh->mu);
     dc_free(sh);
