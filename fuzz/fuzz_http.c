@@ -87,16 +87,36 @@ static int talk(const char *req, size_t len, char *resp, size_t cap)
     return (int)got;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* Starts a server on a fresh store (the previous one, if any, is stopped
+ * and its store removed) and creates one operator. Restarted every
+ * RESTART_EVERY executions so that what the inputs store (operations,
+ * operators, the audit chain) cannot grow the process past libFuzzer's RSS
+ * limit during a 10-million-execution run. */
+#define RESTART_EVERY 100000
+static char store_dir[128];
+
+static void remove_store(void)
 {
-    (void)argc;
-    (void)argv;
-    char dir[128], uri[192];
-    snprintf(dir, sizeof dir, "%s/deconflict-fuzz-http-%ld",
+    static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm"};
+    char path[192];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", store_dir, files[i]);
+        unlink(path);
+    }
+}
+
+static void start_server(void)
+{
+    char uri[192];
+    if (srv) {
+        dc_server_stop(srv);
+        srv = NULL;
+    }
+    snprintf(store_dir, sizeof store_dir, "%s/deconflict-fuzz-http-%ld",
              access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
-    mkdir(dir, 0700);
-    snprintf(uri, sizeof uri, "sqlite:%s/store.db", dir);
-    unlink(uri + 7);
+    mkdir(store_dir, 0700);
+    remove_store();
+    snprintf(uri, sizeof uri, "sqlite:%s/store.db", store_dir);
     dc_error err = {{0}, {0}};
     dc_server_config cfg;
     dc_server_config_default(&cfg);
@@ -117,12 +137,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                      auth_key, sizeof body - 1, body);
     talk(req, (size_t)n, resp, sizeof resp);
     const char *k = strstr(resp, "\"api_key\"");
-    if (!k || sscanf(k, "\"api_key\": \"%255[^\"]\"", oper_key) != 1) {
-        if (!k || sscanf(k, "\"api_key\":\"%255[^\"]\"", oper_key) != 1) {
-            fprintf(stderr, "fuzz_http: no operator key in: %s\n", resp);
-            abort();
-        }
+    if (!k || (sscanf(k, "\"api_key\": \"%255[^\"]\"", oper_key) != 1 &&
+               sscanf(k, "\"api_key\":\"%255[^\"]\"", oper_key) != 1)) {
+        fprintf(stderr, "fuzz_http: no operator key in: %s\n", resp);
+        abort();
     }
+}
+
+static void stop_server(void)
+{
+    dc_server_stop(srv);
+    srv = NULL;
+    remove_store();
+    rmdir(store_dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    start_server();
+    atexit(stop_server);
     return 0;
 }
 
@@ -199,6 +234,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char raw[1 << 17], req[(1 << 17) + 256], resp[1 << 16];
     if (size > (1 << 16))
         return 0;
+    static unsigned long execs;
+    if (++execs % RESTART_EVERY == 0)
+        start_server();
     size_t len = frame(raw, expand(data, size, raw, sizeof raw), req, sizeof req);
     int got = talk(req, len, resp, sizeof resp);
     if (got >= 12 && !strncmp(resp, "HTTP/1.", 7)) {
