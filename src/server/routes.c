@@ -828,8 +828,14 @@ static void h_rs_create(dc__req *r, const char *unused)
     size_t found = 0;
     dc_engine_check(s->ops_exact, DC_OWNER_NONE, c.vols, c.n, &s->cfg.params, NULL, buf,
                     DC__MAX_HITS, &found);
+    /* Resolve every hit before preempting any: preempting removes the
+     * operation from the engine, which frees the with_id strings that later
+     * hits of the same operation still point to (found by fuzz_http). */
+    dc__entry *hit[DC__MAX_HITS];
+    for (size_t i = 0; i < found && i < DC__MAX_HITS; i++)
+        hit[i] = dc__entry_get(s, buf[i].with_id);
     for (size_t i = 0; i < found && i < DC__MAX_HITS; i++) {
-        dc__entry *o = dc__entry_get(s, buf[i].with_id);
+        dc__entry *o = hit[i];
         int is_exempt = 0;
         for (size_t k = 0; o && k < e->n_exempt; k++)
             is_exempt |= e->exempt[k] == o->owner;

@@ -33,3 +33,32 @@ def test_times_outside_the_writable_range_are_refused_and_restart_works():
         assert len(a.req("GET", "/v1/operations").json["operations"]) == 2
     finally:
         assert s.stop() == 0
+
+
+def test_restriction_over_an_operation_hit_by_several_volumes():
+    """fuzz_http found a use-after-free: a new restriction preempted an
+    operation on its first conflicting volume, which freed the id string that
+    the same operation's later hits still pointed to. Run against the
+    sanitizer build, this crashed the server."""
+    s = Server({"probe_limit": 0})
+    try:
+        a = s.operator("multi_volume")
+        r = a.req("POST", "/v1/operations", {"volumes": [
+            circle(44.0, 33.0, 2000), circle(44.05, 33.0, 2000),
+            circle(44.10, 33.0, 2000, lower=3000, upper=4000)]})
+        assert r.status == 201, r
+        op = r.json["id"]
+        r = s.request("POST", "/v1/restrictions", s.authority_key, {
+            "name": "wide", "volumes": [
+                circle(44.05, 33.0, 20000, lower=0, upper=6000,
+                       start="2030-01-01T00:00:00Z", end="2030-01-02T00:00:00Z"),
+                circle(44.0, 33.0, 5000, lower=0, upper=6000,
+                       start="2030-01-01T00:00:00Z", end="2030-01-02T00:00:00Z")]},
+            label="authority")
+        assert r.status == 201, r
+        assert r.json["preempted"] == [op], r
+        r = a.req("GET", "/v1/operations/" + op)
+        assert r.status == 200 and r.json["state"] == "preempted", r
+        assert s.request("GET", "/healthz").status == 200
+    finally:
+        assert s.stop() == 0
