@@ -323,6 +323,7 @@
   var staticCanvas = document.createElement('canvas'), sctx = staticCanvas.getContext('2d');
   var baseCanvas = document.createElement('canvas'), bctx = baseCanvas.getContext('2d');
   var W = 0, H = 0, DPR = 1;
+  var sprites = new Map(); /* colour -> 36 track sprites, one per 10 degrees */
 
   function px(lon, lat) { return (lon - S.view.lon) * S.view.ppd * S.view.k + W / 2; }
   function py(lat) { return H / 2 - (lat - S.view.lat) * S.view.ppd; }
@@ -333,7 +334,9 @@
 
   function resize() {
     var r = canvas.getBoundingClientRect();
-    DPR = window.devicePixelRatio || 1;
+    var dpr = window.devicePixelRatio || 1;
+    if (dpr !== DPR) sprites.clear();
+    DPR = dpr;
     W = Math.max(1, r.width); H = Math.max(1, r.height);
     canvas.width = staticCanvas.width = baseCanvas.width = Math.round(W * DPR);
     canvas.height = staticCanvas.height = baseCanvas.height = Math.round(H * DPR);
@@ -521,22 +524,25 @@
 
   var DEG = Math.PI / 180;
 
+  /* Where a track is at t, written into tr.cur (one object per track,
+   * reused every frame: no garbage from the per-frame layer). */
   function trackPos(tr, t) {
     var dt = Math.max(0, Math.min(STALE_S, t - tr.t));
-    var d = tr.gs * dt, a = tr.trk * DEG;
-    return {
-      lat: tr.lat + d * Math.cos(a) / 111320,
-      lon: tr.lon + d * Math.sin(a) / (111320 * Math.cos(tr.lat * DEG)),
-      alt: tr.alt + tr.vr * dt
-    };
+    var d = tr.gs * dt, a = tr.trk * DEG, p = tr.cur || (tr.cur = { lat: 0, lon: 0, alt: 0 });
+    p.lat = tr.lat + d * Math.cos(a) / 111320;
+    p.lon = tr.lon + d * Math.sin(a) / (111320 * Math.cos(tr.lat * DEG));
+    p.alt = tr.alt + tr.vr * dt;
+    return p;
   }
 
-  var sprites = new Map();
-  function sprite(colour, trk) {
-    var b = Math.round(trk / 10) % 36, k = colour + '|' + b, sp = sprites.get(k);
-    if (sp) return sp;
-    sp = document.createElement('canvas');
-    sp.width = sp.height = Math.ceil(18 * DPR);
+  /* One pre-drawn sprite per colour and 10-degree heading, kept as an
+   * ImageBitmap: blitting a bitmap is cheap, whereas drawing from a canvas
+   * element makes chromium snapshot the source canvas on every call (2,000
+   * snapshots a frame, then rasterised one by one at commit). */
+  function makeSprite(colour, b) {
+    var n = Math.ceil(18 * DPR), off = typeof OffscreenCanvas === 'function';
+    var sp = off ? new OffscreenCanvas(n, n) : document.createElement('canvas');
+    sp.width = sp.height = n;
     var c = sp.getContext('2d'), a = b * 10 * DEG, sn = Math.sin(a), cs = Math.cos(a);
     c.scale(DPR, DPR);
     c.translate(9, 9);
@@ -550,34 +556,32 @@
     c.strokeStyle = 'rgba(0,0,0,0.6)';
     c.lineWidth = 0.8;
     c.stroke();
-    sprites.set(k, sp);
-    return sp;
+    return off && sp.transferToImageBitmap ? sp.transferToImageBitmap() : sp;
+  }
+  function spritesOf(colour) {
+    var set = sprites.get(colour);
+    if (!set) sprites.set(colour, set = new Array(36));
+    return set;
   }
 
   function drawTracks(t) {
-    var groups = new Map(), labels = S.tracks.size <= 300 && S.view.ppd >= 40;
-    S.screen = [];
+    var labels = S.tracks.size <= 300 && S.view.ppd >= 40, screen = S.screen || (S.screen = []);
+    screen.length = 0;
     S.tracks.forEach(function (tr) {
       var p = trackPos(tr, t), x = px(p.lon), y = py(p.lat);
-      tr.x = x; tr.y = y; tr.cur = p;
+      tr.x = x; tr.y = y;
       if (x < -20 || y < -20 || x > W + 20 || y > H + 20) return;
-      S.screen.push(tr);
-      var g = groups.get(tr.colour);
-      if (!g) groups.set(tr.colour, g = []);
-      g.push(tr);
-    });
-    /* One pre-drawn sprite per colour and 10-degree heading: a blit per
-     * track is far cheaper than rasterising paths on a CPU-only canvas. */
-    groups.forEach(function (list, colour) {
-      for (var i = 0; i < list.length; i++) {
-        var tr = list[i];
-        ctx.drawImage(sprite(colour, tr.trk), tr.x - 9, tr.y - 9, 18, 18);
-      }
+      screen.push(tr);
+      var set = spritesOf(tr.colour), b = Math.round(tr.trk / 10) % 36;
+      /* Whole device pixels: an unscaled, unfiltered blit is the cheapest
+       * draw a CPU canvas has (a subpixel one is resampled). */
+      ctx.drawImage(set[b] || (set[b] = makeSprite(tr.colour, b)),
+        Math.round((x - 9) * DPR) / DPR, Math.round((y - 9) * DPR) / DPR, 18, 18);
     });
     if (labels) {
       ctx.font = '11px system-ui, sans-serif';
       ctx.fillStyle = '#e8eef5';
-      S.screen.forEach(function (tr) {
+      screen.forEach(function (tr) {
         ctx.fillText(tr.id + ' ' + Math.round(tr.cur.alt * FT / 100).toString().padStart(3, '0'), tr.x + 8, tr.y - 6);
       });
     }
@@ -619,7 +623,14 @@
     ctx.restore();
   }
 
+  /* Live tracks move a fraction of a pixel a frame at any useful zoom, so
+   * the map is repainted at most every TRACK_FRAME_MS while only they move
+   * (half the raster work of 60 Hz, on a CPU-only canvas the bulk of a
+   * frame); a change of view, data or time is painted on the next frame. */
+  var TRACK_FRAME_MS = 33;
+
   function frame(ts) {
+    requestAnimationFrame(frame);
     var p = S.perf;
     if (p.last) {
       p.deltas.push(ts - p.last);
@@ -627,6 +638,9 @@
     }
     p.last = ts;
     var t0 = performance.now();
+    if (S.listsDirty) timed('lists', renderLists);
+    if (!S.staticDirty && !(S.live && ts - (S.drawnAt || 0) >= TRACK_FRAME_MS - 4)) return;
+    S.drawnAt = ts;
     if (S.staticDirty) timed('static', renderStatic);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(staticCanvas, 0, 0);
@@ -638,10 +652,8 @@
     } else {
       S.screen = [];
     }
-    if (S.listsDirty) timed('lists', renderLists);
     p.drawMax = Math.max(p.drawMax, performance.now() - t0);
     p.lastDraw = performance.now() - t0;
-    requestAnimationFrame(frame);
   }
 
   function perfSummary() {
