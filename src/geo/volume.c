@@ -77,17 +77,16 @@ dc_status dc_time_parse(const char *s, int round_up, int64_t *out_s)
         return DC_EINVAL;
     int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 +
                 (sec == 60 ? 59 : sec) - off;
-    if (frac && round_up)
-        t += 1;
-    if (sec == 60 && round_up)
-        t += 1;
+    int64_t up = t + (frac ? 1 : 0) + (sec == 60 ? 1 : 0);
     /* Only instants that dc_time_format writes back in a form this parser
      * reads: an offset or a rounding must not carry 9999-12-31T23:00-05:00
      * into year 10000 (or 1900-01-01T00:00+01:00 into 1899), which would be
-     * stored and then refused when the store is loaded again. */
-    if (t < -2208988800 || t > 253402300799) /* 1900-01-01 .. 9999-12-31T23:59:59Z */
+     * stored and then refused when the store is loaded again. Both roundings
+     * are checked, so whether a string is valid never depends on which one
+     * the caller asked for (fuzz_time: "1900-01-01T00:00:60+00:01"). */
+    if (t < -2208988800 || up > 253402300799) /* 1900-01-01 .. 9999-12-31T23:59:59Z */
         return DC_EINVAL;
-    *out_s = t;
+    *out_s = round_up ? up : t;
     return DC_OK;
 }
 

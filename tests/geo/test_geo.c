@@ -234,6 +234,16 @@ static void test_time_parse(void **state)
                          "x014-12-02T06:00:00Z", "2014-12-02T24:00:00Z", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(dc_time_parse(bad[i], 0, &t), DC_EINVAL);
+    /* Validity never depends on the rounding asked for (fuzz_time found a
+     * leap second whose floor fell in 1899 while its ceiling did not). */
+    const char *edge[] = {"1900-01-01T00:00:60+00:01", "9999-12-31T23:59:59.5Z",
+                          "9999-12-31T23:59:60Z", "1900-01-01T00:00:00Z"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        int64_t lo, hi;
+        assert_int_equal(dc_time_parse(edge[i], 0, &lo), dc_time_parse(edge[i], 1, &hi));
+    }
+    assert_int_equal(dc_time_parse("9999-12-31T23:59:59.5Z", 1, &t), DC_EINVAL);
+    assert_int_equal(dc_time_parse("1900-01-01T00:00:00Z", 0, &t), DC_OK);
     char buf[32];
     dc_time_format(1417500000, buf, sizeof buf);
     assert_string_equal(buf, "2014-12-02T06:00:00Z");
