@@ -194,6 +194,29 @@ static int probing_limited(dc__req *r)
     return o->probe_rejections >= s->cfg.probe_limit;
 }
 
+/* Answers 429 and returns 1 when the caller is over its rejection budget. */
+static int refuse_probing(dc__req *r)
+{
+    if (!probing_limited(r))
+        return 0;
+    dc__reply_error(r, 429, "too_many_rejections", "volumes",
+                    "too many rejected submissions this minute; retry later");
+    return 1;
+}
+
+/* Decides a candidate (exactly for the authority or in exact mode, against
+ * notices otherwise) and records the check latency; returns the mode used. */
+static int decide_timed(dc__req *r, uint32_t owner, const dc__candidate *c, const char *skip_id,
+                        dc__hits *h)
+{
+    dc_server *s = r->s;
+    int exact = s->cfg.disclosure == DC_DISCLOSURE_EXACT || r->is_authority;
+    double t0 = dc__now_s();
+    dc__decide(s, owner, exact, c->vols, c->n, skip_id, 0, 0, 0, h);
+    dc__metrics_check(s, dc__now_s() - t0);
+    return exact;
+}
+
 static void count_rejection(dc__req *r)
 {
     dc_server *s = r->s;
@@ -306,16 +329,10 @@ static void h_op_submit(dc__req *r, const char *unused)
 
     if (write_lock(r))
         goto unlock;
-    if (probing_limited(r)) {
-        dc__reply_error(r, 429, "too_many_rejections", "volumes",
-                        "too many rejected submissions this minute; retry later");
+    if (refuse_probing(r))
         goto unlock;
-    }
-    int exact = s->cfg.disclosure == DC_DISCLOSURE_EXACT || r->is_authority;
     dc__hits h;
-    double t0 = dc__now_s();
-    dc__decide(s, r->who, exact, c.vols, c.n, NULL, 0, 0, 0, &h);
-    dc__metrics_check(s, dc__now_s() - t0);
+    int exact = decide_timed(r, r->who, &c, NULL, &h);
     if (h.total && !override) {
         reject(r, &c, &h, exact, NULL, "reject");
         goto unlock;
@@ -488,7 +505,6 @@ static void h_op_modify(dc__req *r, const char *id)
     if (write_lock(r) || !(e = visible_op(r, id)))
         goto unlock;
     if (e->version != want) {
-        set_etag(r, e);
         dc__reply_error(r, 412, "stale_version", "If-Match",
                         "the operation has changed; fetch it and retry");
         set_etag(r, e);
@@ -498,16 +514,10 @@ static void h_op_modify(dc__req *r, const char *id)
         dc__reply_error(r, 409, "invalid_state", "state", "only a live operation can be modified");
         goto unlock;
     }
-    if (probing_limited(r)) {
-        dc__reply_error(r, 429, "too_many_rejections", "volumes",
-                        "too many rejected submissions this minute; retry later");
+    if (refuse_probing(r))
         goto unlock;
-    }
-    int exact = s->cfg.disclosure == DC_DISCLOSURE_EXACT || r->is_authority;
     dc__hits h;
-    double t0 = dc__now_s();
-    dc__decide(s, e->owner, exact, c.vols, c.n, e->id, 0, 0, 0, &h);
-    dc__metrics_check(s, dc__now_s() - t0);
+    int exact = decide_timed(r, e->owner, &c, e->id, &h);
     if (h.total) {
         reject(r, &c, &h, exact, e->id, "reject_modification");
         goto unlock;
