@@ -85,6 +85,43 @@ uint16_t dc_server_port(const dc_server *s);
  * Accepts NULL. */
 void dc_server_stop(dc_server *s);
 
+/* In-process requests: the same admission, authentication, routing,
+ * limits and handlers as over HTTP, without a socket (the HTTP fuzz target
+ * drives the API this way; libmicrohttpd's own framing is not ours to
+ * fuzz). Header names match case-insensitively, argument names exactly;
+ * argument values are already percent-decoded. A write returns after its
+ * commit, like its HTTP answer. An alert stream (SSE) answers its status
+ * with an empty body and is closed at once. */
+typedef struct dc_server_field {
+    const char *name, *value;
+} dc_server_field;
+
+typedef struct dc_server_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *path; /* without the query string: "/v1/operations" */
+    const dc_server_field *args; /* decoded query arguments */
+    size_t n_args;
+    const dc_server_field *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+} dc_server_request;
+
+typedef struct dc_server_response {
+    unsigned status;
+    char *body; /* NUL-terminated, owned: dc_server_response_free() */
+    size_t body_len;
+    char content_type[64];
+    char etag[32];
+    unsigned retry_after_s; /* 0: no Retry-After */
+} dc_server_response;
+
+/* Serves one request on s (started by dc_server_start). DC_ENOMEM only when
+ * no answer could be built; every other outcome is an HTTP status in out. */
+dc_status dc_server_handle(dc_server *s, const dc_server_request *req,
+                            dc_server_response *out);
+void dc_server_response_free(dc_server_response *r);
+
 /* The route table, for --list-routes and the OpenAPI agreement test.
  * Returns the number of routes; *method and *path are static strings. */
 size_t dc_server_route_count(void);

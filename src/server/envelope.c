@@ -5,8 +5,9 @@
  * Invariant: every point within H of the footprint lies inside the envelope
  * polygon as the engine reads it (great-circle edges), so a volume outside
  * every notice can never conflict in blind mode. The east-west edges are
- * densified at each grid step because a long great-circle edge bulges
- * poleward off its parallel; the margin covers the remaining centimetres. */
+ * densified on grid points (every ~0.09 degree, where a great-circle step
+ * bulges at most 1 m poleward off its parallel); the margin grows by twice
+ * that bulge. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define M_PER_DEG_LON_EQ 111319.49 /* parallel degree at the equator (N >= a) */
 #define EARTH_A_M 6378137.0
 #define MAX_EDGE_VERTICES 4000
+#define EDGE_SAG_MAX_M 1.0 /* bulge of one densified east-west step */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -68,6 +70,12 @@ dc_status dc__envelope(const dc_volume *v, const dc_server_config *cfg, const ch
     double dlon = grow_m / (M_PER_DEG_LON_EQ * cos(lat_hi_abs * M_PI / 180.0));
     int64_t j0 = (int64_t)floor((lo0 - dlon) * cells), j1 = (int64_t)ceil((lo1 + dlon) * cells);
     int64_t step = (j1 - j0 + MAX_EDGE_VERTICES - 1) / MAX_EDGE_VERTICES;
+    /* Steps as long as a bulge of EDGE_SAG_MAX_M allows: a country-wide
+     * restriction is then a few hundred vertices, not thousands (the
+     * margin grows by twice the bulge, absorbed by the snap in ~all cases). */
+    int64_t sag_step = (int64_t)floor(sqrt(16.0 * EDGE_SAG_MAX_M / EARTH_A_M) * 180.0 / M_PI * cells);
+    if (step < sag_step)
+        step = sag_step;
     if (step < 1)
         step = 1;
     double step_rad = (double)step / cells * M_PI / 180.0;

@@ -99,16 +99,29 @@ void dc__await(dc__req *r)
     r->next_waiter = s->waiters;
     s->waiters = r;
     r->suspended = 1;
-    MHD_suspend_connection(r->conn);
+    if (r->conn)
+        MHD_suspend_connection(r->conn);
 }
 
 const char *dc__req_header(dc__req *r, const char *name)
 {
+    if (r->inproc) {
+        for (size_t i = 0; i < r->inproc->n_headers; i++)
+            if (r->inproc->headers[i].name && !strcasecmp(r->inproc->headers[i].name, name))
+                return r->inproc->headers[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 const char *dc__req_arg(dc__req *r, const char *name)
 {
+    if (r->inproc) {
+        for (size_t i = 0; i < r->inproc->n_args; i++)
+            if (r->inproc->args[i].name && !strcmp(r->inproc->args[i].name, name))
+                return r->inproc->args[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -389,6 +402,83 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_reply(r);
 }
 
+dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_response *out)
+{
+    memset(out, 0, sizeof *out);
+    dc__req *r = dc_calloc(1, sizeof *r);
+    if (!r)
+        return DC_ENOMEM;
+    r->s = s;
+    r->inproc = q;
+    r->t0 = dc__now_s();
+    r->route = -1;
+    const char *path = q->path ? q->path : "", *method = q->method ? q->method : "";
+    const char *cl = dc__req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if ((cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) || q->body_len > s->cfg.max_body_bytes)
+        r->too_large = 1;
+    admit(r, path, method);
+    /* The body as on_request takes it, in one piece. */
+    if (q->body_len && !r->too_large && !r->shed_status && !(r->auth_done && !r->auth_ok) &&
+        dc__limits_body(r, q->body_len))
+        dc__buf_add(&r->body, q->body, q->body_len);
+    if (r->body.oom) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+    } else {
+        dispatch(r, path, method);
+        dc__limits_flush(s);
+        if (r->suspended) {
+            pthread_mutex_lock(&s->mu);
+            while (!r->resumed)
+                pthread_cond_wait(&s->inproc_cond, &s->mu);
+            pthread_mutex_unlock(&s->mu);
+            r->suspended = 0;
+            if (r->commit_rc != DC_OK)
+                dc__reply_error(r, 503, "store_unavailable", "",
+                                "the change could not be made durable; nothing was stored");
+        }
+    }
+    dc_status rc = DC_OK;
+    out->status = r->status;
+    if (r->custom) { /* an alert stream: nobody will read it */
+        MHD_destroy_response(r->custom);
+        r->custom = NULL;
+        snprintf(out->content_type, sizeof out->content_type, "text/event-stream");
+        out->body = dc_strdup("");
+    } else {
+        if (!r->answered)
+            dc__reply_error(r, 500, "internal", "", "no response");
+        snprintf(out->content_type, sizeof out->content_type, "%s", r->content_type);
+        snprintf(out->etag, sizeof out->etag, "%s", r->etag);
+        out->retry_after_s = r->retry_after_s;
+        out->body_len = r->resp.len;
+        out->body = dc_malloc(r->resp.len + 1);
+        if (out->body) {
+            if (r->resp.len)
+                memcpy(out->body, r->resp.p, r->resp.len);
+            out->body[r->resp.len] = 0;
+        }
+    }
+    if (!out->body) {
+        out->body_len = 0;
+        rc = DC_ENOMEM;
+    }
+    dc__metrics_request(s, r->route, r->status);
+    dc__limits_done(r);
+    dc__buf_free(&r->body);
+    dc__buf_free(&r->resp);
+    dc_free(r);
+    return rc;
+}
+
+void dc_server_response_free(dc_server_response *r)
+{
+    if (!r)
+        return;
+    dc_free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -449,6 +539,7 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->j_cond, &ca);
     pthread_cond_init(&s->win_cond, &ca);
+    pthread_cond_init(&s->inproc_cond, &ca);
     pthread_condattr_destroy(&ca);
     s->batch_open = 1;
     if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
@@ -537,6 +628,7 @@ void dc_server_stop(dc_server *s)
         dc__airspace_free(s);
     dc_store_close(s->store);
     pthread_cond_destroy(&s->win_cond);
+    pthread_cond_destroy(&s->inproc_cond);
     pthread_cond_destroy(&s->j_cond);
     pthread_mutex_destroy(&s->mu);
     dc_free(s);

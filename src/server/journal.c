@@ -107,6 +107,7 @@ void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
 {
     s->batch_done = b;
     dc__req *done = NULL, **pp = &s->waiters;
+    int wake_inproc = 0;
     if (rc != DC_OK)
         recover(s, rc);
     /* After a failure every waiter fails: later batches were decided on
@@ -116,12 +117,20 @@ void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
         if (rc != DC_OK || r->wait_batch <= b) {
             *pp = r->next_waiter;
             r->commit_rc = rc;
+            if (!r->conn) { /* in-process: its caller waits on inproc_cond */
+                r->next_waiter = NULL;
+                r->resumed = 1;
+                wake_inproc = 1;
+                continue;
+            }
             r->next_waiter = done;
             done = r;
         } else {
             pp = &r->next_waiter;
         }
     }
+    if (wake_inproc)
+        pthread_cond_broadcast(&s->inproc_cond);
     pthread_mutex_unlock(&s->mu);
     while (done) {
         dc__req *next = done->next_waiter;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,65 @@ static void test_allocation_failure_leaves_engine_unchanged(void **state)
     dc_engine_free(e);
 }
 
+static int count_visit(void *ctx, const dc_entry_spec *spec, const dc_volume *vols, size_t n)
+{
+    (void)vols;
+    (void)n;
+    unsigned char *seen = ctx;
+    unsigned k = (unsigned)strtoul(spec->id + 1, NULL, 10);
+    seen[k]++;
+    return 0;
+}
+
+/* Id lookups while the id table grows a little at a time: 40,000 adds with
+ * removals and re-adds interleaved, so entries are found, refused as
+ * duplicates, removed and visited whichever table they sit in. */
+static void test_ids_across_incremental_growth(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    dc_engine *e = dc_engine_new();
+    char id[16];
+    size_t live = 0;
+    for (unsigned k = 0; k < N; k++) {
+        snprintf(id, sizeof id, "e%u", k);
+        add(e, id, 1, vol_circle(10 + (k % 50) * 0.1, 20 + (k / 50 % 50) * 0.1, 10, 0, 10, 0, 10));
+        live++;
+        if (k % 3 == 0 && k >= 9) { /* remove an older one, add it back */
+            snprintf(id, sizeof id, "e%u", k - 9);
+            assert_int_equal(dc_engine_remove(e, id), DC_OK);
+            assert_int_equal(dc_engine_remove(e, id), DC_ENOTFOUND);
+            add(e, id, 1, vol_circle(10, 20, 10, 0, 10, 0, 10));
+        }
+        if (k % 7 == 0 && k >= 100) { /* and one removed for good */
+            snprintf(id, sizeof id, "e%u", k - 100);
+            if (dc_engine_remove(e, id) == DC_OK)
+                live--;
+        }
+        snprintf(id, sizeof id, "e%u", k / 2);
+        dc_entry_spec dup = {.id = id, .owner = 1};
+        dc_volume v = vol_circle(10, 20, 10, 0, 10, 0, 10);
+        dc_status st = dc_engine_add(e, &dup, &v, 1);
+        if (st == DC_OK) { /* k/2 had been removed for good: take it out again */
+            assert_int_equal(dc_engine_remove(e, id), DC_OK);
+        } else {
+            assert_int_equal(st, DC_EEXIST);
+            dc_volume_clear(&v);
+        }
+    }
+    assert_int_equal(dc_engine_count(e), live);
+    unsigned char *seen = calloc(N, 1);
+    dc_engine_visit(e, NULL, count_visit, seen);
+    size_t visited = 0;
+    for (unsigned k = 0; k < N; k++) {
+        assert_true(seen[k] <= 1);
+        visited += seen[k];
+    }
+    assert_int_equal(visited, live);
+    free(seen);
+    dc_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_options_and_duplicates),
         cmocka_unit_test(test_index_matches_brute_force),
         cmocka_unit_test(test_allocation_failure_leaves_engine_unchanged),
+        cmocka_unit_test(test_ids_across_incremental_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

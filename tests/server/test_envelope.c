@@ -103,6 +103,44 @@ static void test_corridor_and_polygon(void **state)
     check_one(make(DC_FP_POLYGON, ring, 4, 0));
 }
 
+/* A 20-degree-wide restriction: its notice has a few hundred vertices (the
+ * east-west edges step ~0.09 degree, not every 0.01 degree grid line) and
+ * still holds every point H - 1 m south of the footprint's south edge,
+ * where the chords between those vertices bulge into the box. */
+static void test_long_edges_few_vertices_still_conservative(void **state)
+{
+    (void)state;
+    dc_server_config c = cfg();
+    /* South edge densified every 0.05 degree, so it keeps within 0.3 m of
+     * its parallel and the samples below are truly within H of it. */
+    dc_latlon ring[404];
+    uint32_t k = 0;
+    for (int i = 0; i <= 400; i++)
+        ring[k++] = (dc_latlon){40.0, 10.0 + 0.05 * i};
+    ring[k++] = (dc_latlon){41.0, 30.0};
+    ring[k++] = (dc_latlon){41.0, 10.0};
+    dc_volume v = make(DC_FP_POLYGON, ring, k, 0), env;
+    dc__notice n;
+    dc_error err;
+    assert_int_equal(dc__envelope(&v, &c, "volumes[0]", &env, &n, &err), DC_OK);
+    for (int i = 0; i <= 4000; i++) {
+        /* ~1,850 m south of the edge, on a fine longitude sweep. */
+        dc_latlon p = {40.0 - 1850.0 / 111040.0, 10.0 + 20.0 * i / 4000.0};
+        dc_footprint *pt;
+        assert_int_equal(dc_footprint_new(DC_FP_CIRCLE, &p, 1, 0.01, "p", &pt, &err), DC_OK);
+        assert_true(dc_footprint_distance_m(pt, v.fp) < c.params.h_m);
+        assert_true(dc_footprint_distance_m(pt, env.fp) == 0.0);
+        dc_footprint_free(pt);
+    }
+    size_t vertices = 0;
+    for (const char *p = n.geom; (p = strstr(p, "],[")); p++)
+        vertices++;
+    assert_true(vertices > 100 && vertices < 600);
+    dc_volume_clear(&env);
+    dc__notice_clear(&n);
+    dc_volume_clear(&v);
+}
+
 static void test_antimeridian_refused(void **state)
 {
     (void)state;
@@ -124,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_circles),
         cmocka_unit_test(test_corridor_and_polygon),
+        cmocka_unit_test(test_long_edges_few_vertices_still_conservative),
         cmocka_unit_test(test_antimeridian_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
