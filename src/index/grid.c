@@ -19,9 +19,16 @@ struct dc__grid {
     double cell_deg;
     int64_t bucket_s;
     cell *cells;
-    size_t n_cells, cap_cells; /* cap is a power of two */
+    size_t n_cells, cap_cells; /* cap is a power of two; n_cells counts both tables */
     size_t id_bytes;
+    /* Incremental growth: the previous table, emptied into cells MOVE_STEP
+     * cells per cell_add, so no insertion rehashes every cell at once. */
+    cell *old;
+    size_t old_cap, old_next;
 };
+
+#define MOVED UINT64_MAX /* an old cell already moved (pack never makes it) */
+#define MOVE_STEP 64
 
 static uint64_t mix(uint64_t k)
 {
@@ -64,35 +71,66 @@ void dc__grid_free(dc__grid *g)
         return;
     for (size_t i = 0; i < g->cap_cells; i++)
         dc_free(g->cells[i].ids);
+    for (size_t i = 0; g->old && i < g->old_cap; i++)
+        dc_free(g->old[i].ids);
     dc_free(g->cells);
+    dc_free(g->old);
     dc_free(g);
 }
 
-static cell *find(const dc__grid *g, uint64_t key)
+static cell *find_in(cell *cells, size_t cap, uint64_t key)
 {
-    size_t mask = g->cap_cells - 1, i = mix(key) & mask;
+    size_t mask = cap - 1, i = mix(key) & mask;
     for (;;) {
-        cell *c = &g->cells[i];
+        cell *c = &cells[i];
         if (c->key == key || c->key == 0)
             return c;
         i = (i + 1) & mask;
     }
 }
 
+/* The cell of key in either table, or NULL. */
+static cell *find(const dc__grid *g, uint64_t key)
+{
+    cell *c = find_in(g->cells, g->cap_cells, key);
+    if (c->key == key)
+        return c;
+    if (g->old && (c = find_in(g->old, g->old_cap, key))->key == key)
+        return c;
+    return NULL;
+}
+
+static void move_some(dc__grid *g, size_t count)
+{
+    for (; g->old && count; count--) {
+        cell *o = &g->old[g->old_next];
+        if (o->key && o->key != MOVED) {
+            *find_in(g->cells, g->cap_cells, o->key) = *o;
+            o->key = MOVED;
+            o->ids = NULL;
+        }
+        if (++g->old_next == g->old_cap) {
+            dc_free(g->old);
+            g->old = NULL;
+            g->old_cap = g->old_next = 0;
+        }
+    }
+}
+
+/* A table twice the size; the previous move is over by now (it needs
+ * cap/MOVE_STEP insertions, the next growth cap*3/4): SIZE_MAX is a guard. */
 static int grow(dc__grid *g)
 {
+    move_some(g, SIZE_MAX);
     size_t ncap = g->cap_cells * 2;
     cell *nc = dc_calloc(ncap, sizeof(cell));
     if (!nc)
         return -1;
-    cell *old = g->cells;
-    size_t ocap = g->cap_cells;
+    g->old = g->cells;
+    g->old_cap = g->cap_cells;
+    g->old_next = 0;
     g->cells = nc;
     g->cap_cells = ncap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].key)
-            *find(g, old[i].key) = old[i];
-    dc_free(old);
     return 0;
 }
 
@@ -132,9 +170,12 @@ static void cells_of(const dc__grid *g, const dc__box *b, range *r)
 
 static int cell_add(dc__grid *g, uint64_t key, uint32_t slot)
 {
-    if ((g->n_cells + 1) * 4 > g->cap_cells * 3 && grow(g) != 0)
-        return -1;
     cell *c = find(g, key);
+    if (!c) {
+        if ((g->n_cells + 1) * 4 > g->cap_cells * 3 && grow(g) != 0)
+            return -1;
+        c = find_in(g->cells, g->cap_cells, key); /* an empty cell */
+    }
     if (c->n == c->cap) {
         uint32_t ncap = c->cap ? c->cap * 2 : 4;
         uint32_t *ni = dc_realloc(c->ids, ncap * sizeof *ni);
@@ -149,13 +190,14 @@ static int cell_add(dc__grid *g, uint64_t key, uint32_t slot)
         g->n_cells++;
     }
     c->ids[c->n++] = slot;
+    move_some(g, MOVE_STEP); /* after: c may be an old cell that moves now */
     return 0;
 }
 
 static void cell_del(dc__grid *g, uint64_t key, uint32_t slot)
 {
     cell *c = find(g, key);
-    if (c->key != key)
+    if (!c)
         return;
     for (uint32_t i = 0; i < c->n; i++)
         if (c->ids[i] == slot) {
@@ -190,14 +232,14 @@ void dc__grid_remove(dc__grid *g, uint32_t slot, const dc__box *b)
 
 size_t dc__grid_memory_bytes(const dc__grid *g)
 {
-    return sizeof *g + g->cap_cells * sizeof(cell) + g->id_bytes;
+    return sizeof *g + (g->cap_cells + g->old_cap) * sizeof(cell) + g->id_bytes;
 }
 
 static int visit_cell(const dc__grid *g, uint64_t key, uint32_t *seen, uint32_t stamp,
                       dc__grid_fn fn, void *ctx)
 {
     const cell *c = find(g, key);
-    if (c->key != key)
+    if (!c)
         return 0;
     for (uint32_t k = 0; k < c->n; k++) {
         uint32_t s = c->ids[k];
@@ -226,9 +268,9 @@ void dc__grid_query(const dc__grid *g, const dc__box *q, uint32_t *seen, uint32_
         /* A query spanning many buckets (rare: long restrictions, notices
          * over a long range) visits the timeless layer and every bucket. */
         timeless_done = 0;
-        for (size_t k = 0; k < g->cap_cells; k++) {
-            const cell *c = &g->cells[k];
-            if (!c->key)
+        for (size_t k = 0; k < g->cap_cells + g->old_cap; k++) {
+            const cell *c = k < g->cap_cells ? &g->cells[k] : &g->old[k - g->cap_cells];
+            if (!c->key || c->key == MOVED)
                 continue;
             uint64_t raw = c->key - 1;
             int32_t i = (int32_t)(raw >> 48), j = (int32_t)((raw >> 32) & 0xffff);

@@ -300,6 +300,52 @@ static void test_allocation_failure_leaves_engine_unchanged(void **state)
     dc_engine_free(e);
 }
 
+/* The index while its cell table grows a little at a time: volumes spread
+ * over 30 x 60 degrees and 30 days (thousands of cells), checked against a
+ * brute-force scan every 40 additions, so queries run while cells sit in
+ * both tables; a tenth of the candidates span more than 64 time buckets and
+ * take the scan-every-cell path. */
+static void test_index_during_incremental_growth(void **state)
+{
+    (void)state;
+    unsigned seed = 7;
+    enum { N = 6000 };
+    dc_engine *e = dc_engine_new();
+    dc_volume *stored = calloc(N, sizeof *stored);
+    dc_conflict *out = calloc(N, sizeof *out);
+    dc_params p = DC_PARAMS_DEFAULT;
+    char id[32];
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        int64_t t0 = (int64_t)urand(&seed, 0, 30 * 86400);
+        int64_t t1 = t0 + (int64_t)urand(&seed, 600, 12 * 3600);
+        dc_volume v = vol_circle(urand(&seed, 20, 50), urand(&seed, 0, 60), urand(&seed, 5e3, 8e4),
+                                 0, 1000, t0, t1);
+        stored[i] = v;
+        stored[i].fp = dc_footprint_clone(v.fp);
+        snprintf(id, sizeof id, "v%05d", i);
+        add(e, id, 1, v);
+        if (i % 40)
+            continue;
+        t0 = (int64_t)urand(&seed, 0, 30 * 86400);
+        t1 = t0 + (i % 400 == 0 ? 20 * 86400 : 4 * 3600);
+        dc_volume cand = vol_circle(urand(&seed, 20, 50), urand(&seed, 0, 60), 2e5, 0, 1000, t0, t1);
+        size_t n, expect = 0;
+        assert_int_equal(dc_engine_check(e, 2, &cand, 1, &p, NULL, out, N, &n), DC_OK);
+        for (int k = 0; k <= i; k++)
+            expect += conflicts_brute(&cand, &stored[k], &p);
+        assert_int_equal(n, expect);
+        total += n;
+        dc_volume_clear(&cand);
+    }
+    assert_true(total > 50);
+    for (int i = 0; i < N; i++)
+        dc_volume_clear(&stored[i]);
+    free(stored);
+    free(out);
+    dc_engine_free(e);
+}
+
 static int count_visit(void *ctx, const dc_entry_spec *spec, const dc_volume *vols, size_t n)
 {
     (void)vols;
@@ -368,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_index_matches_brute_force),
         cmocka_unit_test(test_allocation_failure_leaves_engine_unchanged),
         cmocka_unit_test(test_ids_across_incremental_growth),
+        cmocka_unit_test(test_index_during_incremental_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
