@@ -425,6 +425,14 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
     }
     s->ck_started = 1;
     sqlite3_busy_timeout(s->ck, 5000);
+    /* A connection sees WAL mode only once it has read the database: until
+     * then its checkpoints return at once with nothing done (the WAL used
+     * to grow without bound while serving). */
+    if (exec(s->ck, "SELECT count(*) FROM sqlite_master") != DC_OK) {
+        rc = DC_ESTORE;
+        dc_error_set(err, "store", "cannot read %s: %s", path, sqlite3_errmsg(s->ck));
+        goto fail;
+    }
     sqlite3_wal_autocheckpoint(s->wr, 0);
     sqlite3_wal_hook(s->wr, wal_hook, s);
     *out = &s->base;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -166,6 +167,44 @@ static void test_rows_round_trip_and_upsert(void **state)
     assert_int_equal(ops->key_each(s, count_key, &sk), DC_OK);
     assert_int_equal(sk.n, 1);
     assert_string_equal(sk.last, "prefix1:1:1:00");
+    dc_store_close(s);
+}
+
+/* SQLite: the background checkpointer really copies the WAL into the
+ * database while the store stays open (it once returned at once, the
+ * connection not knowing it was in WAL mode, and the WAL grew without
+ * bound). ~24 MB of entries, past the 4,000-page trigger: the database
+ * file must grow within 5 s, before any close. */
+static void test_sqlite_wal_is_checkpointed_while_open(void **state)
+{
+    (void)state;
+    if (pg_uri)
+        skip();
+    dc_store *s = open_new();
+    const struct dc_store_ops *ops = dc_store_ops_of(s);
+    char *json = malloc(2048), id[32];
+    memset(json, 'x', 2047);
+    json[0] = '"';
+    json[2046] = '"';
+    json[2047] = 0;
+    for (int b = 0; b < 24; b++) {
+        assert_int_equal(dc_store_begin(s), DC_OK);
+        for (int i = 0; i < 500; i++) {
+            snprintf(id, sizeof id, "op_%d_%d", b, i);
+            dc_store_entry e = {id, 0, 1, 5, "approved", 1, json, "[]", "", 100, 100};
+            assert_int_equal(ops->entry_put(s, &e), DC_OK);
+        }
+        assert_int_equal(dc_store_commit(s), DC_OK);
+    }
+    struct stat st = {0};
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(stat(path, &st), 0);
+        if (st.st_size > 8 * 1024 * 1024)
+            break;
+        usleep(50000);
+    }
+    assert_true(st.st_size > 8 * 1024 * 1024);
+    free(json);
     dc_store_close(s);
 }
 
@@ -500,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_round_trip_and_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_canonical_is_sorted_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_a_changed_record, setup, teardown),
