@@ -145,7 +145,7 @@ static int verify_record(void *ctx, const dc_audit_record *r)
     if (memcmp(h, r->hash, 32) != 0)
         return fail_at(v, r->seq, "hash does not match the chain");
     json_error_t je;
-    json_t *j = json_loadb(r->entry, r->entry_len, 0, &je);
+    json_t *j = json_loadb(r->entry, r->entry_len, JSON_ALLOW_NUL, &je);
     json_t *seq = j ? json_object_get(j, "seq") : NULL;
     if (!json_is_integer(seq) || json_integer_value(seq) != r->seq) {
         json_decref(j);
@@ -173,7 +173,8 @@ static int verify_entry(void *ctx, const dc_store_entry *e)
     subject_digest key = {(char *)e->id, ""};
     /* The chain lists a subject many times; the last record wins, so search
      * the stably sorted array and step to the last equal element. */
-    subject_digest *sd = bsearch(&key, v->subj, v->n_subj, sizeof *v->subj, cmp_subject);
+    subject_digest *sd =
+        v->n_subj ? bsearch(&key, v->subj, v->n_subj, sizeof *v->subj, cmp_subject) : NULL;
     while (sd && sd + 1 < v->subj + v->n_subj && !strcmp(sd[1].subject, e->id))
         sd++;
     dc_audit_entry_digest(e, hex);

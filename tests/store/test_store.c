@@ -303,6 +303,30 @@ static void test_verify_detects_a_changed_record(void **state)
     dc_store_close(s);
 }
 
+/* Found by fuzz_audit: a row when no record carries any digest (bsearch
+ * on an empty array was undefined behaviour), and a record whose detail
+ * holds a NUL character, which dc_audit_canonical writes and verify must
+ * read back. */
+static void test_verify_rows_without_digests_and_nul_in_detail(void **state)
+{
+    (void)state;
+    dc_store *s = open_new();
+    const struct dc_store_ops *ops = dc_store_ops_of(s);
+    json_t *d = json_object();
+    json_object_set_new(d, "note", json_stringn("a\0b", 3));
+    append_unchained(s, 1, "op_9", d);
+    json_decref(d);
+    dc_audit_report rep;
+    assert_int_equal(dc_audit_verify(s, &rep), DC_OK);
+    dc_store_entry e = {"op_9", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(ops->entry_put(s, &e), DC_OK);
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    assert_int_equal(dc_audit_verify(s, &rep), DC_ECORRUPT);
+    assert_non_null(strstr(rep.reason, "op_9"));
+    dc_store_close(s);
+}
+
 static void test_verify_detects_a_gap(void **state)
 {
     (void)state;
@@ -539,6 +563,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_round_trip_and_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_rows_without_digests_and_nul_in_detail, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_canonical_is_sorted_compact, setup, teardown),
