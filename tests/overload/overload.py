@@ -175,7 +175,7 @@ def op_body(rng, free=False, n=1):
 # suggestion search, so capacity is set by the server's work, not by how
 # fast this Python client can write requests (with one volume the server
 # outran a 10x offer once notices of large restrictions became small).
-LOAD_VOLUMES = 4
+LOAD_VOLUMES = 12
 
 
 def request_pool(keys, rng, size=64):
