@@ -61,6 +61,27 @@ void dc__buf_fmt(dc__buf *b, const char *fmt, ...)
     dc_free(big);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (Unicode Table 3-7), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c >= 0xc2 && c <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4
+                                                                                           : 0;
+    }
+    return 0;
+}
+
+/* A JSON string of s. Bytes that are not well-formed UTF-8 (a parser's
+ * error message may quote a cut multi-byte sequence of the input) become
+ * U+FFFD, so the answer is always valid JSON. */
 void dc__buf_json_str(dc__buf *b, const char *s)
 {
     dc__buf_add(b, "\"", 1);
@@ -70,8 +91,16 @@ void dc__buf_json_str(dc__buf *b, const char *s)
             dc__buf_add(b, esc, 2);
         } else if (*p < 0x20) {
             dc__buf_fmt(b, "\\u%04x", *p);
-        } else {
+        } else if (*p < 0x80) {
             dc__buf_add(b, (const char *)p, 1);
+        } else {
+            size_t n = utf8_len(p); /* stops at the NUL: it is no continuation */
+            if (n) {
+                dc__buf_add(b, (const char *)p, n);
+                p += n - 1;
+            } else {
+                dc__buf_str(b, "\\ufffd");
+            }
         }
     }
     dc__buf_add(b, "\"", 1);
