@@ -1,15 +1,41 @@
 # deconflict build. Sources are found by wildcard: a new file under src/<module>/
 # joins the library, src/cli/ builds the binary, tests/<module>/test_*.c become
 # cmocka test programs (built plain and with ASan+UBSan), bench/bench_*.c
-# become benchmarks. Every target first runs scripts/install-deps.sh.
+# become benchmarks.
+#
+# Two passes. The first (DC_DEPS_DONE unset) evaluates nothing that depends on
+# installed packages: it runs scripts/install-deps.sh, then runs make again
+# with the same goals. Only that second pass asks pkg-config for flags, so on a
+# fresh Debian 12 machine the -dev packages exist before anyone reads them.
+NO_DEPS_GOALS := clean format
+ifeq ($(DC_DEPS_DONE)$(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+# only clean/format asked for: no packages needed
+DC_DEPS_DONE := 1
+endif
+
+ifndef DC_DEPS_DONE
+GOALS := $(or $(MAKECMDGOALS),all)
+.PHONY: $(GOALS) deps-first
+$(GOALS): deps-first
+	@$(MAKE) --no-print-directory DC_DEPS_DONE=1 $@
+deps-first:
+	@./scripts/install-deps.sh
+else
+
 CC      ?= cc
 PKGS    := proj sqlite3 libpq libmicrohttpd jansson libcrypto geos libcurl
 CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: JSON field paths are bounded buffers; a clipped
 # error path is acceptable and snprintf never overflows.
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wno-format-truncation \
-           -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+           -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(PKG_LIBS),)
+$(error pkg-config gives no flags for $(PKGS): run ./scripts/install-deps.sh)
+endif
+endif
+LDLIBS  := $(PKG_LIBS) -lm -lpthread
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
@@ -27,7 +53,7 @@ ASAN_TESTS := $(patsubst tests/%.c,build/asan-tests/%,$(TEST_SRC))
 BENCHES    := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps test unit-test bench run clean format
-all: deps build/deconflict build/asan/deconflict
+all: build/deconflict build/asan/deconflict
 
 deps:
 	@./scripts/install-deps.sh
@@ -66,7 +92,7 @@ build/bench/%: bench/%.c build/libdeconflict.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -march=native -Ibench -o $@ $< build/libdeconflict.a $(LDLIBS)
 
-unit-test: deps $(TESTS) $(ASAN_TESTS)
+unit-test: $(TESTS) $(ASAN_TESTS)
 	@set -e; for t in $(TESTS) $(ASAN_TESTS); do echo "== $$t"; $$t; done
 
 # Unit tests (plain and sanitized), then every tests/*/check-*.sh script
@@ -124,7 +150,7 @@ build/fuzz/bin/%: fuzz/%.c fuzz/fuzz_common.h build/fuzz/libcli.a build/fuzz/lib
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -Ifuzz -fsanitize=fuzzer -o $@ $< build/fuzz/libcli.a build/fuzz/libdeconflict.a $(LDLIBS)
 
-fuzz-build: deps $(FUZZERS)
+fuzz-build: $(FUZZERS)
 
 fuzz: fuzz-build
 	@./fuzz/run.sh $(if $(FUZZ_SECONDS),--seconds $(FUZZ_SECONDS),--runs $(FUZZ_EXECS)) $(FUZZ_TARGETS)
@@ -135,3 +161,5 @@ fuzz: fuzz-build
 soak: all
 	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh
 	@DC_SOAK=1 ./tests/pg/check-torture.sh
+
+endif # DC_DEPS_DONE

@@ -136,3 +136,26 @@ done:
     free(s.p);
     return status;
 }
+
+const char *dc__cli_key(const char *key_arg, const char *key_file, char *buf, size_t len)
+{
+    if (key_arg)
+        return key_arg;
+    if (key_file) {
+        FILE *f = fopen(key_file, "r");
+        if (!f || !fgets(buf, (int)len, f)) {
+            fprintf(stderr, "deconflict: --key-file %s: cannot read a key\n", key_file);
+            if (f)
+                fclose(f);
+            return NULL;
+        }
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = 0;
+        return buf[0] ? buf : NULL;
+    }
+    const char *env = getenv("DECONFLICT_KEY");
+    if (!env || !env[0] || strlen(env) >= len)
+        return NULL;
+    memcpy(buf, env, strlen(env) + 1);
+    return buf;
+}

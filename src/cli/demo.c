@@ -372,14 +372,15 @@ static void poll_state(demo *d, const char *ref)
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: deconflict demo [--scenario FILE] [--url URL --key AUTHORITY_KEY]\n"
+            "usage: deconflict demo [--scenario FILE] [--url URL [--key KEY | --key-file FILE]]\n"
             "                       [--speed X] [--from HH:MM] [--to HH:MM] [--scale N]\n\n"
             "Plays the reference scenario (examples/scenario/iraq.json) against a real\n"
             "server: a child `deconflict serve` on a temporary SQLite store and a free\n"
             "loopback port, or the server at --url (a fresh store: the operators must not\n"
             "exist yet). The day's tracks from --from to --to (scenario time, default\n"
             "06:50-07:40) play at X times real time (default 30). Prints what each party\n"
-            "saw; exits 0 only if every expected event happened.\n");
+            "saw; exits 0 only if every expected event happened. With --url, the\n"
+            "authority's key comes from --key, --key-file or DECONFLICT_KEY.\n");
 }
 
 static int parse_hhmm(const char *s, int *out_s)
@@ -411,7 +412,8 @@ static const char *default_scenario(char *buf, size_t len)
 
 int dc_cli_demo(int argc, char **argv)
 {
-    const char *scen_path = NULL, *url = NULL, *key = NULL;
+    const char *scen_path = NULL, *url = NULL, *key = NULL, *key_file = NULL;
+    char keyarg[256];
     double speed = 30;
     int from_s = 6 * 3600 + 50 * 60, to_s = 7 * 3600 + 40 * 60;
     unsigned long scale = 0;
@@ -427,6 +429,8 @@ int dc_cli_demo(int argc, char **argv)
             url = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--key")) {
             key = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--key-file")) {
+            key_file = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
             speed = strtod(argv[++i], &end);
             if (*end || !(speed >= 1 && speed <= 3600))
@@ -445,6 +449,8 @@ int dc_cli_demo(int argc, char **argv)
             goto usage;
         }
     }
+    if (url)
+        key = dc__cli_key(key, key_file, keyarg, sizeof keyarg);
     if (!!url != !!key || to_s <= from_s)
         goto usage;
     if (!scen_path)

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "cli/play.h"
 
 static volatile sig_atomic_t stop;
@@ -26,8 +28,10 @@ static void on_signal(int sig)
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: deconflict simulate --url URL --key AUTHORITY_KEY [--scenario FILE]\n"
+            "usage: deconflict simulate --url URL [--key KEY | --key-file FILE] [--scenario FILE]\n"
             "                           [--scale N] [--speed X] [--at HH:MM] [--keys-out FILE]\n\n"
+            "The authority's key comes from --key, the first line of --key-file, or the\n"
+            "DECONFLICT_KEY environment variable (the last two keep it out of `ps`).\n"
             "Creates the scenario's operators, restrictions and plans on the server at URL\n"
             "(a fresh store), then posts each operator's position reports every second\n"
             "until interrupted. --at: the scenario time that is now (default 06:55);\n"
@@ -38,8 +42,9 @@ static void help(FILE *f)
 
 int dc_cli_simulate(int argc, char **argv)
 {
-    const char *url = NULL, *key = NULL, *scen_path = "examples/scenario/iraq.json",
-               *keys_out = NULL;
+    const char *url = NULL, *key = NULL, *key_file = NULL,
+               *scen_path = "examples/scenario/iraq.json", *keys_out = NULL;
+    char keybuf[256];
     double speed = 1;
     unsigned long scale = 0;
     int at_s = 6 * 3600 + 55 * 60;
@@ -53,6 +58,8 @@ int dc_cli_simulate(int argc, char **argv)
             url = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--key")) {
             key = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--key-file")) {
+            key_file = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--scenario")) {
             scen_path = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--keys-out")) {
@@ -73,6 +80,7 @@ int dc_cli_simulate(int argc, char **argv)
             goto usage;
         }
     }
+    key = dc__cli_key(key, key_file, keybuf, sizeof keybuf);
     if (!url || !key)
         goto usage;
 
@@ -92,6 +100,16 @@ int dc_cli_simulate(int argc, char **argv)
         return 1;
     }
     p.sc = sc;
+    {
+        char t0[32], d0[32];
+        time_t tt = (time_t)t_start, dd = (time_t)day0;
+        struct tm tm;
+        strftime(t0, sizeof t0, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+        strftime(d0, sizeof d0, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&dd, &tm));
+        printf("scenario clock: %02d:%02d of the scenario day is %s UTC (scenario 00:00 is %s)\n",
+               at_s / 3600, at_s / 60 % 60, t0, d0);
+        fflush(stdout);
+    }
     if (!(p.http = dc__client_new(url)) || dc__play_parties(&p, key, msg, sizeof msg)) {
         fprintf(stderr, "deconflict simulate: %s\n", p.http ? msg : "out of memory");
         goto out;
