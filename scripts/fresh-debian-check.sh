@@ -99,7 +99,7 @@ for step in $STEPS; do
     ;;
   run)
     log "make run in the fresh root"
-    inside "cd $WORK && sh tests/readme/check-run.sh"
+    inside "cd $WORK && sh tests/readme/run-smoke.sh"
     log "make run served the scenario"
     ;;
   install)
