@@ -63,7 +63,7 @@ done
 
 log "mmdebstrap bookworm into $ROOT (sources:$SOURCES)"
 # shellcheck disable=SC2086
-mmdebstrap --quiet --variant=minbase --include=make,git,ca-certificates bookworm "$ROOT" $SOURCES
+mmdebstrap --variant=minbase --include=make,git,ca-certificates bookworm "$ROOT" $SOURCES
 
 # Host trust settings, at run time only.
 if [ -d /usr/local/share/ca-certificates ]; then

@@ -7,7 +7,10 @@
 # and by scripts/fresh-debian-check.sh in a brand-new Debian root.
 set -eu
 cd "$(dirname "$0")/../.."
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free loopback port without python3 (a fresh machine has it only once
+# `make run` has installed the packages): listening ports are in /proc/net/tcp.
+PORT=$((20000 + $$ % 20000))
+while grep -qi ":$(printf '%04X' "$PORT") .* 0A " /proc/net/tcp 2>/dev/null; do PORT=$((PORT + 1)); done
 OUT=$(mktemp -d /tmp/dc-run-smoke.XXXXXX)
 RUNPID=""
 fail() { echo "run-smoke: FAIL: $*" >&2; echo "--- make run said:" >&2; cat "$OUT/run.out" >&2 || true; exit 1; }
@@ -18,15 +21,13 @@ cleanup() {
 }
 trap cleanup EXIT
 # Command lines of every process (no procps in a minbase root).
-cmdlines() { for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f" 2>/dev/null; echo; done; }
+cmdlines() { for f in /proc/[0-9]*/cmdline; do { tr '\0' ' ' < "$f"; } 2>/dev/null; echo; done; }
 
 # A process group of its own, so Ctrl-C can be sent to it as a terminal would;
 # SIGINT back to its default (a shell starts background jobs with it ignored).
-DC_LISTEN="127.0.0.1:$PORT" python3 -c '
-import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.setsid()
-os.execvp("make", ["make", "run"])' > "$OUT/run.out" 2>&1 &
+# perl is in every Debian root (python3 may not be yet).
+DC_LISTEN="127.0.0.1:$PORT" perl -e '$SIG{INT} = "DEFAULT"; setpgrp(0, 0); exec "make", "run" or die' \
+  > "$OUT/run.out" 2>&1 &
 RUNPID=$!
 i=0
 until grep -q "^operator key: iran" "$OUT/run.out" 2>/dev/null; do
