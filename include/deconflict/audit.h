@@ -3,7 +3,7 @@
  * zero bytes. Canonical bytes are compact JSON with sorted keys, stored
  * verbatim beside the hash. Records that change an operation or restriction
  * carry "entry_sha256", the digest of the stored row, so verify also catches
- * edits to the entries table. See shared/DESIGN.md section 7. */
+ * edits to the entries table. See docs/design.md section 7. */
 #ifndef DECONFLICT_AUDIT_H
 #define DECONFLICT_AUDIT_H
 

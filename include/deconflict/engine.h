@@ -1,6 +1,6 @@
 /* Strategic deconfliction engine: an in-memory spatio-temporal index of
  * approved volumes and restrictions, and the exact conflict check of
- * shared/DESIGN.md section 3 (H/V/T buffers, strict <, own volumes exempt,
+ * docs/design.md section 3 (H/V/T buffers, strict <, own volumes exempt,
  * restrictions apply to everyone but their exempt operators).
  * Not thread-safe: the caller serialises access (one writer or reader at a
  * time). Queries do not allocate. */

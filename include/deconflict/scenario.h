@@ -1,4 +1,4 @@
-/* The reference scenario (shared/DESIGN.md section 9) and its load-scaled
+/* The reference scenario (docs/design.md section 9) and its load-scaled
  * variants: plans for every party, and a deterministic simulator that gives
  * each aircraft's position report at any time. Scenario files keep times as
  * offsets ("HH:MM") from the day's start; loading maps them onto a chosen

@@ -2,7 +2,7 @@
  * strategic engine and a durable store. One process holds the airspace in
  * memory behind one mutex; a decision and its store writes are made under
  * that mutex and acknowledged only after a (group) commit. Roles, blind
- * notices and the audit chain follow shared/DESIGN.md sections 1, 4, 5, 7;
+ * notices and the audit chain follow docs/design.md sections 1, 4, 5, 7;
  * the routes are documented in docs/openapi.yaml. */
 #ifndef DECONFLICT_SERVER_H
 #define DECONFLICT_SERVER_H
@@ -16,7 +16,7 @@
 
 typedef enum dc_disclosure {
     DC_DISCLOSURE_BLIND = 0, /* decide against other operators by their notices */
-    DC_DISCLOSURE_EXACT = 1 /* decide by DESIGN section 3 to the metre */
+    DC_DISCLOSURE_EXACT = 1 /* decide by docs/design.md section 3 to the metre */
 } dc_disclosure;
 
 typedef struct dc_server_config {
@@ -35,7 +35,7 @@ typedef struct dc_server_config {
     /* Tactical monitoring (POST /v1/tracks, /v1/alerts; src/server/monitor.c).
      * Config keys: tick_s, lookahead_s, ht_m, vt_m, stale_s, conf_h_tol_m,
      * conf_v_tol_m, conf_t_tol_s, conf_dwell_s and the names below. */
-    dc_tactical_params tactical; /* DESIGN section 6: T 300 s, Ht 9260 m, Vt 305 m, ... */
+    dc_tactical_params tactical; /* docs/design.md section 6: T 300 s, Ht 9260 m, Vt 305 m, ... */
     double tick_s; /* detection period, 1 */
     size_t max_track_reports; /* per POST /v1/tracks (more: 413), 10,000 */
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */

@@ -1,4 +1,4 @@
-/* Tactical monitoring (shared/DESIGN.md section 6): a table of live tracks,
+/* Tactical monitoring (docs/design.md section 6): a table of live tracks,
  * predicted loss of separation by linear extrapolation (BlueSky state-based
  * detection: horizontal < Ht and vertical < Vt at one instant in [0, T]),
  * pair alerts raised once and cleared once, and conformance of tracks to

@@ -57,7 +57,7 @@ static int usage(FILE *f)
     fprintf(f, "usage: deconflict check --airspace AIRSPACE.json --candidate CANDIDATE.json\n"
                "                        [--h METRES] [--v METRES] [--t SECONDS]\n\n"
                "Checks one candidate operation against an airspace of approved operations\n"
-               "and restrictions (shared/DESIGN.md section 3). Defaults: --h 1852 --v 305\n"
+               "and restrictions (docs/design.md section 3). Defaults: --h 1852 --v 305\n"
                "--t 300. Prints {\"conflicts\":[{candidate_volume, with, volume, distance_m}]}.\n"
                "Exit status: 0 clear, 1 conflicts, 2 invalid input.\n");
     return f == stdout ? 0 : 2;

@@ -18,7 +18,7 @@ static int usage(FILE *f)
     fprintf(f, "usage: deconflict cpa --tracks FILE.jsonl [--lookahead S] [--h M] [--v M]\n"
                "                      [--stale S]\n\n"
                "Predicts losses of separation between tracks of different operators\n"
-               "(shared/DESIGN.md section 6). Each line of FILE (\"-\": stdin) is a report:\n"
+               "(docs/design.md section 6). Each line of FILE (\"-\": stdin) is a report:\n"
                "  {\"operator\":\"op1\",\"track_id\":\"V11\",\"time\":\"2024-05-01T12:00:00Z\",\n"
                "   \"lat\":33.1,\"lon\":44.2,\"alt_m\":9000,\"ground_speed_mps\":200,\n"
                "   \"track_deg\":90,\"vertical_rate_mps\":0}\n"

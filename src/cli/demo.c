@@ -1,4 +1,4 @@
-/* `deconflict demo`: the story of shared/DESIGN.md section 9 end to end
+/* `deconflict demo`: the story of docs/design.md section 9 end to end
  * against a real server (a child `serve` on a temporary store, or --url),
  * told party by party from what each party's own key was answered: the
  * authority's set-up, the operators' approvals, the blind rejection with

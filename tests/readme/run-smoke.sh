@@ -5,7 +5,10 @@
 # are loaded; a second `make run` refuses and leaves the live store alone; and
 # Ctrl-C (SIGINT) stops the server and the simulator. Used by check-readme.sh
 # and by scripts/fresh-debian-check.sh in a brand-new Debian root.
+# run-smoke.sh [SCRIPT]: also runs SCRIPT (sh, from the repository root) while
+# `make run` serves, and fails when it fails.
 set -eu
+EXTRA=${1:+$(cd "$(dirname "$1")" && pwd)/$(basename "$1")}
 cd "$(dirname "$0")/../.."
 # A free loopback port without python3 (a fresh machine has it only once
 # `make run` has installed the packages): listening ports are in /proc/net/tcp.
@@ -60,6 +63,10 @@ approved = [o for o in ops if o.get("state") in ("approved", "active", "nonconfo
 assert len(approved) >= 3, "only %d approved operations" % len(approved)
 print("run-smoke: %d restriction(s), %d operations in flight" % (len(rs), len(approved)))
 EOF
+
+if [ -n "$EXTRA" ]; then
+  sh "$EXTRA" || fail "$EXTRA failed while make run served"
+fi
 
 # A second make run must refuse and leave the live store and server alone.
 before=$(stat -c %i build/run/store.db)
