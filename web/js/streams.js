@@ -12,11 +12,16 @@
 export async function readEvents(body, onEvent, onRetry) {
   const reader = body.getReader();
   const dec = new TextDecoder();
-  let buf = '';
+  let buf = '', cr = '';
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
-    buf += dec.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+    /* Line ends are CRLF, LF or CR; a CR that ends a chunk waits for the
+     * next one, whose LF may belong to it. */
+    let chunk = cr + dec.decode(value, { stream: true });
+    cr = chunk.endsWith('\r') ? '\r' : '';
+    if (cr) chunk = chunk.slice(0, -1);
+    buf += chunk.replace(/\r\n?/g, '\n');
     let end;
     while ((end = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, end);
