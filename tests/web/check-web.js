@@ -190,6 +190,12 @@ async function main() {
     const leaksC = await leaks(C, forbiddenFor('iran'));
     check(leaksC.length === 0, "the coalition's live page and its " + C.bodies.length + ' responses name no one else' +
       (leaksC.length ? ' (found ' + leaksC.join(', ') + ')' : ''));
+    // A key rotated while its page is open: the page goes back to sign-in.
+    const rotated = await api(srv.url, srv.key, 'POST', '/v1/operators/' + operators.find((o) => o.name === 'coalition').id + '/keys');
+    keys.coalition = rotated.body.api_key;
+    const signedOut = await within(async () => (await C.page.isVisible('#signin')) &&
+      /revoked or rotated/.test(await C.page.textContent('#signin-error')), 15000);
+    check(rotated.status === 201 && signedOut, "the coalition's page returns to sign-in when its key is rotated");
     await C.ctx.close();
 
     // ---- each operator: own operations, notices, no one else's name ----

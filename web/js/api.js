@@ -55,11 +55,18 @@ export class Client {
   constructor(key, signal) {
     this.key = key;
     this.signal = signal;
+    /** Called on any 401 (the key revoked or rotated), when set. */
+    this.onUnauthorized = null;
+  }
+
+  unauthorized(res) {
+    if (res.status === 401 && this.onUnauthorized) this.onUnauthorized();
+    return res;
   }
 
   /** @returns {Promise<Answer>} */
   async get(path) {
-    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + this.key }, signal: this.signal });
+    const res = this.unauthorized(await fetch(path, { headers: { Authorization: 'Bearer ' + this.key }, signal: this.signal }));
     const text = await res.text();
     let body = null;
     try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
@@ -88,6 +95,6 @@ export class Client {
     return fetch('/v1/alerts/stream', {
       headers: { Authorization: 'Bearer ' + this.key, Accept: 'text/event-stream', 'Last-Event-ID': String(since) },
       signal: this.signal
-    });
+    }).then((res) => this.unauthorized(res));
   }
 }

@@ -43,6 +43,13 @@ async function signin(key) {
     state.me = 'operator ' + key.slice(0, 12) + '\u2026';
   }
   sessionStorage.setItem('dc.key', key);
+  /* A key revoked or rotated while signed in (a stream ends at its next
+   * event, and every poll answers 401): back to the sign-in form. */
+  client.onUnauthorized = () => {
+    sessionStorage.removeItem('dc.key');
+    sessionStorage.setItem('dc.note', 'The key was revoked or rotated: sign in with the new one.');
+    location.reload();
+  };
   $('signin').hidden = true;
   $('app').hidden = false;
   $('who').textContent = state.role === 'authority' ? 'authority: ' + state.me : state.me;
@@ -144,5 +151,7 @@ $('signin-form').addEventListener('submit', (e) => {
 $('signout').addEventListener('click', signout);
 
 const saved = sessionStorage.getItem('dc.key');
+const note = sessionStorage.getItem('dc.note');
+sessionStorage.removeItem('dc.note');
 if (saved) signin(saved).catch((err) => showSignin(err.message));
-else showSignin('');
+else showSignin(note || '');
