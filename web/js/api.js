@@ -15,7 +15,8 @@
  * @typedef {'approved'|'active'|'ended'|'withdrawn'|'nonconforming'|'preempted'} OperationState
  * @typedef {{id: string, version: number, state: OperationState, priority: number, reason?: string,
  *            owner?: OperatorRef, volumes: Volume[], preempted?: string[],
- *            created: string, updated: string}} Operation   owner and preempted: authority only
+ *            created: string, updated: string}} Operation
+ *   owner and preempted: authority only
  * @typedef {{id: string, version: number, state: 'in_force'|'deleted', name?: string,
  *            exempt: string[], volumes: Volume[], created: string, updated: string}} Restriction
  * @typedef {{id: string, kind: 'operation'|'restriction', footprint: Footprint,
@@ -24,7 +25,7 @@
  * @typedef {{track_id: string, time: string, lat: number, lon: number, alt_m: number,
  *            ground_speed_mps: number, track_deg: number, vertical_rate_mps: number,
  *            operation_id?: string|null, operator?: OperatorRef|null}} TrackReport
- *            operator: authority only (null for traffic with no operator)
+ *   operator: authority only (null for traffic with no operator)
  * @typedef {{bearing_deg: number, distance_m: number, rel_alt_m: number,
  *            t_cpa_s: number, d_cpa_m: number}} Relative
  * @typedef {{operator: OperatorRef|null, track_id: string, operation_id: string|null,

@@ -3,7 +3,14 @@
  * every 5 s, live tracks every second (GET /v1/tracks), alerts arrive on
  * the SSE stream (streams.js). What an operator sees is exactly what the API
  * gives its key: this page adds none. window.dc is the test hook: the state,
- * dc.perf() and dc.resetPerf() (tests/web/check-web.js). */
+ * dc.perf() and dc.resetPerf() (tests/web/check-web.js).
+ *
+ * Modules (ES modules, no build step; dependencies run downwards):
+ *   main.js     sign-in, polling, timers
+ *   panel.js    side lists and legend       map.js    the canvas and pointer
+ *   streams.js  SSE over fetch              state.js  the state object, tracks
+ *   alerts.js   the alert book              geo.js    shapes and hit tests
+ *   api.js      the /v1 client and shapes   format.js text for people */
 import { Client } from './api.js';
 import { followAlerts } from './streams.js';
 import { state, nowS, selTime, ingestTrack, pruneTracks, setPlans, DAY_S } from './state.js';
