@@ -1,9 +1,12 @@
 // Browser check of the web situational display: a real server with the
 // scenario loaded (`deconflict simulate`), Debian's chromium driven by
 // playwright-core. Asserts what each party sees, that a track moves, that an
-// alert appears, and that 2,000 live tracks draw with no frame over 100 ms in
-// chromium's performance trace (trace-frames.js reads it). Screenshots and the
-// trace (trace-2000.json) go to build/screenshots/ for a person to look at.
+// alert is raised, circled, then cleared and gone from the active list and
+// the map (the canvas lists what it circles in #map[data-circled]), and that
+// 2,000 live tracks draw with no frame over 100 ms in chromium's performance
+// trace (trace-frames.js reads it; enforced with DC_WEB_PERF_STRICT=1, as
+// `make bench` runs it). Screenshots and the trace (trace-2000.json) go to
+// build/screenshots/ for a person to look at.
 'use strict';
 const { chromium } = require('playwright-core');
 const { spawn, execFileSync } = require('child_process');
@@ -61,6 +64,22 @@ async function waitFor(fn, ms, what) {
   }
 }
 
+/* Like waitFor, but null on timeout: the caller checks the verdict. */
+async function within(fn, ms) {
+  try { return await waitFor(fn, ms, ''); } catch (e) { return null; }
+}
+
+/* Alert refs in a page's active list, ended list and map. */
+const activeRefs = (page) => page.$$eval('#alerts li[data-alert]', (l) => l.map((x) => x.dataset.alert));
+const pastRefs = (page) => page.$$eval('#alerts-past li[data-alert]', (l) => l.map((x) => x.dataset.alert));
+const circledRefs = (page) => page.$eval('#map', (c) => (c.dataset.circled || '').split(' ').filter(Boolean));
+
+/* The names an operator's page and every response it received must not hold. */
+async function leaks(O, forbidden) {
+  const texts = [await O.page.content()].concat(O.bodies.map((b) => b.text));
+  return forbidden.filter((f) => texts.some((t) => t.toLowerCase().includes(f.toLowerCase())));
+}
+
 async function signIn(browser, url, key, label) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
@@ -100,8 +119,12 @@ async function main() {
       '--disable-quic', '--no-first-run', '--disable-sync'] // playwright gives each launch a fresh profile
   });
   try {
-    // ---- the authority ----
+    const forbiddenFor = (other) => [other, operators.find((o) => o.name === other).id]
+      .concat(opsOf(other).map((o) => o.id), callsigns[other]);
+
+    // ---- the authority, and the coalition's page open through the alert ----
     const A = await signIn(browser, srv.url, srv.key, 'authority');
+    const C = await signIn(browser, srv.url, keys.coalition, 'coalition (live)');
     const opsText = await waitFor(async () => {
       const t = await A.page.textContent('#ops');
       return t.includes('coalition') && t.includes('iran') ? t : null;
@@ -141,12 +164,47 @@ async function main() {
     check(/loss of separation/i.test(alertText), 'an alert naming IRN12 and VIPER2 appears for the authority');
     await A.page.screenshot({ path: path.join(SHOTS, 'authority-alert.png') });
 
+    // ---- that alert, raised then cleared: gone from the active list and the map ----
+    const ref = await A.page.$$eval('#alerts li[data-alert]', (l) => {
+      const li = l.find((x) => /IRN12/.test(x.textContent) && /VIPER2/.test(x.textContent));
+      return li && li.dataset.alert;
+    });
+    check(/^al_[0-9a-f]+$/.test(ref || ''), 'the authority lists the alert under its server ref (' + ref + ')');
+    const circledA = await within(async () => (await circledRefs(A.page)).includes(ref), 10000);
+    check(circledA, "the authority's map circles " + ref);
+    const raisedC = await within(async () => (await activeRefs(C.page)).includes(ref) &&
+      (await circledRefs(C.page)).includes(ref), 10000);
+    check(raisedC, "the coalition's page lists " + ref + ' as active and its map circles it');
+    await C.page.screenshot({ path: path.join(SHOTS, 'coalition-alert.png') });
+    const gone = async (page) => !(await activeRefs(page)).includes(ref) && !(await circledRefs(page)).includes(ref) &&
+      (await pastRefs(page)).includes(ref);
+    const goneA = await within(() => gone(A.page), 150000);
+    const recs = (await api(srv.url, srv.key, 'GET', '/v1/alerts?since=0&limit=1000')).body.alerts;
+    const clearedAt = recs.filter((r) => r.alert === ref).map((r) => r.kind).join(',');
+    check(clearedAt === 'raised,cleared', 'the server raised and then cleared ' + ref + ' (' + clearedAt + ')');
+    check(goneA, 'after the clear, ' + ref + " is gone from the authority's active list and map, and listed as ended");
+    await A.page.screenshot({ path: path.join(SHOTS, 'authority-cleared.png') });
+    const goneC = await within(() => gone(C.page), 10000);
+    check(goneC, 'after the clear, ' + ref + " is gone from the coalition's active list and map, and listed as ended");
+    await C.page.screenshot({ path: path.join(SHOTS, 'coalition-cleared.png') });
+    const leaksC = await leaks(C, forbiddenFor('iran'));
+    check(leaksC.length === 0, "the coalition's live page and its " + C.bodies.length + ' responses name no one else' +
+      (leaksC.length ? ' (found ' + leaksC.join(', ') + ')' : ''));
+    // A key rotated while its page is open: the page goes back to sign-in.
+    const rotated = await api(srv.url, srv.key, 'POST', '/v1/operators/' + operators.find((o) => o.name === 'coalition').id + '/keys');
+    keys.coalition = rotated.body.api_key;
+    const signedOut = await within(async () => (await C.page.isVisible('#signin')) &&
+      /revoked or rotated/.test(await C.page.textContent('#signin-error')), 15000);
+    check(rotated.status === 201 && signedOut, "the coalition's page returns to sign-in when its key is rotated");
+    await C.ctx.close();
+
     // ---- each operator: own operations, notices, no one else's name ----
     for (const [me, other] of [['iran', 'coalition'], ['coalition', 'iran']]) {
       const O = await signIn(browser, srv.url, keys[me], me);
       await waitFor(async () => (await O.page.$$eval('#ops li', (l) => l.length)) > 0, 15000, me + "'s operations");
       await waitFor(() => O.page.evaluate(() => window.dc.state.notices.length > 0 && window.dc.state.tracks.size > 0), 15000, me + "'s notices and tracks");
-      await waitFor(async () => (await O.page.$$eval('#alerts li', (l) => l.length)) > 0, 60000, me + "'s alert");
+      // Active or ended: the pair alert is cleared by now (checked above).
+      await waitFor(async () => (await O.page.$$eval('#alerts li, #alerts-past li', (l) => l.length)) > 0, 60000, me + "'s alert");
       await sleep(1500);
       const st = await O.page.evaluate(() => ({
         ops: window.dc.state.operations.map((o) => o.id), notices: window.dc.state.notices.length,
@@ -158,12 +216,12 @@ async function main() {
       check(st.notices > 0, me + ' sees ' + st.notices + ' blind notices');
       check(st.tracks.length > 0 && st.tracks.every((t) => callsigns[me].includes(t)), me + ' sees only its own tracks (' + st.tracks.join(', ') + ')');
       await O.page.screenshot({ path: path.join(SHOTS, me + '.png') });
-      const otherId = operators.find((o) => o.name === other).id;
-      const forbidden = [other, otherId].concat(opsOf(other).map((o) => o.id), callsigns[other]);
-      const html = await O.page.content();
-      const texts = [html].concat(O.bodies.map((b) => b.text));
-      const leaks = forbidden.filter((f) => texts.some((t) => t.toLowerCase().includes(f.toLowerCase())));
-      check(leaks.length === 0, me + "'s page and its " + O.bodies.length + ' responses name no one else' + (leaks.length ? ' (found ' + leaks.join(', ') + ')' : ''));
+      // The backlog (GET /v1/alerts) holds the raise and its clear: folded, not active.
+      const foldO = !(await activeRefs(O.page)).includes(ref) && !(await circledRefs(O.page)).includes(ref) &&
+        (await pastRefs(O.page)).includes(ref);
+      check(foldO, me + "'s page, opened after the clear, lists " + ref + ' as ended only (not active, not circled)');
+      const found = await leaks(O, forbiddenFor(other));
+      check(found.length === 0, me + "'s page and its " + O.bodies.length + ' responses name no one else' + (found.length ? ' (found ' + found.join(', ') + ')' : ''));
       await O.ctx.close();
     }
 
