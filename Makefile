@@ -135,3 +135,24 @@ fuzz: fuzz-build
 soak: all
 	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh
 	@DC_SOAK=1 ./tests/pg/check-torture.sh
+
+# --- Version and install (issue 11). The version is VERSION, plus the git
+# commit (and ".dirty") when built from a git checkout; it and DATADIR are
+# compiled into src/cli/version.c only, which is rebuilt when either changes.
+# `make install` honours PREFIX (default /usr/local) and DESTDIR.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/deconflict
+MANDIR     ?= $(PREFIX)/share/man
+DC_VERSION  = $(eval DC_VERSION := $(shell sh -c 'v=$$(cat VERSION); \
+  r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo "$$v"; exit 0; }; \
+  git diff --quiet HEAD 2>/dev/null || r="$$r.dirty"; echo "$$v+g$$r"'))$(DC_VERSION)
+VERSION_OBJ := build/obj/src/cli/version.o build/asan/src/cli/version.o build/fuzz/obj/src/cli/version.o
+
+.PHONY: FORCE
+build/version.txt: FORCE
+	@mkdir -p build
+	@v='$(DC_VERSION) $(DATADIR)'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+
+$(VERSION_OBJ): build/version.txt
+$(VERSION_OBJ): CFLAGS += -DDC_VERSION='"$(DC_VERSION)"' -DDC_DATADIR='"$(DATADIR)"'
