@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"init", dc_cli_init, "create a store and print the authority's first API key"},
     {"serve", dc_cli_serve, "serve the deconfliction HTTP API on a store"},
     {"audit", dc_cli_audit, "audit verify: check a store's audit chain offline"},
+    {"backup", dc_cli_backup, "copy a SQLite store while servers keep running on it"},
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
     {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},
     {"simulate", dc_cli_simulate, "stream the scenario's tracks to a server in real time"},
