@@ -156,3 +156,18 @@ build/version.txt: FORCE
 
 $(VERSION_OBJ): build/version.txt
 $(VERSION_OBJ): CFLAGS += -DDC_VERSION='"$(DC_VERSION)"' -DDC_DATADIR='"$(DATADIR)"'
+
+# The binary, the web display's files (which an installed binary serves by
+# default) and the man page; `make uninstall` removes them. Plain files, so
+# a Debian package can call it with DESTDIR=debian/tmp PREFIX=/usr.
+.PHONY: install uninstall
+install: build/deconflict
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(MANDIR)/man1
+	install -m 755 build/deconflict $(DESTDIR)$(BINDIR)/deconflict
+	cd web && find . -type f | while read -r f; do \
+	  install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/web/$$f" || exit 1; done
+	install -m 644 man/deconflict.1 $(DESTDIR)$(MANDIR)/man1/deconflict.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/deconflict $(DESTDIR)$(MANDIR)/man1/deconflict.1
+	rm -rf $(DESTDIR)$(DATADIR)

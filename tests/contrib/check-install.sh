@@ -1,0 +1,70 @@
+#!/bin/sh
+# `make install DESTDIR=... PREFIX=/usr` lays out the binary, the web
+# display and the man page; the installed binary prints its version and,
+# with no --web-dir, serves the page from the installed web directory; the
+# man page is clean (groff -ww) and documents every subcommand and every
+# option that the subcommands' --help lists; `make uninstall` removes it all.
+set -eu
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+tmp=$(mktemp -d /tmp/dc-install-XXXXXX)
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+fail() { echo "check-install: $*" >&2; exit 1; }
+
+make -s install DESTDIR="$tmp/dest" PREFIX=/usr > "$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make install failed"; }
+bin="$tmp/dest/usr/bin/deconflict"
+web="$tmp/dest/usr/share/deconflict/web"
+man="$tmp/dest/usr/share/man/man1/deconflict.1"
+[ -x "$bin" ] || fail "no executable $bin"
+for f in $(cd web && find . -type f); do
+  cmp -s "web/$f" "$web/$f" || fail "web/$f not installed as $web/$f"
+done
+[ -f "$man" ] || fail "no man page $man"
+[ -z "$(find "$tmp/dest" -type f ! -path "$tmp/dest/usr/bin/*" ! -path "$tmp/dest/usr/share/*")" ] ||
+  fail "files outside PREFIX: $(find "$tmp/dest" -type f ! -path "$tmp/dest/usr/*")"
+
+# Version: one source, VERSION.
+v=$("$bin" --version)
+case "$v" in "deconflict $(cat VERSION)"*) ;; *) fail "--version printed '$v'";; esac
+[ "$("$bin" version)" = "$v" ] || fail "version and --version differ"
+
+# Man page: no groff warnings, every command and option documented.
+warn=$(groff -man -Tutf8 -ww -z "$man" 2>&1) || fail "groff failed: $warn"
+[ -z "$warn" ] || fail "groff warnings in the man page: $warn"
+cmds=$("$bin" --help | awk '/^commands:/ {on=1; next} on && NF {print $1}')
+[ -n "$cmds" ] || fail "no commands in deconflict --help"
+for c in $cmds; do
+  grep -q "^\.SS \"deconflict $c" "$man" || fail "man page has no section for '$c'"
+  for o in $("$bin" $c --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+    grep -q -- "$(echo "$o" | sed 's/-/\\\\-/g')" "$man" || fail "man page lacks '$c $o'"
+  done
+done
+
+# The installed binary serves the installed page, not the source tree's:
+# a file that only the installed web directory holds must be served.
+echo "installed-$$" > "$web/install-marker.txt"
+"$bin" init --store "$tmp/store.db" > "$tmp/key"
+cd "$tmp"
+"$bin" serve --store "$tmp/store.db" --listen 127.0.0.1:0 > "$tmp/url" 2> "$tmp/serve.log" &
+pid=$!
+cd "$root"
+i=0
+while [ ! -s "$tmp/url" ]; do
+  i=$((i + 1)); [ $i -lt 100 ] || { cat "$tmp/serve.log"; fail "server did not start"; }
+  sleep 0.1
+done
+url=$(head -n 1 "$tmp/url")
+[ "$(curl -fsS "$url/install-marker.txt")" = "installed-$$" ] || fail "not serving $web"
+curl -fsS "$url/" > "$tmp/index.html" || fail "GET / failed"
+cmp -s "$tmp/index.html" web/index.html || fail "GET / is not the installed index.html"
+kill "$pid"; wait "$pid" || fail "server did not stop cleanly"; pid=""
+
+rm "$web/install-marker.txt"
+make -s uninstall DESTDIR="$tmp/dest" PREFIX=/usr > "$tmp/make.log" 2>&1 || fail "make uninstall failed"
+[ -z "$(find "$tmp/dest" -type f)" ] || fail "left after uninstall: $(find "$tmp/dest" -type f)"
+echo "check-install: ok ($v; $(echo $cmds | wc -w) commands in the man page)"
