@@ -144,6 +144,8 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share/deconflict
 MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DC_VERSION  = $(eval DC_VERSION := $(shell sh -c 'v=$$(cat VERSION); \
   r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo "$$v"; exit 0; }; \
   git diff --quiet HEAD 2>/dev/null || r="$$r.dirty"; echo "$$v+g$$r"'))$(DC_VERSION)
@@ -158,16 +160,25 @@ $(VERSION_OBJ): build/version.txt
 $(VERSION_OBJ): CFLAGS += -DDC_VERSION='"$(DC_VERSION)"' -DDC_DATADIR='"$(DATADIR)"'
 
 # The binary, the web display's files (which an installed binary serves by
-# default) and the man page; `make uninstall` removes them. Plain files, so
-# a Debian package can call it with DESTDIR=debian/tmp PREFIX=/usr.
+# default), the man page, the systemd unit (its paths set to BINDIR and
+# SYSCONFDIR) and, unless one is there, SYSCONFDIR/deconflict/config.json.
+# `make uninstall` removes them but the configuration. Plain files, so a
+# Debian package can call it with DESTDIR=debian/tmp PREFIX=/usr.
 .PHONY: install uninstall
 install: build/deconflict
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/deconflict
 	install -m 755 build/deconflict $(DESTDIR)$(BINDIR)/deconflict
 	cd web && find . -type f | while read -r f; do \
 	  install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/web/$$f" || exit 1; done
 	install -m 644 man/deconflict.1 $(DESTDIR)$(MANDIR)/man1/deconflict.1
+	sed -e 's|/usr/bin/deconflict|$(BINDIR)/deconflict|g' -e 's|/etc/deconflict|$(SYSCONFDIR)/deconflict|g' \
+	  contrib/systemd/deconflict.service > $(DESTDIR)$(UNITDIR)/deconflict.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/deconflict.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/deconflict/config.json ] || \
+	  install -m 644 contrib/systemd/config.json $(DESTDIR)$(SYSCONFDIR)/deconflict/config.json
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/deconflict $(DESTDIR)$(MANDIR)/man1/deconflict.1
+	rm -f $(DESTDIR)$(BINDIR)/deconflict $(DESTDIR)$(MANDIR)/man1/deconflict.1 \
+	  $(DESTDIR)$(UNITDIR)/deconflict.service
 	rm -rf $(DESTDIR)$(DATADIR)

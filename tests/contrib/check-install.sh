@@ -25,8 +25,12 @@ for f in $(cd web && find . -type f); do
   cmp -s "web/$f" "$web/$f" || fail "web/$f not installed as $web/$f"
 done
 [ -f "$man" ] || fail "no man page $man"
-[ -z "$(find "$tmp/dest" -type f ! -path "$tmp/dest/usr/bin/*" ! -path "$tmp/dest/usr/share/*")" ] ||
-  fail "files outside PREFIX: $(find "$tmp/dest" -type f ! -path "$tmp/dest/usr/*")"
+unit="$tmp/dest/usr/lib/systemd/system/deconflict.service"
+conf="$tmp/dest/etc/deconflict/config.json"
+[ -f "$unit" ] && [ -f "$conf" ] || fail "no systemd unit or no /etc/deconflict/config.json"
+stray=$(find "$tmp/dest" -type f ! -path "$tmp/dest/usr/bin/*" ! -path "$tmp/dest/usr/share/*" \
+  ! -path "$unit" ! -path "$conf")
+[ -z "$stray" ] || fail "unexpected files installed: $stray"
 
 # Version: one source, VERSION.
 v=$("$bin" --version)
@@ -66,5 +70,6 @@ kill "$pid"; wait "$pid" || fail "server did not stop cleanly"; pid=""
 
 rm "$web/install-marker.txt"
 make -s uninstall DESTDIR="$tmp/dest" PREFIX=/usr > "$tmp/make.log" 2>&1 || fail "make uninstall failed"
-[ -z "$(find "$tmp/dest" -type f)" ] || fail "left after uninstall: $(find "$tmp/dest" -type f)"
+left=$(find "$tmp/dest" -type f ! -path "$conf")
+[ -z "$left" ] || fail "left after uninstall: $left"
 echo "check-install: ok ($v; $(echo $cmds | wc -w) commands in the man page)"
