@@ -1,9 +1,11 @@
 #!/bin/sh
 # `make install DESTDIR=... PREFIX=/usr` lays out the binary, the web
-# display and the man page; the installed binary prints its version and,
-# with no --web-dir, serves the page from the installed web directory; the
-# man page is clean (groff -ww) and documents every subcommand and every
-# option that the subcommands' --help lists; `make uninstall` removes it all.
+# display, the man page, the systemd unit and its config; the installed
+# binary prints its version and, with no --web-dir, serves the page from the
+# installed web directory (found beside it, or through the DATADIR compiled
+# in when the binary is moved away); the man page is clean (groff -ww) and
+# documents every subcommand and every option that the subcommands' --help
+# lists; `make uninstall` removes it all but the config.
 set -eu
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -51,22 +53,35 @@ done
 
 # The installed binary serves the installed page, not the source tree's:
 # a file that only the installed web directory holds must be served.
+# serve_marker BIN MARKER: start BIN serve (from $tmp, no --web-dir), GET
+# /install-marker.txt and / and stop it.
+serve_marker() {
+  rm -f "$tmp/store.db"* "$tmp/url"
+  "$1" init --store "$tmp/store.db" > "$tmp/key"
+  cd "$tmp"
+  "$1" serve --store "$tmp/store.db" --listen 127.0.0.1:0 > "$tmp/url" 2> "$tmp/serve.log" &
+  pid=$!
+  cd "$root"
+  i=0
+  while [ ! -s "$tmp/url" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || { cat "$tmp/serve.log"; fail "server did not start"; }
+    sleep 0.1
+  done
+  url=$(head -n 1 "$tmp/url")
+  [ "$(curl -fsS "$url/install-marker.txt")" = "$2" ] || fail "$1 does not serve its installed web directory"
+  curl -fsS "$url/" > "$tmp/index.html" || fail "GET / failed"
+  cmp -s "$tmp/index.html" web/index.html || fail "GET / is not the installed index.html"
+  kill "$pid"; wait "$pid" || fail "server did not stop cleanly"; pid=""
+}
 echo "installed-$$" > "$web/install-marker.txt"
-"$bin" init --store "$tmp/store.db" > "$tmp/key"
-cd "$tmp"
-"$bin" serve --store "$tmp/store.db" --listen 127.0.0.1:0 > "$tmp/url" 2> "$tmp/serve.log" &
-pid=$!
-cd "$root"
-i=0
-while [ ! -s "$tmp/url" ]; do
-  i=$((i + 1)); [ $i -lt 100 ] || { cat "$tmp/serve.log"; fail "server did not start"; }
-  sleep 0.1
-done
-url=$(head -n 1 "$tmp/url")
-[ "$(curl -fsS "$url/install-marker.txt")" = "installed-$$" ] || fail "not serving $web"
-curl -fsS "$url/" > "$tmp/index.html" || fail "GET / failed"
-cmp -s "$tmp/index.html" web/index.html || fail "GET / is not the installed index.html"
-kill "$pid"; wait "$pid" || fail "server did not stop cleanly"; pid=""
+serve_marker "$bin" "installed-$$"
+
+# The DATADIR compiled in: a binary moved away from its tree finds it too.
+make -s install PREFIX="$tmp/prefix" > "$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; fail "make install PREFIX=$tmp/prefix failed"; }
+mkdir -p "$tmp/moved/bin"
+cp "$tmp/prefix/bin/deconflict" "$tmp/moved/bin/"
+echo "datadir-$$" > "$tmp/prefix/share/deconflict/web/install-marker.txt"
+serve_marker "$tmp/moved/bin/deconflict" "datadir-$$"
 
 rm "$web/install-marker.txt"
 make -s uninstall DESTDIR="$tmp/dest" PREFIX=/usr > "$tmp/make.log" 2>&1 || fail "make uninstall failed"
