@@ -111,6 +111,9 @@ def main():
     r = subprocess.run([BIN, "backup", "--store", srv.store, copy], capture_output=True,
                        text=True)
     assert r.returncode == 1 and "never overwrites" in r.stderr, r
+    r = subprocess.run([BIN, "backup", "--store", "postgresql://127.0.0.1:1/none", copy + "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "pg_dump" in r.stderr and not os.path.exists(copy + "2"), r
     late = a.req("POST", "/v1/operations", {"volumes": [vol(35)]})
     assert late.status == 201, late
     assert view(srv, a, b) != before
