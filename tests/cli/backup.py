@@ -8,6 +8,7 @@ by a new server, must answer exactly what the live server answered when it
 was taken (operations, restrictions, notices, audit) and nothing written
 after; `deconflict audit verify` must pass on both copies."""
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -63,7 +64,17 @@ def audit_verify(store):
 
 
 def main():
-    srv = Server({"probe_limit": 0})
+    servers = [Server({"probe_limit": 0})]
+    try:
+        run(servers)
+    finally:  # also on failure: no server left running, no files left
+        for s in servers:
+            s.stop()
+        shutil.rmtree(servers[0].tmp, ignore_errors=True)
+
+
+def run(servers):
+    srv = servers[0]
     tmp = srv.tmp
     a, b = srv.operator("alpha_bk1"), srv.operator("bravo_bk2")
     ids = []
@@ -118,12 +129,14 @@ def main():
     assert late.status == 201, late
     assert view(srv, a, b) != before
     assert srv.stop() == 0, "server did not stop cleanly"
+    authority_key = srv.authority_key
 
     # The copy, moved elsewhere, serves the same airspace.
     restored = os.path.join(tmp, "restored.db")
     os.rename(copy, restored)
     rsrv = Server({"probe_limit": 0}, store=restored, tmp=tmp)
-    rsrv.authority_key = srv.authority_key
+    servers.append(rsrv)
+    rsrv.authority_key = authority_key
     a, b = (Operator(rsrv, o.id, o.name, o.key) for o in (a, b))  # same keys, new server
     after = view(rsrv, a, b)
     for k in before:
