@@ -7,7 +7,7 @@
 # installed packages: it runs scripts/install-deps.sh, then runs make again
 # with the same goals. Only that second pass asks pkg-config for flags, so on a
 # fresh Debian 12 machine the -dev packages exist before anyone reads them.
-NO_DEPS_GOALS := clean format
+NO_DEPS_GOALS := clean format uninstall
 ifeq ($(DC_DEPS_DONE)$(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 # only clean/format asked for: no packages needed
 DC_DEPS_DONE := 1
@@ -161,5 +161,52 @@ fuzz: fuzz-build
 soak: all
 	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh
 	@DC_SOAK=1 ./tests/pg/check-torture.sh
+
+# --- Version and install (issue 11). The version is VERSION, plus the git
+# commit (and ".dirty") when built from a git checkout; it and DATADIR are
+# compiled into src/cli/version.c only, which is rebuilt when either changes.
+# `make install` honours PREFIX (default /usr/local) and DESTDIR.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/deconflict
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DC_VERSION  = $(eval DC_VERSION := $(shell sh -c 'v=$$(cat VERSION); \
+  r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo "$$v"; exit 0; }; \
+  git diff --quiet HEAD 2>/dev/null || r="$$r.dirty"; echo "$$v+g$$r"'))$(DC_VERSION)
+VERSION_OBJ := build/obj/src/cli/version.o build/asan/src/cli/version.o build/fuzz/obj/src/cli/version.o
+
+.PHONY: FORCE
+build/version.txt: FORCE
+	@mkdir -p build
+	@v='$(DC_VERSION) $(DATADIR)'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+
+$(VERSION_OBJ): build/version.txt
+$(VERSION_OBJ): CFLAGS += -DDC_VERSION='"$(DC_VERSION)"' -DDC_DATADIR='"$(DATADIR)"'
+
+# The binary, the web display's files (which an installed binary serves by
+# default), the man page, the systemd unit (its paths set to BINDIR and
+# SYSCONFDIR) and, unless one is there, SYSCONFDIR/deconflict/config.json.
+# `make uninstall` removes them but the configuration. Plain files, so a
+# Debian package can call it with DESTDIR=debian/tmp PREFIX=/usr.
+.PHONY: install uninstall
+install: build/deconflict
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/deconflict
+	install -m 755 build/deconflict $(DESTDIR)$(BINDIR)/deconflict
+	cd web && find . -type f | while read -r f; do \
+	  install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/web/$$f" || exit 1; done
+	install -m 644 man/deconflict.1 $(DESTDIR)$(MANDIR)/man1/deconflict.1
+	sed -e 's|/usr/bin/deconflict|$(BINDIR)/deconflict|g' -e 's|/etc/deconflict|$(SYSCONFDIR)/deconflict|g' \
+	  contrib/systemd/deconflict.service > $(DESTDIR)$(UNITDIR)/deconflict.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/deconflict.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/deconflict/config.json ] || \
+	  install -m 644 contrib/systemd/config.json $(DESTDIR)$(SYSCONFDIR)/deconflict/config.json
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/deconflict $(DESTDIR)$(MANDIR)/man1/deconflict.1 \
+	  $(DESTDIR)$(UNITDIR)/deconflict.service
+	rm -rf $(DESTDIR)$(DATADIR)
 
 endif # DC_DEPS_DONE

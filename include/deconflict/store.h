@@ -145,6 +145,12 @@ struct dc_store_ops {
     dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms,
                              dc_store_tracks_fn fn, void *ctx);
     dc_status (*tracks_prune)(dc_store *s, int max_age_ms);
+
+    /* ---- Optional: online backup (SQLite; NULL elsewhere). Copies the
+     * store as of one committed transaction into a new file at dest_path
+     * while this and other processes keep reading and writing it. Called
+     * through dc_store_backup(), which documents the errors. ---- */
+    dc_status (*backup)(dc_store *s, const char *dest_path, dc_error *err);
 };
 
 /* Opens a store by URI: "sqlite:PATH", a plain PATH (SQLite), or
@@ -156,6 +162,17 @@ struct dc_store_ops {
 dc_status dc_store_open(const char *uri, int create, dc_store **out, dc_error *err);
 void dc_store_close(dc_store *s); /* accepts NULL */
 const struct dc_store_ops *dc_store_ops_of(const dc_store *s);
+
+/* Online backup: writes a consistent copy of s (the state after one
+ * committed transaction) to dest_path, a new SQLite file that
+ * dc_store_open() opens like the original, while servers keep using s.
+ * The copy is written beside dest_path and renamed into place only once it
+ * is complete, synced and passes SQLite's quick_check, so dest_path is
+ * either absent or a whole store. DC_EEXIST when dest_path exists (a
+ * backup never overwrites); DC_EUNSUPPORTED for a backend without online
+ * backup (PostgreSQL: use pg_dump); DC_ESTORE / DC_EIO otherwise. err names
+ * the reason in every case. */
+dc_status dc_store_backup(dc_store *s, const char *dest_path, dc_error *err);
 
 /* Thin wrappers over the table, for readability at call sites. */
 dc_status dc_store_begin(dc_store *s);

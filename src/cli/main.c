@@ -17,9 +17,11 @@ static const struct command commands[] = {
     {"init", dc_cli_init, "create a store and print the authority's first API key"},
     {"serve", dc_cli_serve, "serve the deconfliction HTTP API on a store"},
     {"audit", dc_cli_audit, "audit verify: check a store's audit chain offline"},
+    {"backup", dc_cli_backup, "copy a SQLite store while servers keep running on it"},
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
     {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},
     {"simulate", dc_cli_simulate, "stream the scenario's tracks to a server in real time"},
+    {"version", dc_cli_version, "print the version of this build (also --version)"},
 };
 
 static void usage(FILE *f)
@@ -39,6 +41,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+        return dc_cli_version(1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

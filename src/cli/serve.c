@@ -1,10 +1,13 @@
 /* `deconflict serve`: runs the HTTP/JSON service on a store until SIGTERM or
  * SIGINT, then stops cleanly (in-flight decisions are committed and
  * answered). Prints the base URL on stdout once listening. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "deconflict/server.h"
@@ -28,8 +31,9 @@ static void help(FILE *f)
                "               probe_area_deg, max_connections, max_connections_per_ip,\n"
                "               connection_timeout_s, max_inflight, authority_inflight,\n"
                "               max_buffered_body_bytes, overload_decisions (docs/limits.md)\n"
-               "--web-dir DIR  the web display's files, served at / (default: web/ beside\n"
-               "               the binary's directory)\n"
+               "--web-dir DIR  the web display's files, served at / (default: web/ of the\n"
+               "               source tree for build/deconflict; PREFIX/share/deconflict/web\n"
+               "               for an installed PREFIX/bin/deconflict)\n"
                "--tls-cert PEM --tls-key PEM  serve HTTPS only (GnuTLS); the key is read\n"
                "               into memory, never logged, and wiped on exit\n");
 }
@@ -52,6 +56,38 @@ static char *read_pem(const char *what, const char *path)
     }
     buf[n] = 0;
     return buf;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The web directory of an installed binary, PREFIX/bin/deconflict: first
+ * PREFIX/share/deconflict/web found from the binary itself (so a tree
+ * installed under DESTDIR or moved elsewhere works), then the DATADIR
+ * compiled in. NULL for a binary outside a bin/ directory (build/deconflict
+ * in the source tree), which keeps the server's default: web/ beside it. */
+static const char *installed_web_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    const char *dir_name = strrchr(exe, '/');
+    if (strcmp(dir_name ? dir_name + 1 : exe, "bin"))
+        return NULL;
+    if (snprintf(buf, len, "%s/../share/deconflict/web", exe) < (int)len && is_dir(buf))
+        return buf;
+    if (snprintf(buf, len, "%s/web", dc_cli_datadir()) < (int)len && is_dir(buf))
+        return buf;
+    return NULL;
 }
 
 static void wipe_free(char *p)
@@ -110,8 +146,11 @@ int dc_cli_serve(int argc, char **argv)
         fprintf(stderr, "deconflict serve: config %s: %s\n", err.field, err.reason);
         return 2;
     }
+    char installed_web[PATH_MAX];
     if (web_dir)
         cfg.web_dir = web_dir;
+    else if (!cfg.web_dir)
+        cfg.web_dir = installed_web_dir(installed_web, sizeof installed_web);
     char *cert_pem = NULL, *key_pem = NULL;
     if (tls_cert && (!(cert_pem = read_pem("--tls-cert", tls_cert)) ||
                      !(key_pem = read_pem("--tls-key", tls_key)))) {

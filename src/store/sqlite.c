@@ -2,11 +2,18 @@
  * synchronous=FULL so a commit is durable when it returns. A writer
  * connection serves begin/commit and every put; a second, read-only
  * connection (own mutex) serves audit_each so the HTTP threads can page the
- * audit log while the committer writes. SQLite errors become DC_ESTORE here. */
+ * audit log while the committer writes; backup opens its own connections.
+ * SQLite errors become DC_ESTORE here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 
@@ -55,6 +62,7 @@ static const char schema_sql[] =
 
 typedef struct sqlite_store {
     struct dc_store base;
+    char *path; /* the database file, for connections opened later (backup) */
     sqlite3 *wr;
     sqlite3 *rd;
     pthread_mutex_t rd_mu;
@@ -152,6 +160,7 @@ static void sq_close(dc_store *base)
     sqlite3_close(s->rd);
     sqlite3_close(s->wr);
     pthread_mutex_destroy(&s->rd_mu);
+    dc_free(s->path);
     dc_free(s);
 }
 
@@ -356,6 +365,117 @@ static dc_status sq_audit_each(dc_store *base, int64_t after_seq, size_t limit,
     return rc;
 }
 
+/* fsync of a file or directory by path; 0 on success. */
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+/* The whole copy runs in one backup step, that is one read transaction on
+ * the source: with WAL the server's writers go on meanwhile, while a copy
+ * made in several steps would restart each time another process commits
+ * and might never finish under load. */
+static dc_status sq_backup(dc_store *base, const char *dest, dc_error *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *b = NULL;
+    sqlite3_stmt *qc = NULL;
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    struct stat st;
+    dc_status rc = DC_ESTORE;
+    int fd, r;
+
+    if (lstat(dest, &st) == 0) {
+        dc_error_set(err, "backup", "%s exists: a backup never overwrites a file", dest);
+        return DC_EEXIST;
+    }
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", dest) >= (int)sizeof tmp)
+        return dc_error_set(err, "backup", "destination path too long");
+    if ((fd = mkstemp(tmp)) < 0) {
+        dc_error_set(err, "backup", "cannot create %s: %s", tmp, strerror(errno));
+        return DC_EIO;
+    }
+    close(fd);
+    if (sqlite3_open_v2(s->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        dc_error_set(err, "backup", "cannot read %s: %s", s->path,
+                     src ? sqlite3_errmsg(src) : "out of memory");
+        goto fail_tmp;
+    }
+    sqlite3_busy_timeout(src, 5000);
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        exec(dst, "PRAGMA synchronous=FULL") != DC_OK) {
+        dc_error_set(err, "backup", "cannot write %s: %s", tmp,
+                     dst ? sqlite3_errmsg(dst) : "out of memory");
+        goto fail_tmp;
+    }
+    if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
+        dc_error_set(err, "backup", "cannot start the backup: %s", sqlite3_errmsg(dst));
+        goto fail_tmp;
+    }
+    /* BUSY/LOCKED: a writer holds a lock SQLite's busy handler does not wait for. */
+    for (int tries = 0; (r = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || r == SQLITE_LOCKED;
+         tries++) {
+        if (tries == 100)
+            break;
+        sqlite3_sleep(50);
+    }
+    sqlite3_backup_finish(b);
+    if (r != SQLITE_DONE) {
+        rc = store_err(dst, r);
+        dc_error_set(err, "backup", "copying %s failed: %s", s->path, sqlite3_errstr(r));
+        goto fail_tmp;
+    }
+    if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &qc, NULL) != SQLITE_OK ||
+        sqlite3_step(qc) != SQLITE_ROW || strcmp(col_text(qc, 0), "ok")) {
+        rc = DC_ECORRUPT;
+        dc_error_set(err, "backup", "the copy fails quick_check: %s",
+                     qc ? col_text(qc, 0) : sqlite3_errmsg(dst));
+        goto fail_tmp;
+    }
+    sqlite3_finalize(qc);
+    qc = NULL;
+    if (sqlite3_close(dst) != SQLITE_OK) {
+        dc_error_set(err, "backup", "cannot close %s", tmp);
+        goto fail_tmp;
+    }
+    dst = NULL;
+    /* link() rather than rename(): it never replaces a file that appeared
+     * at dest since the check above. */
+    if (sync_path(tmp, O_RDONLY) || link(tmp, dest)) {
+        rc = errno == EEXIST ? DC_EEXIST : DC_EIO;
+        dc_error_set(err, "backup", "cannot write %s: %s", dest, strerror(errno));
+        goto fail_tmp;
+    }
+    unlink(tmp);
+    snprintf(dir, sizeof dir, "%s", dest);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    if (sync_path(slash ? dir : ".", O_RDONLY | O_DIRECTORY)) {
+        rc = DC_EIO;
+        dc_error_set(err, "backup", "cannot sync the directory of %s: %s", dest, strerror(errno));
+        unlink(dest);
+        goto fail;
+    }
+    sqlite3_close(src);
+    return DC_OK;
+fail_tmp:
+    sqlite3_finalize(qc);
+    sqlite3_close(dst); /* rolls back and removes its journal, then the file goes */
+    unlink(tmp);
+fail:
+    sqlite3_close(src);
+    return rc;
+}
+
 static const struct dc_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -372,6 +492,7 @@ static const struct dc_store_ops sqlite_ops = {
     .entry_each = sq_entry_each,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
+    .backup = sq_backup,
 };
 
 dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error *err)
@@ -382,6 +503,10 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
     if (!s)
         return DC_ENOMEM;
     s->base.ops = &sqlite_ops;
+    if (!(s->path = dc_strdup(path))) {
+        dc_free(s);
+        return DC_ENOMEM;
+    }
     pthread_mutex_init(&s->rd_mu, NULL);
     pthread_mutex_init(&s->ck_mu, NULL);
     pthread_cond_init(&s->ck_cond, NULL);

@@ -27,6 +27,20 @@ const struct dc_store_ops *dc_store_ops_of(const dc_store *s)
     return s->ops;
 }
 
+dc_status dc_store_backup(dc_store *s, const char *dest_path, dc_error *err)
+{
+    if (!dest_path || !*dest_path)
+        return dc_error_set(err, "backup", "empty destination path");
+    if (!s->ops->backup) {
+        dc_error_set(err, "backup",
+                     "the %s store has no online backup here: back it up with pg_dump "
+                     "(docs/operations.md)",
+                     s->ops->name);
+        return DC_EUNSUPPORTED;
+    }
+    return s->ops->backup(s, dest_path, err);
+}
+
 dc_status dc_store_begin(dc_store *s)
 {
     return s->ops->begin(s);

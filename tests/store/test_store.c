@@ -557,6 +557,59 @@ static void test_pg_forwarded_tracks(void **state)
     dc_store_close(b);
 }
 
+/* Online backup: a copy taken while the store is open (and mid-write on
+ * another connection) holds every committed row and none of the open
+ * transaction's; an existing destination is never overwritten; PostgreSQL
+ * refuses and says what to use instead. */
+static void test_backup_copies_committed_state(void **state)
+{
+    (void)state;
+    dc_store *s = open_new(), *b;
+    const struct dc_store_ops *ops = dc_store_ops_of(s);
+    dc_error err = {{0}, {0}};
+    char dest[600];
+    snprintf(dest, sizeof dest, "%s.backup", pg_uri ? "/tmp/dc-store-test-pg" : path);
+    unlink(dest);
+    if (pg_uri) {
+        assert_int_equal(dc_store_backup(s, dest, &err), DC_EUNSUPPORTED);
+        assert_non_null(strstr(err.reason, "pg_dump"));
+        assert_int_equal(access(dest, F_OK), -1);
+        dc_store_close(s);
+        return;
+    }
+    dc_store_operator o = {1, "opr_1", "iraq", 1, 100};
+    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(ops->operator_put(s, &o), DC_OK);
+    assert_int_equal(ops->entry_put(s, &e), DC_OK);
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    assert_int_equal(dc_store_begin(s), DC_OK); /* left open during the backup */
+    e.id = "op_uncommitted";
+    assert_int_equal(ops->entry_put(s, &e), DC_OK);
+    assert_int_equal(dc_store_backup(s, dest, &err), DC_OK);
+    assert_int_equal(dc_store_rollback(s), DC_OK);
+    assert_int_equal(dc_store_backup(s, dest, &err), DC_EEXIST);
+    assert_int_equal(dc_store_backup(s, "", &err), DC_EINVAL);
+    assert_int_equal(dc_store_backup(s, "/nonexistent-dir/x.db", &err), DC_EIO);
+    dc_store_close(s);
+
+    assert_int_equal(dc_store_open(dest, 0, &b, &err), DC_OK);
+    ops = dc_store_ops_of(b);
+    seen so = {0}, se = {0};
+    assert_int_equal(ops->operator_each(b, count_op, &so), DC_OK);
+    assert_int_equal(so.n, 1);
+    assert_int_equal(ops->entry_each(b, count_entry, &se), DC_OK);
+    assert_int_equal(se.n, 1);
+    assert_string_equal(se.last, "op_1:approved:1:[]");
+    dc_store_close(b);
+    char p[700];
+    unlink(dest);
+    snprintf(p, sizeof p, "%s-wal", dest);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", dest);
+    unlink(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_change_feed_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_lease_and_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_forwarded_tracks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_copies_committed_state, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store: sqlite", tests, NULL, NULL);
     pg_uri = getenv("DC_TEST_PG");
