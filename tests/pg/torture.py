@@ -68,13 +68,29 @@ class Instance:
 
 
 class Client:
-    """One keep-alive connection per instance."""
+    """One keep-alive connection per instance, for one thread at a time.
+
+    http.client connections are not thread-safe: a second thread's request
+    on a connection that carries one finds it busy, closes it under the
+    first, and both can get (None, None) from a healthy server (issue 11).
+    So a Client belongs to the thread that last used it while that thread
+    lives; use from another thread meanwhile raises at once. Hand-offs to
+    a later thread (race rounds) are fine."""
 
     def __init__(self, key):
-        self.key, self.conns = key, {}
+        self.key, self.conns, self.owner = key, {}, None
+
+    def _claim(self):
+        me = threading.current_thread()
+        if self.owner is not me:
+            if self.owner is not None and self.owner.is_alive():
+                raise RuntimeError("Client used by %s while %s still owns it: give each "
+                                   "thread its own Client" % (me.name, self.owner.name))
+            self.owner = me
 
     def req(self, port, method, path, body=None, headers=None):
         """(status, json) or (None, None) when the outcome is unknown."""
+        self._claim()
         hdrs = {"Authorization": "Bearer " + self.key}
         hdrs.update(headers or {})
         data = json.dumps(body).encode() if body is not None else None
