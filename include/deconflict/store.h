@@ -1,6 +1,6 @@
 /* Durable store of the deconfliction service: operators, API keys, operations
- * and restrictions, and the audit chain. Backends (SQLite now, PostgreSQL
- * later) implement struct dc_store_ops; everything above this header is
+ * and restrictions, and the audit chain. Backends (SQLite, PostgreSQL)
+ * implement struct dc_store_ops; everything above this header is
  * backend-agnostic and one shared test suite runs against every backend.
  * Writes happen inside begin/commit; a commit returns only once durable
  * (SQLite: WAL with synchronous=FULL). Not thread-safe except audit_each,
@@ -161,5 +161,39 @@ const struct dc_store_ops *dc_store_ops_of(const dc_store *s);
 dc_status dc_store_begin(dc_store *s);
 dc_status dc_store_commit(dc_store *s);
 dc_status dc_store_rollback(dc_store *s);
+
+/* One wrapper per method of the table (as SQLite's os.c wraps its VFS), so
+ * call sites read dc_store_entry_put(s, e) instead of reaching into the
+ * table. The optional methods of a shared store answer DC_EUNSUPPORTED on a
+ * backend that lacks them; dc_store_is_shared() says whether it has them. */
+dc_status dc_store_meta_get(dc_store *s, const char *key, char **value);
+dc_status dc_store_meta_put(dc_store *s, const char *key, const char *value);
+dc_status dc_store_operator_put(dc_store *s, const dc_store_operator *o);
+dc_status dc_store_operator_each(dc_store *s, dc_store_operator_fn fn, void *ctx);
+dc_status dc_store_key_put(dc_store *s, const dc_store_key *k);
+dc_status dc_store_key_each(dc_store *s, dc_store_key_fn fn, void *ctx);
+dc_status dc_store_entry_put(dc_store *s, const dc_store_entry *e);
+dc_status dc_store_entry_each(dc_store *s, dc_store_entry_fn fn, void *ctx);
+dc_status dc_store_audit_append(dc_store *s, const dc_audit_record *r);
+dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
+                              void *ctx);
+/* 1 when the backend is shared by several processes (begin_locked and the
+ * methods after it are present). */
+int dc_store_is_shared(const dc_store *s);
+/* 1 when the backend can carry tactical monitoring across instances (lease,
+ * alert feed, forwarded track batches). */
+int dc_store_has_tactical_feed(const dc_store *s);
+dc_status dc_store_begin_locked(dc_store *s, dc_store_head *head);
+dc_status dc_store_changes_since(dc_store *s, int64_t after_seq, int in_txn,
+                                 dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
+                                 dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head);
+dc_status dc_store_wait_change(dc_store *s, int timeout_ms);
+dc_status dc_store_lease(dc_store *s, const char *name, const char *holder, int ttl_ms, int *held);
+dc_status dc_store_alert_publish(dc_store *s, const char *body);
+dc_status dc_store_alert_each(dc_store *s, int64_t after_seq, dc_store_alert_fn fn, void *ctx);
+dc_status dc_store_tracks_put(dc_store *s, const dc_store_tracks *t, size_t n);
+dc_status dc_store_tracks_each(dc_store *s, int64_t after_seq, int max_age_ms,
+                               dc_store_tracks_fn fn, void *ctx);
+dc_status dc_store_tracks_prune(dc_store *s, int max_age_ms);
 
 #endif

@@ -217,13 +217,12 @@ dc_status dc_audit_verify(dc_store *s, dc_audit_report *rep)
 {
     verify_ctx v = {.rep = rep, .expect_seq = 1};
     memset(rep, 0, sizeof *rep);
-    const struct dc_store_ops *ops = dc_store_ops_of(s);
-    dc_status rc = ops->audit_each(s, 0, 0, verify_record, &v);
+    dc_status rc = dc_store_audit_each(s, 0, 0, verify_record, &v);
     if (rc == DC_OK && v.nomem)
         rc = DC_ENOMEM;
     if (rc == DC_OK && !v.failed) {
         stable_sort(v.subj, v.n_subj);
-        rc = ops->entry_each(s, verify_entry, &v);
+        rc = dc_store_entry_each(s, verify_entry, &v);
     }
     if (rc != DC_OK && !v.failed)
         snprintf(rep->reason, sizeof rep->reason, "cannot read the store: %s", dc_status_str(rc));

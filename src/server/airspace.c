@@ -566,14 +566,13 @@ static int unhex(const char *h, uint8_t *out, size_t n)
 
 dc_status dc__airspace_load(dc_server *s, dc_error *err)
 {
-    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
     load_ctx l = {s, DC_OK, err};
     char *secret = NULL;
     dc_status rc;
-    if (ops->changes_since) {
+    if (dc_store_is_shared(s->store)) {
         /* The feed position first: what commits while we load is replayed. */
         dc_store_head head;
-        rc = ops->changes_since(s->store, INT64_MAX, 0, NULL, NULL, NULL, NULL, &head);
+        rc = dc_store_changes_since(s->store, INT64_MAX, 0, NULL, NULL, NULL, NULL, &head);
         if (rc != DC_OK)
             return dc_error_set(err, "store", "cannot read the store head: %s", dc_status_str(rc)), rc;
         s->sync_seq = head.change_seq;
@@ -583,7 +582,7 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
     s->restr = dc_engine_new();
     if (!s->ops_exact || !s->ops_blind || !s->restr)
         return DC_ENOMEM;
-    rc = ops->meta_get(s->store, "secret", &secret);
+    rc = dc_store_meta_get(s->store, "secret", &secret);
     if (rc == DC_ENOTFOUND) {
         dc_error_set(err, "store", "the store is not initialised: run deconflict init");
         return rc;
@@ -596,12 +595,12 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
         return DC_ECORRUPT;
     }
     dc_free(secret);
-    if ((rc = ops->operator_each(s->store, dc__load_operator, &l)) == DC_OK && l.rc == DC_OK)
-        rc = ops->key_each(s->store, dc__load_key, &l);
+    if ((rc = dc_store_operator_each(s->store, dc__load_operator, &l)) == DC_OK && l.rc == DC_OK)
+        rc = dc_store_key_each(s->store, dc__load_key, &l);
     if (rc == DC_OK && l.rc == DC_OK)
-        rc = ops->entry_each(s->store, dc__load_entry, &l);
+        rc = dc_store_entry_each(s->store, dc__load_entry, &l);
     if (rc == DC_OK && l.rc == DC_OK)
-        rc = ops->audit_each(s->store, 0, 0, load_audit, &l);
+        rc = dc_store_audit_each(s->store, 0, 0, load_audit, &l);
     if (rc == DC_OK)
         rc = l.rc;
     if (rc != DC_OK && err && !err->reason[0])

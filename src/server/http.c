@@ -544,7 +544,7 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     s->batch_open = 1;
     if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
         goto fail;
-    s->shared = dc_store_ops_of(s->store)->begin_locked != NULL;
+    s->shared = dc_store_is_shared(s->store);
     if ((rc = dc__airspace_load(s, err)) != DC_OK)
         goto fail;
     if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)

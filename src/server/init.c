@@ -17,8 +17,7 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
     dc_status rc = dc_store_open(uri, 1, &st, err);
     if (rc != DC_OK)
         return rc;
-    const struct dc_store_ops *ops = dc_store_ops_of(st);
-    if (ops->meta_get(st, "secret", &existing) == DC_OK) {
+    if (dc_store_meta_get(st, "secret", &existing) == DC_OK) {
         dc_free(existing);
         rc = DC_EEXIST;
         dc_error_set(err, "store", "%s is already initialised", uri);
@@ -50,11 +49,11 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
         dc_audit_chain(prev, e1, l1, a1.hash);
         dc_audit_chain(a1.hash, e2, l2, a2.hash);
         if ((rc = dc_store_begin(st)) == DC_OK) {
-            if ((rc = ops->meta_put(st, "schema", "1")) == DC_OK &&
-                (rc = ops->meta_put(st, "secret", secret)) == DC_OK &&
-                (rc = ops->operator_put(st, &o)) == DC_OK && (rc = ops->key_put(st, &sk)) == DC_OK &&
-                (rc = ops->audit_append(st, &a1)) == DC_OK &&
-                (rc = ops->audit_append(st, &a2)) == DC_OK)
+            if ((rc = dc_store_meta_put(st, "schema", "1")) == DC_OK &&
+                (rc = dc_store_meta_put(st, "secret", secret)) == DC_OK &&
+                (rc = dc_store_operator_put(st, &o)) == DC_OK && (rc = dc_store_key_put(st, &sk)) == DC_OK &&
+                (rc = dc_store_audit_append(st, &a1)) == DC_OK &&
+                (rc = dc_store_audit_append(st, &a2)) == DC_OK)
                 rc = dc_store_commit(st);
             if (rc != DC_OK)
                 dc_store_rollback(st);

@@ -41,18 +41,17 @@ dc_status dc__journal_push(dc_server *s, dc__write *w)
 
 static dc_status apply(dc_store *st, const dc__write *w)
 {
-    const struct dc_store_ops *ops = dc_store_ops_of(st);
     switch (w->kind) {
     case DC__W_ENTRY:
-        return ops->entry_put(st, &w->u.e);
+        return dc_store_entry_put(st, &w->u.e);
     case DC__W_OPERATOR:
-        return ops->operator_put(st, &w->u.o);
+        return dc_store_operator_put(st, &w->u.o);
     case DC__W_KEY:
-        return ops->key_put(st, &w->u.k);
+        return dc_store_key_put(st, &w->u.k);
     case DC__W_AUDIT:
-        return ops->audit_append(st, &w->u.a);
+        return dc_store_audit_append(st, &w->u.a);
     case DC__W_META:
-        return ops->meta_put(st, w->u.meta.key, w->u.meta.value);
+        return dc_store_meta_put(st, w->u.meta.key, w->u.meta.value);
     }
     return DC_EINVAL;
 }

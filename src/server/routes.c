@@ -1046,7 +1046,7 @@ static void h_audit(dc__req *r, const char *unused)
         return;
     }
     audit_ctx ac = {json_array(), 0};
-    dc_status rc = dc_store_ops_of(r->s->store)->audit_each(r->s->store, a, (size_t)l,
+    dc_status rc = dc_store_audit_each(r->s->store, a, (size_t)l,
                                                              audit_visit, &ac);
     if (rc != DC_OK) {
         json_decref(ac.a);

@@ -228,10 +228,9 @@ static void forward(dc__share *sh)
     if (!b->oom) {
         for (size_t k = 0; k < n_rows; k++)
             sh->rows[k].body = b->p + sh->rows[k].seq;
-        const struct dc_store_ops *ops = dc_store_ops_of(sh->m->s->store);
-        rc = ops->tracks_put(sh->m->s->store, sh->rows, n_rows);
+        rc = dc_store_tracks_put(sh->m->s->store, sh->rows, n_rows);
         if (rc != DC_OK) /* once more, on a fresh connection */
-            rc = ops->tracks_put(sh->m->s->store, sh->rows, n_rows);
+            rc = dc_store_tracks_put(sh->m->s->store, sh->rows, n_rows);
     }
     if (rc == DC_OK)
         atomic_fetch_add(&sh->forwarded, w->n);
@@ -281,13 +280,12 @@ int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken)
 {
     dc__share *sh = m->sh;
     dc_store *st = m->s->store;
-    const struct dc_store_ops *ops = dc_store_ops_of(st);
     double now = dc__now_s();
     *taken = 0;
     if (now - sh->last_try_s >= (sh->held ? RENEW_S - RENEW_SLACK_S : TRY_S)) {
         int held = 0;
         sh->last_try_s = now;
-        if (ops->lease(st, LEASE_NAME, sh->holder, LEASE_TTL_MS, &held) != DC_OK)
+        if (dc_store_lease(st, LEASE_NAME, sh->holder, LEASE_TTL_MS, &held) != DC_OK)
             held = 0; /* cannot renew: stop, someone else may hold it soon */
         if (held && (!sh->held || now - sh->last_ok_s > FENCE_S)) {
             /* New to us (or after a gap in which another may have held it):
@@ -313,10 +311,10 @@ int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken)
     }
     if (sh->held && now - sh->last_prune_s >= PRUNE_EVERY_S) {
         sh->last_prune_s = now;
-        ops->tracks_prune(st, (int)(m->s->cfg.tactical.stale_s + 2 * FUTURE_S) * 1000);
+        dc_store_tracks_prune(st, (int)(m->s->cfg.tactical.stale_s + 2 * FUTURE_S) * 1000);
     }
     take_ctx c = {sh, w, 0};
-    if (ops->tracks_each(st, sh->cursor, (int)(m->s->cfg.tactical.stale_s + FUTURE_S) * 1000,
+    if (dc_store_tracks_each(st, sh->cursor, (int)(m->s->cfg.tactical.stale_s + FUTURE_S) * 1000,
                          take_row, &c) != DC_OK)
         sh->cursor = -1; /* connection lost (database restarted?): re-read */
     if (c.bad)
@@ -340,7 +338,7 @@ void dc__share_publish(dc__monitor *m, dc__alert_rec *recs, size_t n)
     }
     dc__buf_add(&b, "", 1);
     if (b.len > 1 &&
-        (b.oom || dc_store_ops_of(m->s->store)->alert_publish(m->s->store, b.p) != DC_OK))
+        (b.oom || dc_store_alert_publish(m->s->store, b.p) != DC_OK))
         atomic_fetch_add(&m->sh->publish_failed, 1);
     dc__buf_free(&b);
 }
@@ -470,10 +468,9 @@ static int apply_entry(void *ctx, const dc_store_alert *a)
 
 static void follow(dc__monitor *m)
 {
-    const struct dc_store_ops *ops = dc_store_ops_of(m->s->store);
     for (;;) {
         int64_t before = m->sh->feed_seq;
-        if (ops->alert_each(m->s->store, before, apply_entry, m) != DC_OK ||
+        if (dc_store_alert_each(m->s->store, before, apply_entry, m) != DC_OK ||
             m->sh->feed_seq == before)
             break;
     }
@@ -541,9 +538,7 @@ dc_status dc__share_start(dc__monitor *m)
     dc_server *s = m->s;
     if (!s->shared)
         return DC_OK;
-    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
-    if (!ops->lease || !ops->alert_publish || !ops->alert_each || !ops->tracks_put ||
-        !ops->tracks_each || !ops->tracks_prune)
+    if (!dc_store_has_tactical_feed(s->store))
         return DC_EUNSUPPORTED;
     dc__share *sh = dc_calloc(1, sizeof *sh);
     char rnd[17], host[32] = "host";
@@ -593,7 +588,7 @@ void dc__share_stop(dc__monitor *m)
     }
     if (sh->held) { /* hand over now rather than after expiry */
         int held;
-        dc_store_ops_of(m->s->store)->lease(m->s->store, LEASE_NAME, sh->holder, 0, &held);
+        dc_store_lease(m->s->store, LEASE_NAME, sh->holder, 0, &held);
         sh->held = 0;
         atomic_store(&sh->lease_held, 0);
     }

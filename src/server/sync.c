@@ -125,7 +125,7 @@ static int feed_entry(void *ctx, const dc_store_entry *e)
 
 static dc_status feed_read(dc_server *s, int64_t after, int in_txn, feed *f, dc_store_head *head)
 {
-    dc_status rc = dc_store_ops_of(s->store)->changes_since(
+    dc_status rc = dc_store_changes_since(
         s->store, after, in_txn, feed_operator, feed_key, feed_entry, f, head);
     return rc == DC_OK && f->oom ? DC_ENOMEM : rc;
 }
@@ -161,7 +161,6 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
 void *dc__sync_committer_main(void *arg)
 {
     dc_server *s = arg;
-    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->want_window && !s->j_head && !s->stopping)
@@ -173,7 +172,7 @@ void *dc__sync_committer_main(void *arg)
 
         dc_store_head head;
         feed f = {0};
-        dc_status rc = ops->begin_locked(s->store, &head);
+        dc_status rc = dc_store_begin_locked(s->store, &head);
         if (rc == DC_OK && head.change_seq > after)
             rc = feed_read(s, after, 1, &f, &head);
         if (rc != DC_OK) {
@@ -244,9 +243,8 @@ void dc__sync_catch_up(dc_server *s)
 static void *follower_main(void *arg)
 {
     dc_server *s = arg;
-    const struct dc_store_ops *ops = dc_store_ops_of(s->store);
     while (!atomic_load(&s->follower_stop)) {
-        ops->wait_change(s->store, FOLLOW_POLL_MS);
+        dc_store_wait_change(s->store, FOLLOW_POLL_MS);
         dc__sync_catch_up(s);
         dc__monitor_follow(s); /* tactical alerts, from whichever instance */
     }
