@@ -280,7 +280,7 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
     size_t len;
     int64_t seq = s->audit_seq + 1;
     dc__write *w = dc__write_new(DC__W_AUDIT);
-    char *entry = dc_audit_canonical(seq, (int64_t)time(NULL), actor, action, subject, detail, &len);
+    char *entry = dc_audit_canonical(seq, dc__unix_s(), actor, action, subject, detail, &len);
     json_decref(detail);
     if (!w || !entry) {
         dc_free(entry);

@@ -183,7 +183,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     dc__stream *st = cls;
     dc__monitor *m = st->m;
-    double now = dc__now_s();
+    double now = dc__mono_s();
     pthread_mutex_lock(&m->al_mu);
     if (st->out_pos >= st->out.len) {
         st->out.len = st->out_pos = 0;
@@ -256,7 +256,7 @@ void dc__h_alerts_stream(dc__req *r, const char *unused)
     st->m = m;
     st->conn = r->conn;
     st->to = recipient_of(r);
-    st->last_write_s = dc__now_s();
+    st->last_write_s = dc__mono_s();
     dc__buf_str(&st->out, ": deconflict alerts\nretry: 2000\n\n");
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_gone);
@@ -292,7 +292,7 @@ void dc__streams_notify(dc__monitor *m)
 {
     struct MHD_Connection **wake = NULL;
     size_t n_wake = 0, n = 0;
-    double now = dc__now_s();
+    double now = dc__mono_s();
     pthread_mutex_lock(&m->al_mu);
     for (dc__stream *st = m->streams; st; st = st->next)
         n++;

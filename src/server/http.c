@@ -358,7 +358,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         r->s = s;
         r->conn = conn;
-        r->t0 = dc__now_s();
+        r->t0 = dc__mono_s();
         r->route = -1;
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -410,7 +410,7 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
         return DC_ENOMEM;
     r->s = s;
     r->inproc = q;
-    r->t0 = dc__now_s();
+    r->t0 = dc__mono_s();
     r->route = -1;
     const char *path = q->path ? q->path : "", *method = q->method ? q->method : "";
     const char *cl = dc__req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);

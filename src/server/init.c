@@ -23,7 +23,7 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
         dc_error_set(err, "store", "%s is already initialised", uri);
         goto done;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = dc__unix_s();
     if (dc__random_hex(secret, 32) || dc__random_hex(hex, 8) ||
         (rc = dc__key_make(1, now, &k, key_out, key_len)) != DC_OK) {
         rc = rc != DC_OK ? rc : DC_EIO;

@@ -228,7 +228,7 @@ void dc__limits_auth_remember(dc_server *s, const char *prefix, const dc__key *k
 {
     dc__limits *l = s->lim;
     pthread_mutex_lock(&l->mu);
-    bucket *b = bucket_of(l, &s->cfg, prefix, dc__now_s());
+    bucket *b = bucket_of(l, &s->cfg, prefix, dc__mono_s());
     if (b && !b->key) {
         b->number = op->number;
         b->is_authority = op->is_authority;
@@ -289,7 +289,7 @@ static void shed(dc__req *r, unsigned status, unsigned retry_after_s)
     r->shed_status = status;
     r->retry_after_s = retry_after_s ? retry_after_s : 1;
     if (status == 503)
-        atomic_store(&r->s->lim->last_shed_ms, (long)(dc__now_s() * 1000));
+        atomic_store(&r->s->lim->last_shed_ms, (long)(dc__mono_s() * 1000));
 }
 
 void dc__limits_admit(dc__req *r, const char *key_prefix)
@@ -307,7 +307,7 @@ void dc__limits_admit(dc__req *r, const char *key_prefix)
         int submit = cls == CLS_SUBMIT;
         double per_min = submit ? cfg->rate_submit_per_min : cfg->rate_notices_per_min;
         if (per_min > 0) {
-            double now = dc__now_s(), wait_s = 1;
+            double now = dc__mono_s(), wait_s = 1;
             int ok = 1;
             pthread_mutex_lock(&l->mu);
             bucket *b = bucket_of(l, cfg, key_prefix, now);
@@ -365,7 +365,7 @@ int dc__limits_enter(dc__req *r)
         return 1;
     unsigned inside = atomic_fetch_add(&l->deciding, 1);
     r->deciding = 1;
-    long now_ms = (long)(dc__now_s() * 1000);
+    long now_ms = (long)(dc__mono_s() * 1000);
     if (inside >= r->s->cfg.overload_decisions && now_ms - atomic_load(&l->last_shed_ms) < 1000) {
         dc__limits_leave(r);
         atomic_fetch_add(&l->shed_inflight, 1);
@@ -405,7 +405,7 @@ void dc__limits_rejection(dc_server *s, dc__req *r, const dc_volume *vols, size_
     dc_footprint_bbox(vols[0].fp, &la0, &lo0, &la1, &lo1);
     int32_t clat = (int32_t)floor((la0 + la1) / 2 / cfg->probe_area_deg);
     int32_t clon = (int32_t)floor((lo0 + lo1) / 2 / cfg->probe_area_deg);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = dc__unix_s();
     pthread_mutex_lock(&l->mu);
     area *a = NULL, *victim = NULL; /* a free slot, else the oldest window */
     for (size_t i = 0; i < AREA_SLOTS && !a; i++) {

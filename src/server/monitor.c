@@ -95,13 +95,6 @@ dc_status dc__monitor_config_key(dc_server_config *c, const char *key, const jso
     return DC_ENOTFOUND;
 }
 
-double dc__wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- the tick thread's own state ---- */
 
 typedef struct side {
@@ -476,7 +469,7 @@ static void set_state(dc_server *s, dc__entry *e, dc__state to, const side *sd, 
     time_str(time_s, ts);
     e->state = to;
     e->version++;
-    e->updated_s = (int64_t)time(NULL);
+    e->updated_s = dc__unix_s();
     dc__journal_entry(s, e, "monitor", dc__state_name(to),
                       json_pack("{s:s, s:s, s:s}", "reason",
                                 to == DC__NONCONFORMING ? "track outside its operation's volumes"
@@ -704,7 +697,7 @@ static void process_events(dc__monitor *m)
 void dc__monitor_tracks_read(dc_server *s)
 {
     if (s->mon)
-        atomic_store(&s->mon->tracks_read_s, (long)time(NULL));
+        atomic_store(&s->mon->tracks_read_s, (long)dc__unix_s());
 }
 
 static void seed_one(void *ctx, const dc_track_report *r)
@@ -748,10 +741,10 @@ static void tick(dc__monitor *m)
     m->work = swap;
     pthread_mutex_unlock(&m->ing_mu);
 
-    double t0 = dc__now_s();
+    double t0 = dc__mono_s();
     dc__ingest_buf *w = &m->work;
     long read_s = atomic_load(&m->tracks_read_s);
-    int tv_want = read_s && (long)time(NULL) - read_s <= TRACKVIEW_IDLE_S;
+    int tv_want = read_s && (long)dc__unix_s() - read_s <= TRACKVIEW_IDLE_S;
     /* Shared store: only the lease holder detects; reports come from the
      * store (share.c), whichever instance took them. */
     int hold = 1;
@@ -782,7 +775,7 @@ static void tick(dc__monitor *m)
     if (tv_want && !m->tv_live && hold)
         seed_trackview(m);
     m->tv_live = tv_want;
-    double t1 = dc__now_s();
+    double t1 = dc__mono_s();
     if (!hold) {
         dc__streams_notify(m); /* heartbeats; records come through the follower */
         return;
@@ -791,7 +784,7 @@ static void tick(dc__monitor *m)
     double now_s = dc__wall_s();
     t->pass++;
     if (dc_tactical_pass(m->table, now_s, DC_TAC_BROAD_PHASE, &st) == DC_OK) {
-        double t2 = dc__now_s();
+        double t2 = dc__mono_s();
         unsigned long us = (unsigned long)((t2 - t1) * 1e6);
         atomic_store(&m->m.pass_us_last, us);
         atomic_fetch_add(&m->m.pass_us_sum, us);
@@ -802,15 +795,15 @@ static void tick(dc__monitor *m)
         atomic_store(&m->m.conflicts, (unsigned long)st.conflicts);
     }
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
-    double t3 = dc__now_s();
+    double t3 = dc__mono_s();
     if (t->n_inh)
         inherit_step(m, now_s);
     process_events(m);
     dc__streams_notify(m);
-    unsigned long ev_us = (unsigned long)((dc__now_s() - t3) * 1e6);
+    unsigned long ev_us = (unsigned long)((dc__mono_s() - t3) * 1e6);
     if (ev_us > atomic_load(&m->m.events_us_max))
         atomic_store(&m->m.events_us_max, ev_us);
-    unsigned long us = (unsigned long)((dc__now_s() - t0) * 1e6);
+    unsigned long us = (unsigned long)((dc__mono_s() - t0) * 1e6);
     atomic_store(&m->m.tick_us_last, us);
     if (us > atomic_load(&m->m.tick_us_max))
         atomic_store(&m->m.tick_us_max, us);
@@ -825,27 +818,20 @@ static void *tick_main(void *arg)
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -5)) {
     }
     double period = m->s->cfg.tick_s;
-    double next = dc__now_s() + period;
+    double next = dc__mono_s() + period;
     pthread_mutex_lock(&m->tick_mu);
     while (!m->stopping) {
-        double now = dc__now_s();
+        double now = dc__mono_s();
         if (now < next) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            double wait = next - now;
-            ts.tv_sec += (time_t)wait;
-            ts.tv_nsec += (long)((wait - floor(wait)) * 1e9);
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            dc__mono_deadline(&ts, next - now);
             pthread_cond_timedwait(&m->tick_cond, &m->tick_mu, &ts);
             continue;
         }
         pthread_mutex_unlock(&m->tick_mu);
         tick(m);
         next += period;
-        now = dc__now_s();
+        now = dc__mono_s();
         if (next < now) { /* the tick overran: start the next one now */
             atomic_fetch_add(&m->m.tick_overruns, 1);
             next = now;

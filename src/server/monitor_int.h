@@ -99,7 +99,6 @@ void dc__streams_close(dc__monitor *m);
 void dc__alerts_free(dc__monitor *m);
 
 /* monitor.c: wall-clock seconds UTC (fractional) */
-double dc__wall_s(void);
 void dc__ingest_buf_free(dc__ingest_buf *b);
 
 /* tracks.c: copies the reports with fresh[i] set (every one when fresh is

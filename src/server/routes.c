@@ -15,10 +15,6 @@
 
 #define NAME_MAX_LEN 64
 
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
 
 static json_t *time_json(int64_t t)
 {
@@ -145,7 +141,7 @@ static json_t *suggest(dc__req *r, const dc__candidate *c, int exact, const char
 {
     dc_server *s = r->s;
     dc__hits h;
-    int64_t step = s->cfg.time_step_s, now = now_s();
+    int64_t step = s->cfg.time_step_s, now = dc__unix_s();
     int64_t start = c->vols[0].t_start_s;
     for (size_t i = 1; i < c->n; i++)
         if (c->vols[i].t_start_s < start)
@@ -186,7 +182,7 @@ static int probing_limited(dc__req *r)
     dc__operator *o = dc__operator_get(s, r->who);
     if (!o || r->is_authority || !s->cfg.probe_limit)
         return 0;
-    int64_t minute = now_s() / 60;
+    int64_t minute = dc__unix_s() / 60;
     if (o->probe_window_s != minute) {
         o->probe_window_s = minute;
         o->probe_rejections = 0;
@@ -211,9 +207,9 @@ static int decide_timed(dc__req *r, uint32_t owner, const dc__candidate *c, cons
 {
     dc_server *s = r->s;
     int exact = s->cfg.disclosure == DC_DISCLOSURE_EXACT || r->is_authority;
-    double t0 = dc__now_s();
+    double t0 = dc__mono_s();
     dc__decide(s, owner, exact, c->vols, c->n, skip_id, 0, 0, 0, h);
-    dc__metrics_check(s, dc__now_s() - t0);
+    dc__metrics_check(s, dc__mono_s() - t0);
     return exact;
 }
 
@@ -267,7 +263,7 @@ static void preempt(dc_server *s, dc__entry *e, const char *actor, const char *r
     dc__entry_uninstall(s, e);
     e->state = DC__PREEMPTED;
     e->version++;
-    e->updated_s = now_s();
+    e->updated_s = dc__unix_s();
     dc_free(e->note);
     e->note = dc_strdup(reason);
     atomic_fetch_add(&s->m.preempted, 1);
@@ -360,7 +356,7 @@ static void h_op_submit(dc__req *r, const char *unused)
     e->priority = priority;
     e->state = DC__APPROVED;
     e->version = 1;
-    e->created_s = e->updated_s = now_s();
+    e->created_s = e->updated_s = dc__unix_s();
     e->volumes_json = c.volumes_json;
     c.volumes_json = NULL;
     e->note = dc_strdup("");
@@ -544,7 +540,7 @@ static void h_op_modify(dc__req *r, const char *id)
     dc_free(e->volumes_json);
     e->volumes_json = json;
     e->version++;
-    e->updated_s = now_s();
+    e->updated_s = dc__unix_s();
     atomic_fetch_add(&s->m.approved, 1);
     dc__journal_entry(s, e, r->who_id, "modify",
                       json_pack("{s:s, s:i}", "operator", r->who_id, "priority", priority));
@@ -588,7 +584,7 @@ static void transition(dc__req *r, const char *id, unsigned allowed, dc__state t
         dc__entry_uninstall(s, e);
     e->state = to;
     e->version++;
-    e->updated_s = now_s();
+    e->updated_s = dc__unix_s();
     dc__journal_entry(s, e, r->who_id, action, json_pack("{s:s}", "operator", r->who_id));
     set_etag(r, e);
     dc__reply_json(r, 200, entry_json(s, e, r->is_authority));
@@ -635,7 +631,7 @@ static dc_status issue_key(dc__req *r, dc__operator *o, char *key, size_t key_le
     dc__key *k = dc_calloc(1, sizeof *k);
     dc__write *w = dc__write_new(DC__W_KEY);
     dc_status rc = DC_ENOMEM;
-    if (!k || !w || (rc = dc__key_make(o->number, now_s(), k, key, key_len)) != DC_OK ||
+    if (!k || !w || (rc = dc__key_make(o->number, dc__unix_s(), k, key, key_len)) != DC_OK ||
         (rc = dc__key_insert(s, k)) != DC_OK) {
         dc_free(k);
         dc__write_free(w);
@@ -692,7 +688,7 @@ static void h_operator_create(dc__req *r, const char *unused)
     }
     s->operators = ops;
     o->number = (uint32_t)s->n_operators + 1;
-    o->created_s = now_s();
+    o->created_s = dc__unix_s();
     s->operators[s->n_operators++] = o;
     w->strs[0] = dc_strdup(o->id);
     w->strs[1] = dc_strdup(o->name);
@@ -828,7 +824,7 @@ static void h_rs_create(dc__req *r, const char *unused)
     e->n_exempt = n_exempt;
     exempt = NULL;
     e->note = dc_strdup(jn ? json_string_value(jn) : "");
-    e->created_s = e->updated_s = now_s();
+    e->created_s = e->updated_s = dc__unix_s();
     e->volumes_json = c.volumes_json;
     c.volumes_json = NULL;
     /* Operations that the new restriction conflicts with are preempted; their
@@ -910,7 +906,7 @@ static void h_rs_delete(dc__req *r, const char *id)
         dc__entry_uninstall(s, e);
         e->state = DC__DELETED;
         e->version++;
-        e->updated_s = now_s();
+        e->updated_s = dc__unix_s();
         dc__journal_entry(s, e, r->who_id, "restriction_delete", NULL);
         dc__reply_json(r, 200, entry_json(s, e, 1));
         dc__await(r);
@@ -986,7 +982,7 @@ static void h_notices(dc__req *r, const char *unused)
                         "must be minlon,minlat,maxlon,maxlat in degrees with min <= max");
         return;
     }
-    q.t_from_s = now_s();
+    q.t_from_s = dc__unix_s();
     if (from && dc_time_parse(from, 0, &q.t_from_s) != DC_OK) {
         dc__reply_error(r, 400, "invalid", "from", "must be an RFC 3339 time");
         return;

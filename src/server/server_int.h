@@ -16,42 +16,10 @@
 #include "deconflict/deconflict.h"
 #include "deconflict/server.h"
 #include "deconflict/store.h"
-
-/* ---- small utilities (buf.c, map.c) ---- */
-
-/* Growable string; oom is sticky so callers check once at the end. */
-typedef struct dc__buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} dc__buf;
-void dc__buf_add(dc__buf *b, const char *s, size_t n);
-void dc__buf_str(dc__buf *b, const char *s);
-void dc__buf_fmt(dc__buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-void dc__buf_json_str(dc__buf *b, const char *s); /* quoted, escaped */
-void dc__buf_free(dc__buf *b);
-
-/* String-keyed hash map; keys are borrowed (they live in the values).
- * It grows incrementally: a doubling moves MAP_MOVE_STEP old slots per
- * put, so no single put under the server's mutex rehashes the whole map
- * (that was a 20-40 ms stall at 65,536 operations). */
-typedef struct dc__map {
-    struct dc__map_slot *slots;
-    size_t cap, n; /* n: keys in both tables */
-    struct dc__map_slot *old; /* the table being emptied into slots, or NULL */
-    size_t old_cap, old_next; /* old slots below old_next have moved */
-} dc__map;
-void *dc__map_get(const dc__map *m, const char *key);
-dc_status dc__map_put(dc__map *m, const char *key, void *val); /* replaces */
-void dc__map_free(dc__map *m); /* frees slots only */
-
-void dc__hex(const uint8_t *d, size_t n, char *out); /* out: 2n+1 bytes */
-int dc__random_hex(char *out, size_t n_bytes); /* 0 on success; out: 2n+1 */
-double dc__now_s(void); /* monotonic seconds */
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/map.h"
 
 /* ---- blind notices (envelope.c) ---- */
 

@@ -280,7 +280,7 @@ int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken)
 {
     dc__share *sh = m->sh;
     dc_store *st = m->s->store;
-    double now = dc__now_s();
+    double now = dc__mono_s();
     *taken = 0;
     if (now - sh->last_try_s >= (sh->held ? RENEW_S - RENEW_SLACK_S : TRY_S)) {
         int held = 0;

@@ -24,13 +24,7 @@
 
 static void deadline_in(struct timespec *ts, long ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    dc__mono_deadline(ts, ms / 1000.0);
 }
 
 int dc__write_lock(dc_server *s)

@@ -208,7 +208,7 @@ void dc__h_tracks_post(dc__req *r, const char *unused)
             dc__entry *e = act[k];
             e->state = DC__ACTIVE;
             e->version++;
-            e->updated_s = (int64_t)time(NULL);
+            e->updated_s = dc__unix_s();
             dc__journal_entry(s, e, r->who_id, "activate",
                               json_pack("{s:s, s:s}", "operator", r->who_id, "by",
                                         "first track report"));

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "server/server_int.h"
+#include "util/buf.h"
 
 static void check(const char *in, const char *want)
 {

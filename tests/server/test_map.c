@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "server/server_int.h"
+#include "util/map.h"
 
 enum { N = 200000 };
 
