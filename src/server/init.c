@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/server_int.h"
+#include "server/server.h"
 
 dc_status dc_server_init_store(const char *uri, const char *authority_name, char *key_out,
                                size_t key_len, dc_error *err)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 static dc_server_config cfg(void)
 {

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 #define ENV_MARGIN_M 50.0
 #define M_PER_DEG_LAT_MIN 110574.0 /* meridian degree at the equator, the shortest */

@@ -13,7 +13,7 @@
  * Conformance volumes come from the airspace under mu, cached per operation
  * version and looked up at most once per pass.
  * On a shared store a new lease holder inherits what the feed shows open
- * (share.c): a pair it raises again keeps the inherited reference and sends
+ * (lease_share.c): a pair it raises again keeps the inherited reference and sends
  * nothing, its clear carries that reference, and a pair not raised again
  * within INHERIT_GRACE_PASSES passes is cleared under it; a track already
  * reported nonconforming is not reported again while its operation stays
@@ -27,73 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/monitor_int.h"
-
-/* ---- configuration ---- */
-
-void dc__monitor_config_default(dc_server_config *c)
-{
-    c->tactical = DC_TACTICAL_PARAMS_DEFAULT;
-    c->tick_s = 1.0;
-    c->max_track_reports = 10000;
-    c->track_buffer_reports = 1000000;
-    c->alert_ring = 65536;
-    c->sse_heartbeat_s = 15.0;
-}
-
-dc_status dc__monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
-                                 dc_error *err)
-{
-    static const struct {
-        const char *key, *param;
-    } params[] = {{"lookahead_s", "lookahead_s"},   {"ht_m", "h_m"},
-                  {"vt_m", "v_m"},                   {"stale_s", "stale_s"},
-                  {"conf_h_tol_m", "conf_h_tol_m"}, {"conf_v_tol_m", "conf_v_tol_m"},
-                  {"conf_t_tol_s", "conf_t_tol_s"}, {"conf_dwell_s", "conf_dwell_s"}};
-    static const struct {
-        const char *key;
-        double lo, hi;
-    } limits[] = {{"tick_s", 0.01, 3600},
-                  {"max_track_reports", 1, 1e6},
-                  {"track_buffer_reports", 1, 1e8},
-                  {"alert_ring", 16, 1e8},
-                  {"sse_heartbeat_s", 0.1, 3600}};
-    char txt[64];
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
-        if (strcmp(key, params[i].key))
-            continue;
-        if (!json_is_number(v))
-            return dc_error_set(err, key, "must be a number");
-        snprintf(txt, sizeof txt, "%.17g", json_number_value(v));
-        dc_tactical_params p = c->tactical;
-        dc_status rc = dc_tactical_params_set(&p, params[i].param, txt, err);
-        if (rc != DC_OK)
-            return dc_error_set(err, key, "must be a finite number >= 0%s",
-                                strcmp(key, "ht_m") ? "" : " (and > 0)");
-        c->tactical = p;
-        return DC_OK;
-    }
-    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        if (strcmp(key, limits[i].key))
-            continue;
-        double d = json_number_value(v);
-        if (!json_is_number(v) || !(d >= limits[i].lo && d <= limits[i].hi))
-            return dc_error_set(err, key, "must be a number between %g and %g", limits[i].lo,
-                                limits[i].hi);
-        if (i == 0)
-            c->tick_s = d;
-        else if (i == 1)
-            c->max_track_reports = (size_t)d;
-        else if (i == 2)
-            c->track_buffer_reports = (size_t)d;
-        else if (i == 3)
-            c->alert_ring = (size_t)d;
-        else
-            c->sse_heartbeat_s = d;
-        return DC_OK;
-    }
-    return DC_ENOTFOUND;
-}
+#include "monitor/monitor.h"
 
 /* ---- the tick thread's own state ---- */
 
@@ -467,14 +401,12 @@ static void set_state(dc_server *s, dc__entry *e, dc__state to, const side *sd, 
 {
     char ts[32];
     time_str(time_s, ts);
-    e->state = to;
-    e->version++;
-    e->updated_s = dc__unix_s();
-    dc__journal_entry(s, e, "monitor", dc__state_name(to),
-                      json_pack("{s:s, s:s, s:s}", "reason",
-                                to == DC__NONCONFORMING ? "track outside its operation's volumes"
-                                                        : "tracks back inside the volumes",
-                                "track_id", sd->track, "report_time", ts));
+    dc__change c = {to, NULL, "monitor", dc__state_name(to),
+                    json_pack("{s:s, s:s, s:s}", "reason",
+                              to == DC__NONCONFORMING ? "track outside its operation's volumes"
+                                                      : "tracks back inside the volumes",
+                              "track_id", sd->track, "report_time", ts)};
+    dc__entry_change(s, e, &c);
 }
 
 static void apply_conformance(dc__monitor *m, event *ev)
@@ -664,7 +596,7 @@ static void process_events(dc__monitor *m)
     int changes = 0;
     for (size_t i = 0; i < t->n_ev; i++)
         changes |= t->ev[i].kind == DC_TAC_NONCONFORMING || t->ev[i].kind == DC_TAC_CONFORMING;
-    /* State changes: on a shared store only inside a window (sync.c). */
+    /* State changes: on a shared store only inside a window (decision_window.c). */
     int no_window = 0;
     if (changes)
         no_window = dc__write_lock(s);
@@ -746,7 +678,7 @@ static void tick(dc__monitor *m)
     long read_s = atomic_load(&m->tracks_read_s);
     int tv_want = read_s && (long)dc__unix_s() - read_s <= TRACKVIEW_IDLE_S;
     /* Shared store: only the lease holder detects; reports come from the
-     * store (share.c), whichever instance took them. */
+     * store (lease_share.c), whichever instance took them. */
     int hold = 1;
     if (m->sh) {
         int taken = 0, had = dc_tactical_track_count(m->table) > 0;

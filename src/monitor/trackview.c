@@ -1,5 +1,5 @@
-/* GET /v1/tracks: the latest report of every live track, for the web
- * display. The tick thread hands each swapped ingest batch here before the
+/* The track view behind GET /v1/tracks (api/tracks.c): the latest report
+ * of every live track, for the web display. The tick thread hands each swapped ingest batch here before the
  * detection pass (dc__trackview_update), so this view never touches the
  * tactical table and never delays detection by more than one map update per
  * report. An operator reads only its own tracks; the authority reads all,
@@ -9,14 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/monitor_int.h"
+#include "monitor/monitor.h"
 
-typedef struct tv_entry {
-    char key[DC_TRACK_ID_MAX + 16]; /* "<operator number>/<track id>" */
-    char track[DC_TRACK_ID_MAX];
-    char operation[DC_TRACK_OPERATION_ID_MAX];
-    dc_track_report r; /* strings point into track / operation */
-} tv_entry;
+typedef dc__track_row tv_entry;
 
 struct dc__trackview {
     pthread_mutex_t mu;
@@ -113,70 +108,28 @@ void dc__trackview_free(dc_server *s)
     s->tv = NULL;
 }
 
-void dc__h_tracks_list(dc__req *r, const char *unused)
+dc_status dc__trackview_snapshot(dc_server *s, uint32_t who, int all, dc__track_row **out,
+                                 size_t *n)
 {
-    (void)unused;
-    dc_server *s = r->s;
     dc__trackview *tv = s->tv;
-    dc__buf b = {0};
     double now = dc__wall_s(), stale = s->cfg.tactical.stale_s;
-    tv_entry *copy = NULL;
-    size_t n = 0;
-    dc__monitor_tracks_read(s);
-    if (tv) {
-        pthread_mutex_lock(&tv->mu);
-        copy = dc_malloc((tv->n ? tv->n : 1) * sizeof *copy);
-        for (size_t i = 0; copy && i < tv->n; i++) {
-            const tv_entry *e = tv->e[i];
-            if (now - e->r.time_s > stale || (!r->is_authority && e->r.operator_id != r->who))
-                continue;
-            copy[n] = *e;
-            copy[n].r.operation_id = e->r.operation_id ? copy[n].operation : NULL;
-            n++;
-        }
-        pthread_mutex_unlock(&tv->mu);
-        if (!copy) {
-            dc__reply_error(r, 500, "internal", "", "out of memory");
-            return;
-        }
+    *out = NULL;
+    *n = 0;
+    if (!tv)
+        return DC_OK;
+    pthread_mutex_lock(&tv->mu);
+    dc__track_row *copy = dc_malloc((tv->n ? tv->n : 1) * sizeof *copy);
+    for (size_t i = 0; copy && i < tv->n; i++) {
+        const dc__track_row *e = tv->e[i];
+        if (now - e->r.time_s > stale || (!all && e->r.operator_id != who))
+            continue;
+        copy[*n] = *e;
+        copy[*n].r.operation_id = e->r.operation_id ? copy[*n].operation : NULL;
+        (*n)++;
     }
-    dc__buf_str(&b, "{\"tracks\":[");
-    if (r->is_authority)
-        pthread_mutex_lock(&s->mu); /* operator names */
-    for (size_t i = 0; i < n; i++) {
-        const dc_track_report *p = &copy[i].r;
-        char ts[40];
-        int ms = (int)((p->time_s - floor(p->time_s)) * 1000.0);
-        dc_time_format((int64_t)floor(p->time_s), ts, sizeof ts);
-        ts[19] = 0; /* "YYYY-MM-DDTHH:MM:SS" + ".mmm" + "Z" */
-        dc__buf_fmt(&b, "%s{\"track_id\":", i ? "," : "");
-        dc__buf_json_str(&b, copy[i].track);
-        dc__buf_fmt(&b,
-                    ",\"time\":\"%s.%03dZ\",\"lat\":%.6f,\"lon\":%.6f,\"alt_m\":%.1f,"
-                    "\"ground_speed_mps\":%.1f,\"track_deg\":%.1f,\"vertical_rate_mps\":%.1f",
-                    ts, ms > 999 ? 999 : ms, p->lat_deg, p->lon_deg, p->alt_m, p->ground_speed_mps,
-                    p->track_deg, p->vertical_rate_mps);
-        if (p->operation_id) {
-            dc__buf_str(&b, ",\"operation_id\":");
-            dc__buf_json_str(&b, p->operation_id);
-        }
-        if (r->is_authority) {
-            dc__operator *o = p->operator_id == DC_TRACK_OPERATOR_UNKNOWN
-                                  ? NULL
-                                  : dc__operator_get(s, p->operator_id);
-            if (o) {
-                dc__buf_fmt(&b, ",\"operator\":{\"id\":\"%s\",\"name\":", o->id);
-                dc__buf_json_str(&b, o->name);
-                dc__buf_str(&b, "}");
-            } else {
-                dc__buf_str(&b, ",\"operator\":null");
-            }
-        }
-        dc__buf_str(&b, "}");
-    }
-    if (r->is_authority)
-        pthread_mutex_unlock(&s->mu);
-    dc_free(copy);
-    dc__buf_str(&b, "]}");
-    dc__reply_buf(r, 200, "application/json", &b);
+    pthread_mutex_unlock(&tv->mu);
+    if (!copy)
+        return DC_ENOMEM;
+    *out = copy;
+    return DC_OK;
 }

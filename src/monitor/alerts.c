@@ -1,23 +1,26 @@
 /* Alerts as each party sees them: a bounded ring of rendered records (one
- * per recipient: an operator's blind view, the authority's full one),
- * GET /v1/alerts (paged by a per-recipient cursor) and GET /v1/alerts/stream
- * (Server-Sent Events). A stream reads the ring from its own cursor inside
- * libmicrohttpd's content callback and suspends its connection when it has
- * nothing to send; the tick thread resumes it. Nothing ever waits for a
- * consumer: one that falls behind the ring is dropped. */
+ * per recipient: an operator's blind view, the authority's full one), read
+ * in pages by a per-recipient cursor (GET /v1/alerts in api/alerts.c) and
+ * by streams (Server-Sent Events). A stream reads the ring from its own
+ * cursor inside the transport's pull callback and suspends its connection
+ * (through the transport's functions) when it has nothing to send; the tick
+ * thread resumes it. Nothing ever waits for a consumer: one that falls
+ * behind the ring is dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "server/monitor_int.h"
+#include "monitor/monitor.h"
 
 #define STREAM_CHUNK 65536 /* bytes of events gathered per callback */
 
 struct dc__stream {
     dc__stream *next;
     dc__monitor *m;
-    struct MHD_Connection *conn;
+    void *conn; /* the transport's, suspended and resumed by the two below */
+    void (*suspend)(void *conn);
+    void (*resume)(void *conn);
     uint32_t to;
     char key_prefix[16]; /* of the key that opened it: revoked, it ends */
     uint64_t cursor;     /* last seq sent */
@@ -119,50 +122,16 @@ static size_t gather(dc__monitor *m, uint32_t to, uint64_t *cursor, size_t max, 
     return got;
 }
 
-static uint32_t recipient_of(const dc__req *r)
+int dc__alerts_page(dc__monitor *m, uint32_t to, uint64_t *cursor, size_t limit, dc__buf *b)
 {
-    return r->is_authority ? DC__TO_AUTHORITY : r->who;
-}
-
-static int parse_cursor(const char *txt, uint64_t *out)
-{
-    char *end;
-    if (!txt || !*txt || *txt == '-')
-        return -1;
-    unsigned long long v = strtoull(txt, &end, 10);
-    if (*end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-void dc__h_alerts_list(dc__req *r, const char *unused)
-{
-    (void)unused;
-    dc__monitor *m = r->s->mon;
-    const char *since = dc__req_arg(r, "since"), *limit = dc__req_arg(r, "limit");
-    uint64_t cursor = 0, lim = 100;
-    if (since && parse_cursor(since, &cursor)) {
-        dc__reply_error(r, 400, "invalid", "since", "must be a cursor (an integer >= 0)");
-        return;
-    }
-    if (limit && (parse_cursor(limit, &lim) || lim < 1 || lim > 1000)) {
-        dc__reply_error(r, 400, "invalid", "limit", "must be 1..1000");
-        return;
-    }
-    uint32_t to = recipient_of(r);
-    dc__buf b = {0};
-    dc__buf_str(&b, "{\"alerts\":[");
     pthread_mutex_lock(&m->al_mu);
-    int missed = cursor < evicted_of(m, to);
-    size_t got = gather(m, to, &cursor, (size_t)lim, (size_t)-1, 0, &b);
+    int missed = *cursor < evicted_of(m, to);
+    size_t got = gather(m, to, cursor, limit, (size_t)-1, 0, b);
     /* A short page has read everything: the cursor moves to the newest. */
-    if (got < lim && last_of(m, to) > cursor)
-        cursor = last_of(m, to);
+    if (got < limit && last_of(m, to) > *cursor)
+        *cursor = last_of(m, to);
     pthread_mutex_unlock(&m->al_mu);
-    dc__buf_fmt(&b, "],\"next\":%llu,\"missed\":%s}", (unsigned long long)cursor,
-                missed ? "true" : "false");
-    dc__reply_buf(r, 200, "application/json", &b);
+    return missed;
 }
 
 /* ---- Server-Sent Events ---- */
@@ -178,10 +147,8 @@ static int key_revoked(dc_server *s, const char *prefix)
     return revoked;
 }
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+long dc__stream_pull(dc__stream *st, char *buf, size_t max)
 {
-    (void)pos;
-    dc__stream *st = cls;
     dc__monitor *m = st->m;
     double now = dc__mono_s();
     pthread_mutex_lock(&m->al_mu);
@@ -189,24 +156,24 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         st->out.len = st->out_pos = 0;
         if (m->closing || key_revoked(m->s, st->key_prefix)) {
             pthread_mutex_unlock(&m->al_mu);
-            return MHD_CONTENT_READER_END_OF_STREAM;
+            return DC__STREAM_END;
         }
         if (st->cursor < evicted_of(m, st->to)) {
             /* Fell behind the ring: drop it rather than hold anything up. */
             pthread_mutex_unlock(&m->al_mu);
             atomic_fetch_add(&m->m.streams_dropped, 1);
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+            return DC__STREAM_ERROR;
         }
         gather(m, st->to, &st->cursor, (size_t)-1, STREAM_CHUNK, 1, &st->out);
         if (!st->out.len && now - st->last_write_s >= m->s->cfg.sse_heartbeat_s)
             dc__buf_str(&st->out, ": heartbeat\n\n");
         if (st->out.oom) {
             pthread_mutex_unlock(&m->al_mu);
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+            return DC__STREAM_ERROR;
         }
         if (!st->out.len) {
             st->suspended = 1;
-            MHD_suspend_connection(st->conn);
+            st->suspend(st->conn);
             pthread_mutex_unlock(&m->al_mu);
             return 0;
         }
@@ -218,59 +185,45 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     st->out_pos += n;
     st->last_write_s = now;
     pthread_mutex_unlock(&m->al_mu);
-    return (ssize_t)n;
+    return (long)n;
 }
 
-/* Called by libmicrohttpd, maybe under its own locks: takes none of ours. */
-static void stream_gone(void *cls)
+void dc__stream_gone(dc__stream *st)
 {
-    dc__stream *st = cls;
     atomic_fetch_sub(&st->m->m.streams, 1);
     atomic_store(&st->dead, 1);
 }
 
-void dc__h_alerts_stream(dc__req *r, const char *unused)
+dc__stream *dc__stream_new(dc__monitor *m, uint32_t to, const char *key_prefix, void *conn,
+                           void (*suspend)(void *conn), void (*resume)(void *conn))
 {
-    (void)unused;
-    dc__monitor *m = r->s->mon;
-    const char *last = dc__req_header(r, "Last-Event-ID");
-    const char *since = dc__req_arg(r, "since");
-    uint64_t cursor = 0;
-    int resume = last || since;
-    if (resume && parse_cursor(last ? last : since, &cursor)) {
-        dc__reply_error(r, 400, "invalid", last ? "Last-Event-ID" : "since",
-                        "must be a cursor (an integer >= 0)");
-        return;
-    }
     dc__stream *st = dc_calloc(1, sizeof *st);
-    if (!st) {
-        dc__reply_error(r, 500, "internal", "", "out of memory");
-        return;
-    }
-    const char *auth = dc__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strlen(auth) < 7 || dc__key_prefix(auth + 7 + strspn(auth + 7, " "), st->key_prefix)) {
-        dc_free(st); /* authenticated a moment ago: cannot happen */
-        dc__reply_error(r, 401, "unauthorized", "Authorization", "invalid or revoked API key");
-        return;
-    }
+    if (!st)
+        return NULL;
     st->m = m;
-    st->conn = r->conn;
-    st->to = recipient_of(r);
+    st->conn = conn;
+    st->suspend = suspend;
+    st->resume = resume;
+    st->to = to;
+    snprintf(st->key_prefix, sizeof st->key_prefix, "%s", key_prefix);
     st->last_write_s = dc__mono_s();
     dc__buf_str(&st->out, ": deconflict alerts\nretry: 2000\n\n");
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_gone);
-    if (!resp || st->out.oom) {
-        if (resp)
-            MHD_destroy_response(resp);
-        dc__buf_free(&st->out);
-        dc_free(st);
-        dc__reply_error(r, 500, "internal", "", "out of memory");
-        return;
+    if (st->out.oom) {
+        dc__stream_discard(st);
+        return NULL;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    return st;
+}
+
+void dc__stream_discard(dc__stream *st)
+{
+    dc__buf_free(&st->out);
+    dc_free(st);
+}
+
+void dc__stream_attach(dc__stream *st, int resume, uint64_t cursor)
+{
+    dc__monitor *m = st->m;
     atomic_fetch_add(&m->m.streams, 1);
     pthread_mutex_lock(&m->al_mu);
     if (!resume)
@@ -285,12 +238,11 @@ void dc__h_alerts_stream(dc__req *r, const char *unused)
     st->next = m->streams;
     m->streams = st;
     pthread_mutex_unlock(&m->al_mu);
-    dc__reply_custom(r, 200, resp);
 }
 
 void dc__streams_notify(dc__monitor *m)
 {
-    struct MHD_Connection **wake = NULL;
+    dc__stream **wake = NULL;
     size_t n_wake = 0, n = 0;
     double now = dc__mono_s();
     pthread_mutex_lock(&m->al_mu);
@@ -312,14 +264,14 @@ void dc__streams_notify(dc__monitor *m)
             (m->closing || last_of(m, st->to) > st->cursor ||
              now - st->last_write_s >= m->s->cfg.sse_heartbeat_s)) {
             st->suspended = 0;
-            wake[n_wake++] = st->conn;
+            wake[n_wake++] = st;
         }
     }
     pthread_mutex_unlock(&m->al_mu);
     /* Outside al_mu: a connection stays suspended, so alive, until resumed
      * here, and nobody else resumes it. */
     for (size_t i = 0; i < n_wake; i++)
-        MHD_resume_connection(wake[i]);
+        wake[i]->resume(wake[i]->conn);
     dc_free(wake);
 }
 

@@ -1,64 +1,16 @@
-/* Prometheus text metrics: requests by route and status, decisions by
- * outcome, the conflict-check latency histogram, group-commit batching and
- * the airspace given up to blind coarsening. Counters are atomics, so the
- * request path never takes a lock for them. */
+/* GET /metrics (Prometheus text): requests by route and status (the
+ * transport's), decisions by outcome, the conflict-check latency histogram,
+ * group-commit batching and the airspace given up to blind coarsening, then
+ * the monitor's and admission's; and GET /healthz. Counters are atomics, so
+ * the request path never takes a lock for them. */
 #include <stdio.h>
 #include <string.h>
 
-#include "server/server_int.h"
+#include "api/api.h"
 
-static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {
-    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 412, 413, 428, 429, 500, 503};
-static const double hist_le[DC__HIST_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                 0.005,   0.01,   0.025,   0.05,   0.1,   0.25};
-
-static int status_index(unsigned status)
+static void render(dc_server *s, dc__buf *b)
 {
-    for (int i = 0; i < DC__STATUS_SLOTS - 1; i++)
-        if (status_codes[i] == status)
-            return i;
-    return DC__STATUS_SLOTS - 1; /* other */
-}
-
-void dc__metrics_request(dc_server *s, int route, unsigned status)
-{
-    size_t r = route < 0 || (size_t)route >= dc__n_routes ? dc__n_routes : (size_t)route;
-    if (r < 32)
-        atomic_fetch_add(&s->m.requests[r][status_index(status)], 1);
-}
-
-void dc__metrics_check(dc_server *s, double seconds)
-{
-    int b = 0;
-    while (b < DC__HIST_BUCKETS && seconds > hist_le[b])
-        b++;
-    atomic_fetch_add(&s->m.check_hist[b], 1);
-    atomic_fetch_add(&s->m.check_count, 1);
-    atomic_fetch_add(&s->m.check_sum_us, (unsigned long)(seconds * 1e6));
-}
-
-void dc__metrics_render(dc_server *s, dc__buf *b)
-{
-    dc__buf_str(b, "# HELP deconflict_http_requests_total HTTP requests by route and status.\n"
-                   "# TYPE deconflict_http_requests_total counter\n");
-    for (size_t r = 0; r <= dc__n_routes && r < 32; r++) {
-        for (int k = 0; k < DC__STATUS_SLOTS; k++) {
-            unsigned long n = atomic_load(&s->m.requests[r][k]);
-            if (!n)
-                continue;
-            const char *method = r < dc__n_routes ? dc__routes[r].method : "";
-            const char *path = r < dc__n_routes ? dc__routes[r].path : "unmatched";
-            char code[8];
-            if (k < DC__STATUS_SLOTS - 1)
-                snprintf(code, sizeof code, "%u", status_codes[k]);
-            else
-                snprintf(code, sizeof code, "other");
-            dc__buf_fmt(b,
-                        "deconflict_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} "
-                        "%lu\n",
-                        method, path, code, n);
-        }
-    }
+    dc__http_metrics_render(s, b);
     dc__buf_str(b, "# HELP deconflict_decisions_total Submission decisions by outcome.\n"
                    "# TYPE deconflict_decisions_total counter\n");
     dc__buf_fmt(b, "deconflict_decisions_total{outcome=\"approved\"} %lu\n",
@@ -82,7 +34,7 @@ void dc__metrics_render(dc_server *s, dc__buf *b)
     unsigned long cum = 0;
     for (int i = 0; i < DC__HIST_BUCKETS; i++) {
         cum += atomic_load(&s->m.check_hist[i]);
-        dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"%g\"} %lu\n", hist_le[i], cum);
+        dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"%g\"} %lu\n", dc__check_hist_le[i], cum);
     }
     cum += atomic_load(&s->m.check_hist[DC__HIST_BUCKETS]);
     dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
@@ -124,5 +76,23 @@ void dc__metrics_render(dc_server *s, dc__buf *b)
     dc__buf_fmt(b, "# TYPE deconflict_disclosure_mode gauge\ndeconflict_disclosure_mode{mode=\"%s\"} 1\n",
                 s->cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact");
     dc__monitor_metrics_render(s, b);
-    dc__limits_metrics_render(s, b);
+    dc__admission_metrics_render(s, b);
 }
+
+void dc__api_healthz(dc__req *r, const char *unused)
+{
+    (void)unused;
+    if (r->s->failed)
+        dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
+    else
+        dc__reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void dc__api_metrics(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc__buf b = {0};
+    render(r->s, &b);
+    dc__reply_buf(r, 200, "text/plain; version=0.0.4", &b);
+}
+

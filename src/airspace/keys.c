@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 #define KEY_TAG "dck_"
 #define KEY_HEX 64

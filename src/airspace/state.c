@@ -1,6 +1,6 @@
-/* The in-memory airspace: operators, keys, operations and restrictions, the
- * three engines (operations exact, their notice envelopes, restrictions) and
- * the decisions over them. Memory is authoritative while the server runs;
+/* The in-memory airspace: operators, keys, operations and restrictions and
+ * the three engines (operations exact, their notice envelopes,
+ * restrictions); the decisions over them are in decide.c. Memory is authoritative while the server runs;
  * every change is journaled with its audit record in the same critical
  * section, and the whole state is rebuilt from the store at start. */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 #define RESTRICTION_MAX_WINDOW_S ((int64_t)200 * 366 * 24 * 3600)
 
@@ -218,125 +218,12 @@ void dc__entry_uninstall(dc_server *s, dc__entry *e)
     }
 }
 
-/* ---- decisions ---- */
-
-static void add_hits(dc_server *s, const dc_conflict *c, size_t n, dc__hits *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        dc__entry *e = dc__entry_get(s, c[i].with_id);
-        if (!e)
-            continue;
-        size_t k;
-        for (k = 0; k < out->n; k++)
-            if (out->h[k].e == e && out->h[k].vol == c[i].volume)
-                break;
-        if (k == out->n && out->n < DC__MAX_HITS)
-            out->h[out->n++] = (dc__hit){e, c[i].volume};
-    }
-}
-
-void dc__decide(dc_server *s, uint32_t owner, int exact, const dc_volume *vols, size_t n,
-                const char *skip_id, int64_t dt_s, double dalt_m, int first_only, dc__hits *out)
-{
-    dc_conflict buf[DC__MAX_HITS];
-    dc_check_opts opts = {dt_s, dalt_m, skip_id, first_only};
-    size_t found = 0;
-    /* Overlap with an envelope: the smallest positive H, no V or T. */
-    const dc_params touch = {0.001, 0.0, 0};
-    out->n = out->total = 0;
-    dc_engine_check(s->restr, owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS, &found);
-    out->total += found;
-    add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
-    if (first_only && out->total)
-        return;
-    if (exact)
-        dc_engine_check(s->ops_exact, owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS,
-                        &found);
-    else
-        dc_engine_check(s->ops_blind, owner, vols, n, &touch, &opts, buf, DC__MAX_HITS, &found);
-    out->total += found;
-    add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
-}
-
-/* ---- journal helpers ---- */
-
-static char *exempt_json(const dc__entry *e)
-{
-    dc__buf b = {0};
-    dc__buf_str(&b, "[");
-    for (size_t i = 0; i < e->n_exempt; i++)
-        dc__buf_fmt(&b, i ? ",%u" : "%u", e->exempt[i]);
-    dc__buf_str(&b, "]");
-    if (b.oom) {
-        dc__buf_free(&b);
-        return NULL;
-    }
-    return b.p;
-}
-
-dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
-                            const char *subject, json_t *detail)
-{
-    size_t len;
-    int64_t seq = s->audit_seq + 1;
-    dc__write *w = dc__write_new(DC__W_AUDIT);
-    char *entry = dc_audit_canonical(seq, dc__unix_s(), actor, action, subject, detail, &len);
-    json_decref(detail);
-    if (!w || !entry) {
-        dc_free(entry);
-        dc__write_free(w);
-        return DC_ENOMEM;
-    }
-    w->strs[0] = entry;
-    w->u.a.seq = seq;
-    w->u.a.entry = entry;
-    w->u.a.entry_len = len;
-    dc_audit_chain(s->audit_hash, entry, len, w->u.a.hash);
-    memcpy(s->audit_hash, w->u.a.hash, 32);
-    s->audit_seq = seq;
-    return dc__journal_push(s, w);
-}
-
-dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
-                            const char *action, json_t *detail)
-{
-    char digest[65];
-    dc__write *w = dc__write_new(DC__W_ENTRY);
-    char *ex = exempt_json(e);
-    if (!detail)
-        detail = json_object();
-    if (!w || !ex || !detail || !(w->strs[0] = dc_strdup(e->volumes_json)) ||
-        !(w->strs[1] = dc_strdup(e->note ? e->note : ""))) {
-        dc__write_free(w);
-        dc_free(ex);
-        json_decref(detail);
-        return DC_ENOMEM;
-    }
-    w->strs[2] = ex;
-    w->u.e = (dc_store_entry){e->id,          e->is_restriction, e->owner,    e->priority,
-                              dc__state_name(e->state), e->version, w->strs[0], ex,
-                              w->strs[1],     e->created_s,      e->updated_s};
-    /* id and state are copied: the entry may change before the commit. */
-    if (!(w->strs[3] = dc_strdup(e->id))) {
-        dc__write_free(w);
-        json_decref(detail);
-        return DC_ENOMEM;
-    }
-    w->u.e.id = w->strs[3];
-    dc_audit_entry_digest(&w->u.e, digest);
-    json_object_set_new(detail, "entry_sha256", json_string(digest));
-    json_object_set_new(detail, "state", json_string(dc__state_name(e->state)));
-    json_object_set_new(detail, "version", json_integer(e->version));
-    dc__journal_push(s, w);
-    return dc__journal_audit(s, actor, action, e->id, detail);
-}
-
 /* ---- loading, and folding in other instances' changes ---- */
 
 typedef dc__load_ctx load_ctx;
 
 /* The loaders below are idempotent upserts: a shared store's change feed
- * (sync.c) replays rows that memory may already hold. */
+ * (decision_window.c) replays rows that memory may already hold. */
 int dc__load_operator(void *ctx, const dc_store_operator *o)
 {
     load_ctx *l = ctx;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/server_int.h"
+#include "http/http.h"
 
 #define STATIC_MAX_BYTES (32u << 20)
 

@@ -1,14 +1,14 @@
 /* Group commit. Handlers decide and change the in-memory airspace under mu
  * and push their store writes here; one committer thread takes every write
  * queued so far, applies them in one transaction and commits (one fsync for
- * the whole batch), then resumes the suspended requests of that batch. So a
- * 201 leaves only after its writes are durable, and the decision lock is
+ * the whole batch), then wakes the waiters of that batch (an HTTP request
+ * resumes its connection). So a 201 leaves only after its writes are durable, and the decision lock is
  * never held across an fsync. If a commit fails, memory is rebuilt from the
  * store and every request not yet durable gets an error. */
 #include <stdio.h>
 #include <string.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 dc__write *dc__write_new(dc__write_kind kind)
 {
@@ -102,39 +102,48 @@ static void recover(dc_server *s, dc_status rc)
     }
 }
 
+void dc__journal_wait(dc_server *s, dc__waiter *w)
+{
+    w->batch = s->batch_open;
+    w->done = 0;
+    w->rc = DC_OK;
+    w->next = s->waiters;
+    s->waiters = w;
+}
+
 void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
 {
     s->batch_done = b;
-    dc__req *done = NULL, **pp = &s->waiters;
-    int wake_inproc = 0;
+    dc__waiter *done = NULL, **pp = &s->waiters;
+    int wake_cond = 0;
     if (rc != DC_OK)
         recover(s, rc);
     /* After a failure every waiter fails: later batches were decided on
      * state that has just been discarded. */
     while (*pp) {
-        dc__req *r = *pp;
-        if (rc != DC_OK || r->wait_batch <= b) {
-            *pp = r->next_waiter;
-            r->commit_rc = rc;
-            if (!r->conn) { /* in-process: its caller waits on inproc_cond */
-                r->next_waiter = NULL;
-                r->resumed = 1;
-                wake_inproc = 1;
+        dc__waiter *w = *pp;
+        if (rc != DC_OK || w->batch <= b) {
+            *pp = w->next;
+            w->rc = rc;
+            w->done = 1;
+            if (!w->wake) { /* its owner waits on commit_cond */
+                w->next = NULL;
+                wake_cond = 1;
                 continue;
             }
-            r->next_waiter = done;
-            done = r;
+            w->next = done;
+            done = w;
         } else {
-            pp = &r->next_waiter;
+            pp = &w->next;
         }
     }
-    if (wake_inproc)
-        pthread_cond_broadcast(&s->inproc_cond);
+    if (wake_cond)
+        pthread_cond_broadcast(&s->commit_cond);
     pthread_mutex_unlock(&s->mu);
     while (done) {
-        dc__req *next = done->next_waiter;
-        done->next_waiter = NULL;
-        MHD_resume_connection(done->conn);
+        dc__waiter *next = done->next;
+        done->next = NULL;
+        done->wake(done);
         done = next;
     }
     pthread_mutex_lock(&s->mu);
@@ -186,4 +195,77 @@ void dc__committer_stop(dc_server *s)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->committer, NULL);
     s->committer_started = 0;
+}
+
+/* ---- entries and audit records into the journal ---- */
+
+static char *exempt_json(const dc__entry *e)
+{
+    dc__buf b = {0};
+    dc__buf_str(&b, "[");
+    for (size_t i = 0; i < e->n_exempt; i++)
+        dc__buf_fmt(&b, i ? ",%u" : "%u", e->exempt[i]);
+    dc__buf_str(&b, "]");
+    if (b.oom) {
+        dc__buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
+                            const char *subject, json_t *detail)
+{
+    size_t len;
+    int64_t seq = s->audit_seq + 1;
+    dc__write *w = dc__write_new(DC__W_AUDIT);
+    char *entry = dc_audit_canonical(seq, dc__unix_s(), actor, action, subject, detail, &len);
+    json_decref(detail);
+    if (!w || !entry) {
+        dc_free(entry);
+        dc__write_free(w);
+        return DC_ENOMEM;
+    }
+    w->strs[0] = entry;
+    w->u.a.seq = seq;
+    w->u.a.entry = entry;
+    w->u.a.entry_len = len;
+    dc_audit_chain(s->audit_hash, entry, len, w->u.a.hash);
+    memcpy(s->audit_hash, w->u.a.hash, 32);
+    s->audit_seq = seq;
+    return dc__journal_push(s, w);
+}
+
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
+                            const char *action, json_t *detail)
+{
+    char digest[65];
+    dc__write *w = dc__write_new(DC__W_ENTRY);
+    char *ex = exempt_json(e);
+    if (!detail)
+        detail = json_object();
+    if (!w || !ex || !detail || !(w->strs[0] = dc_strdup(e->volumes_json)) ||
+        !(w->strs[1] = dc_strdup(e->note ? e->note : ""))) {
+        dc__write_free(w);
+        dc_free(ex);
+        json_decref(detail);
+        return DC_ENOMEM;
+    }
+    w->strs[2] = ex;
+    w->u.e = (dc_store_entry){e->id,          e->is_restriction, e->owner,    e->priority,
+                              dc__state_name(e->state), e->version, w->strs[0], ex,
+                              w->strs[1],     e->created_s,      e->updated_s};
+    /* id and state are copied: the entry may change before the commit. */
+    if (!(w->strs[3] = dc_strdup(e->id))) {
+        dc__write_free(w);
+        json_decref(detail);
+        return DC_ENOMEM;
+    }
+    w->u.e.id = w->strs[3];
+    dc_audit_entry_digest(&w->u.e, digest);
+    json_object_set_new(detail, "entry_sha256", json_string(digest));
+    json_object_set_new(detail, "state", json_string(dc__state_name(e->state)));
+    json_object_set_new(detail, "version", json_integer(e->version));
+    dc__journal_push(s, w);
+    return dc__journal_audit(s, actor, action, e->id, detail);
 }

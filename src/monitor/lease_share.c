@@ -13,14 +13,14 @@
  * the same numbers on every instance, so an SSE Last-Event-ID or a ?since
  * cursor from one instance resumes on any other. Following the feed also
  * keeps the set of alerts it shows open, which a new holder inherits
- * (monitor.c): a pair is raised and cleared once across a takeover. */
+ * (tick.c): a pair is raised and cleared once across a takeover. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "server/monitor_int.h"
+#include "monitor/monitor.h"
 
 #define LEASE_NAME "monitor"
 #define LEASE_TTL_MS 3000
@@ -30,7 +30,7 @@
 #define TRY_S 0.5      /* the others try to take it this often (bounded by the tick) */
 #define FENCE_S 2.0    /* a holder whose last renewal is older stops: the lease may be gone */
 #define PRUNE_EVERY_S 10.0
-#define FUTURE_S 60    /* reports may be this far ahead (tracks.c): keep their rows longer */
+#define FUTURE_S 60    /* reports may be this far ahead (api/tracks.c): keep their rows longer */
 
 struct dc__share {
     dc__monitor *m;

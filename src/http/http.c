@@ -1,7 +1,7 @@
-/* HTTP glue (libmicrohttpd): request bodies, routing by the table in
- * routes.c, bearer-key authentication, responses and the server lifecycle.
+/* HTTP glue (libmicrohttpd): request bodies, routing by the table api/
+ * hands over, bearer-key authentication, responses, streams, the daemon.
  * A handler that journaled writes suspends its connection (dc__await); the
- * committer resumes it after the commit and the prepared answer goes out
+ * committer wakes it after the commit and the prepared answer goes out
  * only then. Errors are always {"error","field","reason"} and never name
  * another operator: handlers answer 404 for what the caller may not see. */
 #include <arpa/inet.h>
@@ -12,7 +12,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "server/server_int.h"
+#include <microhttpd.h>
+#include <stddef.h>
+
+#include "http/http.h"
 
 
 /* ---- responses ---- */
@@ -92,12 +95,17 @@ void dc__reply_status(dc__req *r, dc_status st, const dc_error *err)
     }
 }
 
+/* The committer is done with r's batch: its connection goes on. */
+static void wake(dc__waiter *w)
+{
+    dc__req *r = (dc__req *)((char *)w - offsetof(dc__req, wait));
+    MHD_resume_connection(r->conn);
+}
+
 void dc__await(dc__req *r)
 {
-    dc_server *s = r->s;
-    r->wait_batch = s->batch_open;
-    r->next_waiter = s->waiters;
-    s->waiters = r;
+    r->wait.wake = r->conn ? wake : NULL; /* in-process: dc_server_handle waits */
+    dc__journal_wait(r->s, &r->wait);
     r->suspended = 1;
     if (r->conn)
         MHD_suspend_connection(r->conn);
@@ -148,21 +156,131 @@ json_t *dc__req_json(dc__req *r)
     return j;
 }
 
-void dc__reply_custom(dc__req *r, unsigned status, struct MHD_Response *resp)
+/* ---- streams ---- */
+
+typedef struct dc__http_stream {
+    dc__pull_fn pull;
+    void (*gone)(void *ctx);
+    void *ctx;
+    const char *content_type;
+} dc__http_stream;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    (void)pos;
+    dc__http_stream *hs = cls;
+    long n = hs->pull(hs->ctx, buf, max);
+    if (n == DC__PULL_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return (ssize_t)n;
+}
+
+static void stream_gone(void *cls)
+{
+    dc__http_stream *hs = cls;
+    hs->gone(hs->ctx);
+    dc_free(hs);
+}
+
+int dc__reply_stream(dc__req *r, const char *content_type, dc__pull_fn pull,
+                     void (*gone)(void *ctx), void *ctx)
+{
+    dc__http_stream *hs = dc_calloc(1, sizeof *hs);
+    if (!hs) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return -1;
+    }
+    *hs = (dc__http_stream){pull, gone, ctx, content_type};
     dc__buf_free(&r->resp);
-    r->custom = resp;
-    r->status = status;
+    r->stream = hs;
+    r->status = 200;
     r->answered = 1;
+    return 0;
+}
+
+void *dc__req_conn(dc__req *r)
+{
+    return r->conn;
+}
+
+void dc__http_suspend(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+void dc__http_resume(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
+/* ---- requests by route and status ---- */
+
+static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {
+    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 412, 413, 428, 429, 500, 503};
+
+static int status_index(unsigned status)
+{
+    for (int i = 0; i < DC__STATUS_SLOTS - 1; i++)
+        if (status_codes[i] == status)
+            return i;
+    return DC__STATUS_SLOTS - 1; /* other */
+}
+
+/* Every route has its row (the table is sized at start): none goes
+ * uncounted. */
+static void count_request(dc_server *s, int route, unsigned status)
+{
+    dc__http *h = s->http;
+    if (!h)
+        return;
+    size_t r = route < 0 || (size_t)route >= h->n_routes ? h->n_routes : (size_t)route;
+    atomic_fetch_add(&h->requests[r][status_index(status)], 1);
+}
+
+void dc__http_metrics_render(dc_server *s, dc__buf *b)
+{
+    dc__http *h = s->http;
+    dc__buf_str(b, "# HELP deconflict_http_requests_total HTTP requests by route and status.\n"
+                   "# TYPE deconflict_http_requests_total counter\n");
+    for (size_t r = 0; h && r <= h->n_routes; r++) {
+        for (int k = 0; k < DC__STATUS_SLOTS; k++) {
+            unsigned long n = atomic_load(&h->requests[r][k]);
+            if (!n)
+                continue;
+            const char *method = r < h->n_routes ? h->routes[r].method : "";
+            const char *path = r < h->n_routes ? h->routes[r].path : "unmatched";
+            char code[8];
+            if (k < DC__STATUS_SLOTS - 1)
+                snprintf(code, sizeof code, "%u", status_codes[k]);
+            else
+                snprintf(code, sizeof code, "other");
+            dc__buf_fmt(b,
+                        "deconflict_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} "
+                        "%lu\n",
+                        method, path, code, n);
+        }
+    }
 }
 
 static enum MHD_Result send_reply(dc__req *r)
 {
-    if (r->custom) {
-        enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->custom);
-        MHD_destroy_response(r->custom);
-        r->custom = NULL;
-        dc__metrics_request(r->s, r->route, r->status);
+    if (r->stream) {
+        dc__http_stream *hs = r->stream;
+        r->stream = NULL;
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, hs, stream_gone);
+        if (!resp) {
+            stream_gone(hs);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, hs->content_type);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+        enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+        MHD_destroy_response(resp);
+        count_request(r->s, r->route, r->status);
         return ret;
     }
     if (!r->answered)
@@ -187,7 +305,7 @@ static enum MHD_Result send_reply(dc__req *r)
     }
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
-    dc__metrics_request(r->s, r->route, r->status);
+    count_request(r->s, r->route, r->status);
     return ret;
 }
 
@@ -237,7 +355,7 @@ static int authenticate(dc__req *r, char prefix[16])
     while (*h == ' ')
         h++;
     int ok = 0;
-    if (!dc__key_prefix(h, prefix) && dc__limits_auth(r, prefix, h))
+    if (!dc__key_prefix(h, prefix) && dc__admit_auth(r, prefix, h))
         return 1;
     if (!dc__key_prefix(h, prefix)) {
         pthread_mutex_lock(&s->mu);
@@ -254,7 +372,7 @@ static int authenticate(dc__req *r, char prefix[16])
             r->who = op->number;
             r->is_authority = op->is_authority;
             snprintf(r->who_id, sizeof r->who_id, "%s", op->id);
-            dc__limits_auth_remember(s, prefix, k, op);
+            dc__admit_auth_remember(s, prefix, k, op);
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -264,20 +382,20 @@ static int authenticate(dc__req *r, char prefix[16])
 }
 
 /* At the first call (headers complete, body not read yet): the route, the
- * caller and admission (limits.c), so that a request to be refused or shed
+ * caller and admission (admission.c), so that a request to be refused or shed
  * never has its body buffered. */
 static void admit(dc__req *r, const char *url, const char *method)
 {
     char id[64], prefix[16];
-    for (size_t i = 0; i < dc__n_routes; i++) {
-        const dc__route *rt = &dc__routes[i];
+    for (size_t i = 0; i < r->s->http->n_routes; i++) {
+        const dc__route *rt = &r->s->http->routes[i];
         if (!match(rt->path, url, id, sizeof id) || strcmp(rt->method, method))
             continue;
         r->route = (int)i;
         r->auth_done = 1;
         r->auth_ok = rt->role == DC__ROLE_NONE || authenticate(r, prefix);
         if (r->auth_ok)
-            dc__limits_admit(r, rt->role == DC__ROLE_NONE ? NULL : prefix);
+            dc__admit(r, rt->role == DC__ROLE_NONE ? NULL : prefix);
         return;
     }
 }
@@ -287,8 +405,8 @@ static void dispatch(dc__req *r, const char *url, const char *method)
     dc_server *s = r->s;
     char id[64];
     int path_known = 0;
-    for (size_t i = 0; i < dc__n_routes; i++) {
-        const dc__route *rt = &dc__routes[i];
+    for (size_t i = 0; i < r->s->http->n_routes; i++) {
+        const dc__route *rt = &r->s->http->routes[i];
         if (!match(rt->path, url, id, sizeof id))
             continue;
         path_known = 1;
@@ -328,13 +446,13 @@ static void dispatch(dc__req *r, const char *url, const char *method)
             dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
             return;
         }
-        if (!dc__limits_enter(r)) {
+        if (!dc__admit_enter(r)) {
             dc__reply_error(r, 503, "overloaded", "",
                             "the server is at capacity; retry after the Retry-After seconds");
             return;
         }
         rt->fn(r, strstr(rt->path, "{id}") ? id : NULL);
-        dc__limits_leave(r);
+        dc__admit_leave(r);
         return;
     }
     if (path_known)
@@ -375,7 +493,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (r->body.len + *upload_data_size > s->cfg.max_body_bytes) {
                 r->too_large = 1;
                 dc__buf_free(&r->body);
-            } else if (!dc__limits_body(r, *upload_data_size)) {
+            } else if (!dc__admit_body(r, *upload_data_size)) {
                 dc__buf_free(&r->body); /* shed: 503 once the body is drained */
             } else {
                 dc__buf_add(&r->body, upload_data, *upload_data_size);
@@ -386,7 +504,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->suspended) { /* resumed by the committer */
         r->suspended = 0;
-        if (r->commit_rc != DC_OK)
+        if (r->wait.rc != DC_OK)
             dc__reply_error(r, 503, "store_unavailable", "",
                             "the change could not be made durable; nothing was stored");
         return send_reply(r);
@@ -396,7 +514,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_reply(r);
     }
     dispatch(r, url, method);
-    dc__limits_flush(s);
     if (r->suspended)
         return MHD_YES;
     return send_reply(r);
@@ -419,30 +536,29 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
     admit(r, path, method);
     /* The body as on_request takes it, in one piece. */
     if (q->body_len && !r->too_large && !r->shed_status && !(r->auth_done && !r->auth_ok) &&
-        dc__limits_body(r, q->body_len))
+        dc__admit_body(r, q->body_len))
         dc__buf_add(&r->body, q->body, q->body_len);
     if (r->body.oom) {
         dc__reply_error(r, 500, "internal", "", "out of memory");
     } else {
         dispatch(r, path, method);
-        dc__limits_flush(s);
         if (r->suspended) {
             pthread_mutex_lock(&s->mu);
-            while (!r->resumed)
-                pthread_cond_wait(&s->inproc_cond, &s->mu);
+            while (!r->wait.done)
+                pthread_cond_wait(&s->commit_cond, &s->mu);
             pthread_mutex_unlock(&s->mu);
             r->suspended = 0;
-            if (r->commit_rc != DC_OK)
+            if (r->wait.rc != DC_OK)
                 dc__reply_error(r, 503, "store_unavailable", "",
                                 "the change could not be made durable; nothing was stored");
         }
     }
     dc_status rc = DC_OK;
     out->status = r->status;
-    if (r->custom) { /* an alert stream: nobody will read it */
-        MHD_destroy_response(r->custom);
-        r->custom = NULL;
-        snprintf(out->content_type, sizeof out->content_type, "text/event-stream");
+    if (r->stream) { /* an alert stream: nobody will read it */
+        snprintf(out->content_type, sizeof out->content_type, "%s", r->stream->content_type);
+        stream_gone(r->stream);
+        r->stream = NULL;
         out->body = dc_strdup("");
     } else {
         if (!r->answered)
@@ -462,8 +578,8 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
         out->body_len = 0;
         rc = DC_ENOMEM;
     }
-    dc__metrics_request(s, r->route, r->status);
-    dc__limits_done(r);
+    count_request(s, r->route, r->status);
+    dc__admit_done(r);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);
@@ -488,7 +604,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     dc__req *r = *con_cls;
     if (!r)
         return;
-    dc__limits_done(r);
+    dc__admit_done(r);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);
@@ -519,128 +635,89 @@ static dc_status parse_listen(const char *listen, struct sockaddr_in *sa, dc_err
     return DC_OK;
 }
 
-dc_status dc_server_start(const char *store_uri, const char *listen, const dc_server_config *cfg,
-                          dc_server **out, dc_error *err)
+dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes,
+                         const char *listen, dc_error *err)
 {
     struct sockaddr_in sa;
     dc_status rc;
-    *out = NULL;
     if ((rc = parse_listen(listen, &sa, err)) != DC_OK)
         return rc;
-    dc_server *s = dc_calloc(1, sizeof *s);
-    if (!s)
+    dc__http *h = dc_calloc(1, sizeof *h);
+    if (!h)
         return DC_ENOMEM;
-    s->cfg = *cfg;
-    if (s->cfg.threads < 1)
-        s->cfg.threads = 1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca; /* timed waits (sync.c) count on the monotonic clock */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->j_cond, &ca);
-    pthread_cond_init(&s->win_cond, &ca);
-    pthread_cond_init(&s->inproc_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    s->batch_open = 1;
-    if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
-        goto fail;
-    s->shared = dc_store_is_shared(s->store);
-    if ((rc = dc__airspace_load(s, err)) != DC_OK)
-        goto fail;
-    if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
-        goto fail;
-    if ((rc = dc__monitor_start(s, err)) != DC_OK || (rc = dc__limits_start(s)) != DC_OK)
-        goto fail;
+    s->http = h;
+    h->quiesced_fd = MHD_INVALID_SOCKET;
+    h->routes = routes;
+    h->n_routes = n_routes;
+    if (!(h->requests = dc_calloc(n_routes + 1, sizeof *h->requests)) ||
+        !(h->adm = dc__admission_new(routes, n_routes)))
+        return DC_ENOMEM; /* the caller stops s, which frees h */
     unsigned int flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     /* TLS (GnuTLS inside libmicrohttpd): the PEM texts are passed in memory
      * and never logged. */
     struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
     if (s->cfg.tls_cert_pem || s->cfg.tls_key_pem) {
-        if (!s->cfg.tls_cert_pem || !s->cfg.tls_key_pem || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            rc = dc_error_set(err, "tls", s->cfg.tls_cert_pem && s->cfg.tls_key_pem
-                                              ? "this libmicrohttpd has no TLS support"
-                                              : "give both a certificate and a key");
-            goto fail;
-        }
+        if (!s->cfg.tls_cert_pem || !s->cfg.tls_key_pem ||
+            MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return dc_error_set(err, "tls",
+                                s->cfg.tls_cert_pem && s->cfg.tls_key_pem
+                                    ? "this libmicrohttpd has no TLS support"
+                                    : "give both a certificate and a key");
         flags |= MHD_USE_TLS;
         tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)s->cfg.tls_cert_pem};
         tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)s->cfg.tls_key_pem};
         tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
-    s->mhd = MHD_start_daemon(
+    h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout_s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
-    if (!s->mhd && (flags & MHD_USE_TLS)) {
-        rc = dc_error_set(err, "tls", "cannot start HTTPS: is the certificate/key pair valid PEM?");
-        goto fail;
-    }
-    if (!s->mhd) {
-        rc = DC_EIO;
+    if (!h->mhd && (flags & MHD_USE_TLS))
+        return dc_error_set(err, "tls", "cannot start HTTPS: is the certificate/key pair valid PEM?");
+    if (!h->mhd) {
         dc_error_set(err, "listen", "cannot listen on %s (address in use?)", listen);
-        goto fail;
+        return DC_EIO;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : ntohs(sa.sin_port);
-    *out = s;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : ntohs(sa.sin_port);
     return DC_OK;
-fail:
-    dc_server_stop(s);
-    return rc;
 }
 
-uint16_t dc_server_port(const dc_server *s)
+dc_status dc__http_listen_check(const char *listen, dc_error *err)
 {
-    return s->port;
+    struct sockaddr_in sa;
+    return parse_listen(listen, &sa, err);
 }
 
-void dc_server_stop(dc_server *s)
+uint16_t dc__http_port(const dc_server *s)
 {
-    if (!s)
+    return s->http ? s->http->port : 0;
+}
+
+int dc__http_quiesce(dc_server *s)
+{
+    dc__http *h = s->http;
+    if (!h || !h->mhd)
+        return 0;
+    h->quiesced_fd = MHD_quiesce_daemon(h->mhd);
+    return 1;
+}
+
+void dc__http_stop(dc_server *s)
+{
+    dc__http *h = s->http;
+    if (!h)
         return;
-    if (s->mhd) {
-        MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-        dc__monitor_shutdown(s); /* its last state changes join the journal */
-        /* Let in-flight decisions reach the store and their clients. */
-        for (int i = 0; i < 500; i++) {
-            pthread_mutex_lock(&s->mu);
-            int busy = s->waiters || s->j_head;
-            pthread_mutex_unlock(&s->mu);
-            if (!busy)
-                break;
-            usleep(10000);
-        }
-        usleep(20000);
-        MHD_stop_daemon(s->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-    }
-    dc__monitor_free(s);
-    dc__limits_free(s);
-    dc__trackview_free(s);
-    dc__follower_stop(s);
-    dc__committer_stop(s);
-    if (s->store)
-        dc__airspace_free(s);
-    dc_store_close(s->store);
-    pthread_cond_destroy(&s->win_cond);
-    pthread_cond_destroy(&s->inproc_cond);
-    pthread_cond_destroy(&s->j_cond);
-    pthread_mutex_destroy(&s->mu);
-    dc_free(s);
-}
-
-size_t dc_server_route_count(void)
-{
-    return dc__n_routes;
-}
-
-void dc_server_route(size_t i, const char **method, const char **path)
-{
-    *method = dc__routes[i].method;
-    *path = dc__routes[i].path;
+    if (h->mhd)
+        MHD_stop_daemon(h->mhd);
+    if (h->quiesced_fd != MHD_INVALID_SOCKET)
+        close(h->quiesced_fd);
+    dc__admission_free(h->adm);
+    dc_free(h->requests);
+    dc_free(h);
+    s->http = NULL;
 }

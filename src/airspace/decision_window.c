@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/server_int.h"
+#include "airspace/airspace.h"
 
 /* How long a window stays open for handlers that keep arriving, and how
  * long a handler waits for one before answering 503. */
@@ -240,7 +240,8 @@ static void *follower_main(void *arg)
     while (!atomic_load(&s->follower_stop)) {
         dc_store_wait_change(s->store, FOLLOW_POLL_MS);
         dc__sync_catch_up(s);
-        dc__monitor_follow(s); /* tactical alerts, from whichever instance */
+        if (s->on_follow)
+            s->on_follow(s); /* tactical alerts, from whichever instance */
     }
     return NULL;
 }

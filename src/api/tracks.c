@@ -2,61 +2,21 @@
  * parsed and checked in full (errors name reports[i].field), its operation
  * ids checked against the caller's own operations (another's answers
  * "unknown operation", the words of a nonexistent one), then copied into the
- * buffer under ing_mu in one step or not at all (on a shared store, into
- * the queue that share.c forwards to the monitoring lease holder).
- * Detection happens on the tick thread (monitor.c); this path never waits
- * for it. */
+ * ingest buffer (monitor/ingest.c) in one step or not at all. An approved
+ * operation's first report activates it (the airspace's state change).
+ * Detection happens on the tick thread (monitor/tick.c); this path never
+ * waits for it. GET /v1/tracks renders the track view
+ * (monitor/trackview.c). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "server/monitor_int.h"
+#include "api/api.h"
 
 /* Reports more than this ahead of the server's clock are refused: they
  * would never go stale. */
 #define MAX_FUTURE_S 60.0
-
-/* Under ing_mu: room for n more reports and `bytes` more string bytes. */
-static int buf_reserve(dc__ingest_buf *b, size_t n, size_t bytes)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->n + n)
-            cap *= 2;
-        dc_track_report *r = dc_realloc(b->reports, cap * sizeof *r);
-        if (!r)
-            return -1;
-        b->reports = r;
-        uint32_t(*o)[2] = dc_realloc(b->offs, cap * sizeof *o);
-        if (!o)
-            return -1;
-        b->offs = o;
-        b->cap = cap;
-    }
-    if (b->alen + bytes > b->acap) {
-        size_t cap = b->acap ? b->acap : 1u << 20;
-        while (cap < b->alen + bytes)
-            cap *= 2;
-        char *a = dc_realloc(b->arena, cap);
-        if (!a)
-            return -1;
-        b->arena = a;
-        b->acap = cap;
-    }
-    return 0;
-}
-
-static uint32_t arena_put(dc__ingest_buf *b, const char *s)
-{
-    if (!s)
-        return UINT32_MAX;
-    size_t len = strlen(s) + 1;
-    uint32_t off = (uint32_t)b->alen;
-    memcpy(b->arena + b->alen, s, len);
-    b->alen += len;
-    return off;
-}
 
 /* Under mu: 1 when every linked report names one of the caller's own
  * operations, else replies 400 and returns 0. Approved operations that get
@@ -95,36 +55,7 @@ static int check_operations(dc__req *r, const dc_track_report *rep, size_t n, dc
     return 1;
 }
 
-int dc__ingest_add(dc__ingest_buf *b, const dc_track_report *rep, size_t n, const char *fresh,
-                   size_t n_fresh, size_t bytes, size_t bound)
-{
-    if (b->n + n_fresh > bound || buf_reserve(b, n_fresh, bytes))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fresh && !fresh[i])
-            continue;
-        b->reports[b->n] = rep[i];
-        b->offs[b->n][0] = arena_put(b, rep[i].track_id);
-        b->offs[b->n][1] = arena_put(b, rep[i].operation_id);
-        b->n++;
-    }
-    return 1;
-}
-
-/* Copies the fresh reports into the buffer (on a shared store, the queue
- * to the monitoring lease holder); 0 when it is full. */
-static int enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
-                   size_t n_fresh, size_t bytes, size_t bound)
-{
-    if (m->sh)
-        return dc__share_enqueue(m, rep, n, fresh, n_fresh, bytes, bound);
-    pthread_mutex_lock(&m->ing_mu);
-    int ok = dc__ingest_add(&m->in, rep, n, fresh, n_fresh, bytes, bound);
-    pthread_mutex_unlock(&m->ing_mu);
-    return ok;
-}
-
-void dc__h_tracks_post(dc__req *r, const char *unused)
+void dc__api_tracks_post(dc__req *r, const char *unused)
 {
     (void)unused;
     dc_server *s = r->s;
@@ -200,21 +131,18 @@ void dc__h_tracks_post(dc__req *r, const char *unused)
             goto out;
         }
         /* Holding mu: nothing may end these operations before they activate. */
-        if (!enqueue(m, rep, n, fresh, n_fresh, bytes, s->cfg.track_buffer_reports)) {
+        if (!dc__ingest_enqueue(m, rep, n, fresh, n_fresh, bytes, s->cfg.track_buffer_reports)) {
             pthread_mutex_unlock(&s->mu);
             goto full;
         }
         for (size_t k = 0; k < n_act && n_fresh; k++) {
-            dc__entry *e = act[k];
-            e->state = DC__ACTIVE;
-            e->version++;
-            e->updated_s = dc__unix_s();
-            dc__journal_entry(s, e, r->who_id, "activate",
-                              json_pack("{s:s, s:s}", "operator", r->who_id, "by",
-                                        "first track report"));
+            dc__change c = {DC__ACTIVE, NULL, r->who_id, "activate",
+                            json_pack("{s:s, s:s}", "operator", r->who_id, "by",
+                                      "first track report")};
+            dc__entry_change(s, act[k], &c);
         }
         pthread_mutex_unlock(&s->mu);
-    } else if (!enqueue(m, rep, n, fresh, n_fresh, bytes, s->cfg.track_buffer_reports)) {
+    } else if (!dc__ingest_enqueue(m, rep, n, fresh, n_fresh, bytes, s->cfg.track_buffer_reports)) {
         goto full;
     }
     atomic_fetch_add(&m->m.batches, 1);
@@ -232,4 +160,57 @@ out:
     dc_free(fresh);
     dc_free(rep);
     json_decref(body);
+}
+
+void dc__api_tracks_list(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc_server *s = r->s;
+    dc__buf b = {0};
+    dc__track_row *copy = NULL;
+    size_t n = 0;
+    dc__monitor_tracks_read(s);
+    if (dc__trackview_snapshot(s, r->who, r->is_authority, &copy, &n) != DC_OK) {
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
+    dc__buf_str(&b, "{\"tracks\":[");
+    if (r->is_authority)
+        pthread_mutex_lock(&s->mu); /* operator names */
+    for (size_t i = 0; i < n; i++) {
+        const dc_track_report *p = &copy[i].r;
+        char ts[40];
+        int ms = (int)((p->time_s - floor(p->time_s)) * 1000.0);
+        dc_time_format((int64_t)floor(p->time_s), ts, sizeof ts);
+        ts[19] = 0; /* "YYYY-MM-DDTHH:MM:SS" + ".mmm" + "Z" */
+        dc__buf_fmt(&b, "%s{\"track_id\":", i ? "," : "");
+        dc__buf_json_str(&b, copy[i].track);
+        dc__buf_fmt(&b,
+                    ",\"time\":\"%s.%03dZ\",\"lat\":%.6f,\"lon\":%.6f,\"alt_m\":%.1f,"
+                    "\"ground_speed_mps\":%.1f,\"track_deg\":%.1f,\"vertical_rate_mps\":%.1f",
+                    ts, ms > 999 ? 999 : ms, p->lat_deg, p->lon_deg, p->alt_m, p->ground_speed_mps,
+                    p->track_deg, p->vertical_rate_mps);
+        if (p->operation_id) {
+            dc__buf_str(&b, ",\"operation_id\":");
+            dc__buf_json_str(&b, p->operation_id);
+        }
+        if (r->is_authority) {
+            dc__operator *o = p->operator_id == DC_TRACK_OPERATOR_UNKNOWN
+                                  ? NULL
+                                  : dc__operator_get(s, p->operator_id);
+            if (o) {
+                dc__buf_fmt(&b, ",\"operator\":{\"id\":\"%s\",\"name\":", o->id);
+                dc__buf_json_str(&b, o->name);
+                dc__buf_str(&b, "}");
+            } else {
+                dc__buf_str(&b, ",\"operator\":null");
+            }
+        }
+        dc__buf_str(&b, "}");
+    }
+    if (r->is_authority)
+        pthread_mutex_unlock(&s->mu);
+    dc_free(copy);
+    dc__buf_str(&b, "]}");
+    dc__reply_buf(r, 200, "application/json", &b);
 }
