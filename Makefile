@@ -72,6 +72,7 @@ unit-test: deps $(TESTS) $(ASAN_TESTS)
 # Unit tests (plain and sanitized), then every tests/*/check-*.sh script
 # (integration: real binary, real PostgreSQL/PostGIS, real HTTP, browser).
 test: all unit-test
+	@./scripts/check-layers.sh --self-test && ./scripts/check-layers.sh
 	@./tests/run-checks.sh
 
 bench: all $(BENCHES)
