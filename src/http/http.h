@@ -4,7 +4,8 @@
  * reply API below, and sends it, after the commit when the handler waited
  * for one (dc__await). admission.c sheds load (per-key buckets by the
  * route's rate class, in-flight bounds, a body budget) before a body is
- * read; static.c serves the web display. Errors are always
+ * read; static.c serves the web display; counters.c counts requests by
+ * route and status. Errors are always
  * {"error","field","reason"}. Depends on airspace/ only for the server
  * struct, key lookup and commit waiting; knows no handler. */
 #ifndef DC_HTTP_H
@@ -127,6 +128,8 @@ dc_status dc__http_listen_check(const char *listen, dc_error *err);
 int dc__http_quiesce(dc_server *s);
 /* Stops the daemon and frees s->http; accepts s->http NULL. */
 void dc__http_stop(dc_server *s);
+/* counters.c: counts a request's answer (route -1: no route matched). */
+void dc__http_count(dc_server *s, int route, unsigned status);
 /* Requests by route and status, as Prometheus text. */
 void dc__http_metrics_render(dc_server *s, dc__buf *b);
 

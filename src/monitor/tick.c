@@ -1,23 +1,21 @@
 /* The detection thread: every tick_s it swaps the ingest buffer, ingests
  * into the track table it alone owns, runs a pass at the wall-clock time and
- * turns the pass's events into alert records and operation states:
+ * turns the pass's events into alert records (records.c) and operation
+ * states:
  * - a raised/cleared pair alert gives each operator side a blind record
  *   (its own track, the intruder only relatively) and the authority a full
  *   one (both operators, tracks and positions); unknown traffic and the
  *   authority's own tracks get no operator record;
  * - a track outside its operation's volumes for conf_dwell_s makes the
- *   operation `nonconforming` (stored and audited, version bumped), alerting
+ *   operation `nonconforming` (through the airspace's one state change:
+ *   stored and audited, version bumped), alerting
  *   owner and authority; when every such track of it is back inside for
  *   conf_dwell_s the operation is `active` again. A nonconforming track that
  *   goes stale keeps its operation nonconforming (nobody saw it come back).
  * Conformance volumes come from the airspace under mu, cached per operation
  * version and looked up at most once per pass.
  * On a shared store a new lease holder inherits what the feed shows open
- * (lease_share.c): a pair it raises again keeps the inherited reference and sends
- * nothing, its clear carries that reference, and a pair not raised again
- * within INHERIT_GRACE_PASSES passes is cleared under it; a track already
- * reported nonconforming is not reported again while its operation stays
- * nonconforming. */
+ * (takeover.c). */
 #include <math.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -27,83 +25,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "monitor/monitor.h"
+#include "monitor/tick_int.h"
 
-/* ---- the tick thread's own state ---- */
-
-typedef struct side {
-    uint32_t op; /* operator number or DC_TRACK_OPERATOR_UNKNOWN */
-    char track[DC_TRACK_ID_MAX];
-    char operation[DC_TRACK_OPERATION_ID_MAX]; /* "" when not linked */
-    /* filled after the pass / under mu */
-    int has_pos;
-    dc_track_report pos; /* strings NULL */
-    int known, is_authority;
-    char op_id[24];
-    char op_name[72];
-    const char *state; /* conformance: the operation's state after the event */
-} side;
-
-typedef struct event {
-    dc_tactical_event_kind kind;
-    uint64_t alert_id;
-    double time_s;
-    side a, b;
-    dc_tactical_conflict c; /* refs cleared; raised only */
-    char ref[40];           /* inherited alert reference, "" for our own */
-    int quiet;              /* already known to every recipient: no records */
-} event;
-
-typedef struct vcache {
-    char id[DC_TRACK_OPERATION_ID_MAX];
-    int64_t version; /* -1: not found */
-    uint64_t pass;
-    dc_volume *vols;
-    size_t n;
-} vcache;
-
-typedef struct nc_track { /* a track currently nonconforming */
-    uint32_t op;
-    char track[DC_TRACK_ID_MAX];
-    char operation[DC_TRACK_OPERATION_ID_MAX];
-} nc_track;
-
-/* A pair alert a previous holder raised and did not clear. */
-typedef struct inherited {
-    char ref[40];
-    side a, b;         /* as it was raised (op, track, operation) */
-    uint64_t alert_id; /* ours once raised again; 0 until then */
-} inherited;
-
-/* Passes after the takeover pass (which has the recent reports) in which an
- * inherited pair may be raised again before it is cleared. */
-#define INHERIT_GRACE_PASSES 2
-
-typedef struct dc__monitor_tick {
-    event *ev;
-    size_t n_ev, cap_ev;
-    unsigned long ev_lost;
-    dc__map vmap;
-    vcache **vlist;
-    size_t n_v, cap_v;
-    uint64_t pass;
-    nc_track *nc;
-    size_t n_nc, cap_nc;
-    dc_track_report *seed;
-    size_t n_seed, cap_seed;
-    dc__alert_rec *out; /* records of this tick, for dc__alerts_append */
-    size_t n_out, cap_out;
-    /* inherited at the last takeover (shared store) */
-    inherited *inh;
-    size_t n_inh, cap_inh;
-    uint64_t inh_until;  /* last pass in which a pending one may be raised again */
-    nc_track *quiet;     /* tracks already reported nonconforming */
-    size_t n_quiet, cap_quiet;
-    dc__open_list open_pairs, open_nc; /* from share.c */
-} dc__monitor_tick;
-
-/* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
-static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+int dc__tick_grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -118,7 +42,8 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static void side_from(side *sd, const dc_track_ref *ref)
+
+void dc__side_from(side *sd, const dc_track_ref *ref)
 {
     memset(sd, 0, sizeof *sd);
     sd->op = ref->operator_id;
@@ -131,7 +56,7 @@ static void on_event(void *ctx, const dc_tactical_event *e)
 {
     dc__monitor *m = ctx;
     dc__monitor_tick *t = m->tick;
-    if (grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
+    if (dc__tick_grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
         t->ev_lost++;
         return;
     }
@@ -140,9 +65,9 @@ static void on_event(void *ctx, const dc_tactical_event *e)
     ev->kind = e->kind;
     ev->alert_id = e->alert_id;
     ev->time_s = e->time_s;
-    side_from(&ev->a, &e->a);
+    dc__side_from(&ev->a, &e->a);
     if (e->kind == DC_TAC_ALERT_RAISED || e->kind == DC_TAC_ALERT_CLEARED)
-        side_from(&ev->b, &e->b);
+        dc__side_from(&ev->b, &e->b);
     if (e->conflict) {
         ev->c = *e->conflict;
         memset(&ev->c.a, 0, sizeof ev->c.a);
@@ -161,7 +86,7 @@ static dc_status volumes_of(void *ctx, uint32_t op, const char *operation_id,
     if (vc && vc->pass == t->pass)
         goto done;
     if (!vc) {
-        if (grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) || !(vc = dc_calloc(1, sizeof *vc)))
+        if (dc__tick_grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) || !(vc = dc_calloc(1, sizeof *vc)))
             return DC_ENOTFOUND;
         snprintf(vc->id, sizeof vc->id, "%s", operation_id);
         vc->version = -1;
@@ -208,182 +133,9 @@ done:
     return DC_OK;
 }
 
-/* ---- turning events into records ---- */
-
-static void time_str(double t_s, char out[32])
-{
-    dc_time_format((int64_t)floor(t_s), out, 32);
-}
-
-/* A stable alert reference: the same for a raise and its clear and for
- * every party to the alert, pseudo-random to anyone else (a bare counter
- * would tell an operator how many alerts others had). On a shared store the
- * lease term is mixed in: each holder's table counts alerts from 1. */
-static void alert_ref(const dc__monitor *m, uint64_t alert_id, char out[40])
-{
-    const dc_server *s = m->s;
-    char msg[160];
-    uint8_t mac[32];
-    unsigned int len = sizeof mac;
-    int n = m->term[0] ? snprintf(msg, sizeof msg, "alert\n%s\n%llu", m->term,
-                                  (unsigned long long)alert_id)
-                       : snprintf(msg, sizeof msg, "alert\n%llu", (unsigned long long)alert_id);
-    HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
-    memcpy(out, "al_", 3);
-    dc__hex(mac, 12, out + 3);
-}
-
-static void head(dc__buf *b, const char *kind, const char *ref, double time_s)
-{
-    char ts[32];
-    time_str(time_s, ts);
-    dc__buf_fmt(b, "\"kind\":\"%s\",\"alert\":\"%s\",\"time\":\"%s\"", kind, ref, ts);
-}
-
-static void own_track(dc__buf *b, const side *sd)
-{
-    dc__buf_str(b, ",\"track_id\":");
-    dc__buf_json_str(b, sd->track);
-    if (sd->operation[0]) {
-        dc__buf_str(b, ",\"operation_id\":");
-        dc__buf_json_str(b, sd->operation);
-    }
-}
-
-static void relative(dc__buf *b, const char *name, const dc_relative *r)
-{
-    dc__buf_fmt(b,
-                ",\"%s\":{\"bearing_deg\":%.1f,\"distance_m\":%.0f,\"rel_alt_m\":%.0f,"
-                "\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f}",
-                name, r->bearing_deg, r->distance_m, r->rel_alt_m, r->t_cpa_s, r->d_cpa_m);
-}
-
-static void full_side(dc__buf *b, const char *name, const side *sd)
-{
-    dc__buf_fmt(b, ",\"%s\":{\"operator\":", name);
-    if (sd->known) {
-        dc__buf_fmt(b, "{\"id\":\"%s\",\"name\":", sd->op_id);
-        dc__buf_json_str(b, sd->op_name);
-        dc__buf_str(b, "}");
-    } else {
-        dc__buf_str(b, "null");
-    }
-    dc__buf_str(b, ",\"track_id\":");
-    dc__buf_json_str(b, sd->track);
-    dc__buf_str(b, ",\"operation_id\":");
-    if (sd->operation[0])
-        dc__buf_json_str(b, sd->operation);
-    else
-        dc__buf_str(b, "null");
-    if (sd->has_pos) {
-        char ts[32];
-        const dc_track_report *p = &sd->pos;
-        time_str(p->time_s, ts);
-        dc__buf_fmt(b,
-                    ",\"position\":{\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"alt_m\":%.0f,"
-                    "\"ground_speed_mps\":%.1f,\"track_deg\":%.1f,\"vertical_rate_mps\":%.1f}",
-                    ts, p->lat_deg, p->lon_deg, p->alt_m, p->ground_speed_mps, p->track_deg,
-                    p->vertical_rate_mps);
-    }
-    dc__buf_str(b, "}");
-}
-
-/* Records wait in the tick's list and join the ring together. */
-static void queue(dc__monitor *m, uint32_t to, char *body)
-{
-    dc__monitor_tick *t = m->tick;
-    if (!body)
-        return;
-    if (grow((void **)&t->out, &t->cap_out, t->n_out + 1, sizeof *t->out)) {
-        dc_free(body);
-        return;
-    }
-    t->out[t->n_out++] = (dc__alert_rec){to, 0, body};
-}
-
-static char *take(dc__buf *b)
-{
-    if (b->oom) {
-        dc__buf_free(b);
-        return NULL;
-    }
-    return b->p;
-}
-
-/* The blind record for own side `me` of a pair alert. */
-static void operator_record(dc__monitor *m, const event *ev, const char *ref, const side *me,
-                            const dc_relative *seen)
-{
-    if (!me->known || me->is_authority)
-        return;
-    dc__buf b = {0};
-    int raised = ev->kind == DC_TAC_ALERT_RAISED;
-    head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
-    own_track(&b, me);
-    if (raised) {
-        relative(&b, "intruder", seen);
-        dc__buf_fmt(&b, ",\"t_in_s\":%.1f,\"los_now\":%s", ev->c.t_in_s,
-                    ev->c.los_now ? "true" : "false");
-    }
-    queue(m, me->op, take(&b));
-}
-
-static void pair_records(dc__monitor *m, const event *ev)
-{
-    int raised = ev->kind == DC_TAC_ALERT_RAISED;
-    char ref[40];
-    dc__buf b = {0};
-    if (ev->ref[0])
-        memcpy(ref, ev->ref, sizeof ref);
-    else
-        alert_ref(m, ev->alert_id, ref);
-    head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
-    full_side(&b, "a", &ev->a);
-    full_side(&b, "b", &ev->b);
-    if (raised) {
-        dc__buf_fmt(&b,
-                    ",\"t_in_s\":%.1f,\"t_out_s\":%.1f,\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f,"
-                    "\"los_now\":%s",
-                    ev->c.t_in_s, ev->c.t_out_s, ev->c.t_cpa_s, ev->c.d_cpa_m,
-                    ev->c.los_now ? "true" : "false");
-        relative(&b, "seen_by_a", &ev->c.seen_by_a);
-        relative(&b, "seen_by_b", &ev->c.seen_by_b);
-    }
-    queue(m, DC__TO_AUTHORITY, take(&b));
-    operator_record(m, ev, ref, &ev->a, &ev->c.seen_by_a);
-    operator_record(m, ev, ref, &ev->b, &ev->c.seen_by_b);
-    atomic_fetch_add(raised ? &m->m.raised : &m->m.cleared, 1);
-}
-
-static void conformance_records(dc__monitor *m, const event *ev)
-{
-    int nc = ev->kind == DC_TAC_NONCONFORMING;
-    if (ev->quiet)
-        return;
-    const char *kind = nc ? "nonconforming" : "conforming";
-    for (int auth = 0; auth < 2; auth++) {
-        if (!auth && (!ev->a.known || ev->a.is_authority))
-            continue;
-        char ts[32];
-        dc__buf b = {0};
-        time_str(ev->time_s, ts);
-        dc__buf_fmt(&b, "\"kind\":\"%s\",\"time\":\"%s\"", kind, ts);
-        own_track(&b, &ev->a);
-        if (ev->a.state)
-            dc__buf_fmt(&b, ",\"operation_state\":\"%s\"", ev->a.state);
-        if (auth) {
-            dc__buf_fmt(&b, ",\"operator\":{\"id\":\"%s\",\"name\":", ev->a.op_id);
-            dc__buf_json_str(&b, ev->a.op_name);
-            dc__buf_str(&b, "}");
-        }
-        queue(m, auth ? DC__TO_AUTHORITY : ev->a.op, take(&b));
-    }
-    atomic_fetch_add(nc ? &m->m.nonconforming : &m->m.conforming, 1);
-}
-
 /* ---- operation states (under mu) ---- */
 
-static int nc_in(const nc_track *v, size_t n, const side *sd)
+int dc__nc_in(const nc_track *v, size_t n, const side *sd)
 {
     for (size_t i = 0; i < n; i++)
         if (v[i].op == sd->op && !strcmp(v[i].track, sd->track) &&
@@ -394,13 +146,13 @@ static int nc_in(const nc_track *v, size_t n, const side *sd)
 
 static int nc_find(const dc__monitor_tick *t, const side *sd)
 {
-    return nc_in(t->nc, t->n_nc, sd);
+    return dc__nc_in(t->nc, t->n_nc, sd);
 }
 
 static void set_state(dc_server *s, dc__entry *e, dc__state to, const side *sd, double time_s)
 {
     char ts[32];
-    time_str(time_s, ts);
+    dc__time_str(time_s, ts);
     dc__change c = {to, NULL, "monitor", dc__state_name(to),
                     json_pack("{s:s, s:s, s:s}", "reason",
                               to == DC__NONCONFORMING ? "track outside its operation's volumes"
@@ -420,12 +172,12 @@ static void apply_conformance(dc__monitor *m, event *ev)
     if (ev->kind == DC_TAC_NONCONFORMING) {
         /* A previous holder reported this track, and the operation is still
          * nonconforming: everyone knows already. */
-        int q = nc_in(t->quiet, t->n_quiet, &ev->a);
+        int q = dc__nc_in(t->quiet, t->n_quiet, &ev->a);
         if (q >= 0) {
             ev->quiet = e->state == DC__NONCONFORMING;
             t->quiet[q] = t->quiet[--t->n_quiet];
         }
-        if (at < 0 && !grow((void **)&t->nc, &t->cap_nc, t->n_nc + 1, sizeof *t->nc)) {
+        if (at < 0 && !dc__tick_grow((void **)&t->nc, &t->cap_nc, t->n_nc + 1, sizeof *t->nc)) {
             nc_track *n = &t->nc[t->n_nc++];
             n->op = ev->a.op;
             memcpy(n->track, ev->a.track, sizeof n->track);
@@ -445,7 +197,7 @@ static void apply_conformance(dc__monitor *m, event *ev)
     ev->a.state = dc__state_name(e->state);
 }
 
-static void resolve(dc_server *s, side *sd)
+void dc__side_resolve(dc_server *s, side *sd)
 {
     dc__operator *o = sd->op == DC_TRACK_OPERATOR_UNKNOWN ? NULL : dc__operator_get(s, sd->op);
     if (!o)
@@ -454,123 +206,6 @@ static void resolve(dc_server *s, side *sd)
     sd->is_authority = o->is_authority;
     snprintf(sd->op_id, sizeof sd->op_id, "%s", o->id);
     snprintf(sd->op_name, sizeof sd->op_name, "%s", o->name);
-}
-
-/* ---- alerts inherited from a previous holder ---- */
-
-static int same_track(const side *x, const side *y)
-{
-    return x->op == y->op && !strcmp(x->track, y->track);
-}
-
-/* A raise of an inherited pair adopts its reference and sends nothing; the
- * clear of an adopted one carries it, sides as they were raised. */
-static void inherit_match(dc__monitor_tick *t, event *ev)
-{
-    for (size_t k = 0; k < t->n_inh; k++) {
-        inherited *h = &t->inh[k];
-        if (ev->kind == DC_TAC_ALERT_RAISED) {
-            if (h->alert_id || !((same_track(&ev->a, &h->a) && same_track(&ev->b, &h->b)) ||
-                                 (same_track(&ev->a, &h->b) && same_track(&ev->b, &h->a))))
-                continue;
-            h->alert_id = ev->alert_id;
-            ev->quiet = 1;
-            return;
-        }
-        if (!h->alert_id || h->alert_id != ev->alert_id)
-            continue;
-        if (same_track(&ev->a, &h->b)) {
-            side x = ev->a;
-            ev->a = ev->b;
-            ev->b = x;
-        }
-        memcpy(ev->ref, h->ref, sizeof ev->ref);
-        t->inh[k] = t->inh[--t->n_inh];
-        return;
-    }
-}
-
-/* A pass's events against what was inherited; then, after the grace
- * passes, a pair not raised again is clear (its tracks stale, or apart). */
-static void inherit_step(dc__monitor *m, double now_s)
-{
-    dc__monitor_tick *t = m->tick;
-    for (size_t i = 0; i < t->n_ev && t->n_inh; i++)
-        if (t->ev[i].kind == DC_TAC_ALERT_RAISED || t->ev[i].kind == DC_TAC_ALERT_CLEARED)
-            inherit_match(t, &t->ev[i]);
-    if (t->pass < t->inh_until)
-        return;
-    for (size_t k = 0; k < t->n_inh;) {
-        inherited *h = &t->inh[k];
-        if (h->alert_id) {
-            k++;
-            continue;
-        }
-        if (!grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
-            event *ev = &t->ev[t->n_ev++];
-            memset(ev, 0, sizeof *ev);
-            ev->kind = DC_TAC_ALERT_CLEARED;
-            ev->time_s = now_s;
-            ev->a = h->a;
-            ev->b = h->b;
-            memcpy(ev->ref, h->ref, sizeof ev->ref);
-        } else {
-            t->ev_lost++;
-        }
-        *h = t->inh[--t->n_inh];
-    }
-}
-
-/* The operator number of a public id from the feed; "" is unknown traffic.
- * Under mu. 0 when there is no such operator. */
-static int open_side_of(dc_server *s, const dc__open_side *o, side *sd)
-{
-    memset(sd, 0, sizeof *sd);
-    if (o->op_id[0]) {
-        const dc__operator *op = dc__operator_by_id(s, o->op_id);
-        if (!op)
-            return 0;
-        sd->op = op->number;
-    } else {
-        sd->op = DC_TRACK_OPERATOR_UNKNOWN;
-    }
-    snprintf(sd->track, sizeof sd->track, "%s", o->track);
-    snprintf(sd->operation, sizeof sd->operation, "%s", o->operation);
-    return 1;
-}
-
-/* Just took the lease: what the feed shows open becomes ours. */
-static void inherit(dc__monitor *m)
-{
-    dc__monitor_tick *t = m->tick;
-    dc_server *s = m->s;
-    t->n_inh = t->n_quiet = 0;
-    t->inh_until = t->pass + 1 + INHERIT_GRACE_PASSES;
-    dc__share_open_alerts(m, &t->open_pairs, &t->open_nc);
-    if (!t->open_pairs.n && !t->open_nc.n)
-        return;
-    dc__sync_catch_up(s); /* operators named there, created a moment ago */
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < t->open_pairs.n; i++) {
-        const dc__open_alert *o = &t->open_pairs.v[i];
-        inherited h = {{0}, {0}, {0}, 0};
-        if (!open_side_of(s, &o->a, &h.a) || !open_side_of(s, &o->b, &h.b) ||
-            grow((void **)&t->inh, &t->cap_inh, t->n_inh + 1, sizeof *t->inh))
-            continue;
-        memcpy(h.ref, o->ref, sizeof h.ref);
-        t->inh[t->n_inh++] = h;
-    }
-    for (size_t i = 0; i < t->open_nc.n; i++) {
-        side sd;
-        if (!open_side_of(s, &t->open_nc.v[i].a, &sd) ||
-            grow((void **)&t->quiet, &t->cap_quiet, t->n_quiet + 1, sizeof *t->quiet))
-            continue;
-        nc_track *q = &t->quiet[t->n_quiet++];
-        q->op = sd.op;
-        memcpy(q->track, sd.track, sizeof q->track);
-        memcpy(q->operation, sd.operation, sizeof q->operation);
-    }
-    pthread_mutex_unlock(&s->mu);
 }
 
 static void process_events(dc__monitor *m)
@@ -604,8 +239,8 @@ static void process_events(dc__monitor *m)
         pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < t->n_ev; i++) {
         event *ev = &t->ev[i];
-        resolve(s, &ev->a);
-        resolve(s, &ev->b);
+        dc__side_resolve(s, &ev->a);
+        dc__side_resolve(s, &ev->b);
         if (!no_window && (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING))
             apply_conformance(m, ev);
     }
@@ -613,9 +248,9 @@ static void process_events(dc__monitor *m)
     for (size_t i = 0; i < t->n_ev; i++) {
         const event *ev = &t->ev[i];
         if (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING)
-            conformance_records(m, ev);
+            dc__conformance_records(m, ev);
         else if (!ev->quiet)
-            pair_records(m, ev);
+            dc__pair_records(m, ev);
     }
     t->n_ev = 0;
     dc__alerts_append(m, t->out, t->n_out);
@@ -635,7 +270,7 @@ void dc__monitor_tracks_read(dc_server *s)
 static void seed_one(void *ctx, const dc_track_report *r)
 {
     dc__monitor_tick *t = ctx;
-    if (!grow((void **)&t->seed, &t->cap_seed, t->n_seed + 1, sizeof *t->seed))
+    if (!dc__tick_grow((void **)&t->seed, &t->cap_seed, t->n_seed + 1, sizeof *t->seed))
         t->seed[t->n_seed++] = *r;
 }
 
@@ -686,7 +321,7 @@ static void tick(dc__monitor *m)
         if (taken || (!hold && had))
             reset_table(m);
         if (taken)
-            inherit(m);
+            dc__inherit(m);
         if (!hold) {
             m->term[0] = 0;
             t->n_inh = t->n_quiet = 0; /* the next holder's now */
@@ -729,7 +364,7 @@ static void tick(dc__monitor *m)
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
     double t3 = dc__mono_s();
     if (t->n_inh)
-        inherit_step(m, now_s);
+        dc__inherit_step(m, now_s);
     process_events(m);
     dc__streams_notify(m);
     unsigned long ev_us = (unsigned long)((dc__mono_s() - t3) * 1e6);
