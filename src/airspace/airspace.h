@@ -202,6 +202,14 @@ struct dc_server {
     struct dc__http *http;
 };
 
+/* Creates the server object with the airspace loaded from store_uri (no
+ * thread, no socket: the layers above start theirs). On failure *out may
+ * still be set, for dc__airspace_close. */
+dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,
+                            dc_error *err);
+/* Frees what dc__airspace_open made, and the journal not yet committed;
+ * the threads are stopped. Accepts NULL. */
+void dc__airspace_close(dc_server *s);
 /* Loads the whole state from the store; under mu or before threads. */
 dc_status dc__airspace_load(dc_server *s, dc_error *err);
 /* Store visitors that upsert rows into memory (under mu); idempotent, so the

@@ -525,3 +525,50 @@ void dc__airspace_free(dc_server *s)
     memset(s->audit_hash, 0, sizeof s->audit_hash);
     s->envelope_area_km2 = 0;
 }
+
+/* ---- the server object, as far as the airspace goes ---- */
+
+dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,
+                            dc_error *err)
+{
+    dc_status rc;
+    *out = NULL;
+    dc_server *s = dc_calloc(1, sizeof *s);
+    if (!s)
+        return DC_ENOMEM;
+    s->cfg = *cfg;
+    if (s->cfg.threads < 1)
+        s->cfg.threads = 1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca; /* timed waits (decision_window.c) count on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->j_cond, &ca);
+    pthread_cond_init(&s->win_cond, &ca);
+    pthread_cond_init(&s->commit_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->batch_open = 1;
+    *out = s; /* from here on, dc__airspace_close undoes whatever was done */
+    if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
+        return rc;
+    s->shared = dc_store_is_shared(s->store);
+    if ((rc = dc__probing_start(s)) != DC_OK)
+        return rc;
+    return dc__airspace_load(s, err);
+}
+
+void dc__airspace_close(dc_server *s)
+{
+    if (!s)
+        return;
+    if (s->store)
+        dc__airspace_free(s);
+    dc__writes_free(s->j_head);
+    dc__probing_free(s);
+    dc_store_close(s->store);
+    pthread_cond_destroy(&s->win_cond);
+    pthread_cond_destroy(&s->commit_cond);
+    pthread_cond_destroy(&s->j_cond);
+    pthread_mutex_destroy(&s->mu);
+    dc_free(s);
+}

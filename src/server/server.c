@@ -1,10 +1,9 @@
-/* Start and stop: the one place that knows every layer. Start loads the
- * airspace, starts the committer and the shared store's follower, the
- * monitor, the probing counters, then the transport with the API's route
- * table; stop undoes it in reverse, letting in-flight decisions reach the
- * store and their clients first. */
+/* Start and stop: the one place that knows every layer. Start opens the
+ * airspace (airspace/state.c), starts the committer and the shared store's
+ * follower, the monitor, then the transport with the API's route table;
+ * stop undoes it in reverse, letting in-flight decisions reach the store
+ * and their clients first. */
 #include <pthread.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -17,30 +16,13 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     *out = NULL;
     if ((rc = dc__http_listen_check(listen, err)) != DC_OK)
         return rc;
-    dc_server *s = dc_calloc(1, sizeof *s);
-    if (!s)
-        return DC_ENOMEM;
-    s->cfg = *cfg;
-    if (s->cfg.threads < 1)
-        s->cfg.threads = 1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca; /* timed waits (decision_window.c) count on the monotonic clock */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->j_cond, &ca);
-    pthread_cond_init(&s->win_cond, &ca);
-    pthread_cond_init(&s->commit_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    s->batch_open = 1;
-    if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
+    dc_server *s = NULL;
+    if ((rc = dc__airspace_open(store_uri, cfg, &s, err)) != DC_OK)
         goto fail;
-    s->shared = dc_store_is_shared(s->store);
-    s->on_follow = dc__monitor_follow;
-    if ((rc = dc__airspace_load(s, err)) != DC_OK)
-        goto fail;
+    s->on_follow = dc__monitor_follow; /* before the follower starts */
     if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
         goto fail;
-    if ((rc = dc__monitor_start(s, err)) != DC_OK || (rc = dc__probing_start(s)) != DC_OK)
+    if ((rc = dc__monitor_start(s, err)) != DC_OK)
         goto fail;
     if ((rc = dc__http_start(s, dc__api_routes, dc__api_n_routes, listen, err)) != DC_OK)
         goto fail;
@@ -75,18 +57,10 @@ void dc_server_stop(dc_server *s)
     }
     dc__http_stop(s);
     dc__monitor_free(s);
-    dc__probing_free(s);
     dc__trackview_free(s);
     dc__follower_stop(s);
     dc__committer_stop(s);
-    if (s->store)
-        dc__airspace_free(s);
-    dc_store_close(s->store);
-    pthread_cond_destroy(&s->win_cond);
-    pthread_cond_destroy(&s->commit_cond);
-    pthread_cond_destroy(&s->j_cond);
-    pthread_mutex_destroy(&s->mu);
-    dc_free(s);
+    dc__airspace_close(s);
 }
 
 size_t dc_server_route_count(void)
