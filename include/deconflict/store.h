@@ -28,7 +28,7 @@ typedef struct dc_store_operator {
 /* An API key: only the lookup prefix and a salted SHA-256 are stored. */
 typedef struct dc_store_key {
     const char *prefix; /* lookup column (a non-secret part of the key) */
-    uint32_t operator_number;
+    uint32_t operator_number; /* the engine's owner number, not the public id */
     uint8_t salt[16];
     uint8_t hash[32]; /* SHA-256(salt || key) */
     int revoked;
@@ -83,7 +83,7 @@ typedef int (*dc_store_alert_fn)(void *ctx, const dc_store_alert *a);
  * encoding; it never holds a tab, newline, carriage return or backslash. */
 typedef struct dc_store_tracks {
     int64_t seq; /* in commit order (set by the store) */
-    uint32_t operator_id;
+    uint32_t operator_number; /* the engine's owner number, not the public id */
     const char *body; /* borrowed */
 } dc_store_tracks;
 typedef int (*dc_store_tracks_fn)(void *ctx, const dc_store_tracks *t);

@@ -195,9 +195,9 @@ void dc__api_tracks_list(dc__req *r, const char *unused)
             dc__buf_json_str(&b, p->operation_id);
         }
         if (r->is_authority) {
-            dc__operator *o = p->operator_id == DC_TRACK_OPERATOR_UNKNOWN
+            dc__operator *o = p->operator_number == DC_TRACK_OPERATOR_UNKNOWN
                                   ? NULL
-                                  : dc__operator_get(s, p->operator_id);
+                                  : dc__operator_get(s, p->operator_number);
             if (o) {
                 dc__buf_fmt(&b, ",\"operator\":{\"id\":\"%s\",\"name\":", o->id);
                 dc__buf_json_str(&b, o->name);

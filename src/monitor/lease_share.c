@@ -149,7 +149,7 @@ static int get_id(const char **p, char end, char *out, size_t cap)
 static int decode_row(dc__ingest_buf *w, uint32_t op, const char *p)
 {
     while (*p) {
-        dc_track_report r = {.operator_id = op};
+        dc_track_report r = {.operator_number = op};
         char track[DC_TRACK_ID_MAX], operation[DC_TRACK_OPERATION_ID_MAX];
         double *f[7] = {&r.time_s,           &r.lat_deg,   &r.lon_deg,          &r.alt_m,
                         &r.ground_speed_mps, &r.track_deg, &r.vertical_rate_mps};
@@ -196,7 +196,7 @@ static void forward(dc__share *sh)
     b->oom = 0;
     for (size_t i = 0; i < w->n; i++) {
         dc_track_report *r = &w->reports[i];
-        if (i == 0 || r->operator_id != w->reports[i - 1].operator_id) {
+        if (i == 0 || r->operator_number != w->reports[i - 1].operator_number) {
             if (i)
                 dc__buf_add(b, "", 1); /* NUL ends the previous row */
             if (n_rows == sh->cap_rows) {
@@ -211,7 +211,7 @@ static void forward(dc__share *sh)
             }
             /* seq (ignored by tracks_put) holds the body's offset until
              * the buffer stops moving */
-            sh->rows[n_rows++] = (dc_store_tracks){(int64_t)b->len, r->operator_id, NULL};
+            sh->rows[n_rows++] = (dc_store_tracks){(int64_t)b->len, r->operator_number, NULL};
         }
         double f[7] = {r->time_s,           r->lat_deg,   r->lon_deg,          r->alt_m,
                        r->ground_speed_mps, r->track_deg, r->vertical_rate_mps};
@@ -270,7 +270,7 @@ typedef struct take_ctx {
 static int take_row(void *ctx, const dc_store_tracks *t)
 {
     take_ctx *c = ctx;
-    if (decode_row(c->w, t->operator_id, t->body))
+    if (decode_row(c->w, t->operator_number, t->body))
         c->bad++;
     c->sh->cursor = t->seq;
     return 0;

@@ -46,7 +46,7 @@ int dc__tick_grow(void **buf, size_t *cap, size_t need, size_t elem)
 void dc__side_from(side *sd, const dc_track_ref *ref)
 {
     memset(sd, 0, sizeof *sd);
-    sd->op = ref->operator_id;
+    sd->op = ref->operator_number;
     snprintf(sd->track, sizeof sd->track, "%s", ref->track_id ? ref->track_id : "");
     snprintf(sd->operation, sizeof sd->operation, "%s",
              ref->operation_id ? ref->operation_id : "");

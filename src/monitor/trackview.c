@@ -63,7 +63,7 @@ void dc__trackview_update(dc_server *s, const dc_track_report *reps, size_t n)
     for (size_t i = 0; i < n; i++) {
         const dc_track_report *r = &reps[i];
         char key[DC_TRACK_ID_MAX + 16];
-        snprintf(key, sizeof key, "%lu/%s", (unsigned long)r->operator_id, r->track_id);
+        snprintf(key, sizeof key, "%lu/%s", (unsigned long)r->operator_number, r->track_id);
         tv_entry *e = dc__map_get(&tv->by_key, key);
         if (e && e->r.time_s > r->time_s)
             continue; /* an older report arriving late */
@@ -121,7 +121,7 @@ dc_status dc__trackview_snapshot(dc_server *s, uint32_t who, int all, dc__track_
     dc__track_row *copy = dc_malloc((tv->n ? tv->n : 1) * sizeof *copy);
     for (size_t i = 0; copy && i < tv->n; i++) {
         const dc__track_row *e = tv->e[i];
-        if (now - e->r.time_s > stale || (!all && e->r.operator_id != who))
+        if (now - e->r.time_s > stale || (!all && e->r.operator_number != who))
             continue;
         copy[*n] = *e;
         copy[*n].r.operation_id = e->r.operation_id ? copy[*n].operation : NULL;

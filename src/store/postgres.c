@@ -734,7 +734,7 @@ static dc_status pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t 
     char op[24];
     int ok = 1;
     for (size_t i = 0; i < n && ok; i++) {
-        int len = snprintf(op, sizeof op, "%u\t", t[i].operator_id);
+        int len = snprintf(op, sizeof op, "%u\t", t[i].operator_number);
         ok = PQputCopyData(s->tw, op, len) == 1 &&
              PQputCopyData(s->tw, t[i].body, (int)strlen(t[i].body)) == 1 &&
              PQputCopyData(s->tw, "\n", 1) == 1;

@@ -524,7 +524,7 @@ static int count_tracks(void *ctx, const dc_store_tracks *t)
     seen *s = ctx;
     if (s->n < 16)
         s->seqs[s->n] = t->seq;
-    snprintf(s->last, sizeof s->last, "%u:%s", t->operator_id, t->body);
+    snprintf(s->last, sizeof s->last, "%u:%s", t->operator_number, t->body);
     s->n++;
     return 0;
 }
