@@ -5,6 +5,7 @@
  * commit) and the shared-store decision window. Layers above (monitor/,
  * http/, api/, server/) call in; nothing here calls out except through the
  * hooks in struct dc_server. state.c holds the memory, decide.c the rules,
+ * operators.c operators and keys as state changes,
  * notice.c the envelopes and ids, probing.c both probing limits, keys.c the
  * keys and notice ids, journal.c the group commit, decision_window.c the
  * shared store. */
@@ -22,6 +23,7 @@
 #include "deconflict/store.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/map.h"
 
@@ -247,7 +249,21 @@ void dc__entry_uninstall(dc_server *s, dc__entry *e);
 dc__entry *dc__entry_new(const char *id);
 void dc__entry_free(dc__entry *e);
 dc_status dc__entry_add(dc_server *s, dc__entry *e); /* takes ownership on DC_OK */
+/* A new live entry: install, then add; on error neither (caller frees e). */
+dc_status dc__entry_insert(dc_server *s, dc__entry *e, dc__candidate *c);
 dc_status dc__key_insert(dc_server *s, dc__key *k); /* takes k on DC_OK */
+
+/* ---- operators and keys as state changes (operators.c), under mu ---- */
+
+/* A new operator named name (unique: the caller checked), journaled with
+ * its audit record; *out borrowed until mu is released. */
+dc_status dc__operator_create(dc_server *s, const char *name, const char *actor,
+                              dc__operator **out);
+/* Issues a key for o, journaled; key_out gets the secret (shown once). */
+dc_status dc__key_issue(dc_server *s, const dc__operator *o, const char *actor, char *key_out,
+                        size_t key_len);
+/* Revokes every key of o at once, journaled. */
+void dc__keys_revoke(dc_server *s, const dc__operator *o, const char *actor);
 
 /* ---- the rules (decide.c), all under mu ---- */
 

@@ -60,20 +60,29 @@ void dc__entry_free(dc__entry *e)
     dc_free(e);
 }
 
+/* Appends val to a list of pointers (*list, *n, *cap) and to its index m
+ * under key; on DC_ENOMEM the list is unchanged (the map may have grown). */
+static dc_status indexed_add(void *list, size_t *n, size_t *cap, dc__map *m, const char *key,
+                             void *val)
+{
+    void ***v = list;
+    if (dc__grow((void **)v, cap, *n + 1, sizeof **v) || dc__map_put(m, key, val) != DC_OK)
+        return DC_ENOMEM;
+    (*v)[(*n)++] = val;
+    return DC_OK;
+}
+
 dc_status dc__entry_add(dc_server *s, dc__entry *e)
 {
-    if (s->n_entries == s->cap_entries) {
-        size_t cap = s->cap_entries ? 2 * s->cap_entries : 256;
-        dc__entry **n = dc_realloc(s->entries, cap * sizeof *n);
-        if (!n)
-            return DC_ENOMEM;
-        s->entries = n;
-        s->cap_entries = cap;
-    }
-    if (dc__map_put(&s->entries_by_id, e->id, e) != DC_OK)
-        return DC_ENOMEM;
-    s->entries[s->n_entries++] = e;
-    return DC_OK;
+    return indexed_add(&s->entries, &s->n_entries, &s->cap_entries, &s->entries_by_id, e->id, e);
+}
+
+dc_status dc__entry_insert(dc_server *s, dc__entry *e, dc__candidate *c)
+{
+    dc_status rc = dc__entry_install(s, e, c);
+    if (rc == DC_OK && (rc = dc__entry_add(s, e)) != DC_OK)
+        dc__entry_uninstall(s, e);
+    return rc;
 }
 
 dc__entry *dc__entry_get(dc_server *s, const char *id)
@@ -261,18 +270,7 @@ int dc__load_operator(void *ctx, const dc_store_operator *o)
 
 dc_status dc__key_insert(dc_server *s, dc__key *k)
 {
-    if (s->n_keys == s->cap_keys) {
-        size_t cap = s->cap_keys ? 2 * s->cap_keys : 32;
-        dc__key **n = dc_realloc(s->key_list, cap * sizeof *n);
-        if (!n)
-            return DC_ENOMEM;
-        s->key_list = n;
-        s->cap_keys = cap;
-    }
-    if (dc__map_put(&s->keys, k->prefix, k) != DC_OK)
-        return DC_ENOMEM;
-    s->key_list[s->n_keys++] = k;
-    return DC_OK;
+    return indexed_add(&s->key_list, &s->n_keys, &s->cap_keys, &s->keys, k->prefix, k);
 }
 
 int dc__load_key(void *ctx, const dc_store_key *sk)

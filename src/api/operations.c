@@ -63,9 +63,7 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     e->volumes_json = c.volumes_json;
     c.volumes_json = NULL;
     e->note = dc_strdup("");
-    dc_status rc = dc__entry_install(s, e, &c);
-    if (rc == DC_OK && (rc = dc__entry_add(s, e)) != DC_OK)
-        dc__entry_uninstall(s, e);
+    dc_status rc = dc__entry_insert(s, e, &c);
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);

@@ -69,9 +69,7 @@ void dc__api_rs_create(dc__req *r, const char *unused)
     json_t *preempted = json_array();
     dc__preempt(s, DC_OWNER_NONE, c.vols, c.n, INT_MAX, e->exempt, e->n_exempt, r->who_id,
                 "preempted: the airspace was restricted by the authority", preempted);
-    dc_status rc = dc__entry_install(s, e, &c);
-    if (rc == DC_OK && (rc = dc__entry_add(s, e)) != DC_OK)
-        dc__entry_uninstall(s, e);
+    dc_status rc = dc__entry_insert(s, e, &c);
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);

@@ -132,15 +132,9 @@ static bucket *bucket_of(dc__admission *l, const dc_server_config *cfg, const ch
     bucket *b = dc__map_get(&l->buckets, prefix);
     if (b)
         return b;
-    if (l->n_buckets == l->cap_buckets) {
-        size_t cap = l->cap_buckets ? 2 * l->cap_buckets : 64;
-        bucket **a = dc_realloc(l->bucket_list, cap * sizeof *a);
-        if (!a)
-            return NULL;
-        l->bucket_list = a;
-        l->cap_buckets = cap;
-    }
-    if (!(b = dc_calloc(1, sizeof *b)))
+    if (dc__grow((void **)&l->bucket_list, &l->cap_buckets, l->n_buckets + 1,
+                 sizeof *l->bucket_list) ||
+        !(b = dc_calloc(1, sizeof *b)))
         return NULL;
     snprintf(b->prefix, sizeof b->prefix, "%s", prefix);
     b->submit_tokens = cfg->rate_submit_burst;

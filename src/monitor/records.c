@@ -94,7 +94,7 @@ static void queue(dc__monitor *m, uint32_t to, char *body)
     dc__monitor_tick *t = m->tick;
     if (!body)
         return;
-    if (dc__tick_grow((void **)&t->out, &t->cap_out, t->n_out + 1, sizeof *t->out)) {
+    if (dc__grow((void **)&t->out, &t->cap_out, t->n_out + 1, sizeof *t->out)) {
         dc_free(body);
         return;
     }

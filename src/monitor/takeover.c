@@ -56,7 +56,7 @@ void dc__inherit_step(dc__monitor *m, double now_s)
             k++;
             continue;
         }
-        if (!dc__tick_grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
+        if (!dc__grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
             event *ev = &t->ev[t->n_ev++];
             memset(ev, 0, sizeof *ev);
             ev->kind = DC_TAC_ALERT_CLEARED;
@@ -105,7 +105,7 @@ void dc__inherit(dc__monitor *m)
         const dc__open_alert *o = &t->open_pairs.v[i];
         inherited h = {{0}, {0}, {0}, 0};
         if (!open_side_of(s, &o->a, &h.a) || !open_side_of(s, &o->b, &h.b) ||
-            dc__tick_grow((void **)&t->inh, &t->cap_inh, t->n_inh + 1, sizeof *t->inh))
+            dc__grow((void **)&t->inh, &t->cap_inh, t->n_inh + 1, sizeof *t->inh))
             continue;
         memcpy(h.ref, o->ref, sizeof h.ref);
         t->inh[t->n_inh++] = h;
@@ -113,7 +113,7 @@ void dc__inherit(dc__monitor *m)
     for (size_t i = 0; i < t->open_nc.n; i++) {
         side sd;
         if (!open_side_of(s, &t->open_nc.v[i].a, &sd) ||
-            dc__tick_grow((void **)&t->quiet, &t->cap_quiet, t->n_quiet + 1, sizeof *t->quiet))
+            dc__grow((void **)&t->quiet, &t->cap_quiet, t->n_quiet + 1, sizeof *t->quiet))
             continue;
         nc_track *q = &t->quiet[t->n_quiet++];
         q->op = sd.op;

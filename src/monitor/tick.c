@@ -27,22 +27,6 @@
 
 #include "monitor/tick_int.h"
 
-int dc__tick_grow(void **buf, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = dc_realloc(*buf, n * elem);
-    if (!p)
-        return -1;
-    *buf = p;
-    *cap = n;
-    return 0;
-}
-
-
 void dc__side_from(side *sd, const dc_track_ref *ref)
 {
     memset(sd, 0, sizeof *sd);
@@ -56,7 +40,7 @@ static void on_event(void *ctx, const dc_tactical_event *e)
 {
     dc__monitor *m = ctx;
     dc__monitor_tick *t = m->tick;
-    if (dc__tick_grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
+    if (dc__grow((void **)&t->ev, &t->cap_ev, t->n_ev + 1, sizeof *t->ev)) {
         t->ev_lost++;
         return;
     }
@@ -86,7 +70,7 @@ static dc_status volumes_of(void *ctx, uint32_t op, const char *operation_id,
     if (vc && vc->pass == t->pass)
         goto done;
     if (!vc) {
-        if (dc__tick_grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) || !(vc = dc_calloc(1, sizeof *vc)))
+        if (dc__grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) || !(vc = dc_calloc(1, sizeof *vc)))
             return DC_ENOTFOUND;
         snprintf(vc->id, sizeof vc->id, "%s", operation_id);
         vc->version = -1;
@@ -177,7 +161,7 @@ static void apply_conformance(dc__monitor *m, event *ev)
             ev->quiet = e->state == DC__NONCONFORMING;
             t->quiet[q] = t->quiet[--t->n_quiet];
         }
-        if (at < 0 && !dc__tick_grow((void **)&t->nc, &t->cap_nc, t->n_nc + 1, sizeof *t->nc)) {
+        if (at < 0 && !dc__grow((void **)&t->nc, &t->cap_nc, t->n_nc + 1, sizeof *t->nc)) {
             nc_track *n = &t->nc[t->n_nc++];
             n->op = ev->a.op;
             memcpy(n->track, ev->a.track, sizeof n->track);
@@ -270,7 +254,7 @@ void dc__monitor_tracks_read(dc_server *s)
 static void seed_one(void *ctx, const dc_track_report *r)
 {
     dc__monitor_tick *t = ctx;
-    if (!dc__tick_grow((void **)&t->seed, &t->cap_seed, t->n_seed + 1, sizeof *t->seed))
+    if (!dc__grow((void **)&t->seed, &t->cap_seed, t->n_seed + 1, sizeof *t->seed))
         t->seed[t->n_seed++] = *r;
 }
 

@@ -79,8 +79,6 @@ typedef struct dc__monitor_tick {
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
-/* Grows *buf to hold need elements of elem bytes; 0 on success. */
-int dc__tick_grow(void **buf, size_t *cap, size_t need, size_t elem);
 void dc__side_from(side *sd, const dc_track_ref *ref);
 int dc__nc_in(const nc_track *v, size_t n, const side *sd);
 /* Under mu: fills the operator and operation of sd from the airspace. */
