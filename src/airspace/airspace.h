@@ -26,6 +26,7 @@
 #include "util/grow.h"
 #include "util/hex.h"
 #include "util/map.h"
+#include "util/thread.h"
 
 /* ---- blind notices (notice.c) ---- */
 
@@ -176,8 +177,7 @@ struct dc_server {
     dc__waiter *waiters;
     pthread_cond_t j_cond;
     pthread_cond_t commit_cond; /* a waiter with no wake function is done */
-    pthread_t committer;
-    int committer_started;
+    dc__thread committer;
     int stopping;
     int failed; /* store unusable: answer 503 */
 
@@ -189,8 +189,7 @@ struct dc_server {
     unsigned want_window; /* handlers waiting for a window */
     pthread_cond_t win_cond;
     int64_t sync_seq; /* last change batch folded into memory */
-    pthread_t follower;
-    int follower_started;
+    dc__thread follower;
     _Atomic int follower_stop;
     /* Called by the follower thread, no lock held, after each wake-up: the
      * monitor follows the shared alert feed (set before the follower starts). */

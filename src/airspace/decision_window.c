@@ -56,13 +56,16 @@ typedef struct feed {
     int oom;
 } feed;
 
-static dc__write *feed_add(feed *f, dc__write_kind kind)
+/* Queues a write of kind holding a copy of the row rec (size bytes, its
+ * strings still borrowed); NULL (and f->oom) when out of memory. */
+static dc__write *feed_add(feed *f, dc__write_kind kind, const void *rec, size_t size)
 {
     dc__write *w = dc__write_new(kind);
     if (!w) {
         f->oom = 1;
         return NULL;
     }
+    memcpy(&w->u, rec, size);
     if (f->tail)
         f->tail->next = w;
     else
@@ -79,42 +82,40 @@ static const char *keep(feed *f, dc__write *w, int i, const char *str)
     return w->strs[i];
 }
 
+/* The change feed's visitors: a copy of each row with its strings kept. */
 static int feed_operator(void *ctx, const dc_store_operator *o)
 {
-    feed *f = ctx;
-    dc__write *w = feed_add(f, DC__W_OPERATOR);
+    dc__write *w = feed_add(ctx, DC__W_OPERATOR, o, sizeof *o);
     if (w) {
-        w->u.o = *o;
-        w->u.o.id = keep(f, w, 0, o->id);
-        w->u.o.name = keep(f, w, 1, o->name);
+        w->u.o.id = keep(ctx, w, 0, o->id);
+        w->u.o.name = keep(ctx, w, 1, o->name);
     }
-    return f->oom;
+    return ((feed *)ctx)->oom;
 }
 
 static int feed_key(void *ctx, const dc_store_key *k)
 {
-    feed *f = ctx;
-    dc__write *w = feed_add(f, DC__W_KEY);
-    if (w) {
-        w->u.k = *k;
-        w->u.k.prefix = keep(f, w, 0, k->prefix);
-    }
-    return f->oom;
+    dc__write *w = feed_add(ctx, DC__W_KEY, k, sizeof *k);
+    if (w)
+        w->u.k.prefix = keep(ctx, w, 0, k->prefix);
+    return ((feed *)ctx)->oom;
 }
 
 static int feed_entry(void *ctx, const dc_store_entry *e)
 {
-    feed *f = ctx;
-    dc__write *w = feed_add(f, DC__W_ENTRY);
-    if (w) {
-        w->u.e = *e;
-        w->u.e.id = keep(f, w, 0, e->id);
-        w->u.e.state = keep(f, w, 1, e->state);
-        w->u.e.volumes_json = keep(f, w, 2, e->volumes_json);
-        w->u.e.exempt_json = keep(f, w, 3, e->exempt_json);
-        w->u.e.note = keep(f, w, 4, e->note);
-    }
-    return f->oom;
+    const char *from[5] = {e->id, e->state, e->volumes_json, e->exempt_json, e->note};
+    const char **to[5] = {NULL};
+    dc__write *w = feed_add(ctx, DC__W_ENTRY, e, sizeof *e);
+    if (!w)
+        return 1;
+    to[0] = &w->u.e.id;
+    to[1] = &w->u.e.state;
+    to[2] = &w->u.e.volumes_json;
+    to[3] = &w->u.e.exempt_json;
+    to[4] = &w->u.e.note;
+    for (int i = 0; i < 5; i++)
+        *to[i] = keep(ctx, w, i, from[i]);
+    return ((feed *)ctx)->oom;
 }
 
 static dc_status feed_read(dc_server *s, int64_t after, int in_txn, feed *f, dc_store_head *head)
@@ -251,17 +252,11 @@ dc_status dc__follower_start(dc_server *s)
     if (!s->shared)
         return DC_OK;
     atomic_store(&s->follower_stop, 0);
-    if (pthread_create(&s->follower, NULL, follower_main, s))
-        return DC_ENOMEM;
-    s->follower_started = 1;
-    return DC_OK;
+    return dc__thread_start(&s->follower, follower_main, s);
 }
 
 void dc__follower_stop(dc_server *s)
 {
-    if (!s->follower_started)
-        return;
-    atomic_store(&s->follower_stop, 1);
-    pthread_join(s->follower, NULL);
-    s->follower_started = 0;
+    atomic_store(&s->follower_stop, 1); /* it polls the flag */
+    dc__thread_stop(&s->follower, NULL, NULL, NULL);
 }

@@ -178,23 +178,12 @@ static void *committer_main(void *arg)
 
 dc_status dc__committer_start(dc_server *s)
 {
-    if (pthread_create(&s->committer, NULL, s->shared ? dc__sync_committer_main : committer_main,
-                       s))
-        return DC_ENOMEM;
-    s->committer_started = 1;
-    return DC_OK;
+    return dc__thread_start(&s->committer, s->shared ? dc__sync_committer_main : committer_main, s);
 }
 
 void dc__committer_stop(dc_server *s)
 {
-    if (!s->committer_started)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_signal(&s->j_cond);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->committer, NULL);
-    s->committer_started = 0;
+    dc__thread_stop(&s->committer, &s->mu, &s->j_cond, &s->stopping);
 }
 
 /* ---- entries and audit records into the journal ---- */

@@ -46,17 +46,27 @@ dc__entry *dc__entry_new(const char *id)
     return e;
 }
 
+/* Frees e's notices (and takes their area off the live total when
+ * counted). */
+static void notices_drop(dc_server *s, dc__entry *e)
+{
+    for (size_t i = 0; e->notices && i < e->n_vols; i++) {
+        if (s && !e->is_restriction)
+            s->envelope_area_km2 -= e->notices[i].area_km2;
+        dc__notice_clear(&e->notices[i]);
+    }
+    dc_free(e->notices);
+    e->notices = NULL;
+}
+
 void dc__entry_free(dc__entry *e)
 {
     if (!e)
         return;
-    if (e->notices)
-        for (size_t i = 0; i < e->n_vols; i++)
-            dc__notice_clear(&e->notices[i]);
-    dc_free(e->notices);
+    notices_drop(NULL, e);
     dc_free(e->volumes_json);
-    dc_free(e->exempt);
     dc_free(e->note);
+    dc_free(e->exempt);
     dc_free(e);
 }
 
@@ -196,11 +206,7 @@ dc_status dc__entry_install(dc_server *s, dc__entry *e, dc__candidate *c)
     }
     dc_free(c->vols);
     c->vols = NULL;
-    if (e->notices) {
-        for (size_t i = 0; i < e->n_vols; i++)
-            dc__notice_clear(&e->notices[i]);
-        dc_free(e->notices);
-    }
+    notices_drop(NULL, e); /* not counted: an installed entry was uninstalled first */
     e->notices = c->notices;
     e->n_vols = c->n;
     c->notices = NULL;
@@ -217,14 +223,7 @@ void dc__entry_uninstall(dc_server *s, dc__entry *e)
         dc_engine_remove(s->ops_exact, e->id);
         dc_engine_remove(s->ops_blind, e->id);
     }
-    if (e->notices) {
-        for (size_t i = 0; i < e->n_vols; i++) {
-            s->envelope_area_km2 -= e->is_restriction ? 0 : e->notices[i].area_km2;
-            dc__notice_clear(&e->notices[i]);
-        }
-        dc_free(e->notices);
-        e->notices = NULL;
-    }
+    notices_drop(s, e);
 }
 
 /* ---- loading, and folding in other instances' changes ---- */
@@ -360,24 +359,11 @@ static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry
     if (rc != DC_OK)
         goto out;
     dc__entry_uninstall(s, old);
-    dc_free(old->volumes_json);
-    dc_free(old->exempt);
-    dc_free(old->note);
-    old->volumes_json = e->volumes_json;
-    old->exempt = e->exempt;
-    old->note = e->note;
-    e->volumes_json = NULL;
-    e->exempt = NULL;
-    e->note = NULL;
-    old->n_exempt = e->n_exempt;
-    old->is_restriction = e->is_restriction;
-    old->owner = e->owner;
-    old->priority = e->priority;
-    old->state = e->state;
-    old->version = e->version;
-    old->created_s = e->created_s;
-    old->updated_s = e->updated_s;
-    old->n_vols = e->n_vols;
+    /* Swap the records: old (indexed by its id, which is the row's) takes
+     * the row's fields, e the previous ones, freed below. */
+    dc__entry prev = *old;
+    *old = *e;
+    *e = prev;
     if (dc__state_live(old->state))
         rc = dc__entry_install(s, old, &c);
 out:
@@ -493,27 +479,38 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
     return rc;
 }
 
+/* Frees each element of a list of pointers with free_one (which accepts
+ * NULL), then the list. */
+static void list_free(void *list, size_t *n, void (*free_one)(void *))
+{
+    void ***v = list;
+    for (size_t i = 0; i < *n; i++)
+        free_one((*v)[i]);
+    dc_free(*v);
+    *v = NULL;
+    *n = 0;
+}
+
+static void entry_free_any(void *e)
+{
+    dc__entry_free(e);
+}
+
+static void operator_free_any(void *p)
+{
+    dc__operator *o = p;
+    if (o)
+        dc_free(o->name);
+    dc_free(o);
+}
+
 void dc__airspace_free(dc_server *s)
 {
-    for (size_t i = 0; i < s->n_entries; i++)
-        dc__entry_free(s->entries[i]);
-    dc_free(s->entries);
-    s->entries = NULL;
-    s->n_entries = s->cap_entries = 0;
+    list_free(&s->entries, &s->n_entries, entry_free_any);
+    list_free(&s->operators, &s->n_operators, operator_free_any);
+    list_free(&s->key_list, &s->n_keys, dc_free);
+    s->cap_entries = s->cap_keys = 0;
     dc__map_free(&s->entries_by_id);
-    for (size_t i = 0; i < s->n_operators; i++) {
-        if (s->operators[i])
-            dc_free(s->operators[i]->name);
-        dc_free(s->operators[i]);
-    }
-    dc_free(s->operators);
-    s->operators = NULL;
-    s->n_operators = 0;
-    for (size_t i = 0; i < s->n_keys; i++)
-        dc_free(s->key_list[i]);
-    dc_free(s->key_list);
-    s->key_list = NULL;
-    s->n_keys = s->cap_keys = 0;
     dc__map_free(&s->keys);
     dc_engine_free(s->ops_exact);
     dc_engine_free(s->ops_blind);
@@ -526,6 +523,28 @@ void dc__airspace_free(dc_server *s)
 
 /* ---- the server object, as far as the airspace goes ---- */
 
+/* s's mutex and conditions; timed waits (decision_window.c) count on the
+ * monotonic clock. */
+static void locks_init(dc_server *s)
+{
+    pthread_cond_t *conds[3] = {&s->j_cond, &s->win_cond, &s->commit_cond};
+    pthread_condattr_t ca;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    for (size_t i = 0; i < 3; i++)
+        pthread_cond_init(conds[i], &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static void locks_destroy(dc_server *s)
+{
+    pthread_cond_t *conds[3] = {&s->j_cond, &s->win_cond, &s->commit_cond};
+    for (size_t i = 0; i < 3; i++)
+        pthread_cond_destroy(conds[i]);
+    pthread_mutex_destroy(&s->mu);
+}
+
 dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,
                             dc_error *err)
 {
@@ -537,14 +556,7 @@ dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, 
     s->cfg = *cfg;
     if (s->cfg.threads < 1)
         s->cfg.threads = 1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca; /* timed waits (decision_window.c) count on the monotonic clock */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->j_cond, &ca);
-    pthread_cond_init(&s->win_cond, &ca);
-    pthread_cond_init(&s->commit_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    locks_init(s);
     s->batch_open = 1;
     *out = s; /* from here on, dc__airspace_close undoes whatever was done */
     if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
@@ -564,9 +576,6 @@ void dc__airspace_close(dc_server *s)
     dc__writes_free(s->j_head);
     dc__probing_free(s);
     dc_store_close(s->store);
-    pthread_cond_destroy(&s->win_cond);
-    pthread_cond_destroy(&s->commit_cond);
-    pthread_cond_destroy(&s->j_cond);
-    pthread_mutex_destroy(&s->mu);
+    locks_destroy(s);
     dc_free(s);
 }

@@ -41,8 +41,7 @@ struct dc__share {
     pthread_cond_t cond;
     dc__ingest_buf in, work; /* work: the writer thread's own */
     int stopping;
-    pthread_t writer;
-    int writer_started;
+    dc__thread writer;
     dc__buf enc; /* writer: encoded bodies, NUL-separated */
     dc_store_tracks *rows;
     size_t cap_rows;
@@ -556,9 +555,8 @@ dc_status dc__share_start(dc__monitor *m)
     m->sh = sh;
     /* The whole feed, so every recipient's numbering matches the others'. */
     follow(m);
-    if (pthread_create(&sh->writer, NULL, writer_main, sh))
+    if (dc__thread_start(&sh->writer, writer_main, sh) != DC_OK)
         return DC_ENOMEM;
-    sh->writer_started = 1;
     pthread_mutex_lock(&s->mu);
     sh->follow_ready = 1;
     pthread_mutex_unlock(&s->mu);
@@ -578,14 +576,8 @@ void dc__share_stop(dc__monitor *m)
         pthread_mutex_lock(&m->s->mu);
     }
     pthread_mutex_unlock(&m->s->mu);
-    if (sh->writer_started) {
-        pthread_mutex_lock(&sh->mu);
-        sh->stopping = 1;
-        pthread_cond_signal(&sh->cond);
-        pthread_mutex_unlock(&sh->mu);
-        pthread_join(sh->writer, NULL); /* forwards what was accepted */
-        sh->writer_started = 0;
-    }
+    /* The writer forwards what was accepted before it ends. */
+    dc__thread_stop(&sh->writer, &sh->mu, &sh->cond, &sh->stopping);
     if (sh->held) { /* hand over now rather than after expiry */
         int held;
         dc_store_lease(m->s->store, LEASE_NAME, sh->holder, 0, &held);

@@ -60,8 +60,7 @@ typedef struct dc__monitor {
     dc__ingest_buf in, work;
 
     /* The tick thread's alone (stopping: under tick_mu). */
-    pthread_t thread;
-    int started;
+    dc__thread thread;
     pthread_mutex_t tick_mu;
     pthread_cond_t tick_cond;
     int stopping; /* under tick_mu */

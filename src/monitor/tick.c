@@ -427,24 +427,16 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
         dc_error_set(err, "monitor", "cannot share tactical monitoring through the store");
         return rc;
     }
-    if (pthread_create(&m->thread, NULL, tick_main, m)) {
+    if (dc__thread_start(&m->thread, tick_main, m) != DC_OK) {
         dc_error_set(err, "monitor", "cannot start the detection thread");
         return DC_ENOMEM;
     }
-    m->started = 1;
     return DC_OK;
 }
 
 static void stop_thread(dc__monitor *m)
 {
-    if (!m->started)
-        return;
-    pthread_mutex_lock(&m->tick_mu);
-    m->stopping = 1;
-    pthread_cond_signal(&m->tick_cond);
-    pthread_mutex_unlock(&m->tick_mu);
-    pthread_join(m->thread, NULL);
-    m->started = 0;
+    dc__thread_stop(&m->thread, &m->tick_mu, &m->tick_cond, &m->stopping);
 }
 
 void dc__monitor_shutdown(dc_server *s)
