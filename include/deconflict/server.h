@@ -32,7 +32,7 @@ typedef struct dc_server_config {
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
     int suggest_alt_steps; /* altitude-band search: steps of alt_step_m either way */
     const char *web_dir; /* files served at "/"; NULL: web/ found beside the binary */
-    /* Tactical monitoring (POST /v1/tracks, /v1/alerts; src/server/monitor.c).
+    /* Tactical monitoring (POST /v1/tracks, /v1/alerts; src/monitor/).
      * Config keys: tick_s, lookahead_s, ht_m, vt_m, stale_s, conf_h_tol_m,
      * conf_v_tol_m, conf_t_tol_s, conf_dwell_s and the names below. */
     dc_tactical_params tactical; /* DESIGN section 6: T 300 s, Ht 9260 m, Vt 305 m, ... */
@@ -41,7 +41,7 @@ typedef struct dc_server_config {
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
     size_t alert_ring; /* alert records kept for listing and streams, 65,536 */
     double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
-    /* Probing limits and overload (src/server/limits.c). Rates are per API
+    /* Probing limits and overload (src/http/admission.c, src/airspace/probing.c). Rates are per API
      * key in requests per minute with a burst; 0 turns a rate off, and so
      * does probe_limit 0 for both. The authority is never rate limited. */
     double rate_submit_per_min; /* POST /v1/operations, PUT .../{id}: 120 */

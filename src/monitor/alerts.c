@@ -15,6 +15,8 @@
 
 #define STREAM_CHUNK 65536 /* bytes of events gathered per callback */
 
+/* Set at creation, then read-only: m, conn, suspend, resume, to,
+ * key_prefix. Under the monitor's al_mu: the rest but dead. */
 struct dc__stream {
     dc__stream *next;
     dc__monitor *m;

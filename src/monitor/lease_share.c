@@ -33,6 +33,7 @@
 #define FUTURE_S 60    /* reports may be this far ahead (api/tracks.c): keep their rows longer */
 
 struct dc__share {
+    /* set at start, then read-only */
     dc__monitor *m;
     char holder[64]; /* this process in the lease row */
 
@@ -62,6 +63,7 @@ struct dc__share {
      * follows it, so read under follow_busy too */
     dc__open_list open_pairs, open_nc;
 
+    /* atomics */
     _Atomic unsigned long lease_held, lease_taken, forwarded, forward_failed, publish_failed;
 };
 

@@ -75,7 +75,7 @@ typedef struct dc__monitor_tick {
     uint64_t inh_until;  /* last pass in which a pending one may be raised again */
     nc_track *quiet;     /* tracks already reported nonconforming */
     size_t n_quiet, cap_quiet;
-    dc__open_list open_pairs, open_nc; /* from share.c */
+    dc__open_list open_pairs, open_nc; /* from lease_share.c */
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */

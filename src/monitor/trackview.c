@@ -14,7 +14,7 @@
 typedef dc__track_row tv_entry;
 
 struct dc__trackview {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* guards everything below; a leaf lock */
     dc__map by_key;
     tv_entry **e;
     size_t n, cap;

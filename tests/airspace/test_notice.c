@@ -1,4 +1,4 @@
-/* Blind notice envelopes (src/server/envelope.c): conservative (every point
+/* Blind notice envelopes (src/airspace/notice.c): conservative (every point
  * within H of the footprint lies inside the envelope as the engine reads it,
  * at mid latitudes and near the 85 degree limit, for circles, corridors and
  * polygons), snapped outward to the grid, 300 m and 5 min, and refused

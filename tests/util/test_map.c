@@ -1,4 +1,4 @@
-/* The server's string-keyed map (src/server/util.c): every key found and
+/* The server's string-keyed map (src/util/map.c): every key found and
  * replaced whichever table it sits in while the map grows, and growth done
  * a bounded number of slots per put, so no put under the server's mutex
  * rehashes the whole map. */
