@@ -92,8 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     double latest = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         FZ_CHECK(reps[i].operator_number == 7, "operator changed");
-        FZ_CHECK(dc_track_report_check(&reps[i], "r", &err) == DC_OK, "parsed report %zu fails check: %s %s",
-                 i, err.field, err.reason);
+        FZ_CHECK(dc_track_report_check(&reps[i], "r", &err) == DC_OK,
+                 "parsed report %zu fails check: %s %s", i, err.field, err.reason);
         static const uint32_t ops[3] = {1, 2, DC_TRACK_OPERATOR_UNKNOWN};
         reps[i].operator_number = ops[i % 3];
         latest = fmax(latest, reps[i].time_s);

@@ -18,8 +18,8 @@ typedef struct dc_store dc_store;
 
 /* An operator (or the authority). Strings borrowed for the call. */
 typedef struct dc_store_operator {
-    uint32_t number; /* engine operator number (dc_entry_spec.owner) */
-    const char *id; /* public id, "opr_..." */
+    uint32_t number;  /* engine operator number (dc_entry_spec.owner) */
+    const char *id;   /* public id, "opr_..." */
     const char *name; /* unique */
     int is_authority;
     int64_t created_s;
@@ -27,7 +27,7 @@ typedef struct dc_store_operator {
 
 /* An API key: only the lookup prefix and a salted SHA-256 are stored. */
 typedef struct dc_store_key {
-    const char *prefix; /* lookup column (a non-secret part of the key) */
+    const char *prefix;       /* lookup column (a non-secret part of the key) */
     uint32_t operator_number; /* the engine's owner number, not the public id */
     uint8_t salt[16];
     uint8_t hash[32]; /* SHA-256(salt || key) */
@@ -44,8 +44,8 @@ typedef struct dc_store_entry {
     const char *state; /* "approved", "active", ... */
     int64_t version;
     const char *volumes_json; /* JSON array of volumes (check-CLI form) */
-    const char *exempt_json; /* JSON array of exempt operator numbers */
-    const char *note; /* restriction name, or why the state changed */
+    const char *exempt_json;  /* JSON array of exempt operator numbers */
+    const char *note;         /* restriction name, or why the state changed */
     int64_t created_s, updated_s;
 } dc_store_entry;
 
@@ -82,9 +82,9 @@ typedef int (*dc_store_alert_fn)(void *ctx, const dc_store_alert *a);
  * instance that holds the monitoring lease. body is the server's own text
  * encoding; it never holds a tab, newline, carriage return or backslash. */
 typedef struct dc_store_tracks {
-    int64_t seq; /* in commit order (set by the store) */
+    int64_t seq;              /* in commit order (set by the store) */
     uint32_t operator_number; /* the engine's owner number, not the public id */
-    const char *body; /* borrowed */
+    const char *body;         /* borrowed */
 } dc_store_tracks;
 typedef int (*dc_store_tracks_fn)(void *ctx, const dc_store_tracks *t);
 
@@ -142,8 +142,8 @@ struct dc_store_ops {
     /* Batches with seq > after_seq received in the last max_age_ms, in seq
      * order (records borrowed for the call). With tracks_prune, which drops
      * batches older than max_age_ms: one thread only, not tracks_put's. */
-    dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms,
-                             dc_store_tracks_fn fn, void *ctx);
+    dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms, dc_store_tracks_fn fn,
+                             void *ctx);
     dc_status (*tracks_prune)(dc_store *s, int max_age_ms);
 };
 

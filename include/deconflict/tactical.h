@@ -31,8 +31,9 @@
  * degrees true [0, 360], vertical rate m/s (positive up). Strings are
  * borrowed for the duration of the call that takes the report. */
 typedef struct dc_track_report {
-    uint32_t operator_number; /* the engine's owner number (not the public "opr_..." id), or DC_TRACK_OPERATOR_UNKNOWN */
-    const char *track_id; /* non-empty, operator's own label */
+    uint32_t operator_number; /* the engine's owner number (not the public "opr_..." id), or
+                                 DC_TRACK_OPERATOR_UNKNOWN */
+    const char *track_id;     /* non-empty, operator's own label */
     double time_s;
     double lat_deg, lon_deg, alt_m;
     double ground_speed_mps, track_deg, vertical_rate_mps;
@@ -191,8 +192,8 @@ size_t dc_tactical_track_count(const dc_tactical *t);
 /* The latest report of track (operator_number, track_id) as ingested (not
  * extrapolated), into *out; its strings are borrowed until the next ingest,
  * pass or free. DC_ENOTFOUND when no such live track. */
-dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number, const char *track_id,
-                                dc_track_report *out);
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id, dc_track_report *out);
 /* Calls fn with the latest report of every track in the table, in slot
  * order; r and its strings are borrowed for the call. fn must not call back
  * into the table. */

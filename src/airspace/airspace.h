@@ -35,7 +35,7 @@ typedef struct dc__notice {
     double alt_lower_m, alt_upper_m;
     int64_t t_start_s, t_end_s;
     double area_km2;
-    char *geom; /* GeoJSON Polygon text, owned */
+    char *geom;  /* GeoJSON Polygon text, owned */
     char *props; /* "altitude_lower_m":...,"time_end":"..." members, owned */
 } dc__notice;
 
@@ -55,7 +55,7 @@ typedef enum dc__state {
     DC__NONCONFORMING,
     DC__PREEMPTED,
     DC__IN_FORCE, /* restriction */
-    DC__DELETED, /* restriction */
+    DC__DELETED,  /* restriction */
     DC__STATE_COUNT
 } dc__state;
 const char *dc__state_name(dc__state s);
@@ -64,7 +64,7 @@ int dc__state_live(dc__state s); /* occupies airspace */
 
 typedef struct dc__operator {
     uint32_t number; /* the engine's owner number (dc_entry_spec.owner) */
-    char id[24]; /* public id, "opr_..." */
+    char id[24];     /* public id, "opr_..." */
     char *name;
     int is_authority;
     int64_t created_s;
@@ -89,7 +89,7 @@ typedef struct dc__entry {
     dc__state state;
     int64_t version;
     char *volumes_json; /* normalised volumes array */
-    uint32_t *exempt; /* operator numbers */
+    uint32_t *exempt;   /* operator numbers */
     size_t n_exempt;
     char *note;
     size_t n_vols;
@@ -99,7 +99,13 @@ typedef struct dc__entry {
 
 /* ---- journal (journal.c): store writes waiting for the next commit ---- */
 
-typedef enum dc__write_kind { DC__W_ENTRY, DC__W_OPERATOR, DC__W_KEY, DC__W_AUDIT, DC__W_META } dc__write_kind;
+typedef enum dc__write_kind {
+    DC__W_ENTRY,
+    DC__W_OPERATOR,
+    DC__W_KEY,
+    DC__W_AUDIT,
+    DC__W_META
+} dc__write_kind;
 
 typedef struct dc__write {
     struct dc__write *next;
@@ -121,8 +127,8 @@ typedef struct dc__write {
 typedef struct dc__waiter {
     struct dc__waiter *next;
     uint64_t batch; /* the batch its writes joined */
-    dc_status rc; /* how that batch ended */
-    int done; /* set by the committer; then wake runs */
+    dc_status rc;   /* how that batch ended */
+    int done;       /* set by the committer; then wake runs */
     /* Called without mu once done (an HTTP connection resumes); NULL: the
      * owner waits on s->commit_cond instead. */
     void (*wake)(struct dc__waiter *w);
@@ -150,14 +156,14 @@ struct dc_server {
     dc_server_config cfg;
     dc_store *store;
     uint8_t secret[32]; /* notice-id HMAC key */
-    int shared; /* the store is shared by several instances */
-    dc__metrics m; /* atomics */
+    int shared;         /* the store is shared by several instances */
+    dc__metrics m;      /* atomics */
 
     /* Guarded by mu: the airspace. */
     pthread_mutex_t mu;
     dc_engine *ops_exact; /* live operations, exact geometry */
     dc_engine *ops_blind; /* their notice envelopes */
-    dc_engine *restr; /* restrictions in force, exact geometry */
+    dc_engine *restr;     /* restrictions in force, exact geometry */
     dc__map entries_by_id;
     dc__entry **entries; /* creation order */
     size_t n_entries, cap_entries;
@@ -279,12 +285,12 @@ typedef struct dc__hits {
 } dc__hits;
 
 typedef struct dc__decide_opts {
-    uint32_t owner; /* whose volumes these are (DC_OWNER_NONE: a restriction's) */
-    int exact; /* by DESIGN section 3, else by other operators' notices */
+    uint32_t owner;      /* whose volumes these are (DC_OWNER_NONE: a restriction's) */
+    int exact;           /* by DESIGN section 3, else by other operators' notices */
     const char *skip_id; /* an entry to ignore (the one being modified), or NULL */
-    int64_t dt_s; /* shift the volumes by this much time ... */
-    double dalt_m; /* ... and altitude before checking */
-    int first_only; /* stop at the first conflict */
+    int64_t dt_s;        /* shift the volumes by this much time ... */
+    double dalt_m;       /* ... and altitude before checking */
+    int first_only;      /* stop at the first conflict */
 } dc__decide_opts;
 /* Restrictions are always decided exactly. */
 void dc__decide(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, size_t n,
@@ -295,10 +301,14 @@ void dc__decide(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, s
 int dc__decide_submission(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
                           size_t n, const char *skip_id, dc__hits *out);
 
-typedef enum dc__suggestion_kind { DC__SUGGEST_NONE, DC__SUGGEST_TIME, DC__SUGGEST_ALTITUDE } dc__suggestion_kind;
+typedef enum dc__suggestion_kind {
+    DC__SUGGEST_NONE,
+    DC__SUGGEST_TIME,
+    DC__SUGGEST_ALTITUDE
+} dc__suggestion_kind;
 typedef struct dc__suggestion {
     dc__suggestion_kind kind;
-    int64_t dt_s; /* DC__SUGGEST_TIME */
+    int64_t dt_s;  /* DC__SUGGEST_TIME */
     double dalt_m; /* DC__SUGGEST_ALTITUDE */
 } dc__suggestion;
 /* The smallest time shift (steps of time_step_s up to suggest_max_shift_s,
@@ -312,11 +322,11 @@ void dc__suggest(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, 
  * state is not live), bumps its version, stamps updated_s, replaces its note
  * when c->note is set, and journals the entry with its audit record. */
 typedef struct dc__change {
-    dc__state to; /* e->state to keep the state (a modification) */
-    const char *note; /* NULL: unchanged */
-    const char *actor; /* public operator id, "monitor" or "system" */
+    dc__state to;       /* e->state to keep the state (a modification) */
+    const char *note;   /* NULL: unchanged */
+    const char *actor;  /* public operator id, "monitor" or "system" */
     const char *action; /* audit action */
-    json_t *detail; /* audit detail, stolen; NULL for none */
+    json_t *detail;     /* audit detail, stolen; NULL for none */
 } dc__change;
 dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c);
 
@@ -349,8 +359,8 @@ char **dc__probing_take_alerts(dc_server *s, size_t *n);
 /* ---- journal (journal.c) ---- */
 
 /* Under mu: writes the entry and its audit record to the journal. */
-dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
-                            const char *action, json_t *detail);
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor, const char *action,
+                            json_t *detail);
 dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
                             const char *subject, json_t *detail);
 dc_status dc__journal_push(dc_server *s, dc__write *w); /* takes ownership, under mu */

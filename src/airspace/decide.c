@@ -8,9 +8,8 @@
 
 #include "airspace/airspace.h"
 
-const double dc__check_hist_le[DC__HIST_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005,
-                                                    0.001,   0.0025, 0.005,   0.01,
-                                                    0.025,   0.05,   0.1,     0.25};
+const double dc__check_hist_le[DC__HIST_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                    0.005,   0.01,   0.025,   0.05,   0.1,   0.25};
 
 void dc__metrics_check(dc_server *s, double seconds)
 {
@@ -48,18 +47,16 @@ void dc__decide(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, s
     /* Overlap with an envelope: the smallest positive H, no V or T. */
     const dc_params touch = {0.001, 0.0, 0};
     out->n = out->total = 0;
-    dc_engine_check(s->restr, o->owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS,
-                    &found);
+    dc_engine_check(s->restr, o->owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS, &found);
     out->total += found;
     add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
     if (o->first_only && out->total)
         return;
     if (o->exact)
-        dc_engine_check(s->ops_exact, o->owner, vols, n, &s->cfg.params, &opts, buf,
-                        DC__MAX_HITS, &found);
-    else
-        dc_engine_check(s->ops_blind, o->owner, vols, n, &touch, &opts, buf, DC__MAX_HITS,
+        dc_engine_check(s->ops_exact, o->owner, vols, n, &s->cfg.params, &opts, buf, DC__MAX_HITS,
                         &found);
+    else
+        dc_engine_check(s->ops_blind, o->owner, vols, n, &touch, &opts, buf, DC__MAX_HITS, &found);
     out->total += found;
     add_hits(s, buf, found < DC__MAX_HITS ? found : DC__MAX_HITS, out);
 }
@@ -67,8 +64,8 @@ void dc__decide(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, s
 int dc__decide_submission(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
                           size_t n, const char *skip_id, dc__hits *out)
 {
-    dc__decide_opts o = {who, s->cfg.disclosure == DC_DISCLOSURE_EXACT || is_authority, skip_id,
-                         0, 0, 0};
+    dc__decide_opts o = {
+        who, s->cfg.disclosure == DC_DISCLOSURE_EXACT || is_authority, skip_id, 0, 0, 0};
     double t0 = dc__mono_s();
     dc__decide(s, &o, vols, n, out);
     dc__metrics_check(s, dc__mono_s() - t0);
@@ -77,8 +74,8 @@ int dc__decide_submission(dc_server *s, uint32_t who, int is_authority, const dc
 
 /* ---- suggest ---- */
 
-static int approved_with(dc_server *s, const dc__decide_opts *base, const dc_volume *vols,
-                         size_t n, int64_t dt_s, double dalt_m)
+static int approved_with(dc_server *s, const dc__decide_opts *base, const dc_volume *vols, size_t n,
+                         int64_t dt_s, double dalt_m)
 {
     dc__hits h;
     dc__decide_opts o = *base;

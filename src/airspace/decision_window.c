@@ -120,8 +120,8 @@ static int feed_entry(void *ctx, const dc_store_entry *e)
 
 static dc_status feed_read(dc_server *s, int64_t after, int in_txn, feed *f, dc_store_head *head)
 {
-    dc_status rc = dc_store_changes_since(
-        s->store, after, in_txn, feed_operator, feed_key, feed_entry, f, head);
+    dc_status rc = dc_store_changes_since(s->store, after, in_txn, feed_operator, feed_key,
+                                          feed_entry, f, head);
     return rc == DC_OK && f->oom ? DC_ENOMEM : rc;
 }
 

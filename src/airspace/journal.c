@@ -2,9 +2,9 @@
  * and push their store writes here; one committer thread takes every write
  * queued so far, applies them in one transaction and commits (one fsync for
  * the whole batch), then wakes the waiters of that batch (an HTTP request
- * resumes its connection). So a 201 leaves only after its writes are durable, and the decision lock is
- * never held across an fsync. If a commit fails, memory is rebuilt from the
- * store and every request not yet durable gets an error. */
+ * resumes its connection). So a 201 leaves only after its writes are durable, and the decision lock
+ * is never held across an fsync. If a commit fails, memory is rebuilt from the store and every
+ * request not yet durable gets an error. */
 #include <stdio.h>
 #include <string.h>
 
@@ -225,8 +225,8 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
     return dc__journal_push(s, w);
 }
 
-dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
-                            const char *action, json_t *detail)
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor, const char *action,
+                            json_t *detail)
 {
     char digest[65];
     dc__write *w = dc__write_new(DC__W_ENTRY);
@@ -241,9 +241,10 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
         return DC_ENOMEM;
     }
     w->strs[2] = ex;
-    w->u.e = (dc_store_entry){e->id,          e->is_restriction, e->owner,    e->priority,
-                              dc__state_name(e->state), e->version, w->strs[0], ex,
-                              w->strs[1],     e->created_s,      e->updated_s};
+    w->u.e = (dc_store_entry){
+        e->id,       e->is_restriction, e->owner, e->priority, dc__state_name(e->state),
+        e->version,  w->strs[0],        ex,       w->strs[1],  e->created_s,
+        e->updated_s};
     /* id and state are copied: the entry may change before the commit. */
     if (!(w->strs[3] = dc_strdup(e->id))) {
         dc__write_free(w);

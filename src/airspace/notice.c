@@ -73,7 +73,8 @@ dc_status dc__envelope(const dc_volume *v, const dc_server_config *cfg, const ch
     /* Steps as long as a bulge of EDGE_SAG_MAX_M allows: a country-wide
      * restriction is then a few hundred vertices, not thousands (the
      * margin grows by twice the bulge, absorbed by the snap in ~all cases). */
-    int64_t sag_step = (int64_t)floor(sqrt(16.0 * EDGE_SAG_MAX_M / EARTH_A_M) * 180.0 / M_PI * cells);
+    int64_t sag_step =
+        (int64_t)floor(sqrt(16.0 * EDGE_SAG_MAX_M / EARTH_A_M) * 180.0 / M_PI * cells);
     if (step < sag_step)
         step = sag_step;
     if (step < 1)

@@ -16,8 +16,10 @@ static dc_status journal_key(dc_server *s, const dc__key *k)
         dc__write_free(w);
         return DC_ENOMEM;
     }
-    w->u.k = (dc_store_key){.prefix = w->strs[0], .operator_number = k->operator_number,
-                            .revoked = k->revoked, .created_s = k->created_s};
+    w->u.k = (dc_store_key){.prefix = w->strs[0],
+                            .operator_number = k->operator_number,
+                            .revoked = k->revoked,
+                            .created_s = k->created_s};
     memcpy(w->u.k.salt, k->salt, sizeof k->salt);
     memcpy(w->u.k.hash, k->hash, sizeof k->hash);
     return dc__journal_push(s, w);
@@ -53,8 +55,7 @@ void dc__keys_revoke(dc_server *s, const dc__operator *o, const char *actor)
     }
 }
 
-dc_status dc__operator_create(dc_server *s, const char *name, const char *actor,
-                              dc__operator **out)
+dc_status dc__operator_create(dc_server *s, const char *name, const char *actor, dc__operator **out)
 {
     dc__operator *o = NULL, **ops = NULL;
     dc__write *w = NULL;

@@ -135,7 +135,8 @@ static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vol
     char ts[32];
     dc_time_format(now, ts, sizeof ts);
     dc__buf b = {0};
-    dc__buf_fmt(&b, "\"kind\":\"probing\",\"time\":\"%s\",\"operator\":{\"id\":\"%s\",\"name\":", ts,
+    dc__buf_fmt(&b,
+                "\"kind\":\"probing\",\"time\":\"%s\",\"operator\":{\"id\":\"%s\",\"name\":", ts,
                 o->id);
     dc__buf_json_str(&b, o->name ? o->name : "");
     dc__buf_fmt(&b, "},\"area\":[%.6f,%.6f,%.6f,%.6f],\"rejections\":%u,\"window_s\":%lld", box[0],

@@ -1,8 +1,8 @@
 /* The in-memory airspace: operators, keys, operations and restrictions and
  * the three engines (operations exact, their notice envelopes,
- * restrictions); the decisions over them are in decide.c. Memory is authoritative while the server runs;
- * every change is journaled with its audit record in the same critical
- * section, and the whole state is rebuilt from the store at start. */
+ * restrictions); the decisions over them are in decide.c. Memory is authoritative while the server
+ * runs; every change is journaled with its audit record in the same critical section, and the whole
+ * state is rebuilt from the store at start. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,8 +350,7 @@ static dc_status entry_from_row(dc_server *s, dc__entry *e, const dc_store_entry
 }
 
 /* Replaces the stored fields of a known entry with a newer row's. */
-static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry *se,
-                              dc_error *err)
+static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry *se, dc_error *err)
 {
     dc__candidate c = {0};
     dc__entry *e = dc__entry_new(se->id);
@@ -423,7 +422,7 @@ static int unhex(const char *h, uint8_t *out, size_t n)
         unsigned v = 0;
         for (int k = 0; k < 2; k++) {
             char ch = h[2 * i + k];
-            unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+            unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
                          : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
                                                   : 16u;
             if (d == 16)
@@ -445,7 +444,8 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
         dc_store_head head;
         rc = dc_store_changes_since(s->store, INT64_MAX, 0, NULL, NULL, NULL, NULL, &head);
         if (rc != DC_OK)
-            return dc_error_set(err, "store", "cannot read the store head: %s", dc_status_str(rc)), rc;
+            return dc_error_set(err, "store", "cannot read the store head: %s", dc_status_str(rc)),
+                   rc;
         s->sync_seq = head.change_seq;
     }
     s->ops_exact = dc_engine_new();

@@ -18,7 +18,7 @@ extern const dc__route dc__api_routes[];
 extern const size_t dc__api_n_routes;
 
 /* ---- shared by the resource files (common.c) ---- */
-json_t *dc__api_time_json(int64_t t); /* RFC 3339 */
+json_t *dc__api_time_json(int64_t t);                                       /* RFC 3339 */
 int dc__api_new_id(const char *tag, size_t n_bytes, char *out, size_t len); /* tag + hex */
 /* Takes mu for a state change (on a shared store, inside a decision
  * window). Nonzero, with mu held, after answering 503. */

@@ -15,8 +15,8 @@ static int audit_visit(void *ctx, const dc_audit_record *rec)
     char hex[65];
     dc__hex(rec->hash, 32, hex);
     json_t *entry = json_loadb(rec->entry, rec->entry_len, 0, NULL);
-    json_array_append_new(ac->a, json_pack("{s:I, s:o, s:s}", "seq", (json_int_t)rec->seq,
-                                           "entry", entry ? entry : json_null(), "hash", hex));
+    json_array_append_new(ac->a, json_pack("{s:I, s:o, s:s}", "seq", (json_int_t)rec->seq, "entry",
+                                           entry ? entry : json_null(), "hash", hex));
     ac->last = rec->seq;
     return 0;
 }
@@ -36,8 +36,7 @@ void dc__api_audit(dc__req *r, const char *unused)
         return;
     }
     audit_ctx ac = {json_array(), 0};
-    dc_status rc = dc_store_audit_each(r->s->store, a, (size_t)l,
-                                                             audit_visit, &ac);
+    dc_status rc = dc_store_audit_each(r->s->store, a, (size_t)l, audit_visit, &ac);
     if (rc != DC_OK) {
         json_decref(ac.a);
         dc__reply_status(r, rc, NULL);
@@ -46,4 +45,3 @@ void dc__api_audit(dc__req *r, const char *unused)
     json_t *next = (json_int_t)json_array_size(ac.a) == l ? json_integer(ac.last) : json_null();
     dc__reply_json(r, 200, json_pack("{s:o, s:o}", "entries", ac.a, "next_after", next));
 }
-

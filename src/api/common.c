@@ -138,8 +138,8 @@ static json_t *suggest(dc__req *r, const dc__candidate *c, int exact, const char
         return json_pack("{s:s, s:I, s:o}", "kind", "time_shift", "time_shift_s",
                          (json_int_t)sg.dt_s, "volumes", shifted_volumes(c, sg.dt_s, 0));
     if (sg.kind == DC__SUGGEST_ALTITUDE)
-        return json_pack("{s:s, s:f, s:o}", "kind", "altitude_shift", "altitude_shift_m",
-                         sg.dalt_m, "volumes", shifted_volumes(c, 0, sg.dalt_m));
+        return json_pack("{s:s, s:f, s:o}", "kind", "altitude_shift", "altitude_shift_m", sg.dalt_m,
+                         "volumes", shifted_volumes(c, 0, sg.dalt_m));
     return NULL;
 }
 
@@ -257,4 +257,3 @@ void dc__api_get_entry(dc__req *r, const char *id, int restriction)
     }
     pthread_mutex_unlock(&r->s->mu);
 }
-

@@ -34,7 +34,8 @@ static void render(dc_server *s, dc__buf *b)
     unsigned long cum = 0;
     for (int i = 0; i < DC__HIST_BUCKETS; i++) {
         cum += atomic_load(&s->m.check_hist[i]);
-        dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"%g\"} %lu\n", dc__check_hist_le[i], cum);
+        dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"%g\"} %lu\n", dc__check_hist_le[i],
+                    cum);
     }
     cum += atomic_load(&s->m.check_hist[DC__HIST_BUCKETS]);
     dc__buf_fmt(b, "deconflict_check_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
@@ -73,8 +74,9 @@ static void render(dc_server *s, dc__buf *b)
                 "# TYPE deconflict_engine_memory_bytes gauge\n"
                 "deconflict_engine_memory_bytes %zu\n",
                 live, vols, restrictions, area, mem);
-    dc__buf_fmt(b, "# TYPE deconflict_disclosure_mode gauge\ndeconflict_disclosure_mode{mode=\"%s\"} 1\n",
-                s->cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact");
+    dc__buf_fmt(
+        b, "# TYPE deconflict_disclosure_mode gauge\ndeconflict_disclosure_mode{mode=\"%s\"} 1\n",
+        s->cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact");
     dc__monitor_metrics_render(s, b);
     dc__admission_metrics_render(s, b);
 }
@@ -95,4 +97,3 @@ void dc__api_metrics(dc__req *r, const char *unused)
     render(r->s, &b);
     dc__reply_buf(r, 200, "text/plain; version=0.0.4", &b);
 }
-

@@ -97,4 +97,3 @@ void dc__api_notices(dc__req *r, const char *unused)
     dc__buf_str(&b, "]}");
     dc__reply_buf(r, 200, geojson ? "application/geo+json" : "application/json", &b);
 }
-

@@ -269,4 +269,3 @@ void dc__api_op_end(dc__req *r, const char *id)
 {
     transition(r, id, LIVE_MASK, DC__ENDED, "end");
 }
-

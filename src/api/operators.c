@@ -50,7 +50,8 @@ void dc__api_operator_create(dc__req *r, const char *unused)
         dc__await(r);
         goto unlock;
     }
-    dc__reply_json(r, 201, json_pack("{s:s, s:s, s:s}", "id", o->id, "name", o->name, "api_key", key));
+    dc__reply_json(r, 201,
+                   json_pack("{s:s, s:s, s:s}", "id", o->id, "name", o->name, "api_key", key));
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);
@@ -66,9 +67,8 @@ void dc__api_operator_list(dc__req *r, const char *unused)
     for (size_t i = 0; i < s->n_operators; i++) {
         dc__operator *o = s->operators[i];
         if (o)
-            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "id", o->id, "name",
-                                               o->name, "role",
-                                               o->is_authority ? "authority" : "operator",
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "id", o->id, "name", o->name,
+                                               "role", o->is_authority ? "authority" : "operator",
                                                "created", dc__api_time_json(o->created_s)));
     }
     pthread_mutex_unlock(&s->mu);
@@ -99,4 +99,3 @@ void dc__api_key_rotate(dc__req *r, const char *id)
 unlock:
     pthread_mutex_unlock(&s->mu);
 }
-

@@ -127,4 +127,3 @@ void dc__api_rs_delete(dc__req *r, const char *id)
     }
     pthread_mutex_unlock(&s->mu);
 }
-

@@ -102,8 +102,7 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
         char field[64];
         if (rep[i].time_s > now + MAX_FUTURE_S) {
             snprintf(field, sizeof field, "reports[%zu].time", i);
-            dc__reply_error(r, 400, "invalid", field,
-                            "more than 60 s ahead of the server's clock");
+            dc__reply_error(r, 400, "invalid", field, "more than 60 s ahead of the server's clock");
             goto out;
         }
         if (unknown && rep[i].operation_id) {
@@ -123,7 +122,8 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
         /* Activations are state changes: on a shared store, in a window. */
         if (dc__write_lock(s)) {
             pthread_mutex_unlock(&s->mu);
-            dc__reply_error(r, 503, "store_unavailable", "", "the shared store is unreachable; retry");
+            dc__reply_error(r, 503, "store_unavailable", "",
+                            "the shared store is unreachable; retry");
             goto out;
         }
         if (!check_operations(r, rep, n, &act, &n_act)) {
@@ -136,9 +136,9 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
             goto full;
         }
         for (size_t k = 0; k < n_act && n_fresh; k++) {
-            dc__change c = {DC__ACTIVE, NULL, r->who_id, "activate",
-                            json_pack("{s:s, s:s}", "operator", r->who_id, "by",
-                                      "first track report")};
+            dc__change c = {
+                DC__ACTIVE, NULL, r->who_id, "activate",
+                json_pack("{s:s, s:s}", "operator", r->who_id, "by", "first track report")};
             dc__entry_change(s, act[k], &c);
         }
         pthread_mutex_unlock(&s->mu);
@@ -148,8 +148,9 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
     atomic_fetch_add(&m->m.batches, 1);
     atomic_fetch_add(&m->m.reports_accepted, n_fresh);
     atomic_fetch_add(&m->m.reports_stale, n - n_fresh);
-    dc__reply_json(r, 202, json_pack("{s:I, s:I}", "accepted", (json_int_t)n_fresh, "stale",
-                                     (json_int_t)(n - n_fresh)));
+    dc__reply_json(r, 202,
+                   json_pack("{s:I, s:I}", "accepted", (json_int_t)n_fresh, "stale",
+                             (json_int_t)(n - n_fresh)));
     goto out;
 full:
     atomic_fetch_add(&m->m.buffer_full, 1);

@@ -109,7 +109,7 @@ int dc__admit_auth(dc__req *r, const char *prefix, const char *presented)
 }
 
 void dc__admit_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
-                              const dc__operator *op)
+                             const dc__operator *op)
 {
     dc__admission *l = s->http->adm;
     pthread_mutex_lock(&l->mu);
@@ -149,8 +149,7 @@ static bucket *bucket_of(dc__admission *l, const dc_server_config *cfg, const ch
 }
 
 /* Takes one token; else *wait_s is how long until one is there. */
-static int take(double *tokens, double *t, double per_min, double burst, double now,
-                double *wait_s)
+static int take(double *tokens, double *t, double per_min, double burst, double now, double *wait_s)
 {
     double rate = per_min / 60.0;
     *tokens = fmin(burst, *tokens + (now - *t) * rate);

@@ -5,8 +5,8 @@
 
 #include "http/http.h"
 
-static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {
-    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 412, 413, 428, 429, 500, 503};
+static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {200, 201, 202, 204, 400, 401, 403, 404,
+                                                            405, 409, 412, 413, 428, 429, 500, 503};
 
 static int status_index(unsigned status)
 {

@@ -17,7 +17,6 @@
 
 #include "http/http.h"
 
-
 /* ---- responses ---- */
 
 static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b)
@@ -143,8 +142,8 @@ json_t *dc__req_json(dc__req *r)
     }
     json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        snprintf(reason, sizeof reason, "not valid JSON: %s (line %d, column %d)", je.text,
-                 je.line, je.column);
+        snprintf(reason, sizeof reason, "not valid JSON: %s (line %d, column %d)", je.text, je.line,
+                 je.column);
         dc__reply_error(r, 400, "invalid_json", "body", reason);
         return NULL;
     }
@@ -220,8 +219,8 @@ static enum MHD_Result send_reply(dc__req *r)
     if (r->stream) {
         dc__http_stream *hs = r->stream;
         r->stream = NULL;
-        struct MHD_Response *resp =
-            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, hs, stream_gone);
+        struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+                                                                      stream_read, hs, stream_gone);
         if (!resp) {
             stream_gone(hs);
             return MHD_NO;
@@ -415,9 +414,8 @@ static void dispatch(dc__req *r, const char *url, const char *method)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     dc_server *s = cls;
@@ -482,7 +480,8 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
     r->route = -1;
     const char *path = q->path ? q->path : "", *method = q->method ? q->method : "";
     const char *cl = dc__req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if ((cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) || q->body_len > s->cfg.max_body_bytes)
+    if ((cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) ||
+        q->body_len > s->cfg.max_body_bytes)
         r->too_large = 1;
     admit(r, path, method);
     /* The body as on_request takes it, in one piece. */
@@ -586,8 +585,8 @@ static dc_status parse_listen(const char *listen, struct sockaddr_in *sa, dc_err
     return DC_OK;
 }
 
-dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes,
-                         const char *listen, dc_error *err)
+dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes, const char *listen,
+                         dc_error *err)
 {
     struct sockaddr_in sa;
     dc_status rc;
@@ -628,7 +627,8 @@ dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout_s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->mhd && (flags & MHD_USE_TLS))
-        return dc_error_set(err, "tls", "cannot start HTTPS: is the certificate/key pair valid PEM?");
+        return dc_error_set(err, "tls",
+                            "cannot start HTTPS: is the certificate/key pair valid PEM?");
     if (!h->mhd) {
         dc_error_set(err, "listen", "cannot listen on %s (address in use?)", listen);
         return DC_EIO;

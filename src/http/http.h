@@ -22,10 +22,10 @@ typedef struct dc__req dc__req;
 /* Who may call a route, and which admission bucket it draws from. */
 typedef enum dc__role { DC__ROLE_NONE, DC__ROLE_ANY, DC__ROLE_AUTHORITY } dc__role;
 typedef enum dc__rate {
-    DC__RATE_OTHER, /* in-flight bounds only */
-    DC__RATE_SUBMIT, /* a decision: the per-key submission bucket */
+    DC__RATE_OTHER,   /* in-flight bounds only */
+    DC__RATE_SUBMIT,  /* a decision: the per-key submission bucket */
     DC__RATE_NOTICES, /* the per-key notice-query bucket */
-    DC__RATE_STREAM /* long-lived: bounded by the connection limits only */
+    DC__RATE_STREAM   /* long-lived: bounded by the connection limits only */
 } dc__rate;
 typedef struct dc__route {
     const char *method;
@@ -39,7 +39,7 @@ typedef struct dc__route {
  * Handlers read the caller fields and answer through the reply API. */
 struct dc__req {
     dc_server *s;
-    struct MHD_Connection *conn; /* NULL for an in-process request */
+    struct MHD_Connection *conn;     /* NULL for an in-process request */
     const dc_server_request *inproc; /* its headers, arguments and body */
     /* the caller, once authenticated */
     uint32_t who; /* operator number */
@@ -55,17 +55,17 @@ struct dc__req {
     /* transport state (http.c) */
     dc__buf body;
     int too_large;
-    int suspended; /* waiting for a commit */
+    int suspended;   /* waiting for a commit */
     dc__waiter wait; /* under mu while suspended */
-    int route; /* index in the route table, -1 unmatched */
+    int route;       /* index in the route table, -1 unmatched */
     double t0;
     /* admission (admission.c), decided when the headers are in */
     int auth_done, auth_ok;
-    unsigned shed_status; /* 429 or 503 to answer instead of the handler; 0: go */
+    unsigned shed_status;   /* 429 or 503 to answer instead of the handler; 0: go */
     unsigned retry_after_s; /* Retry-After of that answer */
-    int admitted; /* holds an in-flight slot until completed */
-    int deciding; /* inside a submission handler */
-    size_t body_reserved; /* bytes of the global body budget held */
+    int admitted;           /* holds an in-flight slot until completed */
+    int deciding;           /* inside a submission handler */
+    size_t body_reserved;   /* bytes of the global body budget held */
 };
 
 /* ---- the reply API (http.c) ---- */
@@ -95,7 +95,7 @@ int dc__reply_stream(dc__req *r, const char *content_type, dc__pull_fn pull,
 /* The connection handle a stream's producer suspends and resumes. */
 void *dc__req_conn(dc__req *r);
 void dc__http_suspend(void *conn); /* from inside pull only */
-void dc__http_resume(void *conn); /* exactly once after each suspend */
+void dc__http_resume(void *conn);  /* exactly once after each suspend */
 
 /* static.c: answers a GET/HEAD that no route matched from the web directory
  * (404 when there is no such file). */
@@ -118,8 +118,8 @@ typedef struct dc__http {
 
 /* Listens on listen ("HOST:PORT") with the route table (borrowed for the
  * server's life); s->http set. */
-dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes,
-                         const char *listen, dc_error *err);
+dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes, const char *listen,
+                         dc_error *err);
 uint16_t dc__http_port(const dc_server *s);
 /* DC_OK when listen is a valid "HOST:PORT" (before anything starts). */
 dc_status dc__http_listen_check(const char *listen, dc_error *err);

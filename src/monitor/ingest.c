@@ -64,7 +64,7 @@ int dc__ingest_add(dc__ingest_buf *b, const dc_track_report *rep, size_t n, cons
 }
 
 int dc__ingest_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
-                   size_t n_fresh, size_t bytes, size_t bound)
+                       size_t n_fresh, size_t bytes, size_t bound)
 {
     if (m->sh)
         return dc__share_enqueue(m, rep, n, fresh, n_fresh, bytes, bound);
@@ -73,4 +73,3 @@ int dc__ingest_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, con
     pthread_mutex_unlock(&m->ing_mu);
     return ok;
 }
-

@@ -24,13 +24,14 @@
 
 #define LEASE_NAME "monitor"
 #define LEASE_TTL_MS 3000
-#define RENEW_S 1.0    /* the holder renews this often */
-#define RENEW_SLACK_S 0.25 /* early by this much is on time: tick jitter must not skip a
-                            * renewal, or the next one finds a FENCE_S gap and starts over */
-#define TRY_S 0.5      /* the others try to take it this often (bounded by the tick) */
-#define FENCE_S 2.0    /* a holder whose last renewal is older stops: the lease may be gone */
+#define RENEW_S 1.0 /* the holder renews this often */
+#define RENEW_SLACK_S                                                                              \
+    0.25            /* early by this much is on time: tick jitter must not skip a                  \
+                     * renewal, or the next one finds a FENCE_S gap and starts over */
+#define TRY_S 0.5   /* the others try to take it this often (bounded by the tick) */
+#define FENCE_S 2.0 /* a holder whose last renewal is older stops: the lease may be gone */
 #define PRUNE_EVERY_S 10.0
-#define FUTURE_S 60    /* reports may be this far ahead (api/tracks.c): keep their rows longer */
+#define FUTURE_S 60 /* reports may be this far ahead (api/tracks.c): keep their rows longer */
 
 struct dc__share {
     /* set at start, then read-only */
@@ -100,7 +101,7 @@ static void put_id(dc__buf *b, const char *s)
 
 static int hexdig(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
@@ -316,7 +317,7 @@ int dc__share_tick(dc__monitor *m, dc__ingest_buf *w, int tv_want, int *taken)
     }
     take_ctx c = {sh, w, 0};
     if (dc_store_tracks_each(st, sh->cursor, (int)(m->s->cfg.tactical.stale_s + FUTURE_S) * 1000,
-                         take_row, &c) != DC_OK)
+                             take_row, &c) != DC_OK)
         sh->cursor = -1; /* connection lost (database restarted?): re-read */
     if (c.bad)
         fprintf(stderr, "deconflict: %lu malformed forwarded track batches skipped\n", c.bad);
@@ -338,8 +339,7 @@ void dc__share_publish(dc__monitor *m, dc__alert_rec *recs, size_t n)
         recs[i].body = NULL;
     }
     dc__buf_add(&b, "", 1);
-    if (b.len > 1 &&
-        (b.oom || dc_store_alert_publish(m->s->store, b.p) != DC_OK))
+    if (b.len > 1 && (b.oom || dc_store_alert_publish(m->s->store, b.p) != DC_OK))
         atomic_fetch_add(&m->sh->publish_failed, 1);
     dc__buf_free(&b);
 }
@@ -390,8 +390,7 @@ static int same_side(const dc__open_side *x, const dc__open_side *y)
 static void open_note(dc__share *sh, const char *body)
 {
     static const char *const kinds[] = {"\"kind\":\"raised\",", "\"kind\":\"cleared\",",
-                                        "\"kind\":\"nonconforming\",",
-                                        "\"kind\":\"conforming\","};
+                                        "\"kind\":\"nonconforming\",", "\"kind\":\"conforming\","};
     int k = 0;
     while (k < 4 && strncmp(body, kinds[k], strlen(kinds[k])))
         k++;

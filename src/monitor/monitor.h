@@ -52,7 +52,7 @@ typedef struct dc__monitor_metrics {
 } dc__monitor_metrics;
 
 typedef struct dc__monitor {
-    dc_server *s; /* borrowed; read-only */
+    dc_server *s;          /* borrowed; read-only */
     dc__monitor_metrics m; /* atomics */
 
     /* Guarded by ing_mu: the buffer the tick thread swaps. */
@@ -75,8 +75,8 @@ typedef struct dc__monitor {
     pthread_mutex_t al_mu;
     dc__alert_rec *ring;
     size_t ring_cap, ring_head, ring_n; /* oldest at ring_head */
-    uint64_t *last_seq;    /* per recipient: newest seq issued */
-    uint64_t *evicted_seq; /* per recipient: newest seq overwritten */
+    uint64_t *last_seq;                 /* per recipient: newest seq issued */
+    uint64_t *evicted_seq;              /* per recipient: newest seq overwritten */
     size_t n_recipients;
     dc__stream *streams;
     int closing; /* streams end at once */
@@ -137,8 +137,8 @@ int dc__ingest_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, con
 /* lease_share.c: tactical monitoring on a shared store. start does nothing on a
  * single-process store (m->sh stays NULL). */
 dc_status dc__share_start(dc__monitor *m);
-void dc__share_stop(dc__monitor *m);  /* after the tick thread; idempotent */
-void dc__share_free(dc__monitor *m);  /* accepts m->sh NULL */
+void dc__share_stop(dc__monitor *m); /* after the tick thread; idempotent */
+void dc__share_free(dc__monitor *m); /* accepts m->sh NULL */
 /* Queues reports for the lease holder, as dc__ingest_add; any thread. */
 int dc__share_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, const char *fresh,
                       size_t n_fresh, size_t bytes, size_t bound);
@@ -178,7 +178,7 @@ void dc__share_metrics_render(dc__monitor *m, dc__buf *b);
 
 dc_status dc__monitor_start(dc_server *s, dc_error *err); /* before the HTTP daemon */
 void dc__monitor_shutdown(dc_server *s); /* stops the tick, ends streams; daemon still up */
-void dc__monitor_free(dc_server *s); /* after the daemon stopped; accepts s->mon NULL */
+void dc__monitor_free(dc_server *s);     /* after the daemon stopped; accepts s->mon NULL */
 void dc__monitor_metrics_render(dc_server *s, dc__buf *b);
 /* GET /v1/tracks was read: the tick feeds its view (again, seeding it from
  * the whole table when it had stopped) for the next minute. */

@@ -180,4 +180,3 @@ void dc__conformance_records(dc__monitor *m, const event *ev)
     }
     atomic_fetch_add(nc ? &m->m.nonconforming : &m->m.conforming, 1);
 }
-

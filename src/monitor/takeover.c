@@ -122,4 +122,3 @@ void dc__inherit(dc__monitor *m)
     }
     pthread_mutex_unlock(&s->mu);
 }
-

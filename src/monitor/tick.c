@@ -19,11 +19,11 @@
 #include <math.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <unistd.h>
-#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "monitor/tick_int.h"
 
@@ -32,8 +32,7 @@ void dc__side_from(side *sd, const dc_track_ref *ref)
     memset(sd, 0, sizeof *sd);
     sd->op = ref->operator_number;
     snprintf(sd->track, sizeof sd->track, "%s", ref->track_id ? ref->track_id : "");
-    snprintf(sd->operation, sizeof sd->operation, "%s",
-             ref->operation_id ? ref->operation_id : "");
+    snprintf(sd->operation, sizeof sd->operation, "%s", ref->operation_id ? ref->operation_id : "");
 }
 
 static void on_event(void *ctx, const dc_tactical_event *e)
@@ -70,7 +69,8 @@ static dc_status volumes_of(void *ctx, uint32_t op, const char *operation_id,
     if (vc && vc->pass == t->pass)
         goto done;
     if (!vc) {
-        if (dc__grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) || !(vc = dc_calloc(1, sizeof *vc)))
+        if (dc__grow((void **)&t->vlist, &t->cap_v, t->n_v + 1, sizeof *t->vlist) ||
+            !(vc = dc_calloc(1, sizeof *vc)))
             return DC_ENOTFOUND;
         snprintf(vc->id, sizeof vc->id, "%s", operation_id);
         vc->version = -1;
@@ -313,8 +313,7 @@ static void tick(dc__monitor *m)
     }
     for (size_t i = 0; i < w->n; i++) {
         w->reports[i].track_id = w->arena + w->offs[i][0];
-        w->reports[i].operation_id =
-            w->offs[i][1] == UINT32_MAX ? NULL : w->arena + w->offs[i][1];
+        w->reports[i].operation_id = w->offs[i][1] == UINT32_MAX ? NULL : w->arena + w->offs[i][1];
     }
     if (w->n) {
         if (tv_want && (m->tv_live || !hold))
@@ -544,8 +543,8 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 "# TYPE deconflict_tactical_conflicts gauge\ndeconflict_tactical_conflicts %lu\n",
                 atomic_load(&x->ingest_us_last) / 1e6, atomic_load(&x->tick_us_last) / 1e6,
                 atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->events_us_max) / 1e6,
-                atomic_load(&x->tick_overruns),
-                atomic_load(&x->live_tracks), atomic_load(&x->conflicts));
+                atomic_load(&x->tick_overruns), atomic_load(&x->live_tracks),
+                atomic_load(&x->conflicts));
     dc__buf_fmt(b,
                 "# HELP deconflict_alerts_total Tactical events by kind.\n"
                 "# TYPE deconflict_alerts_total counter\n"

@@ -72,8 +72,8 @@ typedef struct dc__monitor_tick {
     /* inherited at the last takeover (shared store) */
     inherited *inh;
     size_t n_inh, cap_inh;
-    uint64_t inh_until;  /* last pass in which a pending one may be raised again */
-    nc_track *quiet;     /* tracks already reported nonconforming */
+    uint64_t inh_until; /* last pass in which a pending one may be raised again */
+    nc_track *quiet;    /* tracks already reported nonconforming */
     size_t n_quiet, cap_quiet;
     dc__open_list open_pairs, open_nc; /* from lease_share.c */
 } dc__monitor_tick;

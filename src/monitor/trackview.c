@@ -1,10 +1,9 @@
 /* The track view behind GET /v1/tracks (api/tracks.c): the latest report
- * of every live track, for the web display. The tick thread hands each swapped ingest batch here before the
- * detection pass (dc__trackview_update), so this view never touches the
- * tactical table and never delays detection by more than one map update per
- * report. An operator reads only its own tracks; the authority reads all,
- * with their operators, and the tracks with no operator. Reports older than
- * stale_s are not listed and are pruned. Its lock is a leaf: taken alone. */
+ * of every live track, for the web display. The tick thread hands each swapped ingest batch here
+ * before the detection pass (dc__trackview_update), so this view never touches the tactical table
+ * and never delays detection by more than one map update per report. An operator reads only its own
+ * tracks; the authority reads all, with their operators, and the tracks with no operator. Reports
+ * older than stale_s are not listed and are pruned. Its lock is a leaf: taken alone. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -21,14 +21,18 @@ static void monitor_config_default(dc_server_config *c)
 }
 
 static dc_status monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
-                                 dc_error *err)
+                                    dc_error *err)
 {
     static const struct {
         const char *key, *param;
-    } params[] = {{"lookahead_s", "lookahead_s"},   {"ht_m", "h_m"},
-                  {"vt_m", "v_m"},                   {"stale_s", "stale_s"},
-                  {"conf_h_tol_m", "conf_h_tol_m"}, {"conf_v_tol_m", "conf_v_tol_m"},
-                  {"conf_t_tol_s", "conf_t_tol_s"}, {"conf_dwell_s", "conf_dwell_s"}};
+    } params[] = {{"lookahead_s", "lookahead_s"},
+                  {"ht_m", "h_m"},
+                  {"vt_m", "v_m"},
+                  {"stale_s", "stale_s"},
+                  {"conf_h_tol_m", "conf_h_tol_m"},
+                  {"conf_v_tol_m", "conf_v_tol_m"},
+                  {"conf_t_tol_s", "conf_t_tol_s"},
+                  {"conf_dwell_s", "conf_dwell_s"}};
     static const struct {
         const char *key;
         double lo, hi;
@@ -97,7 +101,7 @@ static void limits_config_default(dc_server_config *c)
 enum { T_DOUBLE, T_UNSIGNED, T_INT64, T_SIZE };
 
 static dc_status limits_config_key(dc_server_config *c, const char *key, const json_t *v,
-                                dc_error *err)
+                                   dc_error *err)
 {
     static const struct {
         const char *key;
@@ -115,17 +119,15 @@ static dc_status limits_config_key(dc_server_config *c, const char *key, const j
         {"probe_window_s", offsetof(dc_server_config, probe_window_s), T_INT64, 1, 7 * 86400},
         {"probe_area_deg", offsetof(dc_server_config, probe_area_deg), T_DOUBLE, 0.001, 10},
         {"max_connections", offsetof(dc_server_config, max_connections), T_UNSIGNED, 4, 1e6},
-        {"max_connections_per_ip", offsetof(dc_server_config, max_connections_per_ip),
-         T_UNSIGNED, 0, 1e6},
+        {"max_connections_per_ip", offsetof(dc_server_config, max_connections_per_ip), T_UNSIGNED,
+         0, 1e6},
         {"connection_timeout_s", offsetof(dc_server_config, connection_timeout_s), T_UNSIGNED, 1,
          86400},
         {"max_inflight", offsetof(dc_server_config, max_inflight), T_UNSIGNED, 1, 1e6},
-        {"authority_inflight", offsetof(dc_server_config, authority_inflight), T_UNSIGNED, 1,
-         1e6},
+        {"authority_inflight", offsetof(dc_server_config, authority_inflight), T_UNSIGNED, 1, 1e6},
         {"max_buffered_body_bytes", offsetof(dc_server_config, max_buffered_body_bytes), T_SIZE,
          65536, 1e12},
-        {"overload_decisions", offsetof(dc_server_config, overload_decisions), T_UNSIGNED, 1,
-         1e6},
+        {"overload_decisions", offsetof(dc_server_config, overload_decisions), T_UNSIGNED, 1, 1e6},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key))

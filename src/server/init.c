@@ -35,7 +35,8 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
     dc_store_key sk = {k.prefix, 1, {0}, {0}, 0, now};
     memcpy(sk.salt, k.salt, 16);
     memcpy(sk.hash, k.hash, 32);
-    json_t *d1 = json_pack("{s:s, s:s, s:s}", "id", id, "name", authority_name, "role", "authority");
+    json_t *d1 =
+        json_pack("{s:s, s:s, s:s}", "id", id, "name", authority_name, "role", "authority");
     json_t *d2 = json_pack("{s:s, s:s}", "operator", id, "key_prefix", k.prefix);
     size_t l1, l2;
     char *e1 = dc_audit_canonical(1, now, "system", "operator_create", id, d1, &l1);
@@ -51,7 +52,8 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
         if ((rc = dc_store_begin(st)) == DC_OK) {
             if ((rc = dc_store_meta_put(st, "schema", "1")) == DC_OK &&
                 (rc = dc_store_meta_put(st, "secret", secret)) == DC_OK &&
-                (rc = dc_store_operator_put(st, &o)) == DC_OK && (rc = dc_store_key_put(st, &sk)) == DC_OK &&
+                (rc = dc_store_operator_put(st, &o)) == DC_OK &&
+                (rc = dc_store_key_put(st, &sk)) == DC_OK &&
                 (rc = dc_store_audit_append(st, &a1)) == DC_OK &&
                 (rc = dc_store_audit_append(st, &a2)) == DC_OK)
                 rc = dc_store_commit(st);

@@ -224,8 +224,8 @@ static dc_status map_reserve(dc_tactical *t, size_t more)
     return DC_OK;
 }
 
-dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number, const char *track_id,
-                                dc_track_report *out)
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id, dc_track_report *out)
 {
     if (!t->map_cap)
         return DC_ENOTFOUND;
@@ -350,7 +350,8 @@ static dc_status remove_track(dc_tactical *t, uint32_t slot)
 
 static dc_track_ref ref_of(const track *tr)
 {
-    return (dc_track_ref){tr->r.operator_number, tr->track_id, tr->linked ? tr->operation_id : NULL};
+    return (dc_track_ref){tr->r.operator_number, tr->track_id,
+                          tr->linked ? tr->operation_id : NULL};
 }
 
 static int pair_cmp(const void *x, const void *y)

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-double dc__mono_s(void); /* CLOCK_MONOTONIC, seconds */
-double dc__wall_s(void); /* CLOCK_REALTIME, seconds UTC, fractional */
+double dc__mono_s(void);  /* CLOCK_MONOTONIC, seconds */
+double dc__wall_s(void);  /* CLOCK_REALTIME, seconds UTC, fractional */
 int64_t dc__unix_s(void); /* CLOCK_REALTIME, whole seconds UTC */
 /* *ts = now + seconds on CLOCK_MONOTONIC, for pthread_cond_timedwait on a
  * condition variable created with pthread_condattr_setclock(MONOTONIC). */

@@ -1,6 +1,6 @@
 /* Growable arrays (see grow.h). */
-#include "deconflict/status.h"
 #include "util/grow.h"
+#include "deconflict/status.h"
 
 int dc__grow(void **buf, size_t *cap, size_t need, size_t elem)
 {

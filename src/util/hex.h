@@ -6,6 +6,6 @@
 #include <stdint.h>
 
 void dc__hex(const uint8_t *d, size_t n, char *out); /* out: 2n+1 bytes */
-int dc__random_hex(char *out, size_t n_bytes); /* 0 on success; out: 2n+1 */
+int dc__random_hex(char *out, size_t n_bytes);       /* 0 on success; out: 2n+1 */
 
 #endif

@@ -6,7 +6,6 @@
 #include "deconflict/status.h"
 #include "util/map.h"
 
-
 struct dc__map_slot {
     const char *key;
     void *val;

@@ -12,7 +12,7 @@
 
 typedef struct dc__map {
     struct dc__map_slot *slots;
-    size_t cap, n; /* n: keys in both tables */
+    size_t cap, n;            /* n: keys in both tables */
     struct dc__map_slot *old; /* the table being emptied into slots, or NULL */
     size_t old_cap, old_next; /* old slots below old_next have moved */
 } dc__map;

@@ -28,9 +28,9 @@ static dc_volume make(dc_footprint_kind kind, const dc_latlon *pts, uint32_t n, 
     dc_error err;
     assert_int_equal(dc_footprint_new(kind, pts, n, r, "f", &fp, &err), DC_OK);
     dc_volume v;
-    assert_int_equal(dc_volume_init(&v, fp, 1234, 2345, 1000000007, 1000003607, DC_MAX_WINDOW_S,
-                                    "v", &err),
-                     DC_OK);
+    assert_int_equal(
+        dc_volume_init(&v, fp, 1234, 2345, 1000000007, 1000003607, DC_MAX_WINDOW_S, "v", &err),
+        DC_OK);
     return v;
 }
 

@@ -65,8 +65,9 @@ static dc__entry *add_entry(dc_server *s, const char *id, int is_restriction, ui
                             const char *exempt_json)
 {
     dc__load_ctx l = {s, DC_OK, NULL};
-    dc_store_entry e = {id,    is_restriction, owner, priority, state, 1, vols,
-                        exempt_json ? exempt_json : "[]", "", T0 - 60, T0 - 60};
+    dc_store_entry e = {
+        id, is_restriction, owner,  priority, state, 1, vols, exempt_json ? exempt_json : "[]",
+        "", T0 - 60,        T0 - 60};
     assert_int_equal(dc__load_entry(&l, &e), 0);
     assert_int_equal(l.rc, DC_OK);
     dc__entry *got = dc__entry_get(s, id);
@@ -333,8 +334,8 @@ static void test_preempt(void **state)
     dc__candidate c = candidate(s, v, 0);
 
     json_t *ids = json_array();
-    size_t n = dc__preempt(s, 1, c.vols, c.n, 50, NULL, 0, "opr_iraq", "preempted by override",
-                           ids);
+    size_t n =
+        dc__preempt(s, 1, c.vols, c.n, 50, NULL, 0, "opr_iraq", "preempted by override", ids);
     assert_int_equal(n, 1);
     assert_int_equal(json_array_size(ids), 1);
     assert_string_equal(json_string_value(json_array_get(ids, 0)), "op_low");
@@ -435,7 +436,7 @@ static void test_probing(void **state)
     assert_true(dc__probing_refused(s, 2, 0));
     assert_int_equal(atomic_load(&s->m.probing_limited), 1);
     assert_int_equal(s->audit_seq, seq + 2);
-    assert_false(dc__probing_refused(s, 3, 0)); /* per operator */
+    assert_false(dc__probing_refused(s, 3, 0));  /* per operator */
     dc__probing_rejection(s, 1, 1, c.vols, c.n); /* the authority is never counted */
     assert_false(dc__probing_refused(s, 1, 1));
     assert_int_equal(s->audit_seq, seq + 2);

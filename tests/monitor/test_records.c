@@ -43,8 +43,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void side_set(side *sd, uint32_t op, const char *op_id, const char *name,
-                     const char *track, const char *operation, double lat, double lon)
+static void side_set(side *sd, uint32_t op, const char *op_id, const char *name, const char *track,
+                     const char *operation, double lat, double lon)
 {
     memset(sd, 0, sizeof *sd);
     sd->op = op;

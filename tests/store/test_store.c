@@ -21,7 +21,7 @@
 #include "deconflict/audit.h"
 #include "deconflict/store.h"
 
-static char path[512]; /* the store under test: a file, or the PostgreSQL URI */
+static char path[512];     /* the store under test: a file, or the PostgreSQL URI */
 static const char *pg_uri; /* NULL: SQLite run */
 
 /* Runs sql on the PostgreSQL test database. */
@@ -565,7 +565,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_rows_without_digests_and_nul_in_detail, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_canonical_is_sorted_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_a_changed_record, setup, teardown),

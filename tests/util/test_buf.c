@@ -36,7 +36,8 @@ static void test_escapes_and_utf8(void **state)
 {
     (void)state;
     check("a\"b\\c\n", "\"a\\\"b\\\\c\\u000a\"");
-    check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa9", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa9\"");
+    check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa9",
+          "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\xa9\"");
     /* cut sequences, stray continuation bytes, overlongs, surrogates */
     check("x\xcf", "\"x\\ufffd\"");
     check("\xe2\x82", "\"\\ufffd\\ufffd\"");
