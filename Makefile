@@ -73,6 +73,7 @@ unit-test: deps $(TESTS) $(ASAN_TESTS)
 # (integration: real binary, real PostgreSQL/PostGIS, real HTTP, browser).
 test: all unit-test
 	@./scripts/check-layers.sh --self-test && ./scripts/check-layers.sh
+	@clang-format --dry-run -Werror $(FORMAT_SRC) && echo "clang-format: clean"
 	@./tests/run-checks.sh
 
 bench: all $(BENCHES)
@@ -81,8 +82,11 @@ bench: all $(BENCHES)
 run: all
 	@./scripts/run.sh
 
+# Every C file of the tree, headers too: make format rewrites them, make
+# test checks them.
+FORMAT_SRC := $(sort $(wildcard src/*/*.[ch] include/deconflict/*.h tests/*/*.[ch] bench/*.[ch] fuzz/*.[ch]))
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(BENCH_SRC) include/deconflict/*.h
+	clang-format -i $(FORMAT_SRC)
 
 clean:
 	rm -rf build
