@@ -186,6 +186,9 @@ struct dc_server {
     dc__thread committer;
     int stopping;
     int failed; /* store unusable: answer 503 */
+    /* Under mu: rebuilds memory from the store after a failed commit
+     * (state.c's dc__airspace_reload; the journal calls it back). */
+    dc_status (*reload)(dc_server *s, dc_error *err);
 
     /* Guarded by mu: the shared store's decision window (decision_window.c,
      * docs/multi-instance.md). State changes are decided only inside a
@@ -230,6 +233,7 @@ int dc__load_operator(void *ctx, const dc_store_operator *o);
 int dc__load_key(void *ctx, const dc_store_key *k);
 int dc__load_entry(void *ctx, const dc_store_entry *e);
 void dc__airspace_free(dc_server *s);
+dc_status dc__airspace_reload(dc_server *s, dc_error *err); /* free, then load */
 /* Lookups under mu; the results are borrowed until mu is released. */
 dc__entry *dc__entry_get(dc_server *s, const char *id);
 dc__operator *dc__operator_get(dc_server *s, uint32_t number);
@@ -329,6 +333,12 @@ typedef struct dc__change {
     json_t *detail;     /* audit detail, stolen; NULL for none */
 } dc__change;
 dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c);
+
+/* A decided modification: e (live) takes c's volumes (taking them) and
+ * priority, as a state change "modify" by actor; on failure e keeps its
+ * previous volumes and priority. */
+dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int priority,
+                           const char *actor);
 
 /* The one preemption path: every live operation that conflicts exactly
  * with vols (as owner's), has a priority below below_priority and an owner

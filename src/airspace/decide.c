@@ -145,6 +145,36 @@ dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c)
     return dc__journal_entry(s, e, c->actor, c->action, c->detail);
 }
 
+dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int priority,
+                           const char *actor)
+{
+    dc__entry_uninstall(s, e);
+    int old_priority = e->priority;
+    e->priority = priority;
+    char *json = c->volumes_json;
+    c->volumes_json = NULL;
+    dc_status rc = dc__entry_install(s, e, c);
+    if (rc != DC_OK) {
+        /* Put the previous volumes back: they were installed a moment ago. */
+        dc__candidate old = {0};
+        json_t *arr = json_loads(e->volumes_json, 0, NULL);
+        e->priority = old_priority;
+        if (dc__candidate_parse(s, arr, 0, (size_t)-1, &old, NULL) == DC_OK)
+            dc__entry_install(s, e, &old);
+        dc__candidate_free(&old);
+        json_decref(arr);
+        dc_free(json);
+        return rc;
+    }
+    dc_free(e->volumes_json);
+    e->volumes_json = json;
+    atomic_fetch_add(&s->m.approved, 1);
+    dc__change ch = {e->state, NULL, actor, "modify",
+                     json_pack("{s:s, s:i}", "operator", actor, "priority", priority)};
+    dc__entry_change(s, e, &ch); /* a journal error shows at the commit */
+    return DC_OK;
+}
+
 /* ---- the one preemption path ---- */
 
 size_t dc__preempt(dc_server *s, uint32_t owner, const dc_volume *vols, size_t n,

@@ -142,8 +142,7 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
     if (l.rc != DC_OK) {
         fprintf(stderr, "deconflict: cannot fold in a change (%s: %s); reloading\n",
                 dc_status_str(l.rc), err.reason);
-        dc__airspace_free(s);
-        if (dc__airspace_load(s, &err) != DC_OK)
+        if (s->reload(s, &err) != DC_OK)
             s->failed = 1;
         return;
     }

@@ -95,8 +95,7 @@ static void recover(dc_server *s, dc_status rc)
             dc_status_str(rc));
     dc__writes_free(s->j_head);
     s->j_head = s->j_tail = NULL;
-    dc__airspace_free(s);
-    if (dc__airspace_load(s, &err) != DC_OK) {
+    if (s->reload(s, &err) != DC_OK) {
         fprintf(stderr, "deconflict: cannot reload the store: %s: %s\n", err.field, err.reason);
         s->failed = 1;
     }

@@ -545,6 +545,12 @@ static void locks_destroy(dc_server *s)
     pthread_mutex_destroy(&s->mu);
 }
 
+dc_status dc__airspace_reload(dc_server *s, dc_error *err)
+{
+    dc__airspace_free(s);
+    return dc__airspace_load(s, err);
+}
+
 dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,
                             dc_error *err)
 {
@@ -558,6 +564,7 @@ dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, 
         s->cfg.threads = 1;
     locks_init(s);
     s->batch_open = 1;
+    s->reload = dc__airspace_reload;
     *out = s; /* from here on, dc__airspace_close undoes whatever was done */
     if ((rc = dc_store_open(store_uri, 0, &s->store, err)) != DC_OK)
         return rc;

@@ -182,31 +182,11 @@ void dc__api_op_modify(dc__req *r, const char *id)
         dc__api_reject(r, &c, &h, exact, e->id, "reject_modification");
         goto unlock;
     }
-    dc__entry_uninstall(s, e);
-    int old_priority = e->priority;
-    e->priority = priority;
-    char *json = c.volumes_json;
-    c.volumes_json = NULL;
-    dc_status rc = dc__entry_install(s, e, &c);
+    dc_status rc = dc__entry_modify(s, e, &c, priority, r->who_id);
     if (rc != DC_OK) {
-        /* Put the previous volumes back: they were installed a moment ago. */
-        dc__candidate old = {0};
-        json_t *arr = json_loads(e->volumes_json, 0, NULL);
-        e->priority = old_priority;
-        if (dc__candidate_parse(s, arr, 0, (size_t)-1, &old, NULL) == DC_OK)
-            dc__entry_install(s, e, &old);
-        dc__candidate_free(&old);
-        json_decref(arr);
-        dc_free(json);
         dc__reply_status(r, rc, NULL);
         goto unlock;
     }
-    dc_free(e->volumes_json);
-    e->volumes_json = json;
-    atomic_fetch_add(&s->m.approved, 1);
-    dc__change ch = {e->state, NULL, r->who_id, "modify",
-                     json_pack("{s:s, s:i}", "operator", r->who_id, "priority", priority)};
-    dc__entry_change(s, e, &ch);
     dc__api_set_etag(r, e);
     dc__reply_json(r, 200, dc__api_entry_json(s, e, r->is_authority));
     dc__await(r);

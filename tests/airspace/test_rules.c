@@ -319,6 +319,36 @@ static void test_state_change(void **state)
     dc__candidate_free(&c);
 }
 
+/* A modification moves the entry's volumes in the engines and is a state
+ * change (version, journal) that keeps the state. */
+static void test_modify(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512], w[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    volumes(w, sizeof w, 36.63, 42.82, 5000, 1000, 3000, T0, T1);
+    dc__entry *e = add_entry(s, "op_iran1", 0, 3, 10, "active", v, NULL);
+    dc__candidate at_jalawla = candidate(s, v, 0), at_mosul = candidate(s, w, 0);
+    dc__candidate moved = candidate(s, w, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    assert_int_equal(dc__entry_modify(s, e, &moved, 20, "opr_iran"), DC_OK);
+    assert_int_equal(e->state, DC__ACTIVE);
+    assert_int_equal(e->version, 2);
+    assert_int_equal(e->priority, 20);
+    assert_non_null(strstr(e->volumes_json, "42.82"));
+    assert_int_equal(atomic_load(&s->m.approved), 1);
+    assert_int_equal(journal_len(s), 2);
+    dc__decide(s, &o, at_jalawla.vols, at_jalawla.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__decide(s, &o, at_mosul.vols, at_mosul.n, &h);
+    assert_int_equal(h.total, 1);
+    dc__candidate_free(&moved);
+    dc__candidate_free(&at_jalawla);
+    dc__candidate_free(&at_mosul);
+}
+
 /* One preemption path: by priority for an override, by exemption for a
  * restriction; preempted entries leave the engines and are journaled. */
 static void test_preempt(void **state)
@@ -452,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_suggest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suggest_never_in_the_past, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_preempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probing, setup, teardown),
