@@ -42,11 +42,11 @@ build/asan/%.o: %.c
 
 build/libdeconflict.a: $(LIB_OBJ)
 	@mkdir -p build
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/asan/libdeconflict.a: $(ASAN_LIB_OBJ)
 	@mkdir -p build/asan
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/deconflict: $(CLI_OBJ) build/libdeconflict.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libdeconflict.a $(LDLIBS)
@@ -119,11 +119,11 @@ build/fuzz/obj/%.o: %.c
 
 build/fuzz/libdeconflict.a: $(FUZZ_LIB_OBJ)
 	@mkdir -p build/fuzz
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/libcli.a: $(FUZZ_CLI_OBJ)
 	@mkdir -p build/fuzz
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/bin/%: fuzz/%.c fuzz/fuzz_common.h build/fuzz/libcli.a build/fuzz/libdeconflict.a
 	@mkdir -p $(dir $@)
