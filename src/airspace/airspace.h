@@ -4,11 +4,11 @@
  * change, blind notices, probing control, API keys, the journal (group
  * commit) and the shared-store decision window. Layers above (monitor/,
  * http/, api/, server/) call in; nothing here calls out except through the
- * hooks in struct dc_server. state.c holds the memory, decide.c the rules,
- * operators.c operators and keys as state changes,
- * notice.c the envelopes and ids, probing.c both probing limits, keys.c the
- * keys and notice ids, journal.c the group commit, decision_window.c the
- * shared store. */
+ * hooks in struct dc_server (on_follow, reload). state.c holds the memory,
+ * decide.c the rules and the state changes of operations, operators.c
+ * those of operators and keys, notice.c the notices (envelopes, ids,
+ * rendering), probing.c both probing limits, keys.c the keys, journal.c
+ * the group commit, decision_window.c the shared store. */
 #ifndef DC_AIRSPACE_H
 #define DC_AIRSPACE_H
 
@@ -402,7 +402,7 @@ void dc__follower_stop(dc_server *s);
  * that missed (a key or an operation created a moment ago elsewhere). */
 void dc__sync_catch_up(dc_server *s);
 
-/* ---- keys and notice ids (keys.c) ---- */
+/* ---- keys (keys.c) and notice ids (notice.c) ---- */
 
 /* Makes a key for operator_number: *k filled for storage, key_out gets the
  * secret (shown once). */
@@ -416,5 +416,9 @@ int dc__key_prefix(const char *presented, char prefix[16]);
  * server secret, stable for that requester only. */
 void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
                    char out[40]);
+/* Under mu: appends volume v of live entry e as requester's blind notice
+ * (a JSON object, or a GeoJSON Feature when geojson) with its id. */
+void dc__notice_render(const dc_server *s, const dc__entry *e, size_t v, const char *requester,
+                       int geojson, dc__buf *b);
 
 #endif

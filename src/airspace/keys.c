@@ -1,10 +1,9 @@
-/* API keys and notice ids. A key is "dck_" + 64 hex digits (32 random
+/* API keys. A key is "dck_" + 64 hex digits (32 random
  * bytes); its first 12 hex digits are the lookup prefix stored in clear so
  * authentication is one map lookup, the whole key is stored only as
  * SHA-256(salt || key) and compared with CRYPTO_memcmp. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,16 +59,4 @@ int dc__key_matches(const dc__key *k, const char *presented)
     uint8_t h[32];
     salted_hash(k->salt, presented, h);
     return !k->revoked && CRYPTO_memcmp(h, k->hash, 32) == 0;
-}
-
-void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
-                   char out[40])
-{
-    char msg[128];
-    uint8_t mac[32];
-    unsigned int len = sizeof mac;
-    int n = snprintf(msg, sizeof msg, "%s\n%zu\n%s", entry_id, vol, requester);
-    HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
-    memcpy(out, "ntc_", 4);
-    dc__hex(mac, 16, out + 4);
 }

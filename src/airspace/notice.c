@@ -7,8 +7,11 @@
  * every notice can never conflict in blind mode. The east-west edges are
  * densified on grid points (every ~0.09 degree, where a great-circle step
  * bulges at most 1 m poleward off its parallel); the margin grows by twice
- * that bulge. */
+ * that bulge. A notice's id is an HMAC of the entry, the volume and the
+ * requester under the server secret: stable for that requester only. */
 #include <math.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -175,4 +178,33 @@ fail:
     dc_free(pts);
     memset(out, 0, sizeof *out);
     return rc;
+}
+
+void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
+                   char out[40])
+{
+    char msg[128];
+    uint8_t mac[32];
+    unsigned int len = sizeof mac;
+    int n = snprintf(msg, sizeof msg, "%s\n%zu\n%s", entry_id, vol, requester);
+    HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
+    memcpy(out, "ntc_", 4);
+    dc__hex(mac, 16, out + 4);
+}
+
+void dc__notice_render(const dc_server *s, const dc__entry *e, size_t v, const char *requester,
+                       int geojson, dc__buf *b)
+{
+    char id[40];
+    const dc__notice *n = &e->notices[v];
+    dc__notice_id(s, e->id, v, requester, id);
+    const char *kind = e->is_restriction ? "restriction" : "operation";
+    if (geojson)
+        dc__buf_fmt(b,
+                    "{\"type\":\"Feature\",\"id\":\"%s\",\"geometry\":%s,\"properties\":"
+                    "{\"kind\":\"%s\",%s}}",
+                    id, n->geom, kind, n->props);
+    else
+        dc__buf_fmt(b, "{\"id\":\"%s\",\"kind\":\"%s\",\"footprint\":%s,%s}", id, kind, n->geom,
+                    n->props);
 }

@@ -26,9 +26,6 @@ int dc__api_write_lock(dc__req *r);
 /* Under mu: an entry as the caller may see it. */
 json_t *dc__api_entry_json(dc_server *s, const dc__entry *e, int for_authority);
 void dc__api_set_etag(dc__req *r, const dc__entry *e);
-/* Under mu: appends volume v of e as a blind notice (JSON or a GeoJSON
- * Feature) with its per-requester id. */
-void dc__api_notice_add(dc__req *r, dc__buf *b, const dc__entry *e, size_t v, int geojson);
 /* Under mu: the operation or restriction id as the caller may see it, or
  * NULL after a 404 (never 403: existence is not disclosed). */
 dc__entry *dc__api_visible(dc__req *r, const char *id, int restriction);

@@ -87,26 +87,10 @@ void dc__api_set_etag(dc__req *r, const dc__entry *e)
 
 /* One notice in blind form: what the requester may know of entry e's
  * volume v. */
-void dc__api_notice_add(dc__req *r, dc__buf *b, const dc__entry *e, size_t v, int geojson)
-{
-    char id[40];
-    const dc__notice *n = &e->notices[v];
-    dc__notice_id(r->s, e->id, v, r->who_id, id);
-    const char *kind = e->is_restriction ? "restriction" : "operation";
-    if (geojson)
-        dc__buf_fmt(b,
-                    "{\"type\":\"Feature\",\"id\":\"%s\",\"geometry\":%s,\"properties\":"
-                    "{\"kind\":\"%s\",%s}}",
-                    id, n->geom, kind, n->props);
-    else
-        dc__buf_fmt(b, "{\"id\":\"%s\",\"kind\":\"%s\",\"footprint\":%s,%s}", id, kind, n->geom,
-                    n->props);
-}
-
 static json_t *notice_json(dc__req *r, const dc__entry *e, size_t v)
 {
     dc__buf b = {0};
-    dc__api_notice_add(r, &b, e, v, 0);
+    dc__notice_render(r->s, e, v, r->who_id, 0, &b);
     json_t *j = b.oom ? NULL : json_loads(b.p, 0, NULL);
     dc__buf_free(&b);
     return j ? j : json_null();

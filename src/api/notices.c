@@ -35,7 +35,7 @@ static int notice_visit(void *ctx, const dc_entry_spec *spec, const dc_volume *v
             continue;
         if (nc->n++)
             dc__buf_str(nc->b, ",");
-        dc__api_notice_add(nc->r, nc->b, e, v, nc->geojson);
+        dc__notice_render(nc->r->s, e, v, nc->r->who_id, nc->geojson, nc->b);
     }
     return 0;
 }
