@@ -12,7 +12,7 @@ serve` processes sharing one PostgreSQL database.
 
 Both end with the independent checker: it reads the entries table (not any
 engine) and asks PostGIS for every pair of live operations of different
-operators that conflicts by DESIGN section 3 (H, V, T); there must be none.
+operators that conflicts by docs/design.md section 3 (H, V, T); there must be none.
 Every 201/200 a client saw must be in the database with its last
 acknowledged version and state, each instance's listing must match the
 database (followers caught up), and `deconflict audit verify` must pass.
