@@ -70,7 +70,7 @@ size_t dc_feed_report_json(const dc_feed_report *r, char *buf, size_t cap)
             put(&o, ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     }
-    if (r->has & DC_FEED_HAS_POSITION) {
+    if ((r->has & DC_FEED_HAS_POSITION) && isfinite(r->lat_deg) && isfinite(r->lon_deg)) {
         num(&o, "lat", r->lat_deg, 7);
         num(&o, "lon", r->lon_deg, 7);
     }
