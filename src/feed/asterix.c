@@ -8,8 +8,9 @@
  *   CAT062 Part 9 edition 1.18 (default) and the draft edition 0.17;
  *   CAT021 Part 12 edition 2.6 (UAP unchanged since 2.1);
  *   CAT048 Part 4 edition 1.21; CAT065 and CAT034 recognised and skipped.
- * Every block is walked twice: once to check every length against the
- * block's (nothing decoded), then to decode, so a bad block gives no report. */
+ * A block's reports are held (up to 32, on the stack) until every record of
+ * the block has been checked against its length, so a bad block gives no
+ * report; longer blocks are checked to the end, then decoded again. */
 #include <geodesic.h>
 #include <math.h>
 #include <pthread.h>
@@ -630,34 +631,47 @@ static size_t record(const uap *u, const uint8_t *buf, size_t off, size_t end, c
     if (nfs == 1 && buf[fs] == 0)
         return dc__feed_fail(err, fs, "CAT%03u record at byte %zu: empty FSPEC", u->cat, off), 0;
     size_t p = fs + nfs;
-    for (size_t b = 0; b < nfs * 7; b++) {
-        if (!(buf[fs + b / 7] & (0x80 >> (b % 7))))
-            continue;
-        if (b >= u->n || u->items[b].f.kind == K_SPARE)
-            return dc__feed_fail(err, fs + b / 7,
-                                 "CAT%03u record at byte %zu: FSPEC names FRN %zu, which has no "
-                                 "item in edition %s",
-                                 u->cat, off, b + 1, u->edition),
-                   0;
-        const uap_item *it = &u->items[b];
-        size_t len;
-        const char *why = "";
-        if (!fmt_len(&it->f, buf + p, end - p, &len, &why)) {
-            if (it->id == ID_RE || it->id == ID_SP)
-                return dc__feed_fail(err, p, "CAT%03u record at byte %zu: %s field: %s", u->cat,
-                                     off, it->id == ID_RE ? "RE" : "SP", why),
+    for (size_t k = 0; k < nfs; k++) {
+        unsigned bits = buf[fs + k] & 0xfe;
+        while (bits) { /* each set FRN bit, most significant first */
+            unsigned hi = 31 - (unsigned)__builtin_clz(bits);
+            bits &= ~(1u << hi);
+            size_t b = k * 7 + (7 - hi);
+            if (b >= u->n || u->items[b].f.kind == K_SPARE)
+                return dc__feed_fail(err, fs + k,
+                                     "CAT%03u record at byte %zu: FSPEC names FRN %zu, which has "
+                                     "no item in edition %s",
+                                     u->cat, off, b + 1, u->edition),
                        0;
-            return dc__feed_fail(err, p, "CAT%03u record at byte %zu: item I%03u/%03u: %s",
-                                 u->cat, off, u->cat, it->id, why),
-                   0;
+            const uap_item *it = &u->items[b];
+            size_t len = it->f.len;
+            const char *why = "it runs past the block end";
+            if (it->f.kind == K_FIXED ? len > end - p : !fmt_len(&it->f, buf + p, end - p, &len, &why)) {
+                if (it->id == ID_RE || it->id == ID_SP)
+                    return dc__feed_fail(err, p, "CAT%03u record at byte %zu: %s field: %s", u->cat,
+                                         off, it->id == ID_RE ? "RE" : "SP", why),
+                           0;
+                return dc__feed_fail(err, p, "CAT%03u record at byte %zu: item I%03u/%03u: %s",
+                                     u->cat, off, u->cat, it->id, why),
+                       0;
+            }
+            if (c && it->dec)
+                it->dec(c, buf + p, len);
+            p += len;
         }
-        if (c && it->dec)
-            it->dec(c, buf + p, len);
-        p += len;
     }
     if (c && u->finish)
         u->finish(c);
     return p;
+}
+
+#define BLOCK_BUF 32
+
+static void init_report(dc_feed_report *r, unsigned cat)
+{
+    memset(r, 0, sizeof *r);
+    r->source = DC_FEED_SRC_ASTERIX;
+    r->category = (uint8_t)cat;
 }
 
 static void finish_time(const dc_asterix_options *opt, dc_feed_report *r)
@@ -707,30 +721,45 @@ dc_status dc_asterix_decode(const uint8_t *buf, size_t len, const dc_asterix_opt
             off = end;
             continue;
         }
-        for (size_t p = off + 3; p < end;) /* pass 1: lengths only */
-            if (!(p = record(u, buf, p, end, NULL, err))) {
-                if (stats)
-                    stats->errors++;
-                return DC_EINVAL;
-            }
-        for (size_t p = off + 3; p < end;) { /* pass 2: decode */
+        /* One pass into a small buffer, emitted once the whole block is
+         * checked; a block with more records than it holds is checked to
+         * its end first and then decoded again, straight to fn. */
+        dc_feed_report rep[BLOCK_BUF];
+        size_t nrep = 0, p = off + 3;
+        while (p < end && nrep < BLOCK_BUF) {
+            init_report(&rep[nrep], cat);
+            ctx c = {opt, &rep[nrep], 0};
+            if (!(p = record(u, buf, p, end, &c, err)))
+                goto bad_record;
+            finish_time(opt, &rep[nrep++]);
+        }
+        size_t rest = p;
+        while (p < end)
+            if (!(p = record(u, buf, p, end, NULL, err)))
+                goto bad_record;
+        for (size_t i = 0; i < nrep; i++)
+            if (fn)
+                fn(ctx_user, &rep[i]);
+        for (p = rest; p < end;) {
             dc_feed_report r;
-            memset(&r, 0, sizeof r);
-            r.source = DC_FEED_SRC_ASTERIX;
-            r.category = (uint8_t)cat;
+            init_report(&r, cat);
             ctx c = {opt, &r, 0};
-            p = record(u, buf, p, end, &c, err);
-            if (!p) /* cannot happen: pass 1 checked the same walk */
-                return DC_EINVAL;
+            if (!(p = record(u, buf, p, end, &c, err))) /* cannot happen: checked above */
+                goto bad_record;
             finish_time(opt, &r);
-            if (stats)
-                stats->records++;
+            nrep++;
             if (fn)
                 fn(ctx_user, &r);
         }
+        if (stats)
+            stats->records += nrep;
         off = end;
     }
     return DC_OK;
+bad_record:
+    if (stats)
+        stats->errors++;
+    return DC_EINVAL;
 bad_header:
     if (stats)
         stats->errors++;

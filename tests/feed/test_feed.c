@@ -331,6 +331,33 @@ static void test_good_block_then_bad(void **state)
     assert_int_equal(err.offset, 7);
 }
 
+/* Past the 32 reports held on the stack: 40 records decode; a bad 40th
+ * record refuses the block with no report. */
+static void test_long_block(void **state)
+{
+    (void)state;
+    uint8_t b[3 + 40 * 3];
+    b[0] = 62, b[1] = 0, b[2] = sizeof b;
+    for (int i = 0; i < 40; i++)
+        b[3 + 3 * i] = 0x80, b[4 + 3 * i] = 1, b[5 + 3 * i] = (uint8_t)i;
+    sink s;
+    dc_feed_error err;
+    dc_feed_stats st = {0};
+    memset(&s, 0, sizeof s);
+    assert_int_equal(dc_asterix_decode(b, sizeof b, NULL, collect, &s, &st, &err), DC_OK);
+    assert_int_equal(s.n, 40);
+    assert_int_equal(st.records, 40);
+    assert_int_equal(s.r[15].sic, 15);
+    b[3 + 3 * 39] = 0x40; /* spare FRN 2 */
+    assert_int_equal(decode(b, sizeof b, NULL, &s, &err), DC_EINVAL);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(err.offset, 3 + 3 * 39);
+    b[3 + 3 * 39] = 0x80;
+    b[3 + 3 * 35] = 0x40; /* in the part checked after the buffer is full */
+    assert_int_equal(decode(b, sizeof b, NULL, &s, &err), DC_EINVAL);
+    assert_int_equal(s.n, 0);
+}
+
 static void test_cat062_edition_017(void **state)
 {
     (void)state;
@@ -564,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_cat021_items),       cmocka_unit_test(test_cat048_polar),
         cmocka_unit_test(test_service_categories_skipped),
         cmocka_unit_test(test_malformed_blocks),   cmocka_unit_test(test_good_block_then_bad),
+        cmocka_unit_test(test_long_block),
         cmocka_unit_test(test_cat062_edition_017), cmocka_unit_test(test_sbs),
         cmocka_unit_test(test_adsb_vectors),       cmocka_unit_test(test_cpr),
         cmocka_unit_test(test_beast),              cmocka_unit_test(test_pcap),
