@@ -628,7 +628,10 @@ static size_t record(const uap *u, const uint8_t *buf, size_t off, size_t end, c
                    0;
         nfs++;
     } while (buf[fs + nfs - 1] & 1);
-    if (nfs == 1 && buf[fs] == 0)
+    unsigned any = 0;
+    for (size_t k = 0; k < nfs; k++)
+        any |= buf[fs + k] & 0xfe;
+    if (!any) /* no item: a stray 0 byte, or FX bits leading nowhere */
         return dc__feed_fail(err, fs, "CAT%03u record at byte %zu: empty FSPEC", u->cat, off), 0;
     size_t p = fs + nfs;
     for (size_t k = 0; k < nfs; k++) {

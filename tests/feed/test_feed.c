@@ -299,6 +299,8 @@ static void test_malformed_blocks(void **state)
         {"3E000640" "0102", 3, "FRN 2, which has no item"},
         /* empty FSPEC after a good record */
         {"3E0007800102" "00", 6, "empty FSPEC"},
+        /* FX bits naming no item */
+        {"3E0005" "0100", 3, "empty FSPEC"},
         /* I380 compound: primary says ADR, data cut */
         {"3E0008" "0110" "80" "ABCD", 5, "I062/380"},
         /* I080 variable: FX set in its last byte */
