@@ -19,9 +19,10 @@ static void check_report(void *ctx, const dc_feed_report *r)
 {
     (void)ctx;
     nreports++;
-    const double v[] = {r->tod_s,  r->time_s,    r->lat_deg,          r->lon_deg,
-                        r->fl,     r->calc_fl,   r->geo_alt_m,        r->ground_speed_mps,
-                        r->track_deg, r->vertical_rate_mps, r->rho_m, r->theta_deg};
+    const double v[] = {
+        r->tod_s,   r->time_s,    r->lat_deg,          r->lon_deg,   r->fl,
+        r->calc_fl, r->geo_alt_m, r->ground_speed_mps, r->track_deg, r->vertical_rate_mps,
+        r->rho_m,   r->theta_deg};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         FZ_CHECK(isfinite(v[i]), "field %zu not finite", i);
     if (r->has & DC_FEED_HAS_POSITION)
@@ -161,7 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: {
         dc_feed_error err = {0, {0}};
         dc_status s = dc_pcap_udp_each(d, n, pcap_udp, NULL, &err);
-        FZ_CHECK(s == DC_OK || (err.reason[0] && err.offset <= n), "pcap refusal at %zu", err.offset);
+        FZ_CHECK(s == DC_OK || (err.reason[0] && err.offset <= n), "pcap refusal at %zu",
+                 err.offset);
         break;
     }
     }

@@ -19,14 +19,14 @@
 #define DC_FEED_HAS_TRACK_NUMBER (1u << 1)
 #define DC_FEED_HAS_MODE_S (1u << 2)
 #define DC_FEED_HAS_CALLSIGN (1u << 3)
-#define DC_FEED_HAS_TOD (1u << 4)      /* tod_s */
-#define DC_FEED_HAS_TIME (1u << 5)     /* time_s (the date is known) */
-#define DC_FEED_HAS_POSITION (1u << 6) /* lat_deg, lon_deg */
-#define DC_FEED_HAS_FL (1u << 7)       /* measured flight level */
-#define DC_FEED_HAS_CALC_FL (1u << 8)  /* calculated (tracker) flight level */
-#define DC_FEED_HAS_GEO_ALT (1u << 9)  /* geo_alt_m */
+#define DC_FEED_HAS_TOD (1u << 4)       /* tod_s */
+#define DC_FEED_HAS_TIME (1u << 5)      /* time_s (the date is known) */
+#define DC_FEED_HAS_POSITION (1u << 6)  /* lat_deg, lon_deg */
+#define DC_FEED_HAS_FL (1u << 7)        /* measured flight level */
+#define DC_FEED_HAS_CALC_FL (1u << 8)   /* calculated (tracker) flight level */
+#define DC_FEED_HAS_GEO_ALT (1u << 9)   /* geo_alt_m */
 #define DC_FEED_HAS_VELOCITY (1u << 10) /* ground_speed_mps, track_deg */
-#define DC_FEED_HAS_VRATE (1u << 11)   /* vertical_rate_mps */
+#define DC_FEED_HAS_VRATE (1u << 11)    /* vertical_rate_mps */
 #define DC_FEED_HAS_MODE_3A (1u << 12)
 #define DC_FEED_HAS_POLAR (1u << 13) /* rho_m, theta_deg (CAT048) */
 
@@ -41,23 +41,23 @@ typedef enum dc_feed_source {
 typedef struct dc_feed_report {
     uint32_t has;
     dc_feed_source source;
-    uint8_t category;      /* ASTERIX category (62, 21, 48); 0 otherwise */
-    uint8_t sac, sic;      /* ASTERIX data source */
-    uint16_t track_number; /* CAT062 I040, CAT021 I161, CAT048 I161 */
-    uint16_t mode_3a;      /* 12 bits, the four octal digits as an integer */
-    uint32_t mode_s;       /* 24-bit ICAO aircraft address */
-    char callsign[9];      /* up to 8 characters, trailing spaces removed */
-    double tod_s;          /* time of day, seconds since midnight UTC */
-    double time_s;         /* seconds UTC since 1970 */
-    double lat_deg, lon_deg;      /* WGS84 */
-    double fl;                    /* measured flight level (100 ft, 1013.25 hPa) */
-    double calc_fl;               /* tracker's barometric altitude, FL */
-    double geo_alt_m;             /* geometric altitude, metres above WGS84 */
-    double ground_speed_mps;      /* over ground */
-    double track_deg;             /* true, [0, 360) */
-    double vertical_rate_mps;     /* positive up */
-    double rho_m, theta_deg;      /* CAT048 slant range and azimuth (true) */
-    uint8_t track_status;         /* DC_FEED_TRACK_* bits (CAT062 I080) */
+    uint8_t category;         /* ASTERIX category (62, 21, 48); 0 otherwise */
+    uint8_t sac, sic;         /* ASTERIX data source */
+    uint16_t track_number;    /* CAT062 I040, CAT021 I161, CAT048 I161 */
+    uint16_t mode_3a;         /* 12 bits, the four octal digits as an integer */
+    uint32_t mode_s;          /* 24-bit ICAO aircraft address */
+    char callsign[9];         /* up to 8 characters, trailing spaces removed */
+    double tod_s;             /* time of day, seconds since midnight UTC */
+    double time_s;            /* seconds UTC since 1970 */
+    double lat_deg, lon_deg;  /* WGS84 */
+    double fl;                /* measured flight level (100 ft, 1013.25 hPa) */
+    double calc_fl;           /* tracker's barometric altitude, FL */
+    double geo_alt_m;         /* geometric altitude, metres above WGS84 */
+    double ground_speed_mps;  /* over ground */
+    double track_deg;         /* true, [0, 360) */
+    double vertical_rate_mps; /* positive up */
+    double rho_m, theta_deg;  /* CAT048 slant range and azimuth (true) */
+    uint8_t track_status;     /* DC_FEED_TRACK_* bits (CAT062 I080) */
 } dc_feed_report;
 
 /* Track status bits (CAT062 I062/080), meaningful when category is 62. */
@@ -98,10 +98,10 @@ typedef struct dc_asterix_options {
 
 /* Counters a decoder adds to (caller-owned, zero it first). */
 typedef struct dc_feed_stats {
-    uint64_t blocks;          /* ASTERIX data blocks / Beast frames / lines */
-    uint64_t records;         /* records decoded into reports */
-    uint64_t skipped_blocks;  /* CAT065, CAT034 and unknown categories */
-    uint64_t errors;          /* refused blocks, frames or lines */
+    uint64_t blocks;         /* ASTERIX data blocks / Beast frames / lines */
+    uint64_t records;        /* records decoded into reports */
+    uint64_t skipped_blocks; /* CAT065, CAT034 and unknown categories */
+    uint64_t errors;         /* refused blocks, frames or lines */
 } dc_feed_stats;
 
 /* Decodes buf[0..len) as a sequence of ASTERIX data blocks (one UDP

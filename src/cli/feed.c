@@ -16,25 +16,24 @@
 
 static int usage(FILE *f)
 {
-    fprintf(f,
-            "usage: deconflict feed decode FILE [--format auto|pcap|asterix|sbs|beast]\n"
-            "                 [--radar LAT,LON,ALT_M] [--cat062-edition 1.18|0.17]\n"
-            "                 [--ref LAT,LON]\n\n"
-            "Decodes FILE (\"-\": stdin) and prints one JSON object a line per report:\n"
-            "track_id, time (RFC 3339, when the date is known), lat, lon, alt_m,\n"
-            "ground_speed_mps, track_deg, vertical_rate_mps (absent when the record\n"
-            "does not carry them), then source fields: source, category, sac, sic,\n"
-            "track_number, mode_s (6 hex digits), callsign, mode_3a, time_of_day_s,\n"
-            "flight_level, calc_flight_level, geo_alt_m, rho_m, theta_deg.\n"
-            "  --format          auto (default: by the file's first bytes), pcap (UDP\n"
-            "                    datagrams of ASTERIX), asterix (raw blocks), sbs\n"
-            "                    (dump1090 port 30003 text), beast (port 30005 binary)\n"
-            "  --radar           CAT048 radar site, WGS84 degrees and metres AMSL:\n"
-            "                    without it CAT048 reports carry rho_m/theta_deg only\n"
-            "  --cat062-edition  CAT062 edition of the data (default 1.18)\n"
-            "  --ref             receiver position for ADS-B local CPR decoding\n"
-            "Editions and limits: docs/feeds.md. Exit 0 all decoded, 1 some input\n"
-            "refused (reasons on stderr), 2 usage or unreadable file.\n");
+    fprintf(f, "usage: deconflict feed decode FILE [--format auto|pcap|asterix|sbs|beast]\n"
+               "                 [--radar LAT,LON,ALT_M] [--cat062-edition 1.18|0.17]\n"
+               "                 [--ref LAT,LON]\n\n"
+               "Decodes FILE (\"-\": stdin) and prints one JSON object a line per report:\n"
+               "track_id, time (RFC 3339, when the date is known), lat, lon, alt_m,\n"
+               "ground_speed_mps, track_deg, vertical_rate_mps (absent when the record\n"
+               "does not carry them), then source fields: source, category, sac, sic,\n"
+               "track_number, mode_s (6 hex digits), callsign, mode_3a, time_of_day_s,\n"
+               "flight_level, calc_flight_level, geo_alt_m, rho_m, theta_deg.\n"
+               "  --format          auto (default: by the file's first bytes), pcap (UDP\n"
+               "                    datagrams of ASTERIX), asterix (raw blocks), sbs\n"
+               "                    (dump1090 port 30003 text), beast (port 30005 binary)\n"
+               "  --radar           CAT048 radar site, WGS84 degrees and metres AMSL:\n"
+               "                    without it CAT048 reports carry rho_m/theta_deg only\n"
+               "  --cat062-edition  CAT062 edition of the data (default 1.18)\n"
+               "  --ref             receiver position for ADS-B local CPR decoding\n"
+               "Editions and limits: docs/feeds.md. Exit 0 all decoded, 1 some input\n"
+               "refused (reasons on stderr), 2 usage or unreadable file.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -121,8 +120,8 @@ static void asterix_blocks(run *ru, const uint8_t *buf, size_t len, size_t base,
         size_t blen = len - off >= 3 ? (size_t)buf[off + 1] << 8 | buf[off + 2] : 0;
         int sane = blen >= 3 && blen <= len - off;
         dc_feed_error err;
-        dc_status s =
-            dc_asterix_decode(buf + off, sane ? blen : len - off, &ru->opt, print_report, ru, NULL, &err);
+        dc_status s = dc_asterix_decode(buf + off, sane ? blen : len - off, &ru->opt, print_report,
+                                        ru, NULL, &err);
         if (s != DC_OK) {
             ru->refused++;
             fprintf(stderr, "deconflict feed: %s: byte %zu: %s\n", what, base + off + err.offset,
@@ -175,11 +174,14 @@ static int decode_beast(run *ru, const uint8_t *buf, size_t len, const double *r
     size_t used = 0;
     dc_beast_decode(a, buf, len, &used, print_report, ru, &st);
     if (used < len)
-        st.errors++, fprintf(stderr, "deconflict feed: byte %zu: Beast frame cut at the end\n", used);
+        st.errors++,
+            fprintf(stderr, "deconflict feed: byte %zu: Beast frame cut at the end\n", used);
     if (st.errors) {
         ru->refused += st.errors;
-        fprintf(stderr, "deconflict feed: %llu Beast frames or stretches refused (bad CRC, "
-                        "garbage)\n", (unsigned long long)st.errors);
+        fprintf(stderr,
+                "deconflict feed: %llu Beast frames or stretches refused (bad CRC, "
+                "garbage)\n",
+                (unsigned long long)st.errors);
     }
     dc_adsb_free(a);
     return 0;
@@ -254,9 +256,9 @@ int dc_cli_feed(int argc, char **argv)
             format = "pcap";
         else if (len >= 2 && buf[0] == 0x1a && buf[1] >= '1' && buf[1] <= '4')
             format = "beast";
-        else if (len >= 4 && (!memcmp(buf, "MSG,", 4) || !memcmp(buf, "SEL,", 4) ||
-                              !memcmp(buf, "AIR,", 4) || !memcmp(buf, "STA,", 4) ||
-                              !memcmp(buf, "ID,", 3) || !memcmp(buf, "CLK,", 4)))
+        else if (len >= 4 &&
+                 (!memcmp(buf, "MSG,", 4) || !memcmp(buf, "SEL,", 4) || !memcmp(buf, "AIR,", 4) ||
+                  !memcmp(buf, "STA,", 4) || !memcmp(buf, "ID,", 3) || !memcmp(buf, "CLK,", 4)))
             format = "sbs";
         else
             format = "asterix";

@@ -26,17 +26,20 @@ enum { K_SPARE = 0, K_FIXED, K_VAR, K_REP, K_EXPL, K_COMP };
 
 typedef struct fmt {
     uint8_t kind;
-    uint8_t len;          /* FIXED: bytes; VAR: bytes per part; REP: bytes per repetition */
-    uint8_t nsub;         /* COMP: number of subfields */
+    uint8_t len;           /* FIXED: bytes; VAR: bytes per part; REP: bytes per repetition */
+    uint8_t nsub;          /* COMP: number of subfields */
     const struct fmt *sub; /* COMP: subfield rules, in FSPEC order */
 } fmt;
 
+/* The length rules and UAPs below are tables, one row per FRN. */
+/* clang-format off */
 #define FX(n) {K_FIXED, n, 0, NULL}
 #define VR(n) {K_VAR, n, 0, NULL}
 #define RP(n) {K_REP, n, 0, NULL}
 #define EX {K_EXPL, 0, 0, NULL}
 #define SP {K_SPARE, 0, 0, NULL}
 #define CP(tab) {K_COMP, 0, (uint8_t)(sizeof tab / sizeof tab[0]), tab}
+/* clang-format on */
 
 typedef struct ctx {
     const dc_asterix_options *opt;
@@ -231,9 +234,8 @@ static void set_callsign_ascii(ctx *c, const uint8_t *p, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n && i < 8; i++)
-        c->r->callsign[k++] = (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
-                                  ? (char)p[i]
-                                  : '?';
+        c->r->callsign[k++] =
+            (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\') ? (char)p[i] : '?';
     while (k && c->r->callsign[k - 1] == ' ')
         k--;
     c->r->callsign[k] = '\0';
@@ -316,9 +318,11 @@ static void d062_220(ctx *c, const uint8_t *p, size_t n)
 }
 
 /* I062/380 Aircraft Derived Data, 28 subfields (edition 1.18). */
+/* clang-format off */
 static const fmt s062_380[] = {FX(3), FX(6), FX(2), FX(2), FX(2), FX(2), FX(2), VR(1), RP(15), FX(2),
                                FX(2), FX(7), FX(2), FX(2), FX(2), FX(2), FX(2), FX(2), FX(1), FX(8),
                                FX(1), FX(6), FX(2), FX(1), RP(8), FX(2), FX(2), FX(2)};
+/* clang-format on */
 static const fmt f062_380 = CP(s062_380);
 
 static void d062_380(ctx *c, const uint8_t *p, size_t n)
@@ -330,17 +334,29 @@ static void d062_380(ctx *c, const uint8_t *p, size_t n)
         set_callsign6(c, id);
 }
 
+/* clang-format off */
 static const fmt s062_290[] = {FX(1), FX(1), FX(1), FX(1), FX(2), FX(1), FX(1), FX(1), FX(1), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s062_295[] = {FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1),
                                FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1),
                                FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1),
                                FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s062_390[] = {FX(2), FX(7), FX(4), FX(1), FX(4), FX(1), FX(4), FX(4), FX(3),
                                FX(2), FX(2), RP(4), FX(6), FX(1), FX(7), FX(7), FX(2), FX(7)};
+/* clang-format on */
 static const fmt f062_390 = CP(s062_390);
+/* clang-format off */
 static const fmt s062_110[] = {FX(1), FX(4), FX(6), FX(2), FX(2), FX(1), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s062_500[] = {FX(4), FX(2), FX(4), FX(1), FX(1), FX(2), FX(2), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s062_340[] = {FX(2), FX(4), FX(2), FX(2), FX(2), FX(1)};
+/* clang-format on */
 
 /* I062/390 CSN (callsign from the flight plan): the last choice. */
 static void d062_390(ctx *c, const uint8_t *p, size_t n)
@@ -350,6 +366,7 @@ static void d062_390(ctx *c, const uint8_t *p, size_t n)
         set_callsign_ascii(c, csn, 7);
 }
 
+/* clang-format off */
 static const uap_item cat062_1_18[] = {
     {10, FX(2), d_sacsic},   {0, SP, NULL},          {15, FX(1), NULL},
     {70, FX(3), d_tod},      {105, FX(8), d062_105}, {100, FX(6), NULL},
@@ -365,6 +382,7 @@ static const uap_item cat062_1_18[] = {
     {0, SP, NULL},           {0, SP, NULL},          {0, SP, NULL},
     {ID_RE, EX, NULL},       {ID_SP, EX, NULL},
 };
+/* clang-format on */
 
 /* ---- CAT062 edition 0.17 ------------------------------------------------- */
 
@@ -389,7 +407,9 @@ static void d062o_180(ctx *c, const uint8_t *p, size_t n)
 }
 
 /* I062/380 in 0.17: MB data, address, identification, capability, ACAS. */
+/* clang-format off */
 static const fmt s062o_380[] = {FX(9), FX(3), FX(6), FX(2), FX(7)};
+/* clang-format on */
 static const fmt f062o_380 = CP(s062o_380);
 
 static void d062o_380(ctx *c, const uint8_t *p, size_t n)
@@ -401,8 +421,10 @@ static void d062o_380(ctx *c, const uint8_t *p, size_t n)
         set_callsign6(c, id);
 }
 
+/* clang-format off */
 static const fmt s062o_390[] = {FX(2), FX(7), FX(4), FX(1), FX(4), FX(1), FX(4),
                                 FX(4), FX(3), FX(2), FX(2), RP(4), FX(6), FX(1)};
+/* clang-format on */
 static const fmt f062o_390 = CP(s062o_390);
 
 static void d062o_390(ctx *c, const uint8_t *p, size_t n)
@@ -412,10 +434,13 @@ static void d062o_390(ctx *c, const uint8_t *p, size_t n)
         set_callsign_ascii(c, csn, 7);
 }
 
+/* clang-format off */
 static const fmt s062o_290[] = {FX(1), FX(1), FX(1), FX(1), FX(1), FX(2), FX(1), FX(1), FX(1)};
+/* clang-format on */
 
 /* 0.17 has no length for FRN 20 (I062/050) in the documents we hold: a
  * record that uses it is refused rather than guessed at. */
+/* clang-format off */
 static const uap_item cat062_0_17[] = {
     {10, FX(2), d_sacsic},   {15, FX(1), NULL},      {70, FX(3), d_tod},
     {40, FX(2), d062o_040},  {105, FX(6), d062o_105}, {100, FX(4), NULL},
@@ -429,6 +454,7 @@ static const uap_item cat062_0_17[] = {
     {0, SP, NULL},           {0, SP, NULL},          {ID_RE, EX, NULL},
     {ID_SP, EX, NULL},
 };
+/* clang-format on */
 
 /* ---- CAT021 edition 2.6 -------------------------------------------------- */
 
@@ -498,12 +524,19 @@ static void d021_170(ctx *c, const uint8_t *p, size_t n)
     set_callsign6(c, p);
 }
 
+/* clang-format off */
 static const fmt s021_110[] = {VR(1), RP(15)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s021_220[] = {FX(2), FX(2), FX(2), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s021_295[] = {FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1),
                                FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1),
                                FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1)};
+/* clang-format on */
 
+/* clang-format off */
 static const uap_item cat021_2_6[] = {
     {10, FX(2), d_sacsic},   {40, VR(1), NULL},       {161, FX(2), d_tn12},
     {15, FX(1), NULL},       {71, FX(3), d021_time},  {130, FX(6), d021_130},
@@ -523,6 +556,7 @@ static const uap_item cat021_2_6[] = {
     {0, SP, NULL},           {0, SP, NULL},           {ID_RE, EX, NULL},
     {ID_SP, EX, NULL},
 };
+/* clang-format on */
 
 /* ---- CAT048 edition 1.21 ------------------------------------------------- */
 
@@ -553,9 +587,14 @@ static void d048_240(ctx *c, const uint8_t *p, size_t n)
     set_callsign6(c, p);
 }
 
+/* clang-format off */
 static const fmt s048_130[] = {FX(1), FX(1), FX(1), FX(1), FX(1), FX(1), FX(1)};
+/* clang-format on */
+/* clang-format off */
 static const fmt s048_120[] = {FX(2), RP(6)};
+/* clang-format on */
 
+/* clang-format off */
 static const uap_item cat048_1_21[] = {
     {10, FX(2), d_sacsic},   {140, FX(3), d_tod},     {20, VR(1), NULL},
     {40, FX(4), d048_040},   {70, FX(2), d_mode3a},   {90, FX(2), d048_090},
@@ -568,6 +607,7 @@ static const uap_item cat048_1_21[] = {
     {65, FX(1), NULL},       {60, FX(2), NULL},       {ID_SP, EX, NULL},
     {ID_RE, EX, NULL},
 };
+/* clang-format on */
 
 /* Polar to WGS84 (PROJ geodesic): the slant range is reduced to a great-
  * circle arc at the radar with the law of cosines on a sphere of the mean
@@ -623,7 +663,8 @@ static size_t record(const uap *u, const uint8_t *buf, size_t off, size_t end, c
     size_t fs = off, nfs = 0;
     do {
         if (fs + nfs >= end)
-            return dc__feed_fail(err, fs, "CAT%03u record at byte %zu: FSPEC runs past the block end",
+            return dc__feed_fail(err, fs,
+                                 "CAT%03u record at byte %zu: FSPEC runs past the block end",
                                  u->cat, off),
                    0;
         nfs++;
@@ -649,7 +690,8 @@ static size_t record(const uap *u, const uint8_t *buf, size_t off, size_t end, c
             const uap_item *it = &u->items[b];
             size_t len = it->f.len;
             const char *why = "it runs past the block end";
-            if (it->f.kind == K_FIXED ? len > end - p : !fmt_len(&it->f, buf + p, end - p, &len, &why)) {
+            if (it->f.kind == K_FIXED ? len > end - p
+                                      : !fmt_len(&it->f, buf + p, end - p, &len, &why)) {
                 if (it->id == ID_RE || it->id == ID_SP)
                     return dc__feed_fail(err, p, "CAT%03u record at byte %zu: %s field: %s", u->cat,
                                          off, it->id == ID_RE ? "RE" : "SP", why),

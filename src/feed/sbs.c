@@ -79,13 +79,14 @@ dc_status dc_sbs_decode_line(const char *line, size_t len, dc_feed_report_fn fn,
             start = i + 1;
         }
     if (nf < 2 || fl[0] != 3 || memcmp(f[0], "MSG", 3)) {
-        if (len >= 3 && (!memcmp(line, "SEL", 3) || !memcmp(line, "ID,", 3) ||
-                         !memcmp(line, "AIR", 3) || !memcmp(line, "STA", 3) ||
-                         !memcmp(line, "CLK", 3)))
+        if (len >= 3 &&
+            (!memcmp(line, "SEL", 3) || !memcmp(line, "ID,", 3) || !memcmp(line, "AIR", 3) ||
+             !memcmp(line, "STA", 3) || !memcmp(line, "CLK", 3)))
             return DC_OK;
         if (!len)
             return DC_OK;
-        return dc__feed_fail(err, 0, "SBS: line does not start with MSG (or SEL, ID, AIR, STA, CLK)");
+        return dc__feed_fail(err, 0,
+                             "SBS: line does not start with MSG (or SEL, ID, AIR, STA, CLK)");
     }
     if (fl[1] != 1 || f[1][0] < '1' || f[1][0] > '8')
         return dc__feed_fail(err, (size_t)(f[1] - line), "SBS: transmission type is not 1..8");
@@ -101,7 +102,7 @@ dc_status dc_sbs_decode_line(const char *line, size_t len, dc_feed_report_fn fn,
         return dc__feed_fail(err, AT(4), "SBS: hex ident is not 6 hex digits");
     for (size_t i = 0; i < 6; i++) {
         char ch = f[4][i];
-        int v = ch >= '0' && ch <= '9' ? ch - '0'
+        int v = ch >= '0' && ch <= '9'   ? ch - '0'
                 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
                 : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
                                          : -1;
@@ -121,7 +122,8 @@ dc_status dc_sbs_decode_line(const char *line, size_t len, dc_feed_report_fn fn,
         size_t k = 0;
         for (size_t i = 0; i < fl[10] && k < 8; i++) {
             char ch = f[10][i];
-            r.callsign[k++] = (ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\') ? ch : (ch == ' ' ? ' ' : '?');
+            r.callsign[k++] =
+                (ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\') ? ch : (ch == ' ' ? ' ' : '?');
         }
         while (k && r.callsign[k - 1] == ' ')
             k--;

@@ -102,7 +102,7 @@ static void enc6(const char *s, uint8_t *out)
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) {
         char c = s[i];
-        unsigned code = c >= 'A' && c <= 'Z' ? (unsigned)(c - 'A' + 1)
+        unsigned code = c >= 'A' && c <= 'Z'   ? (unsigned)(c - 'A' + 1)
                         : c >= '0' && c <= '9' ? (unsigned)(c - '0' + 48)
                                                : 32;
         v = v << 6 | code;
@@ -124,26 +124,26 @@ static void test_cat062_items(void **state)
 {
     (void)state;
     uint8_t b[160], *p = b + 3;
-    *p++ = 0x81; /* FRN 1 (010) */
-    *p++ = 0x3D; /* FRN 10 (245), 11 (380), 12 (040), 13 (080) */
-    *p++ = 0x3F; /* FRN 17 (136), 18 (130), 19 (135), 20 (220), 21 (390) */
-    *p++ = 0x01; /* FRN 22-28: none */
-    *p++ = 0x02; /* FRN 35: SP */
-    *p++ = 1, *p++ = 2;          /* I010 */
-    *p++ = 0;                    /* I245: STI */
+    *p++ = 0x81;        /* FRN 1 (010) */
+    *p++ = 0x3D;        /* FRN 10 (245), 11 (380), 12 (040), 13 (080) */
+    *p++ = 0x3F;        /* FRN 17 (136), 18 (130), 19 (135), 20 (220), 21 (390) */
+    *p++ = 0x01;        /* FRN 22-28: none */
+    *p++ = 0x02;        /* FRN 35: SP */
+    *p++ = 1, *p++ = 2; /* I010 */
+    *p++ = 0;           /* I245: STI */
     enc6("BAL123  ", p), p += 6;
-    *p++ = 0xC1, *p++ = 0x40;    /* I380: ADR, ID | TID (subfield 9) */
+    *p++ = 0xC1, *p++ = 0x40; /* I380: ADR, ID | TID (subfield 9) */
     *p++ = 0xAB, *p++ = 0xCD, *p++ = 0xEF;
     enc6("IGNORED ", p), p += 6;
-    *p++ = 1;                    /* TID: one 15-byte repetition, skipped */
+    *p++ = 1; /* TID: one 15-byte repetition, skipped */
     memset(p, 0x5A, 15), p += 15;
-    *p++ = 0x12, *p++ = 0x34;    /* I040 */
+    *p++ = 0x12, *p++ = 0x34;                           /* I040 */
     *p++ = 0x01, *p++ = 0x41, *p++ = 0x01, *p++ = 0x80; /* I080: TSE, CST */
-    *p++ = 0x01, *p++ = 0x90;    /* I136: FL 100 */
-    *p++ = 0xFF, *p++ = 0xF0;    /* I130: -16 x 6.25 ft */
-    *p++ = 0x80, *p++ = 0x10;    /* I135: QNH bit, 16 x 25 ft */
-    *p++ = 0xFF, *p++ = 0xC0;    /* I220: -64 x 6.25 ft/min */
-    *p++ = 0x40;                 /* I390: CSN */
+    *p++ = 0x01, *p++ = 0x90;                           /* I136: FL 100 */
+    *p++ = 0xFF, *p++ = 0xF0;                           /* I130: -16 x 6.25 ft */
+    *p++ = 0x80, *p++ = 0x10;                           /* I135: QNH bit, 16 x 25 ft */
+    *p++ = 0xFF, *p++ = 0xC0;                           /* I220: -64 x 6.25 ft/min */
+    *p++ = 0x40;                                        /* I390: CSN */
     memcpy(p, "XYZ99  ", 7), p += 7;
     *p++ = 3, *p++ = 0xAA, *p++ = 0xBB; /* SP, explicit */
     size_t n = (size_t)(p - b);
@@ -179,23 +179,23 @@ static void test_cat021_items(void **state)
 {
     (void)state;
     uint8_t b[128], *p = b + 3;
-    *p++ = 0xA3; /* FRN 1 (010), 3 (161), 7 (131) */
-    *p++ = 0x19; /* FRN 11 (080), 12 (073) */
-    *p++ = 0x43; /* FRN 16 (140), 21 (145) */
-    *p++ = 0x39; /* FRN 24 (155), 25 (157), 26 (160) */
-    *p++ = 0x80; /* FRN 29 (170) */
-    *p++ = 7, *p++ = 9;          /* I010 */
-    *p++ = 0x0F, *p++ = 0xFF;    /* I161: 4095 */
+    *p++ = 0xA3;                                           /* FRN 1 (010), 3 (161), 7 (131) */
+    *p++ = 0x19;                                           /* FRN 11 (080), 12 (073) */
+    *p++ = 0x43;                                           /* FRN 16 (140), 21 (145) */
+    *p++ = 0x39;                                           /* FRN 24 (155), 25 (157), 26 (160) */
+    *p++ = 0x80;                                           /* FRN 29 (170) */
+    *p++ = 7, *p++ = 9;                                    /* I010 */
+    *p++ = 0x0F, *p++ = 0xFF;                              /* I161: 4095 */
     put32(&p, (int32_t)lround(45.0 / 180 * 1073741824.0)); /* I131 */
     put32(&p, (int32_t)lround(-3.0 / 180 * 1073741824.0));
-    *p++ = 0x40, *p++ = 0x1F, *p++ = 0xAA; /* I080 */
-    *p++ = 0x00, *p++ = 0x01, *p++ = 0x00; /* I073: 2 s */
-    *p++ = 0x06, *p++ = 0x40;              /* I140: 1600 x 6.25 ft */
-    *p++ = 0x00, *p++ = 0xC8;              /* I145: FL 50 */
-    *p++ = 0x00, *p++ = 0x10;              /* I155: +100 ft/min (I157 wins) */
-    *p++ = 0x7F, *p++ = 0xF0;              /* I157: -16 x 6.25 ft/min */
+    *p++ = 0x40, *p++ = 0x1F, *p++ = 0xAA;              /* I080 */
+    *p++ = 0x00, *p++ = 0x01, *p++ = 0x00;              /* I073: 2 s */
+    *p++ = 0x06, *p++ = 0x40;                           /* I140: 1600 x 6.25 ft */
+    *p++ = 0x00, *p++ = 0xC8;                           /* I145: FL 50 */
+    *p++ = 0x00, *p++ = 0x10;                           /* I155: +100 ft/min (I157 wins) */
+    *p++ = 0x7F, *p++ = 0xF0;                           /* I157: -16 x 6.25 ft/min */
     *p++ = 0x08, *p++ = 0x00, *p++ = 0x40, *p++ = 0x00; /* I160: 0.125 NM/s, 90 deg */
-    enc6("ABC12345", p), p += 6;           /* I170 */
+    enc6("ABC12345", p), p += 6;                        /* I170 */
     size_t n = (size_t)(p - b);
     b[0] = 21, b[1] = 0, b[2] = (uint8_t)n;
     sink s;
@@ -221,18 +221,18 @@ static void test_cat048_polar(void **state)
 {
     (void)state;
     uint8_t b[64], *p = b + 3;
-    *p++ = 0xDD; /* FRN 1 (010), 2 (140), 4 (040), 5 (070), 6 (090) */
-    *p++ = 0xA1; /* FRN 8 (220), 10 (250, repetitive, skipped) */
-    *p++ = 0x80; /* FRN 15 (210, skipped) */
+    *p++ = 0xDD;                    /* FRN 1 (010), 2 (140), 4 (040), 5 (070), 6 (090) */
+    *p++ = 0xA1;                    /* FRN 8 (220), 10 (250, repetitive, skipped) */
+    *p++ = 0x80;                    /* FRN 15 (210, skipped) */
     *p++ = 1, *p++ = 2;             /* I010 */
     *p++ = 0, *p++ = 0, *p++ = 128; /* I140: 1 s */
     *p++ = 0x64, *p++ = 0x00, *p++ = 0x40, *p++ = 0x00; /* I040: 100 NM, 90 deg */
-    *p++ = 0x0A, *p++ = 0xBC;       /* I070 */
-    *p++ = 0x00, *p++ = 0x00;       /* I090: FL 0 */
-    *p++ = 0x12, *p++ = 0x34, *p++ = 0x56; /* I220 */
-    *p++ = 0x01;                    /* I250: 1 x 8 bytes */
+    *p++ = 0x0A, *p++ = 0xBC;                           /* I070 */
+    *p++ = 0x00, *p++ = 0x00;                           /* I090: FL 0 */
+    *p++ = 0x12, *p++ = 0x34, *p++ = 0x56;              /* I220 */
+    *p++ = 0x01;                                        /* I250: 1 x 8 bytes */
     memset(p, 0xEE, 8), p += 8;
-    memset(p, 0x11, 4), p += 4;     /* I210 */
+    memset(p, 0x11, 4), p += 4; /* I210 */
     size_t n = (size_t)(p - b);
     b[0] = 48, b[1] = 0, b[2] = (uint8_t)n;
     sink s;
@@ -296,17 +296,33 @@ static void test_malformed_blocks(void **state)
         /* good record, then I105 (8 bytes) with 2 left */
         {"3E0009800102080001", 7, "I062/105: it runs past the block end"},
         /* spare FRN 2 set */
-        {"3E000640" "0102", 3, "FRN 2, which has no item"},
+        {"3E000640"
+         "0102",
+         3, "FRN 2, which has no item"},
         /* empty FSPEC after a good record */
-        {"3E0007800102" "00", 6, "empty FSPEC"},
+        {"3E0007800102"
+         "00",
+         6, "empty FSPEC"},
         /* FX bits naming no item */
-        {"3E0005" "0100", 3, "empty FSPEC"},
+        {"3E0005"
+         "0100",
+         3, "empty FSPEC"},
         /* I380 compound: primary says ADR, data cut */
-        {"3E0008" "0110" "80" "ABCD", 5, "I062/380"},
+        {"3E0008"
+         "0110"
+         "80"
+         "ABCD",
+         5, "I062/380"},
         /* I080 variable: FX set in its last byte */
-        {"3E0007" "0104" "0301", 5, "FX extension"},
+        {"3E0007"
+         "0104"
+         "0301",
+         5, "FX extension"},
         /* SP explicit length 0 */
-        {"3E0009" "0101010102" "00", 8, "explicit length is 0"},
+        {"3E0009"
+         "0101010102"
+         "00",
+         8, "explicit length is 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t b[64];
@@ -415,9 +431,12 @@ static void test_sbs(void **state)
     assert_int_equal(s.n, 3);
     l = "STA,,5,179,400AE7,10103,2008/11/28,14:58:51.153,2008/11/28,14:58:51.153,RM";
     assert_int_equal(dc_sbs_decode_line(l, strlen(l), collect, &s, &err), DC_OK);
-    const char *bad[] = {"MSG,9,,,A8430D,,,,,,,,,,,,,,,,,", "MSG,3,,,A843,,,,,,,1000",
-                         "MSG,3,,,A8430D,,,,,,,1e999,,,,,,,,,,", "MSG,3,,,A8430D,,,,,,,,,,12,,,,,,,",
-                         "MSG,3,,,A8430D,,2016/13/05,12:00:00,,,,100,,,,,,,,,,", "FOO,1",
+    const char *bad[] = {"MSG,9,,,A8430D,,,,,,,,,,,,,,,,,",
+                         "MSG,3,,,A843,,,,,,,1000",
+                         "MSG,3,,,A8430D,,,,,,,1e999,,,,,,,,,,",
+                         "MSG,3,,,A8430D,,,,,,,,,,12,,,,,,,",
+                         "MSG,3,,,A8430D,,2016/13/05,12:00:00,,,,100,,,,,,,,,,",
+                         "FOO,1",
                          "MSG,6,,,A8430D,,,,,,,,,,,,,12345,,,,"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.reason[0] = '\0';
@@ -543,10 +562,12 @@ static void test_pcap(void **state)
     (void)state;
     uint8_t b[256];
     size_t n = unhex("d4c3b2a1020004000000000000000000ffff000001000000", b);
-    const char *frame = "e803000020a107002d0000002d000000"          /* record: t 1000.5, 45 bytes */
-                        "020000000002020000000001" "0800"            /* Ethernet */
+    const char *frame = "e803000020a107002d0000002d000000" /* record: t 1000.5, 45 bytes */
+                        "020000000002020000000001"
+                        "0800"                                     /* Ethernet */
                         "4500001f00000000401100000a0000010a000002" /* IPv4, 31 bytes */
-                        "9c40219800" "0b0000"                        /* UDP, 11 bytes */
+                        "9c40219800"
+                        "0b0000" /* UDP, 11 bytes */
                         "3e0003";
     n += unhex(frame, b + n);
     size_t got = 0;
@@ -589,14 +610,20 @@ static void test_json_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cat062_real_record), cmocka_unit_test(test_cat062_items),
-        cmocka_unit_test(test_cat021_items),       cmocka_unit_test(test_cat048_polar),
+        cmocka_unit_test(test_cat062_real_record),
+        cmocka_unit_test(test_cat062_items),
+        cmocka_unit_test(test_cat021_items),
+        cmocka_unit_test(test_cat048_polar),
         cmocka_unit_test(test_service_categories_skipped),
-        cmocka_unit_test(test_malformed_blocks),   cmocka_unit_test(test_good_block_then_bad),
+        cmocka_unit_test(test_malformed_blocks),
+        cmocka_unit_test(test_good_block_then_bad),
         cmocka_unit_test(test_long_block),
-        cmocka_unit_test(test_cat062_edition_017), cmocka_unit_test(test_sbs),
-        cmocka_unit_test(test_adsb_vectors),       cmocka_unit_test(test_cpr),
-        cmocka_unit_test(test_beast),              cmocka_unit_test(test_pcap),
+        cmocka_unit_test(test_cat062_edition_017),
+        cmocka_unit_test(test_sbs),
+        cmocka_unit_test(test_adsb_vectors),
+        cmocka_unit_test(test_cpr),
+        cmocka_unit_test(test_beast),
+        cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_json_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
