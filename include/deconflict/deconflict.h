@@ -2,6 +2,7 @@
 #ifndef DECONFLICT_H
 #define DECONFLICT_H
 #include "deconflict/engine.h"
+#include "deconflict/feed.h"
 #include "deconflict/geo.h"
 #include "deconflict/json.h"
 #include "deconflict/status.h"

@@ -21,6 +21,8 @@ static const struct command commands[] = {
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
     {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},
     {"simulate", dc_cli_simulate, "stream the scenario's tracks to a server in real time"},
+    {"feed", dc_cli_feed,
+     "feed decode: surveillance recordings (ASTERIX, SBS, Beast) to JSON lines"},
     {"version", dc_cli_version, "print the version of this build (also --version)"},
 };
 
