@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proves the README on a brand-new Debian 12 root: mmdebstrap builds a minbase
 # bookworm root from the host's Debian apt sources, the commit is cloned into
-# it, and inside (chroot, /proc /sys /dev bound) the README's `make test`
+# it, and inside (chroot with /proc, a read-only /sys and a /dev of its own)
+# the README's `make test`
 # runs, then `make run` until /healthz answers, the page is served and the
 # scenario is loaded, then `make install DESTDIR=...`. Everything is unmounted
 # and removed afterwards, also on failure. CI runs this (.ci/run); a developer
@@ -39,7 +40,9 @@ cleanup() {
   done
   sleep 1
   for m in dev/shm dev/pts dev sys proc; do
-    mountpoint -q "$ROOT/$m" 2>/dev/null && { umount -R "$ROOT/$m" 2>/dev/null || umount -lR "$ROOT/$m"; }
+    if mountpoint -q "$ROOT/$m" 2>/dev/null; then
+      umount "$ROOT/$m" 2>/dev/null || umount -l "$ROOT/$m"
+    fi
   done
   if [ "${FRESH_KEEP:-0}" = 1 ]; then
     log "root kept in $ROOT"
@@ -74,11 +77,27 @@ fi
 [ -f "$HOME/.npmrc" ] && cp "$HOME/.npmrc" "$ROOT/root/.npmrc"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 
+# /proc and /sys as fresh mounts (sysfs read-only); /dev as the root's own
+# tmpfs holding the usual nodes, a private devpts and a /dev/shm, rather than
+# the host's /dev bound in: package scripts and tests inside then cannot
+# remove or replace the host's device nodes, and removing the root can never
+# reach them.
 mount -t proc proc "$ROOT/proc"
-mount --rbind /sys "$ROOT/sys"
-mount --make-rslave "$ROOT/sys"
-mount --rbind /dev "$ROOT/dev"
-mount --make-rslave "$ROOT/dev"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$ROOT/sys"
+mount -t tmpfs -o mode=755,nosuid,size=64k dev "$ROOT/dev"
+for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+  set -- $n
+  mknod -m 666 "$ROOT/dev/$1" c "$2" "$3"
+done
+mkdir -m 755 "$ROOT/dev/pts"
+mkdir -m 1777 "$ROOT/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620,nosuid,noexec devpts "$ROOT/dev/pts"
+mount -t tmpfs -o mode=1777,nosuid,nodev shm "$ROOT/dev/shm"
+ln -s pts/ptmx "$ROOT/dev/ptmx"
+ln -s /proc/self/fd "$ROOT/dev/fd"
+ln -s /proc/self/fd/0 "$ROOT/dev/stdin"
+ln -s /proc/self/fd/1 "$ROOT/dev/stdout"
+ln -s /proc/self/fd/2 "$ROOT/dev/stderr"
 
 inside() {
   env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
