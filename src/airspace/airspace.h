@@ -334,6 +334,22 @@ typedef struct dc__change {
 } dc__change;
 dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c);
 
+/* New entries, decided (e from dc__entry_new with its id; the caller frees
+ * it on error, when nothing was added but preemptions are journaled).
+ * approve: an approved operation of owner with c's volumes (taken), after
+ * preempting, when preempt_lower, the live operations of lower priority it
+ * conflicts with; journaled as action ("approve" or "override") by actor.
+ * restriction_create: a restriction in force named name that exempts the
+ * operator numbers in exempt (taken, even on error), preempting every live
+ * operation it conflicts with but the exempt ones'. The preempted ids are
+ * appended to preempted. */
+dc_status dc__operation_approve(dc_server *s, dc__entry *e, uint32_t owner, int priority,
+                                int preempt_lower, const char *action, dc__candidate *c,
+                                const char *actor, json_t *preempted);
+dc_status dc__restriction_create(dc_server *s, dc__entry *e, const char *name, uint32_t *exempt,
+                                 size_t n_exempt, dc__candidate *c, const char *actor,
+                                 json_t *preempted);
+
 /* A decided modification: e (live) takes c's volumes (taking them) and
  * priority, as a state change "modify" by actor; on failure e keeps its
  * previous volumes and priority. */

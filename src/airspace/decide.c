@@ -3,6 +3,7 @@
  * search, the one state change and the one preemption path. Everything here
  * runs under the server's mu and never touches HTTP; api/ renders what it
  * returns. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -172,6 +173,62 @@ dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int pri
     dc__change ch = {e->state, NULL, actor, "modify",
                      json_pack("{s:s, s:i}", "operator", actor, "priority", priority)};
     dc__entry_change(s, e, &ch); /* a journal error shows at the commit */
+    return DC_OK;
+}
+
+/* ---- new entries ---- */
+
+dc_status dc__operation_approve(dc_server *s, dc__entry *e, uint32_t owner, int priority,
+                                int preempt_lower, const char *action, dc__candidate *c,
+                                const char *actor, json_t *preempted)
+{
+    if (preempt_lower) {
+        dc__preempt(s, owner, c->vols, c->n, priority, NULL, 0, actor,
+                    "preempted by a higher-priority authority operation", preempted);
+        atomic_fetch_add(&s->m.overridden, 1);
+    }
+    e->owner = owner;
+    e->priority = priority;
+    e->state = DC__APPROVED;
+    e->version = 1;
+    e->created_s = e->updated_s = dc__unix_s();
+    e->volumes_json = c->volumes_json;
+    c->volumes_json = NULL;
+    e->note = dc_strdup("");
+    dc_status rc = dc__entry_insert(s, e, c);
+    if (rc != DC_OK)
+        return rc;
+    atomic_fetch_add(&s->m.approved, 1);
+    dc__journal_entry(s, e, actor, action,
+                      json_pack("{s:s, s:i, s:O}", "operator", actor, "priority", priority,
+                                "preempted", preempted));
+    return DC_OK;
+}
+
+dc_status dc__restriction_create(dc_server *s, dc__entry *e, const char *name, uint32_t *exempt,
+                                 size_t n_exempt, dc__candidate *c, const char *actor,
+                                 json_t *preempted)
+{
+    e->is_restriction = 1;
+    e->owner = DC_OWNER_NONE;
+    e->priority = 100;
+    e->state = DC__IN_FORCE;
+    e->version = 1;
+    e->exempt = exempt;
+    e->n_exempt = n_exempt;
+    e->note = dc_strdup(name);
+    e->created_s = e->updated_s = dc__unix_s();
+    e->volumes_json = c->volumes_json;
+    c->volumes_json = NULL;
+    /* Operations that the new restriction conflicts with are preempted; their
+     * owners see the state and a reason that names no one. */
+    dc__preempt(s, DC_OWNER_NONE, c->vols, c->n, INT_MAX, e->exempt, e->n_exempt, actor,
+                "preempted: the airspace was restricted by the authority", preempted);
+    dc_status rc = dc__entry_insert(s, e, c);
+    if (rc != DC_OK)
+        return rc;
+    dc__journal_entry(s, e, actor, "restriction_create",
+                      json_pack("{s:O}", "preempted", preempted));
     return DC_OK;
 }
 

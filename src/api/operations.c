@@ -50,30 +50,15 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         goto unlock;
     }
     json_t *preempted = json_array();
-    if (override && h.total) {
-        dc__preempt(s, r->who, c.vols, c.n, priority, NULL, 0, r->who_id,
-                    "preempted by a higher-priority authority operation", preempted);
-        atomic_fetch_add(&s->m.overridden, 1);
-    }
-    e->owner = r->who;
-    e->priority = priority;
-    e->state = DC__APPROVED;
-    e->version = 1;
-    e->created_s = e->updated_s = dc__unix_s();
-    e->volumes_json = c.volumes_json;
-    c.volumes_json = NULL;
-    e->note = dc_strdup("");
-    dc_status rc = dc__entry_insert(s, e, &c);
+    dc_status rc =
+        dc__operation_approve(s, e, r->who, priority, override && h.total,
+                              override ? "override" : "approve", &c, r->who_id, preempted);
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);
         dc__reply_status(r, rc, NULL);
         goto unlock;
     }
-    atomic_fetch_add(&s->m.approved, 1);
-    dc__journal_entry(s, e, r->who_id, override ? "override" : "approve",
-                      json_pack("{s:s, s:i, s:O}", "operator", r->who_id, "priority", priority,
-                                "preempted", preempted));
     json_t *resp = dc__api_entry_json(s, e, r->is_authority);
     if (r->is_authority)
         json_object_set(resp, "preempted", preempted);

@@ -1,7 +1,6 @@
 /* /v1/restrictions: the host's own airspace, always decided exactly. A new
  * restriction preempts the live operations it conflicts with (the
  * airspace's one preemption path), except its exempt operators'. */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,24 +51,10 @@ void dc__api_rs_create(dc__req *r, const char *unused)
         dc__reply_error(r, 500, "internal", "", "cannot allocate an id");
         goto unlock;
     }
-    e->is_restriction = 1;
-    e->owner = DC_OWNER_NONE;
-    e->priority = 100;
-    e->state = DC__IN_FORCE;
-    e->version = 1;
-    e->exempt = exempt;
-    e->n_exempt = n_exempt;
-    exempt = NULL;
-    e->note = dc_strdup(jn ? json_string_value(jn) : "");
-    e->created_s = e->updated_s = dc__unix_s();
-    e->volumes_json = c.volumes_json;
-    c.volumes_json = NULL;
-    /* Operations that the new restriction conflicts with are preempted; their
-     * owners see the state and a reason that names no one. */
     json_t *preempted = json_array();
-    dc__preempt(s, DC_OWNER_NONE, c.vols, c.n, INT_MAX, e->exempt, e->n_exempt, r->who_id,
-                "preempted: the airspace was restricted by the authority", preempted);
-    dc_status rc = dc__entry_insert(s, e, &c);
+    dc_status rc = dc__restriction_create(s, e, jn ? json_string_value(jn) : "", exempt, n_exempt,
+                                          &c, r->who_id, preempted);
+    exempt = NULL; /* taken */
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);
@@ -77,8 +62,6 @@ void dc__api_rs_create(dc__req *r, const char *unused)
         dc__await(r); /* the preemptions above are journaled */
         goto unlock;
     }
-    dc__journal_entry(s, e, r->who_id, "restriction_create",
-                      json_pack("{s:O}", "preempted", preempted));
     json_t *resp = dc__api_entry_json(s, e, 1);
     json_object_set_new(resp, "preempted", preempted);
     dc__api_set_etag(r, e);

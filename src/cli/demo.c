@@ -7,7 +7,6 @@
  * alerts and the nonconformance, and `audit verify`. Every response an
  * operator receives is scanned for the other parties' names, ids and
  * callsigns. Exit 0 only when every expected event happened. */
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/play.h"
+#include "cli/proc.h"
 #include "deconflict/geo.h"
 
 #define MAX_LINES 24
@@ -191,42 +190,6 @@ static void on_submit(void *ctx, const dc__submit_event *ev)
         say(l, "submitted %s: unexpected HTTP %ld", ref, ev->status);
         d->unexpected++;
     }
-}
-
-/* ---- the server child ---- */
-
-static pid_t spawn(const char *exe, char *const argv[], int out_fd, const char *log_path)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (out_fd >= 0)
-            dup2(out_fd, 1);
-        FILE *f = log_path ? freopen(log_path, "a", stderr) : NULL;
-        (void)f;
-        execv(exe, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int run_capture(const char *exe, char *const argv[], char *out, size_t len)
-{
-    int fds[2];
-    if (pipe(fds))
-        return -1;
-    pid_t pid = spawn(exe, argv, fds[1], NULL);
-    close(fds[1]);
-    size_t n = 0;
-    ssize_t got;
-    while (n + 1 < len && (got = read(fds[0], out + n, len - 1 - n)) > 0)
-        n += (size_t)got;
-    out[n] = 0;
-    close(fds[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-        out[--n] = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- alerts ---- */
@@ -479,25 +442,16 @@ int dc_cli_demo(int argc, char **argv)
         snprintf(store, sizeof store, "%s/store.db", tmp);
         snprintf(logp, sizeof logp, "%s/serve.log", tmp);
         char *init_argv[] = {exe, "init", "--store", store, "--authority", "iraq", NULL};
-        if (run_capture(exe, init_argv, keybuf, sizeof keybuf) != 0 || !keybuf[0]) {
+        if (dc__cli_run_capture(exe, init_argv, keybuf, sizeof keybuf) != 0 || !keybuf[0]) {
             fprintf(stderr, "deconflict demo: init failed\n");
             goto out;
         }
-        int fds[2];
-        if (pipe(fds))
-            goto out;
         char *serve_argv[] = {exe, "serve", "--store", store, "--listen", "127.0.0.1:0", NULL};
-        server = spawn(exe, serve_argv, fds[1], logp);
-        close(fds[1]);
-        FILE *f = fdopen(fds[0], "r");
-        if (!f || !fgets(urlbuf, sizeof urlbuf, f) || strncmp(urlbuf, "http://", 7)) {
+        server = dc__cli_start(exe, serve_argv, logp, urlbuf, sizeof urlbuf);
+        if (server < 0 || strncmp(urlbuf, "http://", 7)) {
             fprintf(stderr, "deconflict demo: the server did not start (see %s)\n", logp);
-            if (f)
-                fclose(f);
             goto out;
         }
-        fclose(f);
-        urlbuf[strcspn(urlbuf, "\r\n")] = 0;
         url = urlbuf;
         key = keybuf;
     }
@@ -680,11 +634,11 @@ int dc_cli_demo(int argc, char **argv)
     /* Audit: offline over the store, once the server has stopped. */
     char audit_out[600] = "";
     if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+        dc__cli_stop(server);
         server = -1;
         char *audit_argv[] = {exe, "audit", "verify", "--store", store, NULL};
-        checks[n_checks - 1].ok = run_capture(exe, audit_argv, audit_out, sizeof audit_out) == 0;
+        checks[n_checks - 1].ok =
+            dc__cli_run_capture(exe, audit_argv, audit_out, sizeof audit_out) == 0;
     } else {
         snprintf(audit_out, sizeof audit_out,
                  "remote server: run `deconflict audit verify --store` on its host");
@@ -713,10 +667,8 @@ int dc_cli_demo(int argc, char **argv)
     rc = passed == (int)n_checks ? 0 : 1;
 
 out:
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
-    }
+    if (server > 0)
+        dc__cli_stop(server);
     if (tmp[sizeof tmp - 7] != 'X' && rc == 0) {
         char p2[200];
         snprintf(p2, sizeof p2, "%s/store.db-wal", tmp);

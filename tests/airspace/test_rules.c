@@ -399,6 +399,60 @@ static void test_preempt(void **state)
     dc__candidate_free(&c);
 }
 
+/* New entries: an authority override approves over a lower-priority
+ * operation (preempting it); a restriction preempts all but the exempt. */
+static void test_approve_and_restrict(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *iran = add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    volumes(v, sizeof v, 34.30, 45.20, 5000, 1000, 3000, T0, T1);
+    dc__entry *coal = add_entry(s, "op_coal1", 0, 2, 90, "approved", v, NULL);
+
+    volumes(v, sizeof v, 34.27, 45.17, 3000, 1000, 3000, T0, T1);
+    dc__candidate c = candidate(s, v, 0);
+    json_t *ids = json_array();
+    dc__entry *e = dc__entry_new("op_auth1");
+    assert_int_equal(dc__operation_approve(s, e, 1, 50, 1, "override", &c, "opr_iraq", ids), DC_OK);
+    assert_ptr_equal(dc__entry_get(s, "op_auth1"), e);
+    assert_int_equal(e->state, DC__APPROVED);
+    assert_int_equal(e->version, 1);
+    assert_int_equal(e->owner, 1);
+    assert_null(c.volumes_json); /* taken */
+    assert_int_equal(iran->state, DC__PREEMPTED);
+    assert_int_equal(coal->state, DC__APPROVED); /* priority 90 stays */
+    assert_int_equal(json_array_size(ids), 1);
+    assert_int_equal(atomic_load(&s->m.overridden), 1);
+    assert_int_equal(atomic_load(&s->m.approved), 1);
+    dc__candidate_free(&c); /* its volumes were taken */
+    c = candidate(s, v, 0);
+    dc__hits h;
+    dc__decide_opts o = {3, 1, NULL, 0, 0, 0};
+    dc__decide(s, &o, c.vols, c.n, &h); /* the new one is in the engines */
+    assert_true(h.n >= 1);
+    int seen = 0;
+    for (size_t i = 0; i < h.n; i++)
+        seen |= h.h[i].e == e;
+    assert_true(seen);
+    dc__candidate_free(&c);
+
+    volumes(v, sizeof v, 34.30, 45.20, 20000, 0, 6000, T0, T1);
+    c = candidate(s, v, 1);
+    uint32_t *exempt = dc_calloc(1, sizeof *exempt);
+    exempt[0] = 1;
+    dc__entry *rs = dc__entry_new("rs_1");
+    assert_int_equal(dc__restriction_create(s, rs, "zone", exempt, 1, &c, "opr_iraq", ids), DC_OK);
+    assert_int_equal(rs->state, DC__IN_FORCE);
+    assert_string_equal(rs->note, "zone");
+    assert_int_equal(coal->state, DC__PREEMPTED); /* the coalition is not exempt */
+    assert_int_equal(e->state, DC__APPROVED);     /* the authority is */
+    assert_int_equal(json_array_size(ids), 2);
+    json_decref(ids);
+    dc__candidate_free(&c);
+}
+
 /* A notice contains the volume grown by H, V and T, coarsened outward to
  * the grid, 300 m and 5 min; its id is stable per requester only. */
 static void test_notices(void **state)
@@ -484,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_preempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_approve_and_restrict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probing, setup, teardown),
     };
