@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "http/http.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 static const unsigned status_codes[DC__STATUS_SLOTS - 1] = {200, 201, 202, 204, 400, 401, 403, 404,
                                                             405, 409, 412, 413, 428, 429, 500, 503};
@@ -50,4 +52,26 @@ void dc__http_metrics_render(dc_server *s, dc__buf *b)
                         method, path, code, n);
         }
     }
+}
+
+/* Counts the answer for /metrics and writes the request's log line: the
+ * route's pattern (never the raw path, never a key), the status, the time
+ * since the headers came, the caller's own public id. */
+void dc__http_done(dc__req *r)
+{
+    dc__http_count(r->s, r->route, r->status);
+    if (!r->conn || !dc__log_enabled())
+        return;
+    const dc__http *h = r->s->http;
+    int known = r->route >= 0 && h && (size_t)r->route < h->n_routes;
+    char status[8], ms[32];
+    snprintf(status, sizeof status, "%u", r->status);
+    double dt_ms = (dc__mono_s() - r->t0) * 1e3;
+    snprintf(ms, sizeof ms, "%.3f", dt_ms >= 0 && dt_ms < 1e12 ? dt_ms : 0.0);
+    const char *prev = dc__log_request();
+    dc__log_request_set(r->req_id);
+    dc__log("info", "request", "method", known ? h->routes[r->route].method : "-", "route",
+            known ? h->routes[r->route].path : "unmatched", "status", status, "ms", ms, "who",
+            r->who_id[0] ? r->who_id : "-", (const char *)NULL);
+    dc__log_request_set(prev);
 }

@@ -215,28 +215,6 @@ void dc__http_resume(void *conn)
     MHD_resume_connection(conn);
 }
 
-/* Counts the answer for /metrics and writes the request's log line: the
- * route's pattern (never the raw path, never a key), the status, the time
- * since the headers came, the caller's own public id. */
-static void finish(dc__req *r)
-{
-    dc__http_count(r->s, r->route, r->status);
-    if (!r->conn || !dc__log_enabled())
-        return;
-    const dc__http *h = r->s->http;
-    int known = r->route >= 0 && h && (size_t)r->route < h->n_routes;
-    char status[8], ms[32];
-    snprintf(status, sizeof status, "%u", r->status);
-    double dt_ms = (dc__mono_s() - r->t0) * 1e3;
-    snprintf(ms, sizeof ms, "%.3f", dt_ms >= 0 && dt_ms < 1e12 ? dt_ms : 0.0);
-    const char *prev = dc__log_request();
-    dc__log_request_set(r->req_id);
-    dc__log("info", "request", "method", known ? h->routes[r->route].method : "-", "route",
-            known ? h->routes[r->route].path : "unmatched", "status", status, "ms", ms, "who",
-            r->who_id[0] ? r->who_id : "-", (const char *)NULL);
-    dc__log_request_set(prev);
-}
-
 static enum MHD_Result send_reply(dc__req *r)
 {
     if (r->stream) {
@@ -254,7 +232,7 @@ static enum MHD_Result send_reply(dc__req *r)
         MHD_add_response_header(resp, "X-Request-Id", r->req_id);
         enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
         MHD_destroy_response(resp);
-        finish(r);
+        dc__http_done(r);
         return ret;
     }
     if (!r->answered)
@@ -280,7 +258,7 @@ static enum MHD_Result send_reply(dc__req *r)
     }
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
-    finish(r);
+    dc__http_done(r);
     return ret;
 }
 

@@ -130,6 +130,11 @@ int dc__http_quiesce(dc_server *s);
 /* Stops the daemon and frees s->http; accepts s->http NULL. */
 void dc__http_stop(dc_server *s);
 /* counters.c: counts a request's answer (route -1: no route matched). */
+/* A request is answered: counts it (dc__http_count) and, for a connection
+ * (not an in-process call), writes its log line (util/log.h): the route's
+ * pattern, never the raw path or a key; the status; the time since its
+ * headers came; the caller's own public id. */
+void dc__http_done(dc__req *r);
 void dc__http_count(dc_server *s, int route, unsigned status);
 /* Requests by route and status, as Prometheus text. */
 void dc__http_metrics_render(dc_server *s, dc__buf *b);
