@@ -31,8 +31,10 @@ dc_status dc_aip_format_parse(const char *name, dc_aip_format *out);
 /* Arcs and circles drawn as polygons keep every vertex on the true curve and
  * at most this far (metres) between a chord and the arc it replaces. */
 #define DC_AIP_CHORD_ERROR_M 5.0
-/* UNLIM / UNL and absent upper limits map to the volume model's ceiling. */
-#define DC_AIP_UNLIMITED_M 100000.0
+/* UNLIM / UNL and absent upper limits: 30 km (FL 984), above every
+ * aircraft, and low enough that the server's notice envelope (the volume
+ * grown by its vertical buffer) stays under the model's 100 km ceiling. */
+#define DC_AIP_UNLIMITED_M 30000.0
 /* At most this many volumes per restriction (the server's max_volumes). */
 #define DC_AIP_MAX_VOLUMES 64
 

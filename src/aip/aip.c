@@ -205,8 +205,8 @@ void dc__ring_arc(dc__ring *r, dc_latlon c, double r_m, double az0, double az1, 
     double sweep = cw ? fmod(az1 - az0, 360.0) : fmod(az0 - az1, 360.0);
     if (sweep < 0)
         sweep += 360;
-    if (sweep < 1e-9 && az0 != az1)
-        sweep = 0;
+    if (sweep < 1e-9 && az0 != az1) /* 0 to 360: the whole circle */
+        sweep = 360;
     double step = arc_step_deg(r_m);
     int k = (int)ceil(sweep / step);
     if (k < 1)

@@ -320,7 +320,7 @@ static char *kml(const vol *v, size_t n)
         put_xml(&b, v[i].name[0] ? v[i].name : v[i].id);
         put(&b, "</name>\n<description>");
         put_xml(&b, v[i].kind);
-        put(&b, " %s volume %zu: %.0f m to %.0f m AMSL, %s to %s</description>\n", "", v[i].index,
+        put(&b, " volume %zu: %.0f m to %.0f m AMSL, %s to %s</description>\n", v[i].index,
             v[i].lo, v[i].hi, v[i].t0, v[i].t1);
         put(&b, "<TimeSpan><begin>%s</begin><end>%s</end></TimeSpan>\n", v[i].t0, v[i].t1);
         if (json_array_size(r) > 1)
