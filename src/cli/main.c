@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"submit", dc_cli_submit, "submit a flight plan; prints the decision and any suggestion"},
     {"notices", dc_cli_notices, "the airspace you cannot use, as JSON, GeoJSON, KML or ED-318"},
     {"operations", dc_cli_operations, "list your operations (the authority: all)"},
+    {"tracks", dc_cli_tracks, "post position reports of your aircraft"},
     {"alerts", dc_cli_alerts, "your alerts, or follow them live (--follow)"},
     {"version", dc_cli_version, "print the version of this build (also --version)"},
 };
