@@ -5,4 +5,5 @@
 #include "deconflict/geo.h"
 #include "deconflict/engine.h"
 #include "deconflict/json.h"
+#include "deconflict/aip.h"
 #endif

@@ -112,8 +112,9 @@ static int points(const xmlNode *n, dc__ring *r)
         }
         while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
             p++;
+        int trailing = *p != 0;
         xmlFree(t);
-        if (*p)
+        if (trailing)
             return -1;
     }
     return 0;
