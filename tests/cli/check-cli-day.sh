@@ -2,9 +2,9 @@
 # The reference scenario's day (examples/scenario/iraq.json) driven through
 # the CLI alone, party by party, against a real `deconflict serve` on
 # 127.0.0.1 (no curl): the authority adds the operators and the restriction
-# and imports published airspace; each operator submits its plans (the
-# blind rejection prints the notices in the way and a suggestion, which
-# --take-suggestion then takes); notices come out as KML and ED-318; a new
+# and imports published airspace; each operator submits its plans (iran's
+# as GeoJSON FeatureCollections; the blind rejection prints the notices in
+# the way and a suggestion, which --take-suggestion then takes); notices come out as KML and ED-318; a new
 # restriction preempts; operations are listed; a converging pair raises an
 # alert that `alerts --follow` and `alerts` print. Exit codes are checked.
 # Scenario files are written by scenario_files.py (absolute times).
@@ -67,7 +67,9 @@ while read -r who ref exp; do
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['decision']=='approved' and d['took_suggestion'], d" "$T/out"
     rejected=$((rejected+1))
   else
-    expect 0 $B submit --key-file "$T/$who.key" "$T/plan-$ref.json"
+    plan="$T/plan-$ref.json"
+    [ "$who" = iran ] && plan="$T/plan-$ref.geojson"   # iran plans in a GIS tool
+    expect 0 $B submit --key-file "$T/$who.key" "$plan"
     grep -q "^approved op_" "$T/out" || fail "$ref: $(cat "$T/out")"
   fi
 done < "$T/plans.txt"

@@ -34,6 +34,17 @@ def main():
     for o in scen["operations"]:
         plan = {"priority": o.get("priority", 0), "volumes": absolute(o["volumes"])}
         json.dump(plan, open(os.path.join(out, "plan-%s.json" % o["ref"]), "w"))
+        # the same plan as GeoJSON, as planning tools write it: one Feature per volume
+        feats = []
+        for v in plan["volumes"]:
+            fp = dict(v["footprint"])
+            props = {k: v[k] for k in ("altitude_lower_m", "altitude_upper_m", "time_start", "time_end")}
+            for k in ("radius_m", "half_width_m"):
+                if k in fp:
+                    props[k] = fp.pop(k)
+            feats.append({"type": "Feature", "geometry": fp, "properties": props})
+        json.dump({"type": "FeatureCollection", "features": feats},
+                  open(os.path.join(out, "plan-%s.geojson" % o["ref"]), "w"))
         order.append("%s %s %s" % (o["operator"], o["ref"], o.get("expect", "approve")))
     open(os.path.join(out, "plans.txt"), "w").write("\n".join(order) + "\n")
     t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
