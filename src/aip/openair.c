@@ -1,8 +1,9 @@
 /* OpenAir (the airspace text format of gliding and drone devices) to
  * restrictions. Supported: AC, AN, AH, AL, AA (activation windows), DP, V X=,
  * V D=, DA (arc by radius and angles), DB (arc between two points), DC
- * (circle); AY, AF, AG, AX, SP, SB, AT, V W=, V Z= are read and ignored (AX
- * must be a squawk in octal). Airways (DY) are refused: a width is needed.
+ * (circle); AY, AF, AG, AX, SP, SB, AT, V Z= are read and ignored (AX
+ * must be a squawk in octal); DY (airway points) with V W= (its full width,
+ * NM) becomes a corridor.
  * Arcs become chords within DC_AIP_CHORD_ERROR_M of the true arc (vertices on
  * the arc, on the WGS84 ellipsoid); a lone DC stays an exact circle. Items
  * are "openair:<AN>", with "#k" from the second airspace of the same name. */
@@ -29,6 +30,8 @@ typedef struct oa_air {
     int have_centre, cw;
     int64_t win[DC_AIP_MAX_VOLUMES][2];
     int n_win, by_notam;
+    double width_nm; /* V W=: an airway's full width */
+    dc__ring airway; /* DY points */
 } oa_air;
 
 static void refuse(dc__aip *a, oa_air *s, const char *field, const char *why)
@@ -158,6 +161,7 @@ static int parse_limit(dc__aip *a, const char *p, int upper, double *out)
 static void air_reset(oa_air *s)
 {
     dc__ring_free(&s->ring);
+    dc__ring_free(&s->airway);
     memset(s, 0, sizeof *s);
     s->cw = 1;
 }
@@ -180,7 +184,23 @@ static void air_finish(dc__aip *a, oa_air *s, json_t *names)
     if (s->ring.oom)
         a->oom = 1;
     json_t *fp = NULL;
-    if (!s->bad) {
+    if (!s->bad && s->airway.n) {
+        if (s->n_elems || s->airway.oom)
+            refuse(a, s, "DY", "an airway (DY) cannot be combined with DP, DA, DB or DC");
+        else if (s->airway.n < 2)
+            refuse(a, s, "DY", "an airway needs at least 2 points");
+        else if (!(s->width_nm > 0))
+            refuse(a, s, "V W", "an airway needs its width (V W=, nautical miles) before DY");
+        else {
+            json_t *line = json_array();
+            for (size_t i = 0; i < s->airway.n; i++)
+                json_array_append_new(line, json_pack("[f, f]", s->airway.p[i].lon_deg,
+                                                      s->airway.p[i].lat_deg));
+            /* V W= is the full width: the corridor extends half of it each side */
+            fp = json_pack("{s:s, s:o, s:f}", "type", "LineString", "coordinates", line,
+                           "half_width_m", s->width_nm * DC__NM_M / 2);
+        }
+    } else if (!s->bad) {
         if (s->circle && s->n_elems == 1)
             fp = dc__circle_footprint(s->circle_c, s->circle_r);
         else if (s->circle)
@@ -347,7 +367,14 @@ static void handle(dc__aip *a, oa_air *s, char *line, int lineno, json_t *names)
                 s->cw = 0;
             else
                 refuse(a, s, "V D", "must be + or -");
-        } /* W (airway width), Z (drawing step), T: ignored */
+        } else if (k == 'W') {
+            char *e;
+            double w = strtod(q, &e);
+            if (e == q || *skip_ws(e) || !isfinite(w) || w <= 0 || w > 100)
+                refuse(a, s, "V W", "is not an airway width in nautical miles");
+            else
+                s->width_nm = w;
+        } /* Z (drawing step), T: ignored */
     } else if (!strcmp(cmd, "DC")) {
         char *e;
         double r = strtod(arg, &e);
@@ -398,7 +425,12 @@ static void handle(dc__aip *a, oa_air *s, char *line, int lineno, json_t *names)
             s->n_elems++;
         }
     } else if (!strcmp(cmd, "DY")) {
-        refuse(a, s, "DY", "airways (DY) are not imported: they need a width");
+        dc_latlon c;
+        const char *e = parse_coord(arg, &c);
+        if (!e || *skip_ws(e))
+            refuse(a, s, "DY", "is not a coordinate");
+        else
+            dc__ring_add(&s->airway, c.lat_deg, c.lon_deg);
     } /* AY, AF, AG, AT, SP, SB, AI and others: not airspace geometry */
 }
 
@@ -434,6 +466,7 @@ dc_status dc__openair_import(dc__aip *a, const char *buf, size_t len)
     }
     air_finish(a, &s, names);
     dc__ring_free(&s.ring);
+    dc__ring_free(&s.airway);
     json_decref(names);
     if (!json_array_size(a->res->restrictions) && !json_array_size(a->res->refused))
         dc__aip_refuse(a, "openair", "", "the file holds no airspace (AC)");

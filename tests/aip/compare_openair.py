@@ -42,7 +42,35 @@ def ring_of(fp):
         lon, lat = fp["coordinates"]
         pts = [dest(lat, lon, az, fp["radius_m"]) for az in range(0, 360)]
         return pts + [pts[0]]
+    if fp["type"] == "LineString":  # a corridor: its outline, sampled
+        return corridor_outline([(p[1], p[0]) for p in fp["coordinates"]], fp["half_width_m"])
     raise ValueError("unexpected footprint %s" % fp["type"])
+
+
+def corridor_outline(line, w):
+    """The closed outline of the set within w of a one-segment line (a
+    capsule), in lat/lon: one side every ~50 m, the cap every 2 degrees, the
+    other side, the other cap."""
+    assert len(line) == 2, "the fixtures' airways have one segment"
+    (la1, lo1), (la2, lo2) = line
+    kx = math.cos(math.radians((la1 + la2) / 2)) * math.pi / 180 * R
+    ky = math.pi / 180 * R
+    ax, ay, bx, by = lo1 * kx, la1 * ky, lo2 * kx, la2 * ky
+    L = math.hypot(bx - ax, by - ay)
+    base = math.atan2(by - ay, bx - ax)
+    steps = max(2, int(L / 50))
+    pts = []
+    for (px, py), (qx, qy) in (((ax, ay), (bx, by)), ((bx, by), (ax, ay))):
+        d = math.atan2(qy - py, qx - px)
+        nx, ny = math.cos(d + math.pi / 2), math.sin(d + math.pi / 2)
+        for i in range(steps + 1):  # the side to the left of p -> q
+            t = i / steps
+            pts.append((px + t * (qx - px) + w * nx, py + t * (qy - py) + w * ny))
+        for k in range(91):  # the cap around q, left side to right side
+            a = d + math.pi / 2 - math.radians(2 * k)
+            pts.append((qx + w * math.cos(a), qy + w * math.sin(a)))
+    pts.append(pts[0])
+    return [(y / ky, x / kx) for x, y in pts]
 
 
 def hausdorff(a, b):
@@ -123,6 +151,8 @@ def radii(txt):
             cur = 0.0
         elif u.startswith("V") and "X" in u.split("=")[0]:
             centre = coord(line.split("=", 1)[1])
+        elif u.startswith("V") and "W" in u.split("=")[0]:
+            cur = max(cur or 0.0, float(line.split("=", 1)[1]) * 1852 / 2)
         elif u.startswith("DA") or u.startswith("DC"):
             cur = max(cur or 0.0, float(line[2:].split(",")[0]) * 1852)
         elif u.startswith("DB") and centre:
@@ -137,6 +167,8 @@ def main():
     checked = 0
     for res in sorted(glob.glob(os.path.join(FIX, "*-result.json"))):
         txt = res[:-len("-result.json")] + ".txt"
+        if os.path.basename(res) == "awy-result.json":
+            txt = os.path.join(FIX, "airway.txt")  # the airway fixture's result
         if not os.path.exists(txt):
             continue  # results of openAIP options (airway output, linestrings): no input here
         expected = [f for f in json.load(open(res))["features"]]
