@@ -51,8 +51,11 @@ dc_status dc_aip_format_parse(const char *name, dc_aip_format *out)
     static const struct {
         const char *name;
         dc_aip_format f;
-    } t[] = {{"ed318", DC_AIP_ED318}, {"openair", DC_AIP_OPENAIR}, {"aixm", DC_AIP_AIXM},
-             {"geojson", DC_AIP_GEOJSON}, {"kml", DC_AIP_KML}};
+    } t[] = {{"ed318", DC_AIP_ED318},
+             {"openair", DC_AIP_OPENAIR},
+             {"aixm", DC_AIP_AIXM},
+             {"geojson", DC_AIP_GEOJSON},
+             {"kml", DC_AIP_KML}};
     for (size_t i = 0; name && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) {
             *out = t[i].f;
@@ -112,16 +115,16 @@ void dc__aip_add(dc__aip *a, const char *source, const char *name, json_t *volum
         return;
     }
     for (size_t i = 0; i < json_array_size(a->res->restrictions); i++) {
-        const char *s = json_string_value(
-            json_object_get(json_array_get(a->res->restrictions, i), "source"));
+        const char *s =
+            json_string_value(json_object_get(json_array_get(a->res->restrictions, i), "source"));
         if (s && !strcmp(s, source)) {
             dc__aip_refuse(a, source, "", "the identifier appears twice in the file");
             json_decref(volumes);
             return;
         }
     }
-    dc_status rc = dc_json_volumes(volumes, "volumes", DC_AIP_MAX_VOLUMES,
-                                   RESTRICTION_MAX_WINDOW_S, &v, &n, &e);
+    dc_status rc = dc_json_volumes(volumes, "volumes", DC_AIP_MAX_VOLUMES, RESTRICTION_MAX_WINDOW_S,
+                                   &v, &n, &e);
     dc_volumes_free(v, n);
     if (rc == DC_ENOMEM) {
         a->oom = 1;
@@ -156,8 +159,8 @@ json_t *dc__aip_volume(json_t *footprint, double lo_m, double hi_m, int64_t t0, 
     char a[32], b[32];
     dc_time_format(t0, a, sizeof a);
     dc_time_format(t1, b, sizeof b);
-    return json_pack("{s:o, s:f, s:f, s:s, s:s}", "footprint", footprint, "altitude_lower_m",
-                     lo_m, "altitude_upper_m", hi_m, "time_start", a, "time_end", b);
+    return json_pack("{s:o, s:f, s:f, s:s, s:s}", "footprint", footprint, "altitude_lower_m", lo_m,
+                     "altitude_upper_m", hi_m, "time_start", a, "time_end", b);
 }
 
 void dc__ring_add(dc__ring *r, double lat, double lon)
@@ -197,8 +200,7 @@ static double arc_step_deg(double r_m)
     return s > 30 ? 30 : s;
 }
 
-void dc__ring_arc(dc__ring *r, dc_latlon c, double r_m, double az0, double az1, int cw,
-                  int outside)
+void dc__ring_arc(dc__ring *r, dc_latlon c, double r_m, double az0, double az1, int cw, int outside)
 {
     if (!isfinite(r_m) || !isfinite(az0) || !isfinite(az1) || r_m <= 0)
         return;
@@ -225,7 +227,8 @@ void dc__ring_arc(dc__ring *r, dc_latlon c, double r_m, double az0, double az1, 
 json_t *dc__ring_polygon(const dc__ring *r)
 {
     size_t n = r->n;
-    while (n > 1 && r->p[n - 1].lat_deg == r->p[0].lat_deg && r->p[n - 1].lon_deg == r->p[0].lon_deg)
+    while (n > 1 && r->p[n - 1].lat_deg == r->p[0].lat_deg &&
+           r->p[n - 1].lon_deg == r->p[0].lon_deg)
         n--;
     if (n < 3)
         return NULL;
@@ -320,8 +323,8 @@ int dc__aip_timed_volumes(const dc__aip *a, json_t *vols, const json_t *footprin
     for (int i = 0; i < k; i++) {
         if (json_array_size(vols) >= DC_AIP_MAX_VOLUMES)
             return -1;
-        json_array_append_new(vols, dc__aip_volume(json_deep_copy(footprint), lo, hi, win[i][0],
-                                                   win[i][1]));
+        json_array_append_new(
+            vols, dc__aip_volume(json_deep_copy(footprint), lo, hi, win[i][0], win[i][1]));
     }
     return 0;
 }
@@ -349,10 +352,18 @@ dc_status dc_aip_import(dc_aip_format fmt, const char *buf, size_t len, const dc
     }
     dc_status rc;
     switch (fmt) {
-    case DC_AIP_ED318: rc = dc__ed318_import(&a, buf, len); break;
-    case DC_AIP_OPENAIR: rc = dc__openair_import(&a, buf, len); break;
-    case DC_AIP_AIXM: rc = dc__aixm_import(&a, buf, len); break;
-    default: dc__aip_refuse(&a, "file", "format", "is not an import format"); return DC_EINVAL;
+    case DC_AIP_ED318:
+        rc = dc__ed318_import(&a, buf, len);
+        break;
+    case DC_AIP_OPENAIR:
+        rc = dc__openair_import(&a, buf, len);
+        break;
+    case DC_AIP_AIXM:
+        rc = dc__aixm_import(&a, buf, len);
+        break;
+    default:
+        dc__aip_refuse(&a, "file", "format", "is not an import format");
+        return DC_EINVAL;
     }
     if (a.oom)
         rc = DC_ENOMEM;

@@ -348,8 +348,10 @@ static void airspace(dc__aip *a, const xmlNode *as)
     }
     if (!a->opt->all_types && !restrictive(type)) {
         char why[96];
-        snprintf(why, sizeof why, "type %s does not restrict flight (P, R, D, TRA, TSA, D_OTHER, "
-                                  "PROTECT do)", type[0] ? type : "(none)");
+        snprintf(why, sizeof why,
+                 "type %s does not restrict flight (P, R, D, TRA, TSA, D_OTHER, "
+                 "PROTECT do)",
+                 type[0] ? type : "(none)");
         dc__aip_skip(a, item, why);
         return;
     }
@@ -361,7 +363,8 @@ static void airspace(dc__aip *a, const xmlNode *as)
     const xmlNode *vt = find(child(best, "validTime"), "TimePeriod");
     if (vt) {
         int64_t t;
-        if (text(child(vt, "beginPosition"), b, sizeof b) && b[0] && dc_time_parse(b, 0, &t) == DC_OK)
+        if (text(child(vt, "beginPosition"), b, sizeof b) && b[0] &&
+            dc_time_parse(b, 0, &t) == DC_OK)
             v0 = t;
         if (text(child(vt, "endPosition"), b, sizeof b) && b[0] && dc_time_parse(b, 1, &t) == DC_OK)
             v1 = t;
@@ -383,8 +386,9 @@ static void airspace(dc__aip *a, const xmlNode *as)
         double lo, hi;
         if (limit(a, child(vol, "lowerLimit"), child(vol, "lowerLimitReference"), 0, &lo) ||
             limit(a, child(vol, "upperLimit"), child(vol, "upperLimitReference"), 1, &hi)) {
-            dc__aip_refuse(a, item, f, "has a vertical limit that is not a number with uom FL, FT "
-                                       "or M (or GND, UNL)");
+            dc__aip_refuse(a, item, f,
+                           "has a vertical limit that is not a number with uom FL, FT "
+                           "or M (or GND, UNL)");
             goto fail;
         }
         json_t *fp = NULL;
@@ -402,7 +406,8 @@ static void airspace(dc__aip *a, const xmlNode *as)
             if (!num(child(vol, "width"), &wd) && um > 0 && wd > 0 && r.n >= 2 && !r.oom) {
                 json_t *line = json_array();
                 for (size_t i = 0; i < r.n; i++)
-                    json_array_append_new(line, json_pack("[f, f]", r.p[i].lon_deg, r.p[i].lat_deg));
+                    json_array_append_new(line,
+                                          json_pack("[f, f]", r.p[i].lon_deg, r.p[i].lat_deg));
                 fp = json_pack("{s:s, s:o, s:f}", "type", "LineString", "coordinates", line,
                                "half_width_m", wd * um / 2);
             } else {

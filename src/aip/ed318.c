@@ -210,8 +210,9 @@ static int geometry(dc__aip *a, const char *item, const json_t *g, const char *f
         for (size_t i = 0; i < np; i++) {
             json_t *rings = multi ? json_array_get(c, i) : c;
             if (json_array_size(rings) != 1) {
-                dc__aip_refuse(a, item, f, "polygons need exactly one ring (holes are not "
-                                           "supported)");
+                dc__aip_refuse(a, item, f,
+                               "polygons need exactly one ring (holes are not "
+                               "supported)");
                 return -1;
             }
             json_array_append_new(fps, json_pack("{s:s, s:[O]}", "type", "Polygon", "coordinates",
@@ -229,13 +230,15 @@ static int geometry(dc__aip *a, const char *item, const json_t *g, const char *f
             dc__aip_refuse(a, item, field, "a Point zone needs an extent Circle with a radius");
             return -1;
         }
-        json_array_append_new(fps, json_pack("{s:s, s:O, s:O}", "type", "Point", "coordinates", c,
-                                             "radius_m", r));
+        json_array_append_new(
+            fps, json_pack("{s:s, s:O, s:O}", "type", "Point", "coordinates", c, "radius_m", r));
         json_array_append_new(layers, json_pack("[f, f]", ly.lo, ly.hi));
         return 0;
     }
-    dc__aip_refuse(a, item, f, "%s zones have no area: only Polygon, MultiPolygon, Point with a "
-                               "Circle extent and their collections are imported", type);
+    dc__aip_refuse(a, item, f,
+                   "%s zones have no area: only Polygon, MultiPolygon, Point with a "
+                   "Circle extent and their collections are imported",
+                   type);
     return -1;
 }
 
@@ -325,8 +328,9 @@ dc_status dc__ed318_import(dc__aip *a, const char *buf, size_t len)
         dc__aip_refuse(a, "ed318", "metadata", "must be an object");
     } else if (date_member(md, "validFrom", 0, &v0) < 0 || date_member(md, "validTo", 1, &v1) < 0 ||
                date_member(md, "issued", 0, &(int64_t){0}) < 0) {
-        dc__aip_refuse(a, "ed318", "metadata", "validFrom, validTo and issued must be RFC 3339 "
-                                               "date-times");
+        dc__aip_refuse(a, "ed318", "metadata",
+                       "validFrom, validTo and issued must be RFC 3339 "
+                       "date-times");
     } else if (v0 >= v1) {
         dc__aip_refuse(a, "ed318", "metadata.validTo", "must be after validFrom");
     } else {

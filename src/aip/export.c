@@ -47,7 +47,8 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
     size_t cap = 0, k = 0;
     vol *v = NULL;
     for (size_t i = 0; i < json_array_size(arr); i++) {
-        const json_t *it = json_array_get(arr, i), *p = features ? json_object_get(it, "properties") : it;
+        const json_t *it = json_array_get(arr, i),
+                     *p = features ? json_object_get(it, "properties") : it;
         const json_t *vols = json_object_get(it, "volumes");
         size_t nv = json_is_array(vols) ? json_array_size(vols) : 1;
         for (size_t j = 0; j < nv; j++) {
@@ -67,7 +68,8 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
             o->kind = str(p, "kind") ? str(p, "kind") : "restriction";
             o->exempt = json_array_size(json_object_get(it, "exempt")) > 0;
             o->fp = features ? json_object_get(it, "geometry") : json_object_get(x, "footprint");
-            json_t *lo = json_object_get(x, "altitude_lower_m"), *hi = json_object_get(x, "altitude_upper_m");
+            json_t *lo = json_object_get(x, "altitude_lower_m"),
+                   *hi = json_object_get(x, "altitude_upper_m");
             o->lo = json_number_value(lo);
             o->hi = json_number_value(hi);
             o->t0 = str(x, "time_start");
@@ -76,8 +78,8 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
             if (!json_is_object(o->fp) || !json_is_number(lo) || !json_is_number(hi) || !o->t0 ||
                 !o->t1 || !isfinite(o->lo) || !isfinite(o->hi)) {
                 free(v);
-                dc_error_set(err, "items", "item %zu volume %zu lacks footprint, altitudes or times",
-                             i, j);
+                dc_error_set(err, "items",
+                             "item %zu volume %zu lacks footprint, altitudes or times", i, j);
                 return -1;
             }
             k++;
@@ -155,7 +157,8 @@ bad:
 static json_t *geometry_of(json_t *rings)
 {
     if (json_array_size(rings) == 1)
-        return json_pack("{s:s, s:[O]}", "type", "Polygon", "coordinates", json_array_get(rings, 0));
+        return json_pack("{s:s, s:[O]}", "type", "Polygon", "coordinates",
+                         json_array_get(rings, 0));
     json_t *mp = json_array();
     for (size_t i = 0; i < json_array_size(rings); i++)
         json_array_append_new(mp, json_pack("[O]", json_array_get(rings, i)));
@@ -172,11 +175,11 @@ static json_t *geojson(const vol *v, size_t n)
             return NULL;
         }
         json_array_append_new(
-            fs, json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:i, s:f, s:f, s:s, s:s}}", "type",
-                          "Feature", "geometry", geometry_of(r), "properties", "id", v[i].id, "name",
-                          v[i].name, "kind", v[i].kind, "volume", (int)v[i].index,
-                          "altitude_lower_m", v[i].lo, "altitude_upper_m", v[i].hi, "time_start",
-                          v[i].t0, "time_end", v[i].t1));
+            fs,
+            json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:i, s:f, s:f, s:s, s:s}}", "type", "Feature",
+                      "geometry", geometry_of(r), "properties", "id", v[i].id, "name", v[i].name,
+                      "kind", v[i].kind, "volume", (int)v[i].index, "altitude_lower_m", v[i].lo,
+                      "altitude_upper_m", v[i].hi, "time_start", v[i].t0, "time_end", v[i].t1));
         json_decref(r);
     }
     return json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", fs);
@@ -240,18 +243,18 @@ static json_t *ed318(const vol *v, size_t n)
         snprintf(nm, sizeof nm, "%s", v[i].name[0] ? v[i].name : v[i].id);
         int notice = !strcmp(v[i].kind, "operation");
         json_array_append_new(
-            fs, json_pack("{s:s, s:o, s:{s:s, s:s, s:[{s:s, s:s}], s:s, s:s, s:[s], s:[{s:s, s:s}],"
-                          " s:[{s:[{s:s, s:s}], s:s}], s:[{s:s, s:s}]}}",
-                          "type", "Feature", "geometry", g, "properties", "identifier", sid,
-                          "country", "XXX", "name", "text", nm, "lang", "en-GB", "type",
-                          notice || !v[i].exempt ? "PROHIBITED" : "REQ_AUTHORIZATION", "variant",
-                          "COMMON", "reason", notice ? "AIR_TRAFFIC" : "OTHER", "otherReasonInfo",
-                          "text", notice ? "airspace in use by another operation (blind notice)"
-                                         : "restriction of the host nation's authority",
-                          "lang", "en-GB", "zoneAuthority", "name", "text",
-                          "deconflict host-nation authority", "lang", "en-GB", "purpose",
-                          "AUTHORIZATION", "limitedApplicability", "startDateTime", v[i].t0,
-                          "endDateTime", v[i].t1));
+            fs, json_pack(
+                    "{s:s, s:o, s:{s:s, s:s, s:[{s:s, s:s}], s:s, s:s, s:[s], s:[{s:s, s:s}],"
+                    " s:[{s:[{s:s, s:s}], s:s}], s:[{s:s, s:s}]}}",
+                    "type", "Feature", "geometry", g, "properties", "identifier", sid, "country",
+                    "XXX", "name", "text", nm, "lang", "en-GB", "type",
+                    notice || !v[i].exempt ? "PROHIBITED" : "REQ_AUTHORIZATION", "variant",
+                    "COMMON", "reason", notice ? "AIR_TRAFFIC" : "OTHER", "otherReasonInfo", "text",
+                    notice ? "airspace in use by another operation (blind notice)"
+                           : "restriction of the host nation's authority",
+                    "lang", "en-GB", "zoneAuthority", "name", "text",
+                    "deconflict host-nation authority", "lang", "en-GB", "purpose", "AUTHORIZATION",
+                    "limitedApplicability", "startDateTime", v[i].t0, "endDateTime", v[i].t1));
     }
     return json_pack("{s:s, s:s, s:{s:s}, s:o}", "type", "FeatureCollection", "name",
                      "deconflict export", "metadata", "issued", now, "features", fs);
@@ -293,10 +296,18 @@ static void put_xml(sbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': put(b, "&lt;"); break;
-        case '>': put(b, "&gt;"); break;
-        case '&': put(b, "&amp;"); break;
-        case '"': put(b, "&quot;"); break;
+        case '<':
+            put(b, "&lt;");
+            break;
+        case '>':
+            put(b, "&gt;");
+            break;
+        case '&':
+            put(b, "&amp;");
+            break;
+        case '"':
+            put(b, "&quot;");
+            break;
         default:
             if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
                 put(b, "%c", *s);
@@ -320,14 +331,15 @@ static char *kml(const vol *v, size_t n)
         put_xml(&b, v[i].name[0] ? v[i].name : v[i].id);
         put(&b, "</name>\n<description>");
         put_xml(&b, v[i].kind);
-        put(&b, " volume %zu: %.0f m to %.0f m AMSL, %s to %s</description>\n", v[i].index,
-            v[i].lo, v[i].hi, v[i].t0, v[i].t1);
+        put(&b, " volume %zu: %.0f m to %.0f m AMSL, %s to %s</description>\n", v[i].index, v[i].lo,
+            v[i].hi, v[i].t0, v[i].t1);
         put(&b, "<TimeSpan><begin>%s</begin><end>%s</end></TimeSpan>\n", v[i].t0, v[i].t1);
         if (json_array_size(r) > 1)
             put(&b, "<MultiGeometry>\n");
         for (size_t k = 0; k < json_array_size(r); k++) {
             json_t *ring = json_array_get(r, k);
-            put(&b, "<Polygon><tessellate>1</tessellate><outerBoundaryIs><LinearRing><coordinates>");
+            put(&b,
+                "<Polygon><tessellate>1</tessellate><outerBoundaryIs><LinearRing><coordinates>");
             for (size_t j = 0; j < json_array_size(ring); j++) {
                 json_t *p = json_array_get(ring, j);
                 put(&b, "%s%.7f,%.7f,0", j ? " " : "", json_number_value(json_array_get(p, 0)),
@@ -358,15 +370,22 @@ dc_status dc_aip_export(dc_aip_format fmt, const json_t *items, char **out, dc_e
     json_t *j = NULL;
     dc_status rc = DC_OK;
     switch (fmt) {
-    case DC_AIP_GEOJSON: j = geojson(v, n); break;
-    case DC_AIP_ED318: j = ed318(v, n); break;
+    case DC_AIP_GEOJSON:
+        j = geojson(v, n);
+        break;
+    case DC_AIP_ED318:
+        j = ed318(v, n);
+        break;
     case DC_AIP_KML:
         *out = kml(v, n);
         if (!*out)
-            rc = dc_error_set(err, "items", "a footprint is not a valid Polygon, circle or corridor");
+            rc = dc_error_set(err, "items",
+                              "a footprint is not a valid Polygon, circle or corridor");
         free(v);
         return rc;
-    default: free(v); return dc_error_set(err, "format", "must be geojson, kml or ed318");
+    default:
+        free(v);
+        return dc_error_set(err, "format", "must be geojson, kml or ed318");
     }
     free(v);
     if (!j)

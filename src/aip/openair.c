@@ -194,8 +194,8 @@ static void air_finish(dc__aip *a, oa_air *s, json_t *names)
         else {
             json_t *line = json_array();
             for (size_t i = 0; i < s->airway.n; i++)
-                json_array_append_new(line, json_pack("[f, f]", s->airway.p[i].lon_deg,
-                                                      s->airway.p[i].lat_deg));
+                json_array_append_new(
+                    line, json_pack("[f, f]", s->airway.p[i].lon_deg, s->airway.p[i].lat_deg));
             /* V W= is the full width: the corridor extends half of it each side */
             fp = json_pack("{s:s, s:o, s:f}", "type", "LineString", "coordinates", line,
                            "half_width_m", s->width_nm * DC__NM_M / 2);
@@ -324,8 +324,9 @@ static void handle(dc__aip *a, oa_air *s, char *line, int lineno, json_t *names)
                 refuse(a, s, "AA", "AA NONE (by NOTAM) cannot be combined with other AA lines");
             s->by_notam = 1;
         } else if (parse_window(a, arg, &t0, &t1)) {
-            refuse(a, s, "AA", "is not an activation window START/END (RFC 3339 or NONE, "
-                               "start before end)");
+            refuse(a, s, "AA",
+                   "is not an activation window START/END (RFC 3339 or NONE, "
+                   "start before end)");
         } else if (s->n_win == DC_AIP_MAX_VOLUMES) {
             refuse(a, s, "AA", "too many activation windows");
         } else {

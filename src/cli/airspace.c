@@ -19,28 +19,30 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: deconflict airspace import --format ed318|openair|aixm FILE\n"
-            "                    [--url URL | --dry-run] [--key-file FILE] [--json]\n"
-            "                    [--terrain-m M] [--from TIME] [--until TIME] [--horizon-days N]\n"
-            "                    [--all-types] [--exempt OPERATOR_ID]...\n"
-            "       deconflict airspace export --format geojson|kml|ed318 [--in FILE] [--out FILE]\n\n"
-            "import turns every airspace of FILE into a restriction (the authority's key);\n"
-            "a re-import replaces the restrictions of the same source id (ed318:<identifier>,\n"
-            "openair:<name>, aixm:<uuid>). Nothing is posted when any item is refused: each\n"
-            "refused item is printed with its reason. --dry-run only parses and validates.\n"
-            "Limits above ground become: floor 0 m AMSL, ceiling value + --terrain-m (the\n"
-            "highest ground, default 0). Items without validity last from --from (default\n"
-            "now) to --until (default 10 years on); weekly schedules are expanded over\n"
-            "--horizon-days (default 7), the validity beyond stays one volume.\n"
-            "export converts a restrictions or notices JSON (GET /v1/restrictions,\n"
-            "/v1/notices; default stdin) to the format.\n\n"
-            "examples:\n"
-            "  deconflict airspace import --format openair --dry-run tests/aip/data/openair/polygon.txt\n"
-            "  DECONFLICT_KEY=$(cat authority.key) deconflict airspace import --format aixm \\\n"
-            "      --url http://127.0.0.1:8080 Donlon.xml\n"
-            "  deconflict restriction list --json | deconflict airspace export --format kml > r.kml\n\n"
-            DC_EXIT_HELP);
+    fprintf(
+        f,
+        "usage: deconflict airspace import --format ed318|openair|aixm FILE\n"
+        "                    [--url URL | --dry-run] [--key-file FILE] [--json]\n"
+        "                    [--terrain-m M] [--from TIME] [--until TIME] [--horizon-days N]\n"
+        "                    [--all-types] [--exempt OPERATOR_ID]...\n"
+        "       deconflict airspace export --format geojson|kml|ed318 [--in FILE] [--out FILE]\n\n"
+        "import turns every airspace of FILE into a restriction (the authority's key);\n"
+        "a re-import replaces the restrictions of the same source id (ed318:<identifier>,\n"
+        "openair:<name>, aixm:<uuid>). Nothing is posted when any item is refused: each\n"
+        "refused item is printed with its reason. --dry-run only parses and validates.\n"
+        "Limits above ground become: floor 0 m AMSL, ceiling value + --terrain-m (the\n"
+        "highest ground, default 0). Items without validity last from --from (default\n"
+        "now) to --until (default 10 years on); weekly schedules are expanded over\n"
+        "--horizon-days (default 7), the validity beyond stays one volume.\n"
+        "export converts a restrictions or notices JSON (GET /v1/restrictions,\n"
+        "/v1/notices; default stdin) to the format.\n\n"
+        "examples:\n"
+        "  deconflict airspace import --format openair --dry-run "
+        "tests/aip/data/openair/polygon.txt\n"
+        "  DECONFLICT_KEY=$(cat authority.key) deconflict airspace import --format aixm \\\n"
+        "      --url http://127.0.0.1:8080 Donlon.xml\n"
+        "  deconflict restriction list --json | deconflict airspace export --format kml > "
+        "r.kml\n\n" DC_EXIT_HELP);
 }
 
 static int print_refusals(const dc_aip_result *r, int json)
@@ -92,8 +94,9 @@ static int post_all(dc__api *a, const dc_aip_result *r, int *created, int *repla
         st = dc__api_call(a, "POST", "/v1/restrictions", body, NULL, &ans, NULL);
         json_decref(body);
         if (st != 201) {
-            fprintf(stderr, "deconflict airspace import: %s was not accepted; undoing this run\n",
-                    json_string_value(json_object_get(json_array_get(r->restrictions, i), "source")));
+            fprintf(
+                stderr, "deconflict airspace import: %s was not accepted; undoing this run\n",
+                json_string_value(json_object_get(json_array_get(r->restrictions, i), "source")));
             code = dc__api_fail(a, st, ans);
             json_decref(ans);
             for (size_t k = 0; k < json_array_size(ids); k++) {
@@ -275,7 +278,8 @@ static int export(int argc, char **argv)
         }
     }
     dc_aip_format f;
-    if (!fmt || dc_aip_format_parse(fmt, &f) != DC_OK || (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON)) {
+    if (!fmt || dc_aip_format_parse(fmt, &f) != DC_OK ||
+        (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON)) {
         help(stderr);
         return DC_EXIT_USAGE;
     }

@@ -16,15 +16,15 @@ enum {
     DC_EXIT_USAGE = 2,    /* bad command line */
     DC_EXIT_AUTH = 3,     /* no key, or the key may not do this (401, 403) */
     DC_EXIT_NOTFOUND = 4, /* no such id (404) */
-    DC_EXIT_INVALID = 5,  /* the input is invalid (400, 412, 413, 428; a file that does not parse) */
+    DC_EXIT_INVALID = 5, /* the input is invalid (400, 412, 413, 428; a file that does not parse) */
     DC_EXIT_UNAVAILABLE = 6 /* no answer, rate limited or a server error (429, 5xx) */
 };
 
-#define DC_EXIT_HELP                                                                            \
-    "exit codes: 0 done; 1 refused (conflict, invalid state, items refused); 2 usage;\n"        \
-    "  3 not authenticated or not permitted; 4 not found; 5 invalid input;\n"                   \
-    "  6 server unreachable, rate limited or failing.\n"                                        \
-    "common options: --url URL (default $DECONFLICT_URL, else http://127.0.0.1:8080),\n"        \
+#define DC_EXIT_HELP                                                                               \
+    "exit codes: 0 done; 1 refused (conflict, invalid state, items refused); 2 usage;\n"           \
+    "  3 not authenticated or not permitted; 4 not found; 5 invalid input;\n"                      \
+    "  6 server unreachable, rate limited or failing.\n"                                           \
+    "common options: --url URL (default $DECONFLICT_URL, else http://127.0.0.1:8080),\n"           \
     "  --key-file FILE (else the key in $DECONFLICT_KEY), --json (machine output).\n"
 
 typedef struct dc__api {

@@ -10,17 +10,18 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict notices [--bbox MINLON,MINLAT,MAXLON,MAXLAT] [--from TIME]\n"
-               "                          [--to TIME] [--format json|geojson|kml|ed318] [--out FILE]\n"
-               "                          [--url URL] [--key-file FILE]\n\n"
-               "Default bbox: the whole world (-180,-85,180,85); default window: the API's\n"
-               "(now to 24 h on). KML opens in Google Earth and QGIS; ED-318 validates\n"
-               "against the EUROCAE schema.\n\n"
-               "examples:\n"
-               "  DECONFLICT_KEY=$(cat coalition.key) deconflict notices --bbox 43,32,47,35\n"
-               "  deconflict notices --key-file iran.key --format kml --out notices.kml\n"
-               "  deconflict notices --format ed318 --from 2026-12-03T00:00:00Z --to 2026-12-04T00:00:00Z\n\n"
-               DC_EXIT_HELP);
+    fprintf(f,
+            "usage: deconflict notices [--bbox MINLON,MINLAT,MAXLON,MAXLAT] [--from TIME]\n"
+            "                          [--to TIME] [--format json|geojson|kml|ed318] [--out FILE]\n"
+            "                          [--url URL] [--key-file FILE]\n\n"
+            "Default bbox: the whole world (-180,-85,180,85); default window: the API's\n"
+            "(now to 24 h on). KML opens in Google Earth and QGIS; ED-318 validates\n"
+            "against the EUROCAE schema.\n\n"
+            "examples:\n"
+            "  DECONFLICT_KEY=$(cat coalition.key) deconflict notices --bbox 43,32,47,35\n"
+            "  deconflict notices --key-file iran.key --format kml --out notices.kml\n"
+            "  deconflict notices --format ed318 --from 2026-12-03T00:00:00Z --to "
+            "2026-12-04T00:00:00Z\n\n" DC_EXIT_HELP);
 }
 
 static int safe(const char *s)
@@ -55,7 +56,8 @@ int dc_cli_notices(int argc, char **argv)
     }
     dc_aip_format f = DC_AIP_GEOJSON;
     int raw_json = !strcmp(fmt, "json");
-    if (!raw_json && (dc_aip_format_parse(fmt, &f) != DC_OK || (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON))) {
+    if (!raw_json &&
+        (dc_aip_format_parse(fmt, &f) != DC_OK || (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON))) {
         help(stderr);
         return DC_EXIT_USAGE;
     }

@@ -8,12 +8,13 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict operations [--state STATE] [--url URL] [--key-file FILE] [--json]\n\n"
-               "STATE: approved, active, ended, withdrawn, nonconforming or preempted.\n\n"
-               "examples:\n"
-               "  DECONFLICT_KEY=$(cat iran.key) deconflict operations\n"
-               "  deconflict operations --key-file authority.key --state preempted --json\n\n"
-               DC_EXIT_HELP);
+    fprintf(
+        f, "usage: deconflict operations [--state STATE] [--url URL] [--key-file FILE] [--json]\n\n"
+           "STATE: approved, active, ended, withdrawn, nonconforming or preempted.\n\n"
+           "examples:\n"
+           "  DECONFLICT_KEY=$(cat iran.key) deconflict operations\n"
+           "  deconflict operations --key-file authority.key --state preempted "
+           "--json\n\n" DC_EXIT_HELP);
 }
 
 int dc_cli_operations(int argc, char **argv)
@@ -48,8 +49,10 @@ int dc_cli_operations(int argc, char **argv)
     } else {
         json_t *ops = json_object_get(ans, "operations");
         for (size_t i = 0; i < json_array_size(ops); i++) {
-            json_t *o = json_array_get(ops, i), *v0 = json_array_get(json_object_get(o, "volumes"), 0);
-            const char *owner = json_string_value(json_object_get(json_object_get(o, "owner"), "name"));
+            json_t *o = json_array_get(ops, i),
+                   *v0 = json_array_get(json_object_get(o, "volumes"), 0);
+            const char *owner =
+                json_string_value(json_object_get(json_object_get(o, "owner"), "name"));
             printf("%-14s %-13s p%-3lld %2zu volume(s) from %s%s%s\n",
                    json_string_value(json_object_get(o, "id")),
                    json_string_value(json_object_get(o, "state")),

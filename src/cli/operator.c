@@ -105,7 +105,8 @@ int dc_cli_operator(int argc, char **argv)
                 printf(" %s", json_string_value(json_object_get(ans, "api_key")));
             printf("\n");
         } else {
-            printf("revoked every key of %s%s\n", arg, key_out ? "; the new key is in --key-out" : "");
+            printf("revoked every key of %s%s\n", arg,
+                   key_out ? "; the new key is in --key-out" : "");
         }
     }
     json_decref(ans);

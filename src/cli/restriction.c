@@ -93,7 +93,8 @@ int dc_cli_restriction(int argc, char **argv)
     dc_aip_format f = DC_AIP_GEOJSON;
     int export = strcmp(fmt, "json") != 0;
     if (!verb || (!list && strcmp(verb, "add") && strcmp(verb, "delete")) || list == !!arg ||
-        (export && (dc_aip_format_parse(fmt, &f) != DC_OK || (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON)))) {
+        (export &&
+         (dc_aip_format_parse(fmt, &f) != DC_OK || (f != DC_AIP_ED318 && f < DC_AIP_GEOJSON)))) {
         help(stderr);
         return DC_EXIT_USAGE;
     }

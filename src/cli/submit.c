@@ -10,25 +10,27 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--override]\n"
-               "                         [--take-suggestion] [--url URL] [--key-file FILE] [--json]\n\n"
-               "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
-               "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
-               "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
-               "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
-               "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
-               "(exit 0 when that one is approved).\n\n"
-               "examples:\n"
-               "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
-               "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
-               "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
+    fprintf(
+        f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--override]\n"
+           "                         [--take-suggestion] [--url URL] [--key-file FILE] [--json]\n\n"
+           "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
+           "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
+           "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
+           "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
+           "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
+           "(exit 0 when that one is approved).\n\n"
+           "examples:\n"
+           "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
+           "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
+           "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
 }
 
 static void print_notice(const json_t *n)
 {
     double lo = json_number_value(json_object_get(n, "altitude_lower_m"));
     double hi = json_number_value(json_object_get(n, "altitude_upper_m"));
-    json_t *ring = json_array_get(json_object_get(json_object_get(n, "footprint"), "coordinates"), 0);
+    json_t *ring =
+        json_array_get(json_object_get(json_object_get(n, "footprint"), "coordinates"), 0);
     double x0 = 999, y0 = 999, x1 = -999, y1 = -999;
     for (size_t i = 0; i < json_array_size(ring); i++) {
         double x = json_number_value(json_array_get(json_array_get(ring, i), 0));
@@ -38,7 +40,8 @@ static void print_notice(const json_t *n)
         y0 = y < y0 ? y : y0;
         y1 = y > y1 ? y : y1;
     }
-    printf("  in the way: %s %s, %.0f-%.0f m, %s to %s", json_string_value(json_object_get(n, "kind")),
+    printf("  in the way: %s %s, %.0f-%.0f m, %s to %s",
+           json_string_value(json_object_get(n, "kind")),
            json_string_value(json_object_get(n, "id")), lo, hi,
            json_string_value(json_object_get(n, "time_start")),
            json_string_value(json_object_get(n, "time_end")));

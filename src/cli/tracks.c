@@ -9,15 +9,17 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict tracks FILE.json|- [--unknown] [--url URL] [--key-file FILE] [--json]\n\n"
-               "FILE: {\"reports\": [{track_id, time, lat, lon, alt_m, ground_speed_mps,\n"
-               "track_deg, vertical_rate_mps, operation_id?}, ...]} or a bare array.\n"
-               "--unknown (the authority): traffic with no operator. Prints how many\n"
-               "reports were queued and how many were dropped as stale.\n\n"
-               "examples:\n"
-               "  DECONFLICT_KEY=$(cat coalition.key) deconflict tracks reports.json\n"
-               "  radar-feed | deconflict tracks - --unknown --key-file authority.key\n\n"
-               DC_EXIT_HELP);
+    fprintf(
+        f,
+        "usage: deconflict tracks FILE.json|- [--unknown] [--url URL] [--key-file FILE] "
+        "[--json]\n\n"
+        "FILE: {\"reports\": [{track_id, time, lat, lon, alt_m, ground_speed_mps,\n"
+        "track_deg, vertical_rate_mps, operation_id?}, ...]} or a bare array.\n"
+        "--unknown (the authority): traffic with no operator. Prints how many\n"
+        "reports were queued and how many were dropped as stale.\n\n"
+        "examples:\n"
+        "  DECONFLICT_KEY=$(cat coalition.key) deconflict tracks reports.json\n"
+        "  radar-feed | deconflict tracks - --unknown --key-file authority.key\n\n" DC_EXIT_HELP);
 }
 
 int dc_cli_tracks(int argc, char **argv)

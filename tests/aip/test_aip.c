@@ -61,8 +61,9 @@ static void test_openair_agl_and_units(void **state)
     const json_t *fp = json_object_get(vol(&r, 1, 0), "footprint");
     assert_string_equal(json_string_value(json_object_get(fp, "type")), "Point");
     assert_true(fabs(num(fp, "radius_m") - 2 * 1852) < 1e-6);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(r.restrictions, 0), "source")),
-                        "openair:Test_area");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(r.restrictions, 0), "source")),
+        "openair:Test_area");
     dc_aip_result_clear(&r);
 }
 
@@ -86,10 +87,9 @@ static void test_arc_chord_error(void **state)
         double d = dc_geodesic_m(33, 44, json_number_value(json_array_get(a, 1)),
                                  json_number_value(json_array_get(a, 0)));
         assert_true(fabs(d - r_m) < 0.01);
-        double chord = dc_geodesic_m(json_number_value(json_array_get(a, 1)),
-                                     json_number_value(json_array_get(a, 0)),
-                                     json_number_value(json_array_get(b, 1)),
-                                     json_number_value(json_array_get(b, 0)));
+        double chord = dc_geodesic_m(
+            json_number_value(json_array_get(a, 1)), json_number_value(json_array_get(a, 0)),
+            json_number_value(json_array_get(b, 1)), json_number_value(json_array_get(b, 0)));
         double sagitta = r_m - sqrt(r_m * r_m - chord * chord / 4);
         assert_true(sagitta <= DC_AIP_CHORD_ERROR_M + 0.01);
     }
@@ -119,7 +119,13 @@ static void test_all_or_nothing(void **state)
 static void test_bad_bytes(void **state)
 {
     (void)state;
-    static const char *inputs[] = {"", "\x01\x02", "AC", "{", "[]", "<x/>", "AC R\nDA 1,2\n",
+    static const char *inputs[] = {"",
+                                   "\x01\x02",
+                                   "AC",
+                                   "{",
+                                   "[]",
+                                   "<x/>",
+                                   "AC R\nDA 1,2\n",
                                    "{\"type\":\"FeatureCollection\",\"features\":[1]}"};
     dc_aip_options o = opts();
     for (int f = DC_AIP_ED318; f <= DC_AIP_AIXM; f++)
@@ -148,10 +154,13 @@ static void test_ed318_schedule(void **state)
      * of the period as one volume */
     const char *txt =
         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
-        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[44.1,33],[44.1,33.1],[44,33]]],"
-        "\"layer\":{\"upper\":400,\"upperReference\":\"AMSL\",\"lower\":0,\"lowerReference\":\"AGL\","
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[44.1,33],[44.1,33.1],[44,33]"
+        "]],"
+        "\"layer\":{\"upper\":400,\"upperReference\":\"AMSL\",\"lower\":0,\"lowerReference\":"
+        "\"AGL\","
         "\"uom\":\"ft\"}},\"properties\":{\"identifier\":\"Z1\",\"country\":\"IRQ\","
-        "\"type\":\"PROHIBITED\",\"variant\":\"COMMON\",\"zoneAuthority\":[{\"purpose\":\"AUTHORIZATION\"}],"
+        "\"type\":\"PROHIBITED\",\"variant\":\"COMMON\",\"zoneAuthority\":[{\"purpose\":"
+        "\"AUTHORIZATION\"}],"
         "\"limitedApplicability\":[{\"startDateTime\":\"2026-01-01T00:00:00Z\","
         "\"endDateTime\":\"2026-01-31T00:00:00Z\",\"schedule\":[{\"day\":[\"MON\",\"TUE\",\"WED\","
         "\"THU\",\"FRI\"],\"startTime\":\"08:00:00Z\",\"endTime\":\"10:00:00Z\"}]}]}}]}";
@@ -184,8 +193,11 @@ static void test_export_round_trip(void **state)
     json_t *g = json_loads(out, 0, NULL);
     assert_non_null(g);
     /* the drawn circle encloses the true one: every vertex at or outside it */
-    const json_t *ring = json_array_get(json_object_get(json_object_get(
-        json_array_get(json_object_get(g, "features"), 0), "geometry"), "coordinates"), 0);
+    const json_t *ring = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(g, "features"), 0), "geometry"),
+            "coordinates"),
+        0);
     assert_true(json_array_size(ring) > 30);
     for (size_t i = 0; i < json_array_size(ring); i++) {
         const json_t *p = json_array_get(ring, i);
