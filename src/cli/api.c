@@ -152,6 +152,8 @@ int dc__write_out(const char *cmd, const char *path, const char *text)
 {
     if (!path || !strcmp(path, "-")) {
         fputs(text, stdout);
+        if (!text[0] || text[strlen(text) - 1] != '\n')
+            fputc('\n', stdout); /* a terminal prompt after JSON stays on its own line */
         return 0;
     }
     FILE *f = fopen(path, "w");
