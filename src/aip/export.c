@@ -55,9 +55,9 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
             const json_t *x = json_is_array(vols) ? json_array_get(vols, j) : p;
             if (k == cap) {
                 cap = cap ? 2 * cap : 16;
-                vol *nvv = realloc(v, cap * sizeof *v);
+                vol *nvv = dc_realloc(v, cap * sizeof *v);
                 if (!nvv) {
-                    free(v);
+                    dc_free(v);
                     return -1;
                 }
                 v = nvv;
@@ -77,7 +77,7 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
             o->index = j;
             if (!json_is_object(o->fp) || !json_is_number(lo) || !json_is_number(hi) || !o->t0 ||
                 !o->t1 || !isfinite(o->lo) || !isfinite(o->hi)) {
-                free(v);
+                dc_free(v);
                 dc_error_set(err, "items",
                              "item %zu volume %zu lacks footprint, altitudes or times", i, j);
                 return -1;
@@ -381,13 +381,13 @@ dc_status dc_aip_export(dc_aip_format fmt, const json_t *items, char **out, dc_e
         if (!*out)
             rc = dc_error_set(err, "items",
                               "a footprint is not a valid Polygon, circle or corridor");
-        free(v);
+        dc_free(v);
         return rc;
     default:
-        free(v);
+        dc_free(v);
         return dc_error_set(err, "format", "must be geojson, kml or ed318");
     }
-    free(v);
+    dc_free(v);
     if (!j)
         return dc_error_set(err, "items", "a footprint is not a valid Polygon, circle or corridor");
     *out = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
