@@ -75,6 +75,12 @@ dc_status dc_aip_import(dc_aip_format fmt, const char *buf, size_t len, const dc
                         dc_aip_result *out, dc_error *err);
 void dc_aip_result_clear(dc_aip_result *r); /* accepts NULL and empty */
 
+/* The source id that an imported restriction's name starts with (its first
+ * word, "format:identifier"), copied into buf; NULL when name carries none
+ * or it does not fit. A re-import replaces the restrictions whose source
+ * equals one of its own. */
+const char *dc_aip_source_of(const char *name, char *buf, size_t len);
+
 /* Exports items as fmt (GeoJSON, KML or ED-318). items: a JSON array of
  * restrictions as the API answers them ({id, name, volumes: [...]}) or of
  * notices ({id, kind, footprint, altitude_*_m, time_*}), or a GeoJSON

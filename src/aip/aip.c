@@ -144,6 +144,22 @@ void dc__aip_add(dc__aip *a, const char *source, const char *name, json_t *volum
     json_decref(volumes);
 }
 
+const char *dc_aip_source_of(const char *name, char *buf, size_t len)
+{
+    static const char *prefixes[] = {"ed318:", "openair:", "aixm:"};
+    if (!name)
+        return NULL;
+    size_t k = strcspn(name, " ");
+    int known = 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        known |= !strncmp(name, prefixes[i], strlen(prefixes[i])) && k > strlen(prefixes[i]);
+    if (!known || k >= len)
+        return NULL;
+    memcpy(buf, name, k);
+    buf[k] = 0;
+    return buf;
+}
+
 double dc__aip_alt_m(const dc__aip *a, double value, double unit_m, dc__vref ref, int upper)
 {
     double m = value * unit_m;

@@ -65,19 +65,6 @@ static int print_refusals(const dc_aip_result *r, int json)
     return DC_EXIT_REFUSED;
 }
 
-static const char *source_of(const json_t *restriction, char *buf, size_t len)
-{
-    const char *n = json_string_value(json_object_get(restriction, "name"));
-    if (!n)
-        return NULL;
-    size_t k = strcspn(n, " ");
-    if (k == 0 || k >= len || !strchr(n, ':'))
-        return NULL;
-    memcpy(buf, n, k);
-    buf[k] = 0;
-    return buf;
-}
-
 /* Posts every restriction, then deletes what they replace. */
 static int post_all(dc__api *a, const dc_aip_result *r, int *created, int *replaced)
 {
@@ -115,7 +102,7 @@ static int post_all(dc__api *a, const dc_aip_result *r, int *created, int *repla
     for (size_t i = 0; i < json_array_size(list); i++) {
         char src[256];
         json_t *x = json_array_get(list, i);
-        if (!source_of(x, src, sizeof src))
+        if (!dc_aip_source_of(json_string_value(json_object_get(x, "name")), src, sizeof src))
             continue;
         for (size_t k = 0; k < json_array_size(r->restrictions); k++) {
             const char *s =

@@ -220,6 +220,19 @@ static void test_export_round_trip(void **state)
     dc_aip_result_clear(&r);
 }
 
+static void test_source_of(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_string_equal(dc_aip_source_of("aixm:1234 EAR1 (R)", b, sizeof b), "aixm:1234");
+    assert_string_equal(dc_aip_source_of("openair:ED-R3", b, sizeof b), "openair:ED-R3");
+    assert_null(dc_aip_source_of("Baghdad", b, sizeof b));
+    assert_null(dc_aip_source_of("other:x y", b, sizeof b));
+    assert_null(dc_aip_source_of("ed318: x", b, sizeof b));
+    assert_null(dc_aip_source_of("aixm:0123456789", b, 8));
+    assert_null(dc_aip_source_of(NULL, b, sizeof b));
+}
+
 static int fail_at, calls;
 static void *failing_malloc(size_t n)
 {
@@ -257,7 +270,7 @@ int main(void)
         cmocka_unit_test(test_openair_agl_and_units), cmocka_unit_test(test_arc_chord_error),
         cmocka_unit_test(test_all_or_nothing),        cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_ed318_schedule),        cmocka_unit_test(test_export_round_trip),
-        cmocka_unit_test(test_allocation_failure),
+        cmocka_unit_test(test_allocation_failure),    cmocka_unit_test(test_source_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
