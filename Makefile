@@ -68,11 +68,11 @@ build/asan/%.o: %.c
 
 build/libdeconflict.a: $(LIB_OBJ)
 	@mkdir -p build
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/asan/libdeconflict.a: $(ASAN_LIB_OBJ)
 	@mkdir -p build/asan
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/deconflict: $(CLI_OBJ) build/libdeconflict.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) build/libdeconflict.a $(LDLIBS)
@@ -98,6 +98,8 @@ unit-test: $(TESTS) $(ASAN_TESTS)
 # Unit tests (plain and sanitized), then every tests/*/check-*.sh script
 # (integration: real binary, real PostgreSQL/PostGIS, real HTTP, browser).
 test: all unit-test
+	@./scripts/check-layers.sh --self-test && ./scripts/check-layers.sh
+	@clang-format --dry-run -Werror $(FORMAT_SRC) && echo "clang-format: clean"
 	@./tests/run-checks.sh
 
 bench: all $(BENCHES)
@@ -106,8 +108,11 @@ bench: all $(BENCHES)
 run: all
 	@./scripts/run.sh
 
+# Every C file of the tree, headers too: make format rewrites them, make
+# test checks them.
+FORMAT_SRC := $(sort $(wildcard src/*/*.[ch] include/deconflict/*.h tests/*/*.[ch] bench/*.[ch] fuzz/*.[ch]))
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(BENCH_SRC) include/deconflict/*.h
+	clang-format -i $(FORMAT_SRC)
 
 clean:
 	rm -rf build
@@ -140,11 +145,11 @@ build/fuzz/obj/%.o: %.c
 
 build/fuzz/libdeconflict.a: $(FUZZ_LIB_OBJ)
 	@mkdir -p build/fuzz
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/libcli.a: $(FUZZ_CLI_OBJ)
 	@mkdir -p build/fuzz
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 build/fuzz/bin/%: fuzz/%.c fuzz/fuzz_common.h build/fuzz/libcli.a build/fuzz/libdeconflict.a
 	@mkdir -p $(dir $@)

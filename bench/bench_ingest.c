@@ -192,20 +192,23 @@ int main(int argc, char **argv)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    pid_t pid = bench_serve(dir, "{\"tick_s\": 1, \"threads\": 2}", authority, sizeof authority,
-                            &port);
+    pid_t pid =
+        bench_serve(dir, "{\"tick_s\": 1, \"threads\": 2}", authority, sizeof authority, &port);
     make_operators();
     /* Report times a few seconds ahead: still fresh at the end of the run. */
     batch *b = make_batches(n_batches, (double)time(NULL) + 5);
-    fprintf(stderr, "bench_ingest: server on port %d, %d batches of %d reports, %d clients, %.0f s\n",
-            port, n_batches, BATCH, n_workers, secs);
+    fprintf(stderr,
+            "bench_ingest: server on port %d, %d batches of %d reports, %d clients, %.0f s\n", port,
+            n_batches, BATCH, n_workers, secs);
 
     worker w[16];
     if (n_workers < 1 || n_workers > 16)
         n_workers = 4;
     double t0 = mono();
     for (int i = 0; i < n_workers; i++) {
-        w[i] = (worker){.batches = b, .n_batches = n_batches, .first = i * n_batches / n_workers,
+        w[i] = (worker){.batches = b,
+                        .n_batches = n_batches,
+                        .first = i * n_batches / n_workers,
                         .until = t0 + secs};
         pthread_create(&w[i].th, NULL, work, &w[i]);
     }

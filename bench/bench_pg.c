@@ -348,9 +348,10 @@ int main(void)
         for (int k = 0; k < 3 && !rc; k++) {
             char db[32], label[64];
             snprintf(db, sizeof db, "b%d_%d", hot, counts[k]);
-            snprintf(cmd, sizeof cmd,
-                     "psql -X -q -h 127.0.0.1 -p %s -U postgres -d postgres -c 'CREATE DATABASE %s'",
-                     port, db);
+            snprintf(
+                cmd, sizeof cmd,
+                "psql -X -q -h 127.0.0.1 -p %s -U postgres -d postgres -c 'CREATE DATABASE %s'",
+                port, db);
             sh(cmd, NULL, 0);
             snprintf(store, sizeof store, "postgresql://postgres@127.0.0.1:%s/%s", port, db);
             snprintf(label, sizeof label, "postgres %d instance%s %s", counts[k],

@@ -100,7 +100,8 @@ static void gen_volume(vg_rng *r, const workload *w, size_t i, dc_volume *v, uin
     int64_t dur = vg_int(r, 1800, 14400);
     int64_t start = EPOCH_S + vg_int(r, 0, (int64_t)w->days * 86400 - dur);
     double thick = floor(vg_uniform(r, 300, 3000)), lo = floor(vg_uniform(r, 0, 15000 - thick));
-    if (dc_volume_init(v, fp, lo, lo + thick, start, start + dur, DC_MAX_WINDOW_S, "volume", &err) != DC_OK) {
+    if (dc_volume_init(v, fp, lo, lo + thick, start, start + dur, DC_MAX_WINDOW_S, "volume",
+                       &err) != DC_OK) {
         fprintf(stderr, "bench_strategic: %s: %s\n", err.field, err.reason);
         exit(2);
     }
@@ -118,8 +119,8 @@ static void copy_row(pg_buf *b, size_t id, uint32_t owner, const dc_volume *v)
 {
     pg_buf_printf(b, "%zu\t%u\t", id, owner);
     pg_buf_ewkt(b, v->fp);
-    pg_buf_printf(b, "\t%.17g\t[%" PRId64 ",%" PRId64 ")\t[%.17g,%.17g]\n", fp_radius(v->fp), v->t_start_s,
-                  v->t_end_s, v->alt_lower_m, v->alt_upper_m);
+    pg_buf_printf(b, "\t%.17g\t[%" PRId64 ",%" PRId64 ")\t[%.17g,%.17g]\n", fp_radius(v->fp),
+                  v->t_start_s, v->t_end_s, v->alt_lower_m, v->alt_upper_m);
 }
 
 static void progress(const char *what, size_t done, size_t total, double t0)
@@ -183,8 +184,10 @@ static void pg_load(PGconn *c, const pg_buf *rows, size_t n, result *res)
     pg_exec(c, "CREATE EXTENSION IF NOT EXISTS postgis");
     pg_exec(c, "CREATE EXTENSION IF NOT EXISTS btree_gist");
     pg_exec(c, "DROP TABLE IF EXISTS vols");
-    pg_exec(c, "CREATE UNLOGGED TABLE vols (id int PRIMARY KEY, owner int NOT NULL, g geography NOT NULL,"
-               " r float8 NOT NULL, t int8range NOT NULL, alt numrange NOT NULL)");
+    pg_exec(
+        c,
+        "CREATE UNLOGGED TABLE vols (id int PRIMARY KEY, owner int NOT NULL, g geography NOT NULL,"
+        " r float8 NOT NULL, t int8range NOT NULL, alt numrange NOT NULL)");
     fprintf(stderr, "  PostGIS: COPY %zu volumes...\n", n);
     pg_copy(c, "COPY vols FROM STDIN", rows);
     /* (g, t) gave PostGIS its best median of (g), (g, t) and (g, t, alt):
@@ -193,7 +196,8 @@ static void pg_load(PGconn *c, const pg_buf *rows, size_t n, result *res)
     const char *cols = getenv("BENCH_PG_INDEX") ? getenv("BENCH_PG_INDEX") : "g, t";
     char sql[256];
     snprintf(sql, sizeof sql, "CREATE INDEX vols_gist ON vols USING gist (%s)", cols);
-    fprintf(stderr, "  PostGIS: GiST index (%s) and ANALYZE (%.0f s so far)...\n", cols, now_s() - t0);
+    fprintf(stderr, "  PostGIS: GiST index (%s) and ANALYZE (%.0f s so far)...\n", cols,
+            now_s() - t0);
     pg_exec(c, sql);
     pg_exec(c, "ANALYZE vols");
     res->pg_load_s = now_s() - t0;
@@ -209,8 +213,8 @@ static const char *const pg_query =
     " AND alt && numrange($6::numeric, $7::numeric, '()')"
     " AND owner <> $8::int";
 
-static void pg_check_all(PGconn *c, cand *cs, size_t n, const dc_params *p, double r_max, result *res,
-                         uint32_t **pg_found, size_t *pg_n)
+static void pg_check_all(PGconn *c, cand *cs, size_t n, const dc_params *p, double r_max,
+                         result *res, uint32_t **pg_found, size_t *pg_n)
 {
     PGresult *pr = PQprepare(c, "check", pg_query, 8, NULL);
     if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
@@ -258,13 +262,17 @@ static void pg_check_all(PGconn *c, cand *cs, size_t n, const dc_params *p, doub
 /* PostGIS footprint distance between a candidate and a stored volume. */
 static double pg_distance(PGconn *c, const cand *cd, uint32_t id)
 {
-    char ids[16], sql[] = "SELECT ST_Distance(g, $1::geography) - r - $3::float8 FROM vols WHERE id = $2::int";
+    char ids[16],
+        sql[] =
+            "SELECT ST_Distance(g, $1::geography) - r - $3::float8 FROM vols WHERE id = $2::int";
     char rc[32];
     snprintf(ids, sizeof ids, "%u", id);
     snprintf(rc, sizeof rc, "%.17g", fp_radius(cd->v.fp));
     const char *params[3] = {cd->ewkt, ids, rc};
     PGresult *r = PQexecParams(c, sql, 3, NULL, params, NULL, NULL, 0);
-    double d = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : NAN;
+    double d = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                   ? strtod(PQgetvalue(r, 0, 0), NULL)
+                   : NAN;
     PQclear(r);
     return fmax(0, d);
 }
@@ -293,7 +301,8 @@ static void compare_answers(PGconn *c, cand *cs, size_t n, uint32_t **pg_found, 
                 continue;
             }
             if (res->differ++ < MAX_REPORTED_DIFFS)
-                printf("  DIFFER %s: %s seed %" PRIu64 " candidate %zu vs volume %u (PostGIS distance %.3f m)\n",
+                printf("  DIFFER %s: %s seed %" PRIu64
+                       " candidate %zu vs volume %u (PostGIS distance %.3f m)\n",
                        side, w->name, seed, i, id, d);
         }
     }
@@ -305,8 +314,10 @@ static void run_workload(const workload *w, size_t n_cand, uint64_t seed, int us
 {
     const dc_params p = DC_PARAMS_DEFAULT;
     memset(res, 0, sizeof *res);
-    printf("\n== %s: %zu volumes over %.1f-%.1f N, %.1f-%.1f E, %d days; %zu candidates (seed %" PRIu64 ")\n",
-           w->name, w->n_volumes, w->lat0, w->lat1, w->lon0, w->lon1, w->days, n_cand, seed);
+    printf(
+        "\n== %s: %zu volumes over %.1f-%.1f N, %.1f-%.1f E, %d days; %zu candidates (seed %" PRIu64
+        ")\n",
+        w->name, w->n_volumes, w->lat0, w->lat1, w->lon0, w->lon1, w->days, n_cand, seed);
     fflush(stdout);
     vg_rng rng = {seed};
     dc_engine *e = dc_engine_new();
@@ -357,7 +368,8 @@ static void run_workload(const workload *w, size_t n_cand, uint64_t seed, int us
         dc_status s = dc_engine_check(e, cs[i].owner, &cs[i].v, 1, &p, NULL, out, cap, &nf);
         lat[i] = (now_s() - q0) * 1e6;
         if (s != DC_OK || nf > cap) {
-            fprintf(stderr, "bench_strategic: dc_engine_check: %s (%zu found)\n", dc_status_str(s), nf);
+            fprintf(stderr, "bench_strategic: dc_engine_check: %s (%zu found)\n", dc_status_str(s),
+                    nf);
             exit(2);
         }
         cs[i].found = xmalloc(nf * sizeof *cs[i].found);
@@ -371,8 +383,8 @@ static void run_workload(const workload *w, size_t n_cand, uint64_t seed, int us
     res->p99_us = percentile(lat, n_cand, 0.99);
     printf("  engine: load %.2f s (%.0f volumes/s), %.0f bytes/volume (%.1f vertices/volume),"
            " check median %.2f us, p99 %.2f us, max %.1f us, %zu conflicting pairs\n",
-           res->load_s, (double)w->n_volumes / res->load_s, res->bytes_per_vol, res->vertices_per_vol,
-           res->med_us, res->p99_us, lat[n_cand - 1], res->conflicts);
+           res->load_s, (double)w->n_volumes / res->load_s, res->bytes_per_vol,
+           res->vertices_per_vol, res->med_us, res->p99_us, lat[n_cand - 1], res->conflicts);
     fflush(stdout);
     free(lat);
     free(out);
@@ -389,9 +401,10 @@ static void run_workload(const workload *w, size_t n_cand, uint64_t seed, int us
         printf("  PostGIS: load + index %.1f s, query median %.1f us, p99 %.1f us (%zu candidates,"
                " prepared, loopback), %zu conflicting pairs\n",
                res->pg_load_s, res->pg_med_us, res->pg_p99_us, res->pg_queried, res->pg_conflicts);
-        printf("  answers: %zu pairs differ, %zu more differ within max(2 m, 0.2%%) of H (excluded);"
-               " engine %.0fx faster at the median, %.0fx at p99\n",
-               res->differ, res->near, res->pg_med_us / res->med_us, res->pg_p99_us / res->p99_us);
+        printf(
+            "  answers: %zu pairs differ, %zu more differ within max(2 m, 0.2%%) of H (excluded);"
+            " engine %.0fx faster at the median, %.0fx at p99\n",
+            res->differ, res->near, res->pg_med_us / res->med_us, res->pg_p99_us / res->p99_us);
         for (size_t i = 0; i < n_cand; i++)
             free(pg_found[i]);
         free(pg_found);
@@ -433,22 +446,25 @@ int main(void)
     };
     enum { NW = sizeof ws / sizeof ws[0] };
     result res[NW];
-    printf("bench_strategic: one candidate volume per check, single thread, clock_gettime per check;"
-           " H %.0f m, V %.0f m, T %d s\n",
-           DC_PARAMS_DEFAULT.h_m, DC_PARAMS_DEFAULT.v_m, (int)DC_PARAMS_DEFAULT.t_s);
+    printf(
+        "bench_strategic: one candidate volume per check, single thread, clock_gettime per check;"
+        " H %.0f m, V %.0f m, T %d s\n",
+        DC_PARAMS_DEFAULT.h_m, DC_PARAMS_DEFAULT.v_m, (int)DC_PARAMS_DEFAULT.t_s);
     for (int i = 0; i < NW; i++)
         run_workload(&ws[i], n_cand, 20141202 + (uint64_t)i, use_pg, &res[i]);
 
-    printf("\n%-16s %9s %7s %9s %8s %9s %9s %9s | %9s %9s %9s %7s %6s %8s %8s\n", "workload", "volumes",
-           "load_s", "bytes/vol", "vert/vol", "med_us", "p99_us", "conflicts", "pg_load_s", "pg_med_us",
-           "pg_p99_us", "differ", "near", "x_med", "x_p99");
+    printf("\n%-16s %9s %7s %9s %8s %9s %9s %9s | %9s %9s %9s %7s %6s %8s %8s\n", "workload",
+           "volumes", "load_s", "bytes/vol", "vert/vol", "med_us", "p99_us", "conflicts",
+           "pg_load_s", "pg_med_us", "pg_p99_us", "differ", "near", "x_med", "x_p99");
     for (int i = 0; i < NW; i++) {
         const result *r = &res[i];
-        printf("%-16s %9zu %7.2f %9.0f %8.1f %9.2f %9.2f %9zu | ", ws[i].name, ws[i].n_volumes, r->load_s,
-               r->bytes_per_vol, r->vertices_per_vol, r->med_us, r->p99_us, r->conflicts);
+        printf("%-16s %9zu %7.2f %9.0f %8.1f %9.2f %9.2f %9zu | ", ws[i].name, ws[i].n_volumes,
+               r->load_s, r->bytes_per_vol, r->vertices_per_vol, r->med_us, r->p99_us,
+               r->conflicts);
         if (r->pg_ran)
-            printf("%9.1f %9.1f %9.1f %7zu %6zu %7.0fx %7.0fx\n", r->pg_load_s, r->pg_med_us, r->pg_p99_us,
-                   r->differ, r->near, r->pg_med_us / r->med_us, r->pg_p99_us / r->p99_us);
+            printf("%9.1f %9.1f %9.1f %7zu %6zu %7.0fx %7.0fx\n", r->pg_load_s, r->pg_med_us,
+                   r->pg_p99_us, r->differ, r->near, r->pg_med_us / r->med_us,
+                   r->pg_p99_us / r->p99_us);
         else
             printf("%9s\n", "skipped");
     }
@@ -457,11 +473,13 @@ int main(void)
     double per_vol_limit = 1024 + 16 * cm->vertices_per_vol;
     printf("\nbars (continent-month): median %.2f us <= 20: %s; p99 %.2f us <= 200: %s;"
            " memory %.0f B/volume <= %.0f (1 KB + 16 B x %.1f vertices): %s",
-           cm->med_us, cm->med_us <= 20 ? "met" : "MISSED", cm->p99_us, cm->p99_us <= 200 ? "met" : "MISSED",
-           cm->bytes_per_vol, per_vol_limit, cm->vertices_per_vol, cm->bytes_per_vol <= per_vol_limit ? "met" : "MISSED");
+           cm->med_us, cm->med_us <= 20 ? "met" : "MISSED", cm->p99_us,
+           cm->p99_us <= 200 ? "met" : "MISSED", cm->bytes_per_vol, per_vol_limit,
+           cm->vertices_per_vol, cm->bytes_per_vol <= per_vol_limit ? "met" : "MISSED");
     if (cm->pg_ran)
         printf("; >= 20x PostGIS: %.0fx %s; same answers: %s", cm->pg_med_us / cm->med_us,
-               cm->pg_med_us / cm->med_us >= 20 ? "met" : "MISSED", cm->differ == 0 ? "met" : "MISSED");
+               cm->pg_med_us / cm->med_us >= 20 ? "met" : "MISSED",
+               cm->differ == 0 ? "met" : "MISSED");
     printf("\n");
     return 0;
 }

@@ -49,7 +49,8 @@ static void generate(const workload *w, dc_track_report *r, char (*ids)[16], dou
         snprintf(ids[i], sizeof ids[i], "T%zu", i);
         double u = rnd();
         r[i] = (dc_track_report){
-            .operator_id = u < 0.02 ? DC_TRACK_OPERATOR_UNKNOWN : (uint32_t)(rnd() * N_OPERATORS),
+            .operator_number =
+                u < 0.02 ? DC_TRACK_OPERATOR_UNKNOWN : (uint32_t)(rnd() * N_OPERATORS),
             .track_id = ids[i],
             .time_s = t_s - 5 * rnd(),
             /* uniform over the area, not over degrees */

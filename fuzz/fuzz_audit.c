@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int k;
             if (i < n) {
                 k = fz_u8(&in) % 4; /* 3: a record about no entry */
-            } else { /* every row needs a record that carries its digest */
+            } else {                /* every row needs a record that carries its digest */
                 k = (int)(i - n);
                 if (!has_row[k] || mentioned[k])
                     continue;
@@ -207,7 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 json_object_set_new(detail, "entry_sha256", json_string(dg));
                 mentioned[k] = 1;
             }
-            json_object_set_new(detail, "note", json_stringn((const char *)in.p, in.n < 6 ? in.n : 6));
+            json_object_set_new(detail, "note",
+                                json_stringn((const char *)in.p, in.n < 6 ? in.n : 6));
             size_t len;
             char *e = dc_audit_canonical((int64_t)m.n_rec + 1, 1000 + (int64_t)i, "opr_x",
                                          "approve", k < 3 ? ids[k] : "key", detail, &len);

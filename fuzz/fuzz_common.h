@@ -14,7 +14,7 @@
 
 #include "deconflict/status.h"
 
-#define FZ_CHECK(cond, ...)                                                                       \
+#define FZ_CHECK(cond, ...)                                                                        \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
             fprintf(stderr, "fuzz property failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond);   \

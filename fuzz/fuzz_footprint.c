@@ -104,8 +104,7 @@ static void check_within(const dc_footprint *a, const dc_footprint *b, double lo
     if (limit > hi + t) {
         FZ_CHECK(w_ab && w_ba, "within(%.17g) = %d/%d but distance %.17g", limit, w_ab, w_ba, hi);
     } else if (limit < lo - t) {
-        FZ_CHECK(!w_ab && !w_ba, "within(%.17g) = %d/%d but distance %.17g", limit, w_ab, w_ba,
-                 lo);
+        FZ_CHECK(!w_ab && !w_ba, "within(%.17g) = %d/%d but distance %.17g", limit, w_ab, w_ba, lo);
     }
 }
 
@@ -127,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         double d_ab = dc_footprint_distance_m(a, b), d_ba = dc_footprint_distance_m(b, a);
         FZ_CHECK(isfinite(d_ab) && d_ab >= 0, "distance %.17g", d_ab);
         FZ_CHECK(isfinite(d_ba) && d_ba >= 0, "distance %.17g", d_ba);
-        FZ_CHECK(fabs(d_ab - d_ba) <= tol_m(fmax(d_ab, d_ba)), "asymmetric: %.17g vs %.17g",
-                 d_ab, d_ba);
+        FZ_CHECK(fabs(d_ab - d_ba) <= tol_m(fmax(d_ab, d_ba)), "asymmetric: %.17g vs %.17g", d_ab,
+                 d_ba);
         dc_footprint *c = dc_footprint_clone(a);
         FZ_CHECK(c, "clone failed");
         FZ_CHECK(dc_footprint_distance_m(c, b) == d_ab, "clone measures differently");

@@ -19,7 +19,7 @@
  *    {"error","field","reason"} with three strings;
  *  - nothing operator A receives names operator B or carries B's operator
  *    id or B's exact coordinates, and B's operation id comes back to A only
- *    in an error to a request that carried it (DESIGN section 5). */
+ *    in an error to a request that carried it (docs/design.md section 5). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -195,17 +195,17 @@ static void start_server(void)
     char b_key[256], body[1024];
     call_get("POST", "/v1/operators", auth_key, "{\"name\":\"coalition\"}", 201, "api_key",
              oper_key, sizeof oper_key);
-    call_get("POST", "/v1/operators", auth_key, "{\"name\":\"" B_NAME "\"}", 201, "api_key",
-             b_key, sizeof b_key);
+    call_get("POST", "/v1/operators", auth_key, "{\"name\":\"" B_NAME "\"}", 201, "api_key", b_key,
+             sizeof b_key);
     /* B's id, from the authority's list of operators. */
     dc_server_response resp;
     call("GET", "/v1/operators", auth_key, NULL, &resp);
     json_t *j = json_loads(resp.body, 0, NULL), *v;
     size_t i;
-    json_array_foreach(json_object_get(j, "operators"), i, v)
-        if (json_is_string(json_object_get(v, "name")) &&
-            !strcmp(json_string_value(json_object_get(v, "name")), B_NAME))
-            snprintf(b_id, sizeof b_id, "%s", json_string_value(json_object_get(v, "id")));
+    json_array_foreach(json_object_get(j, "operators"), i,
+                       v) if (json_is_string(json_object_get(v, "name")) &&
+                              !strcmp(json_string_value(json_object_get(v, "name")), B_NAME))
+        snprintf(b_id, sizeof b_id, "%s", json_string_value(json_object_get(v, "id")));
     json_decref(j);
     dc_server_response_free(&resp);
     if (!b_id[0]) {
@@ -249,8 +249,8 @@ static size_t expand(const uint8_t *in, size_t n, char *out, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n && o < cap;) {
         size_t k = 0, nsubs = sizeof subs / sizeof *subs;
-        while (k < nsubs && (n - i < strlen(subs[k].tag) ||
-                             memcmp(in + i, subs[k].tag, strlen(subs[k].tag))))
+        while (k < nsubs &&
+               (n - i < strlen(subs[k].tag) || memcmp(in + i, subs[k].tag, strlen(subs[k].tag))))
             k++;
         if (k < nsubs) {
             size_t vl = strlen(subs[k].value);
@@ -300,7 +300,8 @@ static size_t frame(const char *in, size_t n, char *out, size_t cap)
         }
         i += line_len;
     }
-    int k = snprintf(out + o, cap - o, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
+    int k =
+        snprintf(out + o, cap - o, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
     if (k < 0 || (size_t)k >= cap - o)
         return 0;
     o += (size_t)k;
@@ -412,8 +413,8 @@ static void check_answer(unsigned status, const char *ctype, const char *body, s
                          const char *what)
 {
     FZ_CHECK(status >= 100 && status <= 599, "status %u for:\n%s", status, what);
-    FZ_CHECK(status != 500 && status != 502 && status != 504, "server error %u for:\n%s\n--\n%.400s",
-             status, what, body);
+    FZ_CHECK(status != 500 && status != 502 && status != 504,
+             "server error %u for:\n%s\n--\n%.400s", status, what, body);
     if (!strncmp(ctype, "application/json", 16) && body_len) {
         json_error_t je;
         json_t *j = json_loadb(body, body_len, 0, &je);
@@ -478,8 +479,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* 501/505 are libmicrohttpd refusing a method or version; 503
              * is the store refusing writes. A 500 is the server failing. */
             FZ_CHECK(status < 500 || status == 501 || status == 503 || status == 505,
-                     "server error %d for request:\n%.*s\n--\n%.400s", status, (int)len, req,
-                     resp);
+                     "server error %d for request:\n%.*s\n--\n%.400s", status, (int)len, req, resp);
         }
         return 0;
     }

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = dc_scenario_aircraft_count(sc);
     for (size_t i = 0; i < n && i < 64; i++) {
         for (int k = 0; k <= 16; k++) {
-            double t = isfinite(t0) && isfinite(t1) ? t0 + (t1 - t0) * k / 16.0 : DAY0_S + k * 600.0;
+            double t =
+                isfinite(t0) && isfinite(t1) ? t0 + (t1 - t0) * k / 16.0 : DAY0_S + k * 600.0;
             dc_scenario_report rep;
             if (!dc_scenario_position(sc, i, t, &rep))
                 continue;

@@ -53,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static int same_ref(const dc_track_ref *x, const dc_track_ref *y)
 {
-    return x->operator_id == y->operator_id && !strcmp(x->track_id, y->track_id);
+    return x->operator_number == y->operator_number && !strcmp(x->track_id, y->track_id);
 }
 
 static void compare(dc_tactical *broad, dc_tactical *brute)
@@ -91,11 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(n >= 1 && n <= CAP, "n = %zu", n);
     double latest = -INFINITY;
     for (size_t i = 0; i < n; i++) {
-        FZ_CHECK(reps[i].operator_id == 7, "operator changed");
-        FZ_CHECK(dc_track_report_check(&reps[i], "r", &err) == DC_OK, "parsed report %zu fails check: %s %s",
-                 i, err.field, err.reason);
+        FZ_CHECK(reps[i].operator_number == 7, "operator changed");
+        FZ_CHECK(dc_track_report_check(&reps[i], "r", &err) == DC_OK,
+                 "parsed report %zu fails check: %s %s", i, err.field, err.reason);
         static const uint32_t ops[3] = {1, 2, DC_TRACK_OPERATOR_UNKNOWN};
-        reps[i].operator_id = ops[i % 3];
+        reps[i].operator_number = ops[i % 3];
         latest = fmax(latest, reps[i].time_s);
     }
     uint64_t h = fz_hash(data, size);

@@ -14,8 +14,8 @@
 
 /* Separation buffers. Defaults: 1852 m, 305 m, 300 s. */
 typedef struct dc_params {
-    double h_m; /* horizontal, > 0 */
-    double v_m; /* vertical, >= 0 */
+    double h_m;  /* horizontal, > 0 */
+    double v_m;  /* vertical, >= 0 */
     int64_t t_s; /* time, >= 0 */
 } dc_params;
 #define DC_PARAMS_DEFAULT ((dc_params){1852.0, 305.0, 300})
@@ -24,7 +24,7 @@ typedef struct dc_params {
 
 typedef struct dc_engine dc_engine;
 
-dc_engine *dc_engine_new(void); /* NULL on allocation failure */
+dc_engine *dc_engine_new(void);    /* NULL on allocation failure */
 void dc_engine_free(dc_engine *e); /* accepts NULL; frees all stored volumes */
 
 /* Description of an entry to store: an operation (owner = operator number) or
@@ -54,9 +54,9 @@ size_t dc_engine_memory_bytes(const dc_engine *e);
  * removed or the engine freed. */
 typedef struct dc_conflict {
     uint32_t cand_volume; /* index into the candidate's volumes */
-    const char *with_id; /* operation or restriction id */
-    uint32_t volume; /* index into that entry's volumes */
-    uint32_t owner; /* owner of that entry (DC_OWNER_NONE: restriction) */
+    const char *with_id;  /* operation or restriction id */
+    uint32_t volume;      /* index into that entry's volumes */
+    uint32_t owner;       /* owner of that entry (DC_OWNER_NONE: restriction) */
     int is_restriction;
     int priority;
     double distance_m; /* horizontal distance between footprints */
@@ -69,7 +69,7 @@ typedef struct dc_check_opts {
     int64_t dt_s;
     double dalt_m;
     const char *skip_id; /* may be NULL */
-    int first_only; /* stop at the first conflict; distance_m not computed */
+    int first_only;      /* stop at the first conflict; distance_m not computed */
 } dc_check_opts;
 
 /* Finds every (candidate volume, stored volume) pair in conflict for a

@@ -43,8 +43,7 @@ typedef struct dc_footprint dc_footprint;
  * (ranges, NaN, distinct points, self-intersection, limits, antimeridian).
  * On success *out is owned by the caller: free with dc_footprint_free(). */
 dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_t n,
-                           double radius_m, const char *field, dc_footprint **out,
-                           dc_error *err);
+                           double radius_m, const char *field, dc_footprint **out, dc_error *err);
 void dc_footprint_free(dc_footprint *fp); /* accepts NULL */
 dc_footprint *dc_footprint_clone(const dc_footprint *fp);
 

@@ -16,48 +16,48 @@
 
 typedef enum dc_disclosure {
     DC_DISCLOSURE_BLIND = 0, /* decide against other operators by their notices */
-    DC_DISCLOSURE_EXACT = 1 /* decide by docs/design.md section 3 to the metre */
+    DC_DISCLOSURE_EXACT = 1  /* decide by docs/design.md section 3 to the metre */
 } dc_disclosure;
 
 typedef struct dc_server_config {
     dc_params params; /* separation buffers H, V, T */
     dc_disclosure disclosure;
-    int grid_cells_per_deg; /* notice footprint grid: 100 = 0.01 degree */
-    double alt_step_m; /* notice altitude coarsening, 300 */
-    int64_t time_step_s; /* notice time coarsening, 300 */
-    size_t max_body_bytes; /* larger bodies get 413 */
-    size_t max_volumes; /* per operation or restriction */
-    unsigned threads; /* HTTP worker threads */
-    unsigned probe_limit; /* rejections per operator per minute before 429; 0: no limit */
+    int grid_cells_per_deg;      /* notice footprint grid: 100 = 0.01 degree */
+    double alt_step_m;           /* notice altitude coarsening, 300 */
+    int64_t time_step_s;         /* notice time coarsening, 300 */
+    size_t max_body_bytes;       /* larger bodies get 413 */
+    size_t max_volumes;          /* per operation or restriction */
+    unsigned threads;            /* HTTP worker threads */
+    unsigned probe_limit;        /* rejections per operator per minute before 429; 0: no limit */
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
-    int suggest_alt_steps; /* altitude-band search: steps of alt_step_m either way */
-    const char *web_dir; /* files served at "/"; NULL: web/ found beside the binary */
+    int suggest_alt_steps;       /* altitude-band search: steps of alt_step_m either way */
+    const char *web_dir;         /* files served at "/"; NULL: web/ found beside the binary */
     /* Tactical monitoring (POST /v1/tracks, /v1/alerts; src/server/monitor.c).
      * Config keys: tick_s, lookahead_s, ht_m, vt_m, stale_s, conf_h_tol_m,
      * conf_v_tol_m, conf_t_tol_s, conf_dwell_s and the names below. */
     dc_tactical_params tactical; /* docs/design.md section 6: T 300 s, Ht 9260 m, Vt 305 m, ... */
-    double tick_s; /* detection period, 1 */
-    size_t max_track_reports; /* per POST /v1/tracks (more: 413), 10,000 */
+    double tick_s;               /* detection period, 1 */
+    size_t max_track_reports;    /* per POST /v1/tracks (more: 413), 10,000 */
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
-    size_t alert_ring; /* alert records kept for listing and streams, 65,536 */
-    double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
+    size_t alert_ring;           /* alert records kept for listing and streams, 65,536 */
+    double sse_heartbeat_s;      /* comment on an idle alert stream, 15 */
     /* Probing limits and overload (src/server/limits.c). Rates are per API
      * key in requests per minute with a burst; 0 turns a rate off, and so
      * does probe_limit 0 for both. The authority is never rate limited. */
-    double rate_submit_per_min; /* POST /v1/operations, PUT .../{id}: 120 */
-    double rate_submit_burst; /* 30 */
-    double rate_notices_per_min; /* GET /v1/notices: 600 */
-    double rate_notices_burst; /* 60 */
+    double rate_submit_per_min;      /* POST /v1/operations, PUT .../{id}: 120 */
+    double rate_submit_burst;        /* 30 */
+    double rate_notices_per_min;     /* GET /v1/notices: 600 */
+    double rate_notices_burst;       /* 60 */
     unsigned probe_alert_rejections; /* one operator's rejections in one area cell */
-    int64_t probe_window_s; /* within this window raise a probing alert: 10 in 600 s */
-    double probe_area_deg; /* the area cell, 0.1 degree */
-    unsigned max_connections; /* open connections, 1024 */
+    int64_t probe_window_s;          /* within this window raise a probing alert: 10 in 600 s */
+    double probe_area_deg;           /* the area cell, 0.1 degree */
+    unsigned max_connections;        /* open connections, 1024 */
     unsigned max_connections_per_ip; /* 128; 0: no per-address limit */
-    unsigned connection_timeout_s; /* idle connections are closed, 30 */
-    unsigned max_inflight; /* operator requests being served at once before 503, 256 */
-    unsigned authority_inflight; /* the authority's own reserve beside them, 32 */
-    size_t max_buffered_body_bytes; /* request bodies held at once before 503, 64 MiB */
-    unsigned overload_decisions; /* operator submissions decided at once while shedding, 1 */
+    unsigned connection_timeout_s;   /* idle connections are closed, 30 */
+    unsigned max_inflight;           /* operator requests being served at once before 503, 256 */
+    unsigned authority_inflight;     /* the authority's own reserve beside them, 32 */
+    size_t max_buffered_body_bytes;  /* request bodies held at once before 503, 64 MiB */
+    unsigned overload_decisions;     /* operator submissions decided at once while shedding, 1 */
     const char *tls_cert_pem, *tls_key_pem; /* both set: HTTPS only; borrowed PEM text */
 } dc_server_config;
 
@@ -97,8 +97,8 @@ typedef struct dc_server_field {
 } dc_server_field;
 
 typedef struct dc_server_request {
-    const char *method; /* "GET", "POST", ... */
-    const char *path; /* without the query string: "/v1/operations" */
+    const char *method;          /* "GET", "POST", ... */
+    const char *path;            /* without the query string: "/v1/operations" */
     const dc_server_field *args; /* decoded query arguments */
     size_t n_args;
     const dc_server_field *headers;
@@ -118,8 +118,7 @@ typedef struct dc_server_response {
 
 /* Serves one request on s (started by dc_server_start). DC_ENOMEM only when
  * no answer could be built; every other outcome is an HTTP status in out. */
-dc_status dc_server_handle(dc_server *s, const dc_server_request *req,
-                            dc_server_response *out);
+dc_status dc_server_handle(dc_server *s, const dc_server_request *req, dc_server_response *out);
 void dc_server_response_free(dc_server_response *r);
 
 /* The route table, for --list-routes and the OpenAPI agreement test.

@@ -7,21 +7,21 @@
 
 #include <stddef.h>
 
-#define DC_STATUS_MAP(X)                                                       \
-    X(DC_OK, "ok")                                                             \
-    X(DC_ENOMEM, "out of memory")                                              \
-    X(DC_EINVAL, "invalid input")                                              \
-    X(DC_ENOTFOUND, "not found")                                               \
-    X(DC_EEXIST, "already exists")                                             \
-    X(DC_ECONFLICT, "conflict")                                                \
-    X(DC_EIO, "input/output error")                                            \
-    X(DC_ESTORE, "storage error")                                              \
-    X(DC_ESTALE, "stale version")                                              \
-    X(DC_EPERM, "not permitted")                                               \
-    X(DC_EAUTH, "not authenticated")                                           \
-    X(DC_ELIMIT, "limit exceeded")                                             \
-    X(DC_EUNSUPPORTED, "not supported")                                        \
-    X(DC_EBUSY, "busy")                                                        \
+#define DC_STATUS_MAP(X)                                                                           \
+    X(DC_OK, "ok")                                                                                 \
+    X(DC_ENOMEM, "out of memory")                                                                  \
+    X(DC_EINVAL, "invalid input")                                                                  \
+    X(DC_ENOTFOUND, "not found")                                                                   \
+    X(DC_EEXIST, "already exists")                                                                 \
+    X(DC_ECONFLICT, "conflict")                                                                    \
+    X(DC_EIO, "input/output error")                                                                \
+    X(DC_ESTORE, "storage error")                                                                  \
+    X(DC_ESTALE, "stale version")                                                                  \
+    X(DC_EPERM, "not permitted")                                                                   \
+    X(DC_EAUTH, "not authenticated")                                                               \
+    X(DC_ELIMIT, "limit exceeded")                                                                 \
+    X(DC_EUNSUPPORTED, "not supported")                                                            \
+    X(DC_EBUSY, "busy")                                                                            \
     X(DC_ECORRUPT, "integrity check failed")
 
 typedef enum dc_status {

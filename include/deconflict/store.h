@@ -1,6 +1,6 @@
 /* Durable store of the deconfliction service: operators, API keys, operations
- * and restrictions, and the audit chain. Backends (SQLite now, PostgreSQL
- * later) implement struct dc_store_ops; everything above this header is
+ * and restrictions, and the audit chain. Backends (SQLite, PostgreSQL)
+ * implement struct dc_store_ops; everything above this header is
  * backend-agnostic and one shared test suite runs against every backend.
  * Writes happen inside begin/commit; a commit returns only once durable
  * (SQLite: WAL with synchronous=FULL). Not thread-safe except audit_each,
@@ -18,8 +18,8 @@ typedef struct dc_store dc_store;
 
 /* An operator (or the authority). Strings borrowed for the call. */
 typedef struct dc_store_operator {
-    uint32_t number; /* engine operator number (dc_entry_spec.owner) */
-    const char *id; /* public id, "opr_..." */
+    uint32_t number;  /* engine operator number (dc_entry_spec.owner) */
+    const char *id;   /* public id, "opr_..." */
     const char *name; /* unique */
     int is_authority;
     int64_t created_s;
@@ -27,8 +27,8 @@ typedef struct dc_store_operator {
 
 /* An API key: only the lookup prefix and a salted SHA-256 are stored. */
 typedef struct dc_store_key {
-    const char *prefix; /* lookup column (a non-secret part of the key) */
-    uint32_t operator_number;
+    const char *prefix;       /* lookup column (a non-secret part of the key) */
+    uint32_t operator_number; /* the engine's owner number, not the public id */
     uint8_t salt[16];
     uint8_t hash[32]; /* SHA-256(salt || key) */
     int revoked;
@@ -44,8 +44,8 @@ typedef struct dc_store_entry {
     const char *state; /* "approved", "active", ... */
     int64_t version;
     const char *volumes_json; /* JSON array of volumes (check-CLI form) */
-    const char *exempt_json; /* JSON array of exempt operator numbers */
-    const char *note; /* restriction name, or why the state changed */
+    const char *exempt_json;  /* JSON array of exempt operator numbers */
+    const char *note;         /* restriction name, or why the state changed */
     int64_t created_s, updated_s;
 } dc_store_entry;
 
@@ -82,9 +82,9 @@ typedef int (*dc_store_alert_fn)(void *ctx, const dc_store_alert *a);
  * instance that holds the monitoring lease. body is the server's own text
  * encoding; it never holds a tab, newline, carriage return or backslash. */
 typedef struct dc_store_tracks {
-    int64_t seq; /* in commit order (set by the store) */
-    uint32_t operator_id;
-    const char *body; /* borrowed */
+    int64_t seq;              /* in commit order (set by the store) */
+    uint32_t operator_number; /* the engine's owner number, not the public id */
+    const char *body;         /* borrowed */
 } dc_store_tracks;
 typedef int (*dc_store_tracks_fn)(void *ctx, const dc_store_tracks *t);
 
@@ -142,8 +142,8 @@ struct dc_store_ops {
     /* Batches with seq > after_seq received in the last max_age_ms, in seq
      * order (records borrowed for the call). With tracks_prune, which drops
      * batches older than max_age_ms: one thread only, not tracks_put's. */
-    dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms,
-                             dc_store_tracks_fn fn, void *ctx);
+    dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms, dc_store_tracks_fn fn,
+                             void *ctx);
     dc_status (*tracks_prune)(dc_store *s, int max_age_ms);
 
     /* ---- Optional: online backup (SQLite; NULL elsewhere). Copies the
@@ -178,5 +178,39 @@ dc_status dc_store_backup(dc_store *s, const char *dest_path, dc_error *err);
 dc_status dc_store_begin(dc_store *s);
 dc_status dc_store_commit(dc_store *s);
 dc_status dc_store_rollback(dc_store *s);
+
+/* One wrapper per method of the table (as SQLite's os.c wraps its VFS), so
+ * call sites read dc_store_entry_put(s, e) instead of reaching into the
+ * table. The optional methods of a shared store answer DC_EUNSUPPORTED on a
+ * backend that lacks them; dc_store_is_shared() says whether it has them. */
+dc_status dc_store_meta_get(dc_store *s, const char *key, char **value);
+dc_status dc_store_meta_put(dc_store *s, const char *key, const char *value);
+dc_status dc_store_operator_put(dc_store *s, const dc_store_operator *o);
+dc_status dc_store_operator_each(dc_store *s, dc_store_operator_fn fn, void *ctx);
+dc_status dc_store_key_put(dc_store *s, const dc_store_key *k);
+dc_status dc_store_key_each(dc_store *s, dc_store_key_fn fn, void *ctx);
+dc_status dc_store_entry_put(dc_store *s, const dc_store_entry *e);
+dc_status dc_store_entry_each(dc_store *s, dc_store_entry_fn fn, void *ctx);
+dc_status dc_store_audit_append(dc_store *s, const dc_audit_record *r);
+dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
+                              void *ctx);
+/* 1 when the backend is shared by several processes (begin_locked and the
+ * methods after it are present). */
+int dc_store_is_shared(const dc_store *s);
+/* 1 when the backend can carry tactical monitoring across instances (lease,
+ * alert feed, forwarded track batches). */
+int dc_store_has_tactical_feed(const dc_store *s);
+dc_status dc_store_begin_locked(dc_store *s, dc_store_head *head);
+dc_status dc_store_changes_since(dc_store *s, int64_t after_seq, int in_txn,
+                                 dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
+                                 dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head);
+dc_status dc_store_wait_change(dc_store *s, int timeout_ms);
+dc_status dc_store_lease(dc_store *s, const char *name, const char *holder, int ttl_ms, int *held);
+dc_status dc_store_alert_publish(dc_store *s, const char *body);
+dc_status dc_store_alert_each(dc_store *s, int64_t after_seq, dc_store_alert_fn fn, void *ctx);
+dc_status dc_store_tracks_put(dc_store *s, const dc_store_tracks *t, size_t n);
+dc_status dc_store_tracks_each(dc_store *s, int64_t after_seq, int max_age_ms,
+                               dc_store_tracks_fn fn, void *ctx);
+dc_status dc_store_tracks_prune(dc_store *s, int max_age_ms);
 
 #endif

@@ -31,8 +31,9 @@
  * degrees true [0, 360], vertical rate m/s (positive up). Strings are
  * borrowed for the duration of the call that takes the report. */
 typedef struct dc_track_report {
-    uint32_t operator_id; /* or DC_TRACK_OPERATOR_UNKNOWN */
-    const char *track_id; /* non-empty, operator's own label */
+    uint32_t operator_number; /* the engine's owner number (not the public "opr_..." id), or
+                                 DC_TRACK_OPERATOR_UNKNOWN */
+    const char *track_id;     /* non-empty, operator's own label */
     double time_s;
     double lat_deg, lon_deg, alt_m;
     double ground_speed_mps, track_deg, vertical_rate_mps;
@@ -50,13 +51,13 @@ dc_status dc_track_report_check(const dc_track_report *r, const char *prefix, dc
  * "operation_id"}; time is RFC 3339 with optional fractional seconds, or
  * a number of seconds UTC) and checks it. Strings in *out are borrowed from
  * j. Unknown members are ignored. Field names as in dc_track_report_check. */
-dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t operator_id,
+dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t operator_number,
                                dc_track_report *out, dc_error *err);
 
 /* Parses a request body {"reports":[...]} (1..cap reports) into out. On
  * DC_OK *n reports are filled, their strings borrowed from body. Errors
  * name "reports[i].field"; DC_ELIMIT (with err filled) above cap. */
-dc_status dc_json_track_reports(const json_t *body, uint32_t operator_id, dc_track_report *out,
+dc_status dc_json_track_reports(const json_t *body, uint32_t operator_number, dc_track_report *out,
                                 size_t cap, size_t *n, dc_error *err);
 
 /* Detection and conformance parameters. */
@@ -86,7 +87,7 @@ dc_status dc_tactical_params_set(dc_tactical_params *p, const char *name, const 
 /* A track's identity as seen in results and events. Strings are borrowed
  * (see the function or callback that hands them out). */
 typedef struct dc_track_ref {
-    uint32_t operator_id;
+    uint32_t operator_number;
     const char *track_id;
     const char *operation_id; /* NULL when not linked */
 } dc_track_ref;
@@ -132,10 +133,10 @@ typedef struct dc_tactical_event {
  * for the duration of the call only. Must not call back into the table. */
 typedef void (*dc_tactical_event_fn)(void *ctx, const dc_tactical_event *ev);
 
-/* Looks up the volumes of operation_id (owned by operator_id). On DC_OK
+/* Looks up the volumes of operation_id (owned by operator_number). On DC_OK
  * *vols / *n are borrowed until the callback is called again or the pass
  * returns. DC_ENOTFOUND: the track is not checked (conformance unknown). */
-typedef dc_status (*dc_tactical_volumes_fn)(void *ctx, uint32_t operator_id,
+typedef dc_status (*dc_tactical_volumes_fn)(void *ctx, uint32_t operator_number,
                                             const char *operation_id, const dc_volume **vols,
                                             size_t *n);
 
@@ -153,7 +154,7 @@ void dc_tactical_set_volumes_fn(dc_tactical *t, dc_tactical_volumes_fn fn, void 
 
 /* Ingests a batch, all or nothing: every report is checked first (errors
  * name "reports[i].field"); then each updates or creates its track, keyed
- * by (operator_id, track_id). A report older than the track's latest is
+ * by (operator_number, track_id). A report older than the track's latest is
  * ignored; of equal times the later in the batch wins. DC_ENOMEM leaves the
  * table unchanged. *n_applied (may be NULL) counts reports that changed a
  * track. */
@@ -188,11 +189,11 @@ const dc_tactical_conflict *dc_tactical_conflicts(const dc_tactical *t, size_t *
 
 size_t dc_tactical_track_count(const dc_tactical *t);
 
-/* The latest report of track (operator_id, track_id) as ingested (not
+/* The latest report of track (operator_number, track_id) as ingested (not
  * extrapolated), into *out; its strings are borrowed until the next ingest,
  * pass or free. DC_ENOTFOUND when no such live track. */
-dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, const char *track_id,
-                                dc_track_report *out);
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id, dc_track_report *out);
 /* Calls fn with the latest report of every track in the table, in slot
  * order; r and its strings are borrowed for the call. fn must not call back
  * into the table. */

@@ -75,8 +75,11 @@ void dc_audit_entry_digest(const dc_store_entry *e, char hex[65])
     uint8_t d[32];
     snprintf(num, sizeof num, "%d\n%u\n%d\n%lld\n", e->is_restriction, e->owner, e->priority,
              (long long)e->version);
-    const char *parts[] = {e->id, "\n", num, e->state, "\n", e->volumes_json, "\n",
-                           e->exempt_json ? e->exempt_json : "[]", "\n", e->note ? e->note : ""};
+    const char *parts[] = {e->id, "\n",
+                           num,   e->state,
+                           "\n",  e->volumes_json,
+                           "\n",  e->exempt_json ? e->exempt_json : "[]",
+                           "\n",  e->note ? e->note : ""};
     enum { N = sizeof parts / sizeof parts[0] };
     const void *p[N];
     size_t lens[N];
@@ -217,13 +220,12 @@ dc_status dc_audit_verify(dc_store *s, dc_audit_report *rep)
 {
     verify_ctx v = {.rep = rep, .expect_seq = 1};
     memset(rep, 0, sizeof *rep);
-    const struct dc_store_ops *ops = dc_store_ops_of(s);
-    dc_status rc = ops->audit_each(s, 0, 0, verify_record, &v);
+    dc_status rc = dc_store_audit_each(s, 0, 0, verify_record, &v);
     if (rc == DC_OK && v.nomem)
         rc = DC_ENOMEM;
     if (rc == DC_OK && !v.failed) {
         stable_sort(v.subj, v.n_subj);
-        rc = ops->entry_each(s, verify_entry, &v);
+        rc = dc_store_entry_each(s, verify_entry, &v);
     }
     if (rc != DC_OK && !v.failed)
         snprintf(rep->reason, sizeof rep->reason, "cannot read the store: %s", dc_status_str(rc));

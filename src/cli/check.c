@@ -124,8 +124,8 @@ static int load_entry(dc_engine *e, names *ns, const json_t *o, const char *fiel
         }
         json_t *pr = json_object_get(o, "priority");
         snprintf(f, sizeof f, "%s.priority", field);
-        if (pr && (!json_is_integer(pr) || json_integer_value(pr) < 0 ||
-                   json_integer_value(pr) > 100)) {
+        if (pr &&
+            (!json_is_integer(pr) || json_integer_value(pr) < 0 || json_integer_value(pr) > 100)) {
             dc_error_set(&err, f, "must be an integer in [0, 100]");
             return fail(file, &err);
         }
@@ -137,7 +137,8 @@ static int load_entry(dc_engine *e, names *ns, const json_t *o, const char *fiel
     dc_status s = dc_json_volumes(json_object_get(o, "volumes"), f, MAX_VOLUMES_PER_ENTRY,
                                   restriction ? 0 : DC_MAX_WINDOW_S, &vols, &n, &err);
     if (s != DC_OK)
-        return s == DC_EINVAL ? fail(file, &err) : (fprintf(stderr, "deconflict check: %s\n", dc_status_str(s)), 2);
+        return s == DC_EINVAL ? fail(file, &err)
+                              : (fprintf(stderr, "deconflict check: %s\n", dc_status_str(s)), 2);
     s = dc_engine_add(e, &spec, vols, n);
     if (s != DC_OK) {
         dc_volumes_free(vols, n);
@@ -154,8 +155,8 @@ static json_t *load_json(const char *path)
     json_error_t je;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j)
-        fprintf(stderr, "deconflict check: %s: line %d column %d: %s\n", path, je.line,
-                je.column, je.text);
+        fprintf(stderr, "deconflict check: %s: line %d column %d: %s\n", path, je.line, je.column,
+                je.text);
     return j;
 }
 
@@ -184,7 +185,10 @@ int dc_cli_check(int argc, char **argv)
         else if (!strcmp(a, "--t") && !parse_num(v, &d) && d >= 0 && d < 1e12 && d == floor(d))
             p.t_s = (int64_t)d;
         else {
-            fprintf(stderr, "deconflict check: bad option or value: %s %s (--h > 0, --v >= 0, --t >= 0 whole seconds)\n", a, v);
+            fprintf(stderr,
+                    "deconflict check: bad option or value: %s %s (--h > 0, --v >= 0, --t >= 0 "
+                    "whole seconds)\n",
+                    a, v);
             return 2;
         }
     }
@@ -253,9 +257,8 @@ int dc_cli_check(int argc, char **argv)
     json_t *arr = json_array();
     for (size_t i = 0; i < found; i++)
         json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:f}", "candidate_volume",
-                                             (json_int_t)out[i].cand_volume, "with",
-                                             out[i].with_id, "volume", (json_int_t)out[i].volume,
-                                             "distance_m",
+                                             (json_int_t)out[i].cand_volume, "with", out[i].with_id,
+                                             "volume", (json_int_t)out[i].volume, "distance_m",
                                              round(out[i].distance_m * 10) / 10));
     json_t *res = json_pack("{s:o}", "conflicts", arr);
     char *txt = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(12));

@@ -181,9 +181,9 @@ static int print_conflicts(const input *in, const dc_tactical_conflict *c, size_
     if (!rows || !arr || !out)
         goto done;
     for (size_t i = 0; i < n; i++) {
-        snprintf(rows[i].a, sizeof rows[i].a, "%s/%s", in->op_names[c[i].a.operator_id],
+        snprintf(rows[i].a, sizeof rows[i].a, "%s/%s", in->op_names[c[i].a.operator_number],
                  c[i].a.track_id);
-        snprintf(rows[i].b, sizeof rows[i].b, "%s/%s", in->op_names[c[i].b.operator_id],
+        snprintf(rows[i].b, sizeof rows[i].b, "%s/%s", in->op_names[c[i].b.operator_number],
                  c[i].b.track_id);
         if (strcmp(rows[i].a, rows[i].b) > 0) {
             row t = rows[i];

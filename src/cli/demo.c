@@ -44,7 +44,7 @@ typedef struct demo {
     plog *logs; /* one per party */
     int rejected_then_retried, reject_blind, reject_suggestion, retry_ok, unexpected;
     char scen_tracks[2][16]; /* the converging pair, by callsign */
-    double t_play, speed; /* real time at which play starts, scenario s per real s */
+    double t_play, speed;    /* real time at which play starts, scenario s per real s */
     int64_t day0;
     const char *drifter_ref;
     int verbose;
@@ -260,14 +260,15 @@ static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
     char at[16], sa[100], sb[100];
     scen_hhmm(d, json_string_value(json_object_get(a, "time")), at, sizeof at);
     if (json_is_object(rel))
-        snprintf(out, len,
-                 "%s %s: own %s; intruder bearing %.0f deg, %.1f km, %+.0f m; CPA %.1f km in %.0f s",
-                 at, kind, json_string_value(json_object_get(a, "track_id")),
-                 json_number_value(json_object_get(rel, "bearing_deg")),
-                 json_number_value(json_object_get(rel, "distance_m")) / 1000,
-                 json_number_value(json_object_get(rel, "rel_alt_m")),
-                 json_number_value(json_object_get(rel, "d_cpa_m")) / 1000,
-                 json_number_value(json_object_get(rel, "t_cpa_s")));
+        snprintf(
+            out, len,
+            "%s %s: own %s; intruder bearing %.0f deg, %.1f km, %+.0f m; CPA %.1f km in %.0f s", at,
+            kind, json_string_value(json_object_get(a, "track_id")),
+            json_number_value(json_object_get(rel, "bearing_deg")),
+            json_number_value(json_object_get(rel, "distance_m")) / 1000,
+            json_number_value(json_object_get(rel, "rel_alt_m")),
+            json_number_value(json_object_get(rel, "d_cpa_m")) / 1000,
+            json_number_value(json_object_get(rel, "t_cpa_s")));
     else if (json_object_get(a, "a"))
         snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %.1f km in %.0f s", at, kind,
                  side_text(json_object_get(a, "a"), sa, sizeof sa),
@@ -277,9 +278,9 @@ static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
                  json_number_value(json_object_get(a, "t_cpa_s")));
     else
         snprintf(out, len, "%s %s: %s%s%s, operation %s", at, kind,
-                 json_object_get(a, "operator") ? json_string_value(json_object_get(
-                                                      json_object_get(a, "operator"), "name"))
-                                                : "own",
+                 json_object_get(a, "operator")
+                     ? json_string_value(json_object_get(json_object_get(a, "operator"), "name"))
+                     : "own",
                  json_object_get(a, "operator") ? "/" : " ",
                  json_string_value(json_object_get(a, "track_id")),
                  json_string_value(json_object_get(a, "operation_state")));
@@ -317,9 +318,9 @@ static void poll_alerts(demo *d)
             int conf = kind && !strcmp(kind, "conforming");
             int about_pair = has(txt, d->scen_tracks[0]) || has(txt, d->scen_tracks[1]);
             if (conflict && about_pair && !l->saw_conflict_alert) {
-                l->saw_conflict_alert = q->is_authority
-                                            ? has(txt, d->scen_tracks[0]) && has(txt, d->scen_tracks[1])
-                                            : 1;
+                l->saw_conflict_alert =
+                    q->is_authority ? has(txt, d->scen_tracks[0]) && has(txt, d->scen_tracks[1])
+                                    : 1;
                 alert_text(d, a, line, sizeof line);
                 say(l, "%s", line);
             } else if (nonconf && !l->saw_nonconf) {
@@ -348,7 +349,8 @@ static void poll_state(demo *d, const char *ref)
     {
         if (strcmp(json_string_value(json_object_get(r, "ref")), ref))
             continue;
-        const dc__party *by = dc__play_party(&d->p, json_string_value(json_object_get(r, "operator")));
+        const dc__party *by =
+            dc__play_party(&d->p, json_string_value(json_object_get(r, "operator")));
         const char *id = json_string_value(json_object_get(d->p.op_ids, ref));
         if (!by || !id)
             return;
@@ -459,7 +461,7 @@ int dc_cli_demo(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
     char tmp[] = "/tmp/deconflict-demo-XXXXXX", store[128] = "", logp[128] = "", urlbuf[128],
-                                                 keybuf[160];
+         keybuf[160];
     char exe[1024];
     pid_t server = -1;
     demo d;
@@ -533,7 +535,8 @@ int dc_cli_demo(int argc, char **argv)
                 continue;
             forbid(&d.logs[i], d.p.parties[k].name);
             forbid(&d.logs[i], d.p.parties[k].id);
-            for (size_t a = 0; a < dc_scenario_aircraft_count(sc) && d.logs[i].n_forbid < 200; a++) {
+            for (size_t a = 0; a < dc_scenario_aircraft_count(sc) && d.logs[i].n_forbid < 200;
+                 a++) {
                 dc_scenario_report r;
                 double t0, t1;
                 dc_scenario_span(sc, &t0, &t1);
@@ -550,8 +553,9 @@ int dc_cli_demo(int argc, char **argv)
     for (size_t i = 1; i < d.p.n_parties && i < 3; i++)
         say(&d.logs[i], "-"); /* the approvals' line, filled in below */
     plog *la = &d.logs[0];
-    say(la, "created operators %s%s%s%s (one API key each)", d.p.n_parties > 1 ? d.p.parties[1].name : "",
-        d.p.n_parties > 2 ? ", " : "", d.p.n_parties > 2 ? d.p.parties[2].name : "",
+    say(la, "created operators %s%s%s%s (one API key each)",
+        d.p.n_parties > 1 ? d.p.parties[1].name : "", d.p.n_parties > 2 ? ", " : "",
+        d.p.n_parties > 2 ? d.p.parties[2].name : "",
         d.p.n_parties > 3 ? " and the scaled ones" : "");
     (void)dc__play_plans(&d.p); /* on_submit counts what was unexpected */
 
@@ -590,14 +594,17 @@ int dc_cli_demo(int argc, char **argv)
         json_t *ns = json_object_get(resp, "notices");
         int n_rs = 0;
         json_array_foreach(ns, k, o) n_rs +=
-            !strcmp(json_string_value(json_object_get(o, "kind")) ? json_string_value(json_object_get(o, "kind")) : "", "restriction");
+            !strcmp(json_string_value(json_object_get(o, "kind"))
+                        ? json_string_value(json_object_get(o, "kind"))
+                        : "",
+                    "restriction");
         for (size_t j = 0; j < json_array_size(ns) && !n0[0]; j++) {
             const char *kind = json_string_value(json_object_get(json_array_get(ns, j), "kind"));
             if (kind && strcmp(kind, "restriction"))
                 notice_text(json_array_get(ns, j), n0, sizeof n0);
         }
-        say(l, "notices: %zu (%d restriction), no owner named; e.g. %s", json_array_size(ns),
-            n_rs, n0);
+        say(l, "notices: %zu (%d restriction), no owner named; e.g. %s", json_array_size(ns), n_rs,
+            n0);
         notices_ok &= json_array_size(ns) > 0;
         json_decref(resp);
     }
@@ -606,8 +613,8 @@ int dc_cli_demo(int argc, char **argv)
     while (dc__now() < t_play)
         usleep(50000);
     int activated = dc__play_activate(&d.p, dc__now());
-    say(la, "operators activated %d operations; tracks play %02d:%02d-%02d:%02d at %.0fx", activated,
-        from_s / 3600, from_s / 60 % 60, to_s / 3600, to_s / 60 % 60, speed);
+    say(la, "operators activated %d operations; tracks play %02d:%02d-%02d:%02d at %.0fx",
+        activated, from_s / 3600, from_s / 60 % 60, to_s / 3600, to_s / 60 % 60, speed);
     long reports = 0;
     int tactical_ok = 1;
     double last_poll = 0;
@@ -655,8 +662,7 @@ int dc_cli_demo(int argc, char **argv)
         {"the retry with the suggestion approved", d.retry_ok},
         {"the authority sees both operators' operations", authority_sees_both},
         {"each operator was given notices", notices_ok},
-        {"no operator was sent another party's name, id or callsign",
-         !lc->leak[0] && !li->leak[0]},
+        {"no operator was sent another party's name, id or callsign", !lc->leak[0] && !li->leak[0]},
         {"track reports accepted", tactical_ok && reports > 0},
         {"the authority's alert names both converging aircraft", la->saw_conflict_alert},
         {"coalition's blind alert on its aircraft", lc->saw_conflict_alert},

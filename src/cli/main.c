@@ -34,7 +34,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: deconflict <command> [options]   (deconflict <command> --help)\n\ncommands:\n");
+    fprintf(f,
+            "usage: deconflict <command> [options]   (deconflict <command> --help)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }

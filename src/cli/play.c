@@ -122,8 +122,8 @@ int dc__play_plans(dc__play *p)
         }
         json_t *body = json_pack("{s:O, s:o, s:O}", "name", json_object_get(r, "name"), "exempt",
                                  exempt, "volumes", json_object_get(r, "volumes"));
-        long st = dc__client_call(p->http, "POST", "/v1/restrictions", a->key, body, NULL, &resp,
-                                  NULL);
+        long st =
+            dc__client_call(p->http, "POST", "/v1/restrictions", a->key, body, NULL, &resp, NULL);
         notify(p, r, a, 0, st, resp);
         failed += st != 201;
         json_decref(body);
@@ -140,8 +140,8 @@ int dc__play_plans(dc__play *p)
         }
         json_t *body = json_pack("{s:O, s:O}", "priority", json_object_get(r, "priority"),
                                  "volumes", json_object_get(r, "volumes"));
-        long st = dc__client_call(p->http, "POST", "/v1/operations", by->key, body, NULL, &resp,
-                                  NULL);
+        long st =
+            dc__client_call(p->http, "POST", "/v1/operations", by->key, body, NULL, &resp, NULL);
         notify(p, r, by, 0, st, resp);
         const json_t *sugg = json_object_get(resp, "suggestion");
         if (st == 409 && expect && !strcmp(expect, "reject_then_retry") && json_is_object(sugg)) {
@@ -217,8 +217,8 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
             if (json_array_size(reports) && (i == n_ac || json_array_size(reports) == 5000)) {
                 json_t *body = json_pack("{s:o}", "reports", reports), *resp = NULL;
                 char *raw = NULL;
-                long st = dc__client_call(p->http, "POST", "/v1/tracks", by->key, body, NULL,
-                                          &resp, &raw);
+                long st = dc__client_call(p->http, "POST", "/v1/tracks", by->key, body, NULL, &resp,
+                                          &raw);
                 json_decref(body);
                 reports = json_array();
                 if (st != 202) {

@@ -1,6 +1,6 @@
 /* The strategic engine (engine.h): entries (operations and restrictions)
  * with their volumes, a slot per stored volume holding its box, altitude and
- * time, the grid index over slots, and the exact check of DESIGN section 3.
+ * time, the grid index over slots, and the exact check of docs/design.md section 3.
  * Invariant: every live slot is in the grid under exactly its box. */
 #include <math.h>
 #include <stdlib.h>
@@ -288,7 +288,8 @@ dc_status dc_engine_add(dc_engine *e, const dc_entry_spec *spec, dc_volume *vols
     }
     /* Commit: from here nothing fails. */
     en->n_vols = (uint32_t)n_vols;
-    size_t bytes = sizeof *en + strlen(en->id) + 1 + n_vols * (sizeof(dc_volume) + sizeof(uint32_t));
+    size_t bytes =
+        sizeof *en + strlen(en->id) + 1 + n_vols * (sizeof(dc_volume) + sizeof(uint32_t));
     for (size_t i = 0; i < n_vols; i++) {
         en->vols[i] = vols[i];
         bytes += vols[i].fp->alloc_bytes;
@@ -314,8 +315,8 @@ dc_status dc_engine_remove(dc_engine *e, const char *id)
         return DC_ENOTFOUND;
     entry *en = *p;
     unindex(e, en, en->n_vols);
-    size_t bytes = sizeof *en + strlen(en->id) + 1 +
-                   en->n_vols * (sizeof(dc_volume) + sizeof(uint32_t));
+    size_t bytes =
+        sizeof *en + strlen(en->id) + 1 + en->n_vols * (sizeof(dc_volume) + sizeof(uint32_t));
     for (uint32_t i = 0; i < en->n_vols; i++)
         bytes += en->vols[i].fp->alloc_bytes;
     e->bytes -= bytes;
@@ -402,7 +403,8 @@ static int on_slot(void *vctx, uint32_t s)
         k->owner = en->is_restriction ? DC_OWNER_NONE : en->owner;
         k->is_restriction = en->is_restriction;
         k->priority = en->priority;
-        k->distance_m = (c->o && c->o->first_only) ? NAN : dc_footprint_distance_m(c->cand->fp, v->fp);
+        k->distance_m =
+            (c->o && c->o->first_only) ? NAN : dc_footprint_distance_m(c->cand->fp, v->fp);
     }
     c->found++;
     return c->o && c->o->first_only;
@@ -466,8 +468,8 @@ typedef struct visit_ctx {
 
 static int visit_entry(visit_ctx *v, entry *en)
 {
-    dc_entry_spec spec = {en->id, en->owner, en->is_restriction, en->exempt, en->n_exempt,
-                          en->priority};
+    dc_entry_spec spec = {en->id,     en->owner,    en->is_restriction,
+                          en->exempt, en->n_exempt, en->priority};
     return v->fn(v->ctx, &spec, en->vols, en->n_vols);
 }
 
@@ -502,8 +504,8 @@ void dc_engine_visit(dc_engine *e, const dc_query_box *box, dc_engine_visit_fn f
     }
     if (!e->n_slots)
         return;
-    dc__box q = {box->lat_min, box->lon_min, box->lat_max, box->lon_max, box->t_from_s,
-                 box->t_to_s};
+    dc__box q = {box->lat_min, box->lon_min,  box->lat_max,
+                 box->lon_max, box->t_from_s, box->t_to_s};
     if (++e->stamp == 0) {
         memset(e->seen, 0, (size_t)e->cap_slots * sizeof *e->seen);
         e->stamp = 1;

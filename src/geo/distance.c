@@ -129,11 +129,11 @@ static inline dc__vec3 edge_end(const dc_footprint *f, uint32_t e)
 /* Search state: the spherical-angle bands that decide without a geodesic,
  * and the best geodesic found so far. */
 typedef struct walk {
-    double limit_m; /* decide distance < limit_m; INFINITY = measure */
-    double sure_rad; /* angle below which the pair is surely within */
-    double maybe_rad; /* angle at or above which it surely is not */
+    double limit_m;      /* decide distance < limit_m; INFINITY = measure */
+    double sure_rad;     /* angle below which the pair is surely within */
+    double maybe_rad;    /* angle at or above which it surely is not */
     double prune_chord2; /* squared chord of maybe_rad, for cap pruning */
-    double best_m; /* smallest geodesic distance seen (measure mode) */
+    double best_m;       /* smallest geodesic distance seen (measure mode) */
     int hit;
 } walk;
 

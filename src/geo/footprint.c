@@ -196,15 +196,14 @@ static const char *kind_coords_field(dc_footprint_kind kind)
 }
 
 dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_t n,
-                           double radius_m, const char *field, dc_footprint **out,
-                           dc_error *err)
+                           double radius_m, const char *field, dc_footprint **out, dc_error *err)
 {
     char f[256];
     const char *cf = kind_coords_field(kind);
     *out = NULL;
     if (kind != DC_FP_POLYGON && kind != DC_FP_CIRCLE && kind != DC_FP_CORRIDOR)
         return dc_error_set(err, field, "unknown footprint kind");
-    uint32_t max_n = kind == DC_FP_POLYGON   ? DC_MAX_POLYGON_VERTICES + 1
+    uint32_t max_n = kind == DC_FP_POLYGON  ? DC_MAX_POLYGON_VERTICES + 1
                      : kind == DC_FP_CIRCLE ? 1
                                             : DC_MAX_CORRIDOR_POINTS;
     if (n > max_n) {
@@ -257,7 +256,9 @@ dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_
     if (m < need) {
         dc_free(keep);
         field_at(f, sizeof f, field, "%s", kind == DC_FP_CIRCLE ? ".coordinates" : cf);
-        return dc_error_set(err, f, n < need ? "needs at least %u points" : "needs at least %u distinct points", need);
+        return dc_error_set(
+            err, f, n < need ? "needs at least %u points" : "needs at least %u distinct points",
+            need);
     }
     if (kind == DC_FP_POLYGON && m > DC_MAX_POLYGON_VERTICES) {
         dc_free(keep);
@@ -326,7 +327,8 @@ dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_
         dc_free(keep);
         dc_free(fp);
         field_at(f, sizeof f, field, "%s", cf);
-        return dc_error_set(err, f, "footprint spans more than %.0f km: split it into several volumes",
+        return dc_error_set(err, f,
+                            "footprint spans more than %.0f km: split it into several volumes",
                             DC_MAX_FOOTPRINT_SPAN_M / 1000);
     }
 
@@ -357,10 +359,11 @@ dc_status dc_footprint_new(dc_footprint_kind kind, const dc_latlon *pts, uint32_
         dc_free(keep);
         dc_free(fp);
         field_at(f, sizeof f, field, "%s", kind == DC_FP_CIRCLE ? ".coordinates" : cf);
-        return dc_error_set(err, f, polar ? "footprint reaches beyond +-85 degrees latitude: polar "
-                                            "footprints are not supported"
-                                          : "footprint reaches across the antimeridian (180 "
-                                            "degrees): not supported, split it into two volumes");
+        return dc_error_set(err, f,
+                            polar ? "footprint reaches beyond +-85 degrees latitude: polar "
+                                    "footprints are not supported"
+                                  : "footprint reaches across the antimeridian (180 "
+                                    "degrees): not supported, split it into two volumes");
     }
 
     /* Gnomonic frame at the cap centre. */

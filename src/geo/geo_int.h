@@ -30,15 +30,15 @@ typedef struct dc__edgecap {
 
 struct dc_footprint {
     dc_footprint_kind kind;
-    uint32_t n; /* core vertices (ring without closing point) */
+    uint32_t n;       /* core vertices (ring without closing point) */
     uint32_t n_edges; /* ring: n; corridor: n - 1; circle: 0 */
-    double radius_m; /* circle radius / corridor half-width, 0 for polygons */
+    double radius_m;  /* circle radius / corridor half-width, 0 for polygons */
     dc_latlon *pts;
     dc__vec3 *xyz;
     dc__edgecap *edges;
-    double *gxy; /* polygon only: 2n gnomonic coordinates about center */
+    double *gxy;             /* polygon only: 2n gnomonic coordinates about center */
     dc__vec3 center, ge, gn; /* cap centre and gnomonic tangent basis */
-    double cap_chord; /* chord radius of a cap around center holding the core */
+    double cap_chord;        /* chord radius of a cap around center holding the core */
     double lat_min, lat_max, lon_min, lon_max; /* whole footprint, degrees */
     size_t alloc_bytes;
 };

@@ -43,8 +43,7 @@ dc_status dc_time_parse(const char *s, int round_up, int64_t *out_s)
         digits(s + 17, 2, &sec))
         return DC_EINVAL;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (Y < 1900 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 ||
-        sec > 60)
+    if (Y < 1900 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
         return DC_EINVAL;
     int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
     if (M == 2 && D == 29 && !leap)

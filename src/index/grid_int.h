@@ -13,7 +13,7 @@
 
 typedef struct dc__box {
     double lat_min, lon_min, lat_max, lon_max; /* degrees */
-    int64_t t_start_s, t_end_s; /* [start, end) */
+    int64_t t_start_s, t_end_s;                /* [start, end) */
 } dc__box;
 
 typedef struct dc__grid dc__grid;

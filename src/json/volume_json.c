@@ -118,7 +118,8 @@ static dc_status geojson_footprint(const json_t *geom, const json_t *props, cons
         rkey = "half_width_m";
     } else {
         snprintf(cf, sizeof cf, "%s.type", f);
-        return dc_error_set(err, cf, "must be Polygon, Point (with radius_m) or LineString (with half_width_m)");
+        return dc_error_set(
+            err, cf, "must be Polygon, Point (with radius_m) or LineString (with half_width_m)");
     }
     double radius = 0;
     if (rkey) {
@@ -158,7 +159,8 @@ static dc_status astm_altitude(const json_t *vol, const char *key, const char *f
     snprintf(af, sizeof af, "%s.%s", f, key);
     json_t *a = json_object_get(vol, key);
     if (!json_is_object(a))
-        return dc_error_set(err, af, "is required ({\"value\", \"reference\": \"W84\", \"units\": \"M\"})");
+        return dc_error_set(err, af,
+                            "is required ({\"value\", \"reference\": \"W84\", \"units\": \"M\"})");
     dc_status s = number_at(a, "value", af, out, err);
     if (s != DC_OK)
         return s;
@@ -167,7 +169,8 @@ static dc_status astm_altitude(const json_t *vol, const char *key, const char *f
     char uf[340];
     snprintf(uf, sizeof uf, "%s.reference", af);
     if (ref && strcmp(ref, "W84"))
-        return dc_error_set(err, uf, "only W84 (metres above the WGS84 ellipsoid/MSL) is supported");
+        return dc_error_set(err, uf,
+                            "only W84 (metres above the WGS84 ellipsoid/MSL) is supported");
     snprintf(uf, sizeof uf, "%s.units", af);
     if (!units || !strcmp(units, "M"))
         return DC_OK;
@@ -188,8 +191,7 @@ static dc_status astm_latlng(const json_t *p, const char *f, dc_latlon *out, dc_
     return s;
 }
 
-static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint **out,
-                                dc_error *err)
+static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint **out, dc_error *err)
 {
     char cf[320];
     json_t *poly = json_object_get(vol, "outline_polygon");
@@ -203,7 +205,8 @@ static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint *
             return dc_error_set(err, cf, "must be an array of {\"lat\", \"lng\"}");
         size_t k = json_array_size(vs);
         if (k > DC_MAX_POLYGON_VERTICES + 1)
-            return dc_error_set(err, cf, "too many vertices: %zu (limit %d)", k, DC_MAX_POLYGON_VERTICES);
+            return dc_error_set(err, cf, "too many vertices: %zu (limit %d)", k,
+                                DC_MAX_POLYGON_VERTICES);
         dc_latlon *pts = dc_malloc((k ? k : 1) * sizeof *pts);
         if (!pts)
             return DC_ENOMEM;
@@ -394,8 +397,8 @@ json_t *dc_json_from_footprint(const dc_footprint *fp)
         return json_pack("{s:s, s:o, s:f}", "type", "Point", "coordinates", c, "radius_m",
                          dc_footprint_radius_m(fp));
     }
-    return json_pack("{s:s, s:o, s:f}", "type", "LineString", "coordinates", coords,
-                     "half_width_m", dc_footprint_radius_m(fp));
+    return json_pack("{s:s, s:o, s:f}", "type", "LineString", "coordinates", coords, "half_width_m",
+                     dc_footprint_radius_m(fp));
 }
 
 json_t *dc_json_from_volume(const dc_volume *v)

@@ -271,13 +271,15 @@ static dc_status add_scaled(dc_scenario *sc, json_t *src, uint32_t scale, uint32
             snprintf(t0, sizeof t0, "%02d:%02d", start_min / 60, start_min % 60);
             snprintf(t1, sizeof t1, "%02d:%02d", (start_min + dur) / 60, (start_min + dur) % 60);
             snprintf(a0, sizeof a0, "%02d:%02d", (start_min + 5) / 60, (start_min + 5) % 60);
-            snprintf(a1, sizeof a1, "%02d:%02d", (start_min + dur - 5) / 60, (start_min + dur - 5) % 60);
+            snprintf(a1, sizeof a1, "%02d:%02d", (start_min + dur - 5) / 60,
+                     (start_min + dur - 5) % 60);
             json_array_append_new(
-                plans, json_pack("{s:s, s:s, s:i, s:s, s:[{s:{s:s, s:[f,f], s:f}, s:f, s:f, s:s, s:s}]}",
-                                 "ref", ref, "operator", name, "priority", (int)rnd(&st, 0, 100),
-                                 "expect", "any", "volumes", "footprint", "type", "Point",
-                                 "coordinates", lon, lat, "radius_m", r, "altitude_lower_m", lo,
-                                 "altitude_upper_m", lo + 1500, "time_start", t0, "time_end", t1));
+                plans,
+                json_pack("{s:s, s:s, s:i, s:s, s:[{s:{s:s, s:[f,f], s:f}, s:f, s:f, s:s, s:s}]}",
+                          "ref", ref, "operator", name, "priority", (int)rnd(&st, 0, 100), "expect",
+                          "any", "volumes", "footprint", "type", "Point", "coordinates", lon, lat,
+                          "radius_m", r, "altitude_lower_m", lo, "altitude_upper_m", lo + 1500,
+                          "time_start", t0, "time_end", t1));
             json_array_append_new(
                 acs, json_pack("{s:s, s:s, s:s, s:{s:f, s:f, s:f, s:f, s:s, s:s, s:f}}", "callsign",
                                cs, "operator", name, "operation", ref, "orbit", "lat", lat, "lon",
@@ -335,7 +337,8 @@ dc_status dc_scenario_load(const char *path, int64_t day_start_s, uint32_t scale
     }
     if ((s = absolutise(json_object_get(src, "restrictions"), "restrictions", day_start_s, err)) !=
             DC_OK ||
-        (s = absolutise(json_object_get(src, "operations"), "operations", day_start_s, err)) != DC_OK)
+        (s = absolutise(json_object_get(src, "operations"), "operations", day_start_s, err)) !=
+            DC_OK)
         goto fail;
     json_object_del(src, "aircraft");
     sc->plans = src;

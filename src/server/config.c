@@ -1,11 +1,160 @@
-/* Server configuration: the defaults of shared/DESIGN.md (H 1852 m, V 305 m,
+/* Server configuration: the defaults of docs/design.md (H 1852 m, V 305 m,
  * T 300 s, blind disclosure, 0.01 degree / 300 m / 5 min notices) and the
  * JSON config file read over them. Unknown keys are errors, so a typo never
  * silently leaves a default in force. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "server/server_int.h"
+#include "server/server.h"
+
+/* ---- tactical monitoring (monitor/) ---- */
+
+static void monitor_config_default(dc_server_config *c)
+{
+    c->tactical = DC_TACTICAL_PARAMS_DEFAULT;
+    c->tick_s = 1.0;
+    c->max_track_reports = 10000;
+    c->track_buffer_reports = 1000000;
+    c->alert_ring = 65536;
+    c->sse_heartbeat_s = 15.0;
+}
+
+static dc_status monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
+                                    dc_error *err)
+{
+    static const struct {
+        const char *key, *param;
+    } params[] = {{"lookahead_s", "lookahead_s"},
+                  {"ht_m", "h_m"},
+                  {"vt_m", "v_m"},
+                  {"stale_s", "stale_s"},
+                  {"conf_h_tol_m", "conf_h_tol_m"},
+                  {"conf_v_tol_m", "conf_v_tol_m"},
+                  {"conf_t_tol_s", "conf_t_tol_s"},
+                  {"conf_dwell_s", "conf_dwell_s"}};
+    static const struct {
+        const char *key;
+        double lo, hi;
+    } limits[] = {{"tick_s", 0.01, 3600},
+                  {"max_track_reports", 1, 1e6},
+                  {"track_buffer_reports", 1, 1e8},
+                  {"alert_ring", 16, 1e8},
+                  {"sse_heartbeat_s", 0.1, 3600}};
+    char txt[64];
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        if (strcmp(key, params[i].key))
+            continue;
+        if (!json_is_number(v))
+            return dc_error_set(err, key, "must be a number");
+        snprintf(txt, sizeof txt, "%.17g", json_number_value(v));
+        dc_tactical_params p = c->tactical;
+        dc_status rc = dc_tactical_params_set(&p, params[i].param, txt, err);
+        if (rc != DC_OK)
+            return dc_error_set(err, key, "must be a finite number >= 0%s",
+                                strcmp(key, "ht_m") ? "" : " (and > 0)");
+        c->tactical = p;
+        return DC_OK;
+    }
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (strcmp(key, limits[i].key))
+            continue;
+        double d = json_number_value(v);
+        if (!json_is_number(v) || !(d >= limits[i].lo && d <= limits[i].hi))
+            return dc_error_set(err, key, "must be a number between %g and %g", limits[i].lo,
+                                limits[i].hi);
+        if (i == 0)
+            c->tick_s = d;
+        else if (i == 1)
+            c->max_track_reports = (size_t)d;
+        else if (i == 2)
+            c->track_buffer_reports = (size_t)d;
+        else if (i == 3)
+            c->alert_ring = (size_t)d;
+        else
+            c->sse_heartbeat_s = d;
+        return DC_OK;
+    }
+    return DC_ENOTFOUND;
+}
+
+/* ---- admission and probing limits (http/admission.c, airspace/probing.c) ---- */
+
+static void limits_config_default(dc_server_config *c)
+{
+    c->rate_submit_per_min = 120;
+    c->rate_submit_burst = 30;
+    c->rate_notices_per_min = 600;
+    c->rate_notices_burst = 60;
+    c->probe_alert_rejections = 10;
+    c->probe_window_s = 600;
+    c->probe_area_deg = 0.1;
+    c->max_connections = 1024;
+    c->max_connections_per_ip = 128;
+    c->connection_timeout_s = 30;
+    c->max_inflight = 256;
+    c->authority_inflight = 32;
+    c->max_buffered_body_bytes = (size_t)64 << 20;
+    c->overload_decisions = 1;
+}
+
+enum { T_DOUBLE, T_UNSIGNED, T_INT64, T_SIZE };
+
+static dc_status limits_config_key(dc_server_config *c, const char *key, const json_t *v,
+                                   dc_error *err)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        int type;
+        double lo, hi;
+    } keys[] = {
+        {"rate_submit_per_min", offsetof(dc_server_config, rate_submit_per_min), T_DOUBLE, 0, 1e7},
+        {"rate_submit_burst", offsetof(dc_server_config, rate_submit_burst), T_DOUBLE, 1, 1e7},
+        {"rate_notices_per_min", offsetof(dc_server_config, rate_notices_per_min), T_DOUBLE, 0,
+         1e7},
+        {"rate_notices_burst", offsetof(dc_server_config, rate_notices_burst), T_DOUBLE, 1, 1e7},
+        {"probe_alert_rejections", offsetof(dc_server_config, probe_alert_rejections), T_UNSIGNED,
+         0, 1e6},
+        {"probe_window_s", offsetof(dc_server_config, probe_window_s), T_INT64, 1, 7 * 86400},
+        {"probe_area_deg", offsetof(dc_server_config, probe_area_deg), T_DOUBLE, 0.001, 10},
+        {"max_connections", offsetof(dc_server_config, max_connections), T_UNSIGNED, 4, 1e6},
+        {"max_connections_per_ip", offsetof(dc_server_config, max_connections_per_ip), T_UNSIGNED,
+         0, 1e6},
+        {"connection_timeout_s", offsetof(dc_server_config, connection_timeout_s), T_UNSIGNED, 1,
+         86400},
+        {"max_inflight", offsetof(dc_server_config, max_inflight), T_UNSIGNED, 1, 1e6},
+        {"authority_inflight", offsetof(dc_server_config, authority_inflight), T_UNSIGNED, 1, 1e6},
+        {"max_buffered_body_bytes", offsetof(dc_server_config, max_buffered_body_bytes), T_SIZE,
+         65536, 1e12},
+        {"overload_decisions", offsetof(dc_server_config, overload_decisions), T_UNSIGNED, 1, 1e6},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(key, keys[i].key))
+            continue;
+        double d = json_number_value(v);
+        if (!json_is_number(v) || !(d >= keys[i].lo && d <= keys[i].hi))
+            return dc_error_set(err, key, "must be a number between %g and %g", keys[i].lo,
+                                keys[i].hi);
+        char *p = (char *)c + keys[i].off;
+        switch (keys[i].type) {
+        case T_DOUBLE:
+            *(double *)p = d;
+            break;
+        case T_UNSIGNED:
+            *(unsigned *)p = (unsigned)d;
+            break;
+        case T_INT64:
+            *(int64_t *)p = (int64_t)d;
+            break;
+        default:
+            *(size_t *)p = (size_t)d;
+            break;
+        }
+        return DC_OK;
+    }
+    return DC_ENOTFOUND;
+}
 
 void dc_server_config_default(dc_server_config *c)
 {
@@ -21,8 +170,8 @@ void dc_server_config_default(dc_server_config *c)
     c->probe_limit = 60;
     c->suggest_max_shift_s = 6 * 3600;
     c->suggest_alt_steps = 10;
-    dc__monitor_config_default(c);
-    dc__limits_config_default(c);
+    monitor_config_default(c);
+    limits_config_default(c);
 }
 
 static dc_status num(json_t *v, const char *key, double lo, double hi, double *out, dc_error *err)
@@ -99,8 +248,8 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
         } else if (!strcmp(key, "suggest_alt_steps")) {
             if ((rc = num(v, key, 0, 1000, &d, err)) == DC_OK)
                 n.suggest_alt_steps = (int)d;
-        } else if ((rc = dc__monitor_config_key(&n, key, v, err)) == DC_ENOTFOUND &&
-                   (rc = dc__limits_config_key(&n, key, v, err)) == DC_ENOTFOUND) {
+        } else if ((rc = monitor_config_key(&n, key, v, err)) == DC_ENOTFOUND &&
+                   (rc = limits_config_key(&n, key, v, err)) == DC_ENOTFOUND) {
             rc = dc_error_set(err, key, "unknown configuration key");
         }
         if (rc != DC_OK)

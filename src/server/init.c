@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/server_int.h"
+#include "server/server.h"
 
 dc_status dc_server_init_store(const char *uri, const char *authority_name, char *key_out,
                                size_t key_len, dc_error *err)
@@ -17,14 +17,13 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
     dc_status rc = dc_store_open(uri, 1, &st, err);
     if (rc != DC_OK)
         return rc;
-    const struct dc_store_ops *ops = dc_store_ops_of(st);
-    if (ops->meta_get(st, "secret", &existing) == DC_OK) {
+    if (dc_store_meta_get(st, "secret", &existing) == DC_OK) {
         dc_free(existing);
         rc = DC_EEXIST;
         dc_error_set(err, "store", "%s is already initialised", uri);
         goto done;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = dc__unix_s();
     if (dc__random_hex(secret, 32) || dc__random_hex(hex, 8) ||
         (rc = dc__key_make(1, now, &k, key_out, key_len)) != DC_OK) {
         rc = rc != DC_OK ? rc : DC_EIO;
@@ -36,7 +35,8 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
     dc_store_key sk = {k.prefix, 1, {0}, {0}, 0, now};
     memcpy(sk.salt, k.salt, 16);
     memcpy(sk.hash, k.hash, 32);
-    json_t *d1 = json_pack("{s:s, s:s, s:s}", "id", id, "name", authority_name, "role", "authority");
+    json_t *d1 =
+        json_pack("{s:s, s:s, s:s}", "id", id, "name", authority_name, "role", "authority");
     json_t *d2 = json_pack("{s:s, s:s}", "operator", id, "key_prefix", k.prefix);
     size_t l1, l2;
     char *e1 = dc_audit_canonical(1, now, "system", "operator_create", id, d1, &l1);
@@ -50,11 +50,12 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
         dc_audit_chain(prev, e1, l1, a1.hash);
         dc_audit_chain(a1.hash, e2, l2, a2.hash);
         if ((rc = dc_store_begin(st)) == DC_OK) {
-            if ((rc = ops->meta_put(st, "schema", "1")) == DC_OK &&
-                (rc = ops->meta_put(st, "secret", secret)) == DC_OK &&
-                (rc = ops->operator_put(st, &o)) == DC_OK && (rc = ops->key_put(st, &sk)) == DC_OK &&
-                (rc = ops->audit_append(st, &a1)) == DC_OK &&
-                (rc = ops->audit_append(st, &a2)) == DC_OK)
+            if ((rc = dc_store_meta_put(st, "schema", "1")) == DC_OK &&
+                (rc = dc_store_meta_put(st, "secret", secret)) == DC_OK &&
+                (rc = dc_store_operator_put(st, &o)) == DC_OK &&
+                (rc = dc_store_key_put(st, &sk)) == DC_OK &&
+                (rc = dc_store_audit_append(st, &a1)) == DC_OK &&
+                (rc = dc_store_audit_append(st, &a2)) == DC_OK)
                 rc = dc_store_commit(st);
             if (rc != DC_OK)
                 dc_store_rollback(st);

@@ -9,7 +9,8 @@
  * opened on first use, carry forwarded track reports (one writes, the
  * monitoring lease holder's tick reads and prunes). libpq errors
  * become DC_ESTORE here (unique violations DC_EEXIST, serialization failures
- * DC_EBUSY). Design and portability notes: docs/multi-instance.md. */
+ * DC_EBUSY). The methods only a shared store has are in postgres_shared.c.
+ * Design and portability notes: docs/multi-instance.md. */
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/postgres_int.h"
 
 enum {
     PS_META_PUT,
@@ -62,28 +63,14 @@ static const char *const ps_sql[PS_COUNT] = {
                     "WHERE id = 1",
 };
 
-static const char q_operators[] = "SELECT number, id, name, is_authority, created FROM operators";
-static const char q_keys[] = "SELECT prefix, operator, salt, hash, revoked, created FROM api_keys";
-static const char q_entries[] = "SELECT id, is_restriction, owner, priority, state, version, "
+const char dc__pg_q_operators[] = "SELECT number, id, name, is_authority, created FROM operators";
+const char dc__pg_q_keys[] = "SELECT prefix, operator, salt, hash, revoked, created FROM api_keys";
+const char dc__pg_q_entries[] = "SELECT id, is_restriction, owner, priority, state, version, "
                                 "volumes, exempt, note, created, updated FROM entries";
-
-typedef struct pg_store {
-    struct dc_store base;
-    char *conninfo;
-    PGconn *wr; /* writer: one thread at a time (the committer) */
-    PGconn *rd; /* reader, under rd_mu */
-    PGconn *ln; /* listener, opened by the first wait_change */
-    PGconn *tw; /* track writer (tracks_put's thread), opened on first use */
-    PGconn *tr; /* track reader (tracks_each/prune's thread), opened on first use */
-    pthread_mutex_t rd_mu;
-    int in_txn, locked, dirty;
-    dc_store_head head; /* locked: the head as locked, advanced by appends */
-    int64_t batch_seq;  /* change_seq stamped on this transaction's writes */
-} pg_store;
 
 /* ---- libpq helpers ---- */
 
-static dc_status res_status(PGresult *res)
+dc_status dc__pg_res_status(PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -99,10 +86,10 @@ static dc_status res_status(PGresult *res)
 }
 
 /* Runs sql (no parameters) and discards the result. */
-static dc_status exec0(PGconn *c, const char *sql)
+dc_status dc__pg_exec0(PGconn *c, const char *sql)
 {
     PGresult *res = PQexec(c, sql);
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(c));
     PQclear(res);
@@ -121,7 +108,7 @@ static dc_status prep0(pg_store *s, int which, int n, const char *const *vals, c
                        const int *fmts)
 {
     PGresult *res = prep(s, which, n, vals, lens, fmts);
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK && rc != DC_EEXIST)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(s->wr));
     PQclear(res);
@@ -134,7 +121,7 @@ static int hexval(char c)
 }
 
 /* Decodes a bytea column in text (hex) output into exactly n bytes. */
-static int bytea_get(const PGresult *res, int row, int col, uint8_t *out, size_t n)
+int dc__pg_bytea_get(const PGresult *res, int row, int col, uint8_t *out, size_t n)
 {
     const char *t = PQgetvalue(res, row, col);
     size_t len = (size_t)PQgetlength(res, row, col);
@@ -172,7 +159,7 @@ static char *bytea_dup(const PGresult *res, int row, int col, size_t *n)
     return out;
 }
 
-static int64_t col_i64(const PGresult *res, int row, int col)
+int64_t dc__pg_col_i64(const PGresult *res, int row, int col)
 {
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
@@ -188,7 +175,7 @@ static dc_status prepare_all(pg_store *s)
         char name[8];
         snprintf(name, sizeof name, "dc%d", i);
         PGresult *res = PQprepare(s->wr, name, ps_sql[i], 0, NULL);
-        dc_status rc = res_status(res);
+        dc_status rc = dc__pg_res_status(res);
         PQclear(res);
         if (rc != DC_OK)
             return rc;
@@ -213,7 +200,7 @@ static void notice_ignore(void *arg, const char *msg)
     (void)msg;
 }
 
-static PGconn *connect_quiet(const char *conninfo)
+PGconn *dc__pg_connect_quiet(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo);
     if (c && PQstatus(c) == CONNECTION_OK)
@@ -229,24 +216,24 @@ static dc_status pg_begin_locked(dc_store *base, dc_store_head *head)
     dc_status rc;
     if (s->in_txn)
         return DC_EBUSY;
-    if ((rc = writer_ok(s)) != DC_OK || (rc = exec0(s->wr, "BEGIN")) != DC_OK)
+    if ((rc = writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
         return rc;
     s->in_txn = 1;
     PGresult *res = prep(s, PS_HEAD_LOCK, 0, NULL, NULL, NULL);
-    rc = res_status(res);
+    rc = dc__pg_res_status(res);
     if (rc == DC_OK && PQntuples(res) != 1)
         rc = DC_ECORRUPT;
     if (rc == DC_OK) {
-        s->head.change_seq = col_i64(res, 0, 0);
-        s->head.audit_seq = col_i64(res, 0, 1);
-        if (bytea_get(res, 0, 2, s->head.audit_hash, 32))
+        s->head.change_seq = dc__pg_col_i64(res, 0, 0);
+        s->head.audit_seq = dc__pg_col_i64(res, 0, 1);
+        if (dc__pg_bytea_get(res, 0, 2, s->head.audit_hash, 32))
             rc = DC_ECORRUPT;
     }
     PQclear(res);
     if (rc != DC_OK) {
         fprintf(stderr, "deconflict: postgres: cannot lock the store head: %s",
                 PQerrorMessage(s->wr));
-        exec0(s->wr, "ROLLBACK");
+        dc__pg_exec0(s->wr, "ROLLBACK");
         s->in_txn = 0;
         return rc;
     }
@@ -278,12 +265,12 @@ static dc_status pg_commit(dc_store *base)
         rc = prep0(s, PS_HEAD_PUT, 3, vals, lens, fmts);
         /* NOTIFY is delivered at commit, to every listening instance. */
         if (rc == DC_OK)
-            rc = exec0(s->wr, "NOTIFY dc_change");
+            rc = dc__pg_exec0(s->wr, "NOTIFY dc_change");
     }
     if (rc == DC_OK)
-        rc = exec0(s->wr, "COMMIT");
+        rc = dc__pg_exec0(s->wr, "COMMIT");
     else
-        exec0(s->wr, "ROLLBACK");
+        dc__pg_exec0(s->wr, "ROLLBACK");
     s->in_txn = s->locked = s->dirty = 0;
     return rc;
 }
@@ -294,7 +281,7 @@ static dc_status pg_rollback(dc_store *base)
     if (!s->in_txn)
         return DC_OK;
     s->in_txn = s->locked = s->dirty = 0;
-    return exec0(s->wr, "ROLLBACK");
+    return dc__pg_exec0(s->wr, "ROLLBACK");
 }
 
 /* ---- meta, operators, keys, entries ---- */
@@ -306,7 +293,7 @@ static dc_status pg_meta_get(dc_store *base, const char *key, char **value)
     *value = NULL;
     PGresult *res =
         PQexecParams(s->wr, "SELECT value FROM meta WHERE key = $1", 1, NULL, vals, NULL, NULL, 0);
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     if (rc == DC_OK && PQntuples(res) == 0)
         rc = DC_ENOTFOUND;
     else if (rc == DC_OK && !(*value = dc_strdup(PQgetvalue(res, 0, 0))))
@@ -338,8 +325,9 @@ static dc_status pg_operator_put(dc_store *base, const dc_store_operator *o)
 static dc_status visit_operators(PGresult *res, dc_store_operator_fn fn, void *ctx)
 {
     for (int i = 0; i < PQntuples(res); i++) {
-        dc_store_operator o = {(uint32_t)col_i64(res, i, 0), PQgetvalue(res, i, 1),
-                               PQgetvalue(res, i, 2), col_bool(res, i, 3), col_i64(res, i, 4)};
+        dc_store_operator o = {(uint32_t)dc__pg_col_i64(res, i, 0), PQgetvalue(res, i, 1),
+                               PQgetvalue(res, i, 2), col_bool(res, i, 3),
+                               dc__pg_col_i64(res, i, 4)};
         if (fn(ctx, &o))
             break;
     }
@@ -350,11 +338,11 @@ static dc_status visit_keys(PGresult *res, dc_store_key_fn fn, void *ctx)
 {
     for (int i = 0; i < PQntuples(res); i++) {
         dc_store_key k = {.prefix = PQgetvalue(res, i, 0),
-                          .operator_number = (uint32_t)col_i64(res, i, 1),
+                          .operator_number = (uint32_t)dc__pg_col_i64(res, i, 1),
                           .revoked = col_bool(res, i, 4),
-                          .created_s = col_i64(res, i, 5)};
-        if (bytea_get(res, i, 2, k.salt, sizeof k.salt) ||
-            bytea_get(res, i, 3, k.hash, sizeof k.hash))
+                          .created_s = dc__pg_col_i64(res, i, 5)};
+        if (dc__pg_bytea_get(res, i, 2, k.salt, sizeof k.salt) ||
+            dc__pg_bytea_get(res, i, 3, k.hash, sizeof k.hash))
             return DC_ECORRUPT;
         if (fn(ctx, &k))
             break;
@@ -365,11 +353,17 @@ static dc_status visit_keys(PGresult *res, dc_store_key_fn fn, void *ctx)
 static dc_status visit_entries(PGresult *res, dc_store_entry_fn fn, void *ctx)
 {
     for (int i = 0; i < PQntuples(res); i++) {
-        dc_store_entry e = {
-            PQgetvalue(res, i, 0),   col_bool(res, i, 1),   (uint32_t)col_i64(res, i, 2),
-            (int)col_i64(res, i, 3), PQgetvalue(res, i, 4), col_i64(res, i, 5),
-            PQgetvalue(res, i, 6),   PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
-            col_i64(res, i, 9),      col_i64(res, i, 10)};
+        dc_store_entry e = {PQgetvalue(res, i, 0),
+                            col_bool(res, i, 1),
+                            (uint32_t)dc__pg_col_i64(res, i, 2),
+                            (int)dc__pg_col_i64(res, i, 3),
+                            PQgetvalue(res, i, 4),
+                            dc__pg_col_i64(res, i, 5),
+                            PQgetvalue(res, i, 6),
+                            PQgetvalue(res, i, 7),
+                            PQgetvalue(res, i, 8),
+                            dc__pg_col_i64(res, i, 9),
+                            dc__pg_col_i64(res, i, 10)};
         if (fn(ctx, &e))
             break;
     }
@@ -377,12 +371,12 @@ static dc_status visit_entries(PGresult *res, dc_store_entry_fn fn, void *ctx)
 }
 
 /* Runs a query on c (optionally with "$1" = after) and hands it to visit. */
-static dc_status query_visit(PGconn *c, const char *sql, const char *after,
+dc_status dc__pg_query_visit(PGconn *c, const char *sql, const char *after,
                              dc_status (*visit)(PGresult *, void *, void *), void *fn, void *ctx)
 {
     const char *vals[1] = {after};
     PGresult *res = PQexecParams(c, sql, after ? 1 : 0, NULL, vals, NULL, NULL, 0);
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(c));
     else
@@ -391,26 +385,26 @@ static dc_status query_visit(PGconn *c, const char *sql, const char *after,
     return rc;
 }
 
-/* Adapters so query_visit can take any visitor type. */
-static dc_status v_ops(PGresult *r, void *fn, void *ctx)
+/* Adapters so dc__pg_query_visit can take any visitor type. */
+dc_status dc__pg_v_ops(PGresult *r, void *fn, void *ctx)
 {
     return visit_operators(r, *(dc_store_operator_fn *)fn, ctx);
 }
-static dc_status v_keys(PGresult *r, void *fn, void *ctx)
+dc_status dc__pg_v_keys(PGresult *r, void *fn, void *ctx)
 {
     return visit_keys(r, *(dc_store_key_fn *)fn, ctx);
 }
-static dc_status v_entries(PGresult *r, void *fn, void *ctx)
+dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx)
 {
     return visit_entries(r, *(dc_store_entry_fn *)fn, ctx);
 }
 
 static dc_status pg_operator_each(dc_store *base, dc_store_operator_fn fn, void *ctx)
 {
-    return query_visit(((pg_store *)base)->wr,
-                       "SELECT number, id, name, is_authority, created "
-                       "FROM operators ORDER BY number",
-                       NULL, v_ops, &fn, ctx);
+    return dc__pg_query_visit(((pg_store *)base)->wr,
+                              "SELECT number, id, name, is_authority, created "
+                              "FROM operators ORDER BY number",
+                              NULL, dc__pg_v_ops, &fn, ctx);
 }
 
 static dc_status pg_key_put(dc_store *base, const dc_store_key *k)
@@ -431,7 +425,7 @@ static dc_status pg_key_put(dc_store *base, const dc_store_key *k)
 
 static dc_status pg_key_each(dc_store *base, dc_store_key_fn fn, void *ctx)
 {
-    return query_visit(((pg_store *)base)->wr, q_keys, NULL, v_keys, &fn, ctx);
+    return dc__pg_query_visit(((pg_store *)base)->wr, dc__pg_q_keys, NULL, dc__pg_v_keys, &fn, ctx);
 }
 
 static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
@@ -462,10 +456,11 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
 
 static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
 {
-    return query_visit(((pg_store *)base)->wr,
-                       "SELECT id, is_restriction, owner, priority, state, version, volumes, "
-                       "exempt, note, created, updated FROM entries ORDER BY created, id",
-                       NULL, v_entries, &fn, ctx);
+    return dc__pg_query_visit(
+        ((pg_store *)base)->wr,
+        "SELECT id, is_restriction, owner, priority, state, version, volumes, "
+        "exempt, note, created, updated FROM entries ORDER BY created, id",
+        NULL, dc__pg_v_entries, &fn, ctx);
 }
 
 /* ---- audit ---- */
@@ -479,7 +474,7 @@ static dc_status pg_audit_append(dc_store *base, const dc_audit_record *a)
     const int lens[3] = {0, (int)a->entry_len, 32}, fmts[3] = {0, 1, 1};
     s->dirty = 1;
     PGresult *res = prep(s, PS_AUDIT_APPEND, 3, vals, lens, fmts);
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     if (rc == DC_OK && strcmp(PQcmdTuples(res), "1"))
         rc = DC_EEXIST;
     else if (rc != DC_OK)
@@ -506,7 +501,7 @@ static dc_status pg_audit_each(dc_store *base, int64_t after_seq, size_t limit,
                                  "SELECT seq, entry, hash FROM audit WHERE seq > $1 ORDER BY seq "
                                  "LIMIT $2",
                                  2, NULL, vals, NULL, NULL, 0);
-    if ((rc = res_status(res)) == DC_OK) {
+    if ((rc = dc__pg_res_status(res)) == DC_OK) {
         for (int i = 0; i < PQntuples(res); i++) {
             size_t n = 0;
             char *entry = bytea_dup(res, i, 1, &n);
@@ -514,9 +509,9 @@ static dc_status pg_audit_each(dc_store *base, int64_t after_seq, size_t limit,
                 rc = DC_ECORRUPT;
                 break;
             }
-            dc_audit_record r = {.seq = col_i64(res, i, 0), .entry = entry, .entry_len = n};
+            dc_audit_record r = {.seq = dc__pg_col_i64(res, i, 0), .entry = entry, .entry_len = n};
             /* A hash of the wrong length is kept altered so verify reports it. */
-            if (bytea_get(res, i, 2, r.hash, 32)) {
+            if (dc__pg_bytea_get(res, i, 2, r.hash, 32)) {
                 memset(r.hash, 0, 32);
                 r.hash[0] ^= 0xff;
             }
@@ -531,291 +526,13 @@ static dc_status pg_audit_each(dc_store *base, int64_t after_seq, size_t limit,
     return rc;
 }
 
-/* ---- shared-store extensions ---- */
-
-static dc_status read_head(PGconn *c, dc_store_head *head)
-{
-    PGresult *res = PQexec(c, "SELECT change_seq, audit_seq, audit_hash FROM sync_head");
-    dc_status rc = res_status(res);
-    if (rc == DC_OK && PQntuples(res) != 1)
-        rc = DC_ECORRUPT;
-    if (rc == DC_OK) {
-        head->change_seq = col_i64(res, 0, 0);
-        head->audit_seq = col_i64(res, 0, 1);
-        if (bytea_get(res, 0, 2, head->audit_hash, 32))
-            rc = DC_ECORRUPT;
-    }
-    PQclear(res);
-    return rc;
-}
-
-static dc_status pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
-                                  dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
-                                  dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head)
-{
-    pg_store *s = (pg_store *)base;
-    char after[24], sql[512];
-    dc_status rc;
-    snprintf(after, sizeof after, "%lld", (long long)after_seq);
-    PGconn *c = in_txn ? s->wr : s->rd;
-    if (in_txn && !s->locked)
-        return DC_EINVAL;
-    if (!in_txn) {
-        pthread_mutex_lock(&s->rd_mu);
-        if (PQstatus(c) != CONNECTION_OK)
-            PQreset(c);
-        /* One snapshot: the head and the rows it covers. */
-        if ((rc = exec0(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != DC_OK) {
-            pthread_mutex_unlock(&s->rd_mu);
-            return rc;
-        }
-        rc = read_head(c, head);
-    } else {
-        *head = s->head;
-        rc = DC_OK;
-    }
-    if (rc == DC_OK && head->change_seq > after_seq) {
-        snprintf(sql, sizeof sql, "%s WHERE change_seq > $1 ORDER BY change_seq, number",
-                 q_operators);
-        rc = query_visit(c, sql, after, v_ops, &op_fn, ctx);
-        snprintf(sql, sizeof sql, "%s WHERE change_seq > $1 ORDER BY change_seq, prefix", q_keys);
-        if (rc == DC_OK)
-            rc = query_visit(c, sql, after, v_keys, &key_fn, ctx);
-        snprintf(sql, sizeof sql, "%s WHERE change_seq > $1 ORDER BY change_seq, created, id",
-                 q_entries);
-        if (rc == DC_OK)
-            rc = query_visit(c, sql, after, v_entries, &entry_fn, ctx);
-    }
-    if (!in_txn) {
-        exec0(c, rc == DC_OK ? "COMMIT" : "ROLLBACK");
-        pthread_mutex_unlock(&s->rd_mu);
-    }
-    return rc;
-}
-
-static dc_status pg_wait_change(dc_store *base, int timeout_ms)
-{
-    pg_store *s = (pg_store *)base;
-    if (!s->ln || PQstatus(s->ln) != CONNECTION_OK) {
-        if (s->ln)
-            PQfinish(s->ln);
-        s->ln = connect_quiet(s->conninfo);
-        if (PQstatus(s->ln) != CONNECTION_OK ||
-            exec0(s->ln, "LISTEN dc_change; LISTEN dc_alert") != DC_OK) {
-            PQfinish(s->ln);
-            s->ln = NULL;
-            poll(NULL, 0, timeout_ms);
-            return DC_ESTORE;
-        }
-        return DC_OK; /* anything may have happened while not listening */
-    }
-    PGnotify *n;
-    int got = 0;
-    PQconsumeInput(s->ln);
-    while ((n = PQnotifies(s->ln))) {
-        got = 1;
-        PQfreemem(n);
-    }
-    if (got)
-        return DC_OK;
-    struct pollfd p = {.fd = PQsocket(s->ln), .events = POLLIN};
-    if (poll(&p, 1, timeout_ms) > 0) {
-        PQconsumeInput(s->ln);
-        while ((n = PQnotifies(s->ln)))
-            PQfreemem(n);
-    }
-    return DC_OK;
-}
-
-/* One statement on the reader connection; *ntuples (optional) gets the
- * number of rows it returned. */
-static dc_status rd_exec(pg_store *s, const char *sql, int n, const char *const *vals, int *ntuples)
-{
-    pthread_mutex_lock(&s->rd_mu);
-    if (PQstatus(s->rd) != CONNECTION_OK)
-        PQreset(s->rd);
-    PGresult *res = PQexecParams(s->rd, sql, n, NULL, vals, NULL, NULL, 0);
-    dc_status rc = res_status(res);
-    if (rc == DC_OK && ntuples)
-        *ntuples = PQntuples(res);
-    PQclear(res);
-    pthread_mutex_unlock(&s->rd_mu);
-    return rc;
-}
-
-static dc_status pg_lease(dc_store *base, const char *name, const char *holder, int ttl_ms,
-                          int *held)
-{
-    char ttl[24];
-    int rows = 0;
-    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
-    const char *vals[3] = {name, holder, ttl};
-    /* The database's clock decides expiry, so instances' clocks may differ. */
-    dc_status rc = rd_exec(
-        (pg_store *)base,
-        "INSERT INTO leases(name, holder, expires) VALUES ($1, $2, clock_timestamp() + "
-        "$3::integer * interval '1 millisecond') ON CONFLICT (name) DO UPDATE SET holder = "
-        "EXCLUDED.holder, expires = EXCLUDED.expires WHERE leases.holder = EXCLUDED.holder OR "
-        "leases.expires < clock_timestamp() RETURNING holder",
-        3, vals, &rows);
-    *held = rc == DC_OK && rows == 1;
-    return rc;
-}
-
-static dc_status pg_alert_publish(dc_store *base, const char *body)
-{
-    const char *vals[1] = {body};
-    /* alert_head's row lock is held to commit: alerts commit in seq order,
-     * so a follower reading "seq > last" never skips one still to commit. */
-    return rd_exec((pg_store *)base,
-                   "WITH h AS (UPDATE alert_head SET seq = seq + 1 WHERE id = 1 RETURNING seq), "
-                   "i AS (INSERT INTO alerts(seq, body) SELECT seq, $1 FROM h RETURNING seq) "
-                   "SELECT pg_notify('dc_alert', seq::text) FROM i",
-                   1, vals, NULL);
-}
-
-static dc_status pg_alert_each(dc_store *base, int64_t after_seq, dc_store_alert_fn fn, void *ctx)
-{
-    pg_store *s = (pg_store *)base;
-    char after[24];
-    snprintf(after, sizeof after, "%lld", (long long)after_seq);
-    const char *vals[1] = {after};
-    pthread_mutex_lock(&s->rd_mu);
-    PGresult *res =
-        PQexecParams(s->rd, "SELECT seq, body FROM alerts WHERE seq > $1 ORDER BY seq LIMIT 10000",
-                     1, NULL, vals, NULL, NULL, 0);
-    dc_status rc = res_status(res);
-    for (int i = 0; rc == DC_OK && i < PQntuples(res); i++) {
-        dc_store_alert a = {col_i64(res, i, 0), PQgetvalue(res, i, 1)};
-        if (fn(ctx, &a))
-            break;
-    }
-    PQclear(res);
-    pthread_mutex_unlock(&s->rd_mu);
-    return rc;
-}
-
-/* ---- forwarded track reports (UNLOGGED track_reports) ---- */
-
-/* *c connected, (re)opening it when needed; DC_ESTORE when it cannot be. */
-static dc_status side_conn(pg_store *s, PGconn **c)
-{
-    if (*c && PQstatus(*c) == CONNECTION_OK)
-        return DC_OK;
-    if (*c)
-        PQfinish(*c);
-    *c = connect_quiet(s->conninfo);
-    if (PQstatus(*c) == CONNECTION_OK)
-        return DC_OK;
-    PQfinish(*c);
-    *c = NULL;
-    return DC_ESTORE;
-}
-
-static dc_status pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
-{
-    pg_store *s = (pg_store *)base;
-    dc_status rc = side_conn(s, &s->tw);
-    if (rc != DC_OK || !n)
-        return rc;
-    /* The table lock makes writers take sequence numbers and commit one at
-     * a time, so "seq > last seen" never skips a batch that commits late.
-     * Positions are worth nothing after 30 s: no fsync wait either. */
-    if ((rc = exec0(s->tw, "BEGIN; SET LOCAL synchronous_commit TO off; LOCK TABLE "
-                           "track_reports IN EXCLUSIVE MODE")) != DC_OK)
-        goto fail;
-    PGresult *res = PQexec(s->tw, "COPY track_reports(operator, body) FROM STDIN");
-    int copying = PQresultStatus(res) == PGRES_COPY_IN;
-    PQclear(res);
-    if (!copying) {
-        rc = DC_ESTORE;
-        goto fail;
-    }
-    char op[24];
-    int ok = 1;
-    for (size_t i = 0; i < n && ok; i++) {
-        int len = snprintf(op, sizeof op, "%u\t", t[i].operator_id);
-        ok = PQputCopyData(s->tw, op, len) == 1 &&
-             PQputCopyData(s->tw, t[i].body, (int)strlen(t[i].body)) == 1 &&
-             PQputCopyData(s->tw, "\n", 1) == 1;
-    }
-    if (PQputCopyEnd(s->tw, ok ? NULL : "client error") != 1)
-        ok = 0;
-    while ((res = PQgetResult(s->tw))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            ok = 0;
-        PQclear(res);
-    }
-    if (!ok) {
-        rc = DC_ESTORE;
-        goto fail;
-    }
-    return exec0(s->tw, "COMMIT");
-fail:
-    fprintf(stderr, "deconflict: postgres: cannot forward track reports: %s",
-            PQerrorMessage(s->tw));
-    if (PQstatus(s->tw) == CONNECTION_OK)
-        exec0(s->tw, "ROLLBACK");
-    return rc;
-}
-
-static dc_status pg_tracks_each(dc_store *base, int64_t after_seq, int max_age_ms,
-                                dc_store_tracks_fn fn, void *ctx)
-{
-    pg_store *s = (pg_store *)base;
-    dc_status rc = side_conn(s, &s->tr);
-    char after[24], age[24];
-    snprintf(age, sizeof age, "%d", max_age_ms);
-    /* Pages of batches (each up to a whole POST), until a short one. */
-    for (int rows = 256; rc == DC_OK && rows == 256;) {
-        snprintf(after, sizeof after, "%lld", (long long)after_seq);
-        const char *vals[2] = {after, age};
-        PGresult *res = PQexecParams(
-            s->tr,
-            "SELECT seq, operator, body FROM track_reports WHERE seq > $1 AND received > "
-            "clock_timestamp() - $2::integer * interval '1 millisecond' ORDER BY seq LIMIT 256",
-            2, NULL, vals, NULL, NULL, 0);
-        rc = res_status(res);
-        rows = rc == DC_OK ? PQntuples(res) : 0;
-        for (int i = 0; i < rows; i++) {
-            dc_store_tracks t = {col_i64(res, i, 0), (uint32_t)col_i64(res, i, 1),
-                                 PQgetvalue(res, i, 2)};
-            after_seq = t.seq;
-            if (fn(ctx, &t)) {
-                rows = 0;
-                break;
-            }
-        }
-        PQclear(res);
-    }
-    return rc;
-}
-
-static dc_status pg_tracks_prune(dc_store *base, int max_age_ms)
-{
-    pg_store *s = (pg_store *)base;
-    dc_status rc = side_conn(s, &s->tr);
-    char age[24];
-    snprintf(age, sizeof age, "%d", max_age_ms);
-    const char *vals[1] = {age};
-    if (rc != DC_OK)
-        return rc;
-    PGresult *res = PQexecParams(s->tr,
-                                 "DELETE FROM track_reports WHERE received < clock_timestamp() - "
-                                 "$1::integer * interval '1 millisecond'",
-                                 1, NULL, vals, NULL, NULL, 0);
-    rc = res_status(res);
-    PQclear(res);
-    return rc;
-}
-
 /* ---- open, migrations, close ---- */
 
 static void pg_close(dc_store *base)
 {
     pg_store *s = (pg_store *)base;
     if (s->in_txn)
-        exec0(s->wr, "ROLLBACK");
+        dc__pg_exec0(s->wr, "ROLLBACK");
     PQfinish(s->wr);
     PQfinish(s->rd);
     if (s->ln)
@@ -846,14 +563,14 @@ static const struct dc_store_ops pg_ops = {
     .audit_append = pg_audit_append,
     .audit_each = pg_audit_each,
     .begin_locked = pg_begin_locked,
-    .changes_since = pg_changes_since,
-    .wait_change = pg_wait_change,
-    .lease = pg_lease,
-    .alert_publish = pg_alert_publish,
-    .alert_each = pg_alert_each,
-    .tracks_put = pg_tracks_put,
-    .tracks_each = pg_tracks_each,
-    .tracks_prune = pg_tracks_prune,
+    .changes_since = dc__pg_changes_since,
+    .wait_change = dc__pg_wait_change,
+    .lease = dc__pg_lease,
+    .alert_publish = dc__pg_alert_publish,
+    .alert_each = dc__pg_alert_each,
+    .tracks_put = dc__pg_tracks_put,
+    .tracks_each = dc__pg_tracks_each,
+    .tracks_prune = dc__pg_tracks_prune,
 };
 
 static int latest_version(void)
@@ -865,15 +582,15 @@ static int latest_version(void)
 static dc_status schema_version(PGconn *c, int *version)
 {
     PGresult *res = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
-    dc_status rc = res_status(res);
+    dc_status rc = dc__pg_res_status(res);
     int exists = rc == DC_OK && col_bool(res, 0, 0);
     PQclear(res);
     *version = 0;
     if (rc != DC_OK || !exists)
         return rc;
     res = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-    if ((rc = res_status(res)) == DC_OK)
-        *version = (int)col_i64(res, 0, 0);
+    if ((rc = dc__pg_res_status(res)) == DC_OK)
+        *version = (int)dc__pg_col_i64(res, 0, 0);
     PQclear(res);
     return rc;
 }
@@ -882,32 +599,33 @@ static dc_status schema_version(PGconn *c, int *version)
  * transaction-level advisory lock so concurrent inits do not race. */
 static dc_status migrate(PGconn *c, dc_error *err)
 {
-    dc_status rc = exec0(c, "CREATE TABLE IF NOT EXISTS schema_migrations(version integer "
-                            "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL "
-                            "DEFAULT now())");
+    dc_status rc =
+        dc__pg_exec0(c, "CREATE TABLE IF NOT EXISTS schema_migrations(version integer "
+                        "PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL "
+                        "DEFAULT now())");
     for (size_t i = 0; rc == DC_OK && i < dc__pg_n_migrations; i++) {
         const dc__migration *m = &dc__pg_migrations[i];
         char v[16];
         snprintf(v, sizeof v, "%d", m->version);
         const char *vals[2] = {v, m->name};
-        if ((rc = exec0(c, "BEGIN")) != DC_OK ||
-            (rc = exec0(c, "SELECT pg_advisory_xact_lock(7366733)")) != DC_OK)
+        if ((rc = dc__pg_exec0(c, "BEGIN")) != DC_OK ||
+            (rc = dc__pg_exec0(c, "SELECT pg_advisory_xact_lock(7366733)")) != DC_OK)
             break;
         PGresult *res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
                                      NULL, vals, NULL, NULL, 0);
-        rc = res_status(res);
+        rc = dc__pg_res_status(res);
         int done = rc == DC_OK && PQntuples(res) > 0;
         PQclear(res);
-        if (rc == DC_OK && !done && (rc = exec0(c, m->sql)) == DC_OK) {
+        if (rc == DC_OK && !done && (rc = dc__pg_exec0(c, m->sql)) == DC_OK) {
             res = PQexecParams(c, "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", 2,
                                NULL, vals, NULL, NULL, 0);
-            rc = res_status(res);
+            rc = dc__pg_res_status(res);
             PQclear(res);
         }
         if (rc == DC_OK)
-            rc = exec0(c, "COMMIT");
+            rc = dc__pg_exec0(c, "COMMIT");
         if (rc != DC_OK) {
-            exec0(c, "ROLLBACK");
+            dc__pg_exec0(c, "ROLLBACK");
             dc_error_set(err, "store", "migration %d (%s) failed: %s", m->version, m->name,
                          PQerrorMessage(c));
         }
@@ -929,7 +647,7 @@ dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error
         rc = DC_ENOMEM;
         goto fail;
     }
-    s->wr = connect_quiet(conninfo);
+    s->wr = dc__pg_connect_quiet(conninfo);
     if (PQstatus(s->wr) != CONNECTION_OK) {
         dc_error_set(err, "store", "cannot connect to PostgreSQL: %s",
                      s->wr ? PQerrorMessage(s->wr) : "out of memory");
@@ -966,7 +684,7 @@ dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error
         dc_error_set(err, "store", "cannot prepare statements: %s", PQerrorMessage(s->wr));
         goto fail;
     }
-    s->rd = connect_quiet(conninfo);
+    s->rd = dc__pg_connect_quiet(conninfo);
     if (PQstatus(s->rd) != CONNECTION_OK) {
         rc = DC_ESTORE;
         dc_error_set(err, "store", "cannot connect to PostgreSQL: %s",

@@ -35,15 +35,18 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
     [ST_OPERATOR_PUT] = "INSERT OR REPLACE INTO operators(number, id, name, is_authority, created) "
                         "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_OPERATOR_EACH] = "SELECT number, id, name, is_authority, created FROM operators ORDER BY number",
-    [ST_KEY_PUT] = "INSERT OR REPLACE INTO api_keys(prefix, operator, salt, hash, revoked, created) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_OPERATOR_EACH] =
+        "SELECT number, id, name, is_authority, created FROM operators ORDER BY number",
+    [ST_KEY_PUT] =
+        "INSERT OR REPLACE INTO api_keys(prefix, operator, salt, hash, revoked, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_KEY_EACH] = "SELECT prefix, operator, salt, hash, revoked, created FROM api_keys",
     [ST_ENTRY_PUT] = "INSERT OR REPLACE INTO entries(id, is_restriction, owner, priority, state, "
                      "version, volumes, exempt, note, created, updated) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [ST_ENTRY_EACH] = "SELECT id, is_restriction, owner, priority, state, version, volumes, exempt, "
-                      "note, created, updated FROM entries ORDER BY created, id",
+    [ST_ENTRY_EACH] =
+        "SELECT id, is_restriction, owner, priority, state, version, volumes, exempt, "
+        "note, created, updated FROM entries ORDER BY created, id",
     [ST_AUDIT_APPEND] = "INSERT INTO audit(seq, entry, hash) VALUES (?1, ?2, ?3)",
 };
 
@@ -537,9 +540,9 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
     }
     r = sqlite3_open_v2(path, &s->rd, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (r != SQLITE_OK ||
-        sqlite3_prepare_v2(s->rd,
-                           "SELECT seq, entry, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                           -1, &s->audit_each, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(
+            s->rd, "SELECT seq, entry, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2", -1,
+            &s->audit_each, NULL) != SQLITE_OK) {
         rc = DC_ESTORE;
         dc_error_set(err, "store", "cannot read %s: %s", path,
                      s->rd ? sqlite3_errmsg(s->rd) : "out of memory");

@@ -78,12 +78,12 @@ static int get_number(const json_t *j, const char *name, double *out)
     return 0;
 }
 
-dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t operator_id,
+dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t operator_number,
                                dc_track_report *out, dc_error *err)
 {
     if (!json_is_object(j))
         return dc_error_set(err, prefix && *prefix ? prefix : "report", "must be an object");
-    dc_track_report r = {.operator_id = operator_id};
+    dc_track_report r = {.operator_number = operator_number};
     r.track_id = json_string_value(json_object_get(j, "track_id"));
     if (!r.track_id)
         return fail(err, prefix, "track_id", "must be a non-empty string");
@@ -115,7 +115,7 @@ dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t ope
     return st;
 }
 
-dc_status dc_json_track_reports(const json_t *body, uint32_t operator_id, dc_track_report *out,
+dc_status dc_json_track_reports(const json_t *body, uint32_t operator_number, dc_track_report *out,
                                 size_t cap, size_t *n, dc_error *err)
 {
     const json_t *arr = json_is_object(body) ? json_object_get(body, "reports") : NULL;
@@ -130,7 +130,7 @@ dc_status dc_json_track_reports(const json_t *body, uint32_t operator_id, dc_tra
         char prefix[64];
         snprintf(prefix, sizeof prefix, "reports[%zu]", i);
         dc_status st =
-            dc_json_track_report(json_array_get(arr, i), prefix, operator_id, &out[i], err);
+            dc_json_track_report(json_array_get(arr, i), prefix, operator_number, &out[i], err);
         if (st != DC_OK)
             return st;
     }

@@ -193,7 +193,7 @@ static size_t map_find(const dc_tactical *t, uint64_t h, uint32_t op, const char
         if (!e->full)
             return i;
         const track *tr = &t->slots[e->slot];
-        if (e->hash == h && tr->r.operator_id == op && !strcmp(tr->track_id, id))
+        if (e->hash == h && tr->r.operator_number == op && !strcmp(tr->track_id, id))
             return i;
     }
 }
@@ -224,12 +224,12 @@ static dc_status map_reserve(dc_tactical *t, size_t more)
     return DC_OK;
 }
 
-dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_id, const char *track_id,
-                                dc_track_report *out)
+dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id, dc_track_report *out)
 {
     if (!t->map_cap)
         return DC_ENOTFOUND;
-    size_t mi = map_find(t, key_hash(operator_id, track_id), operator_id, track_id);
+    size_t mi = map_find(t, key_hash(operator_number, track_id), operator_number, track_id);
     if (!t->map[mi].full)
         return DC_ENOTFOUND;
     const track *tr = &t->slots[t->map[mi].slot];
@@ -303,8 +303,8 @@ dc_status dc_tactical_ingest(dc_tactical *t, const dc_track_report *reports, siz
     size_t applied = 0;
     for (size_t i = 0; i < n; i++) {
         const dc_track_report *r = &reports[i];
-        uint64_t h = key_hash(r->operator_id, r->track_id);
-        size_t mi = map_find(t, h, r->operator_id, r->track_id);
+        uint64_t h = key_hash(r->operator_number, r->track_id);
+        size_t mi = map_find(t, h, r->operator_number, r->track_id);
         track *tr;
         if (t->map[mi].full) {
             tr = &t->slots[t->map[mi].slot];
@@ -339,7 +339,7 @@ static dc_status remove_track(dc_tactical *t, uint32_t slot)
     if (dc__tac_reserve((void **)&t->free_slots, &t->cap_free, t->n_free + 1,
                         sizeof *t->free_slots))
         return DC_ENOMEM;
-    map_remove_at(t, map_find(t, tr->hash, tr->r.operator_id, tr->track_id));
+    map_remove_at(t, map_find(t, tr->hash, tr->r.operator_number, tr->track_id));
     tr->used = 0;
     t->free_slots[t->n_free++] = slot;
     t->n_tracks--;
@@ -350,7 +350,8 @@ static dc_status remove_track(dc_tactical *t, uint32_t slot)
 
 static dc_track_ref ref_of(const track *tr)
 {
-    return (dc_track_ref){tr->r.operator_id, tr->track_id, tr->linked ? tr->operation_id : NULL};
+    return (dc_track_ref){tr->r.operator_number, tr->track_id,
+                          tr->linked ? tr->operation_id : NULL};
 }
 
 static int pair_cmp(const void *x, const void *y)
@@ -471,7 +472,7 @@ static void conformance(dc_tactical *t, size_t slot, dc_tactical_stats *s)
     const dc_volume *vols = NULL;
     size_t nv = 0;
     if (!tr->linked || tr->r.time_s <= tr->conf_eval_s || !t->volumes_fn ||
-        t->volumes_fn(t->volumes_ctx, tr->r.operator_id, tr->operation_id, &vols, &nv) != DC_OK)
+        t->volumes_fn(t->volumes_ctx, tr->r.operator_number, tr->operation_id, &vols, &nv) != DC_OK)
         return;
     int in = inside_volumes(&t->p, vols, nv, &tr->r);
     if (in < 0)

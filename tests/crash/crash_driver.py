@@ -38,7 +38,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 H_M, V_M, T_S = 1852.0, 305.0, 300
-# The engine promises distances within 1 m or 0.1 % (DESIGN section 2); a
+# The engine promises distances within 1 m or 0.1 % (docs/design.md section 2); a
 # pair is a violation only when it is closer than H by more than that.
 TOL_M = max(1.0, 0.001 * H_M) + 0.5
 
@@ -111,7 +111,7 @@ def gap(a0, a1, b0, b1):
 
 def conflicts(ops):
     """All pairs of live operations of different owners that conflict by
-    DESIGN section 3 (strict <), beyond the engine's tolerance."""
+    docs/design.md section 3 (strict <), beyond the engine's tolerance."""
     vols = []
     for op in ops:
         for v in op["volumes"]:

@@ -1,4 +1,4 @@
-/* Strategic engine: the rules of DESIGN section 3 (strict buffers, own
+/* Strategic engine: the rules of docs/design.md section 3 (strict buffers, own
  * volumes exempt, restriction exemptions), the index against a brute-force
  * scan, removal, options, and allocation failure leaving the engine as it
  * was. */
@@ -87,8 +87,11 @@ static void test_restrictions_and_exemptions(void **state)
     dc_params p = DC_PARAMS_DEFAULT;
     uint32_t exempt[1] = {7};
     dc_volume r = vol_circle(33.315, 44.366, 30000, 0, 6000, 0, INT64_C(4102444800));
-    dc_entry_spec s = {.id = "baghdad", .is_restriction = 1, .owner = DC_OWNER_NONE,
-                       .exempt = exempt, .n_exempt = 1};
+    dc_entry_spec s = {.id = "baghdad",
+                       .is_restriction = 1,
+                       .owner = DC_OWNER_NONE,
+                       .exempt = exempt,
+                       .n_exempt = 1};
     assert_int_equal(dc_engine_add(e, &s, &r, 1), DC_OK);
     dc_volume v = vol_circle(33.4, 44.4, 2000, 1000, 2000, 1417500000, 1417503600);
     dc_conflict out[16];
@@ -148,7 +151,8 @@ static dc_volume random_volume(unsigned *seed)
     int kind = rand_r(seed) % 3;
     if (kind == 0) {
         dc_latlon c = {lat, lon};
-        assert_int_equal(dc_footprint_new(DC_FP_CIRCLE, &c, 1, size * 50000, "f", &fp, &err), DC_OK);
+        assert_int_equal(dc_footprint_new(DC_FP_CIRCLE, &c, 1, size * 50000, "f", &fp, &err),
+                         DC_OK);
     } else if (kind == 1) {
         dc_latlon ring[8];
         for (int i = 0; i < 8; i++) {
@@ -164,7 +168,7 @@ static dc_volume random_volume(unsigned *seed)
     int64_t t0 = (int64_t)urand(seed, 0, 3 * 86400);
     dc_volume v;
     assert_int_equal(dc_volume_init(&v, fp, lo, lo + urand(seed, 300, 3000), t0,
-                                     t0 + (int64_t)urand(seed, 1800, 14400), 0, "v", &err),
+                                    t0 + (int64_t)urand(seed, 1800, 14400), 0, "v", &err),
                      DC_OK);
     return v;
 }
@@ -289,7 +293,8 @@ static void test_allocation_failure_leaves_engine_unchanged(void **state)
         dc_volume q = vol_circle(33.5, 44.2, 1000, 0, 1000, 50000, 50100);
         size_t n;
         dc_conflict out[128];
-        assert_int_equal(dc_engine_check(e, 2, &q, 1, &DC_PARAMS_DEFAULT, NULL, out, 128, &n), DC_OK);
+        assert_int_equal(dc_engine_check(e, 2, &q, 1, &DC_PARAMS_DEFAULT, NULL, out, 128, &n),
+                         DC_OK);
         assert_true(n > 0);
         for (size_t k = 0; k < n; k++)
             assert_string_not_equal(out[k].with_id, "new");
@@ -329,7 +334,8 @@ static void test_index_during_incremental_growth(void **state)
             continue;
         t0 = (int64_t)urand(&seed, 0, 30 * 86400);
         t1 = t0 + (i % 400 == 0 ? 20 * 86400 : 4 * 3600);
-        dc_volume cand = vol_circle(urand(&seed, 20, 50), urand(&seed, 0, 60), 2e5, 0, 1000, t0, t1);
+        dc_volume cand =
+            vol_circle(urand(&seed, 20, 50), urand(&seed, 0, 60), 2e5, 0, 1000, t0, t1);
         size_t n, expect = 0;
         assert_int_equal(dc_engine_check(e, 2, &cand, 1, &p, NULL, out, N, &n), DC_OK);
         for (int k = 0; k <= i; k++)

@@ -169,7 +169,9 @@ static void test_rejections_name_field(void **state)
     dc_latlon bowtie[5] = {{33, 44}, {33, 45}, {34, 44}, {34, 45}, {33, 44}};
     dc_footprint *fp;
     dc_error err;
-    assert_int_equal(dc_footprint_new(DC_FP_POLYGON, bowtie, 5, 0, "volumes[2].footprint", &fp, &err), DC_EINVAL);
+    assert_int_equal(
+        dc_footprint_new(DC_FP_POLYGON, bowtie, 5, 0, "volumes[2].footprint", &fp, &err),
+        DC_EINVAL);
     assert_non_null(strstr(err.field, "volumes[2].footprint.coordinates[0]["));
     assert_non_null(strstr(err.reason, "self-intersects"));
     dc_latlon two[4] = {{33, 44}, {33, 45}, {33, 45}, {33, 44}};
@@ -229,8 +231,8 @@ static void test_time_parse(void **state)
     assert_int_equal(t, 1417500000);
     assert_int_equal(dc_time_parse("2014-12-02T06:00:00.5Z", 1, &t), DC_OK);
     assert_int_equal(t, 1417500001);
-    const char *bad[] = {"2014-12-02", "2014-13-02T06:00:00Z", "2014-02-30T06:00:00Z",
-                         "2015-02-29T00:00:00Z", "2014-12-02T06:00:00", "2014-12-02T06:00:00Zx",
+    const char *bad[] = {"2014-12-02",           "2014-13-02T06:00:00Z", "2014-02-30T06:00:00Z",
+                         "2015-02-29T00:00:00Z", "2014-12-02T06:00:00",  "2014-12-02T06:00:00Zx",
                          "x014-12-02T06:00:00Z", "2014-12-02T24:00:00Z", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(dc_time_parse(bad[i], 0, &t), DC_EINVAL);
@@ -257,14 +259,20 @@ static void test_volume_init(void **state)
     dc_volume v;
     dc_error err;
     dc_footprint *fp = circle(33, 44, 100);
-    assert_int_equal(dc_volume_init(&v, fp, 3000, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err), DC_EINVAL);
+    assert_int_equal(dc_volume_init(&v, fp, 3000, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err),
+                     DC_EINVAL);
     assert_string_equal(err.field, "volumes[0].altitude_lower_m");
-    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 10, 10, DC_MAX_WINDOW_S, "volumes[0]", &err), DC_EINVAL);
+    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 10, 10, DC_MAX_WINDOW_S, "volumes[0]", &err),
+                     DC_EINVAL);
     assert_string_equal(err.field, "volumes[0].time_end");
-    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 0, DC_MAX_WINDOW_S + 1, DC_MAX_WINDOW_S, "volumes[0]", &err), DC_EINVAL);
+    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 0, DC_MAX_WINDOW_S + 1, DC_MAX_WINDOW_S,
+                                    "volumes[0]", &err),
+                     DC_EINVAL);
     assert_non_null(strstr(err.reason, "longer"));
-    assert_int_equal(dc_volume_init(&v, fp, NAN, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err), DC_EINVAL);
-    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err), DC_OK);
+    assert_int_equal(dc_volume_init(&v, fp, NAN, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err),
+                     DC_EINVAL);
+    assert_int_equal(dc_volume_init(&v, fp, 0, 1000, 0, 10, DC_MAX_WINDOW_S, "volumes[0]", &err),
+                     DC_OK);
     dc_volume_clear(&v);
     assert_null(v.fp);
 }

@@ -91,28 +91,40 @@ static void test_errors_name_fields(void **state)
                  "volumes[0].footprint.type");
     expect_field("{\"footprint\":{\"type\":\"Point\",\"coordinates\":[44,33]}," A "," T "}",
                  "volumes[0].footprint.radius_m");
-    expect_field("{\"footprint\":{\"type\":\"Point\",\"coordinates\":[44,33],\"radius_m\":\"5\"}," A "," T "}",
+    expect_field("{\"footprint\":{\"type\":\"Point\",\"coordinates\":[44,33],\"radius_m\":\"5\"}," A
+                 "," T "}",
                  "volumes[0].footprint.radius_m");
-    expect_field("{\"footprint\":{\"type\":\"Point\",\"coordinates\":[\"44\",33],\"radius_m\":5}," A "," T "}",
+    expect_field("{\"footprint\":{\"type\":\"Point\",\"coordinates\":[\"44\",33],\"radius_m\":5}," A
+                 "," T "}",
                  "volumes[0].footprint.coordinates");
-    expect_field("{\"footprint\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[45,33],[44,34],[45,34],[44,33]]]}," A "," T "}",
+    expect_field("{\"footprint\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[45,33],[44,34],["
+                 "45,34],[44,33]]]}," A "," T "}",
                  "volumes[0].footprint.coordinates[0][2]");
-    expect_field("{\"footprint\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[45,33],[44,34],[44,33]],[[44,33],[45,33],[44,34],[44,33]]]}," A "," T "}",
+    expect_field("{\"footprint\":{\"type\":\"Polygon\",\"coordinates\":[[[44,33],[45,33],[44,34],["
+                 "44,33]],[[44,33],[45,33],[44,34],[44,33]]]}," A "," T "}",
                  "volumes[0].footprint.coordinates[1]");
-    expect_field("{\"footprint\":{\"type\":\"LineString\",\"coordinates\":[[44,33],[45,33]]}," A "," T "}",
+    expect_field("{\"footprint\":{\"type\":\"LineString\",\"coordinates\":[[44,33],[45,33]]}," A
+                 "," T "}",
                  "volumes[0].footprint.half_width_m");
-    expect_field("{\"footprint\":" P ",\"altitude_upper_m\":100," T "}", "volumes[0].altitude_lower_m");
+    expect_field("{\"footprint\":" P ",\"altitude_upper_m\":100," T "}",
+                 "volumes[0].altitude_lower_m");
     expect_field("{\"footprint\":" P ",\"altitude_lower_m\":500,\"altitude_upper_m\":100," T "}",
                  "volumes[0].altitude_lower_m");
-    expect_field("{\"footprint\":" P "," A ",\"time_start\":\"yesterday\",\"time_end\":\"2014-12-02T09:00:00Z\"}",
+    expect_field("{\"footprint\":" P "," A
+                 ",\"time_start\":\"yesterday\",\"time_end\":\"2014-12-02T09:00:00Z\"}",
                  "volumes[0].time_start");
-    expect_field("{\"footprint\":" P "," A ",\"time_start\":\"2014-12-02T09:00:00Z\",\"time_end\":\"2014-12-02T06:00:00Z\"}",
+    expect_field("{\"footprint\":" P "," A
+                 ",\"time_start\":\"2014-12-02T09:00:00Z\",\"time_end\":\"2014-12-02T06:00:00Z\"}",
                  "volumes[0].time_end");
-    expect_field("{\"footprint\":" P "," A ",\"time_start\":\"2014-12-02T09:00:00Z\",\"time_end\":\"2014-12-12T06:00:00Z\"}",
+    expect_field("{\"footprint\":" P "," A
+                 ",\"time_start\":\"2014-12-02T09:00:00Z\",\"time_end\":\"2014-12-12T06:00:00Z\"}",
                  "volumes[0].time_end");
-    expect_field("{\"volume\":{\"outline_polygon\":{\"vertices\":[{\"lat\":33,\"lng\":44},{\"lat\":33}]}}," T "}",
-                 "volumes[0].volume.outline_polygon.vertices[1].lng");
-    expect_field("{\"volume\":{\"outline_circle\":{\"center\":{\"lat\":33,\"lng\":44},\"radius\":{\"value\":5,\"units\":\"NM\"}},"
+    expect_field(
+        "{\"volume\":{\"outline_polygon\":{\"vertices\":[{\"lat\":33,\"lng\":44},{\"lat\":33}]}}," T
+        "}",
+        "volumes[0].volume.outline_polygon.vertices[1].lng");
+    expect_field("{\"volume\":{\"outline_circle\":{\"center\":{\"lat\":33,\"lng\":44},\"radius\":{"
+                 "\"value\":5,\"units\":\"NM\"}},"
                  "\"altitude_lower\":{\"value\":0},\"altitude_upper\":{\"value\":1}}," T "}",
                  "volumes[0].volume.outline_circle.radius.units");
     expect_field("{\"type\":\"Feature\",\"geometry\":" P "}", "volumes[0].properties");
@@ -121,7 +133,8 @@ static void test_errors_name_fields(void **state)
 static void test_volumes_array(void **state)
 {
     (void)state;
-    json_t *arr = json_loads("[{\"footprint\":" P "," A "," T "},{\"footprint\":" P "," A "}]", 0, NULL);
+    json_t *arr =
+        json_loads("[{\"footprint\":" P "," A "," T "},{\"footprint\":" P "," A "}]", 0, NULL);
     dc_volume *v;
     size_t n;
     dc_error err;
@@ -134,7 +147,8 @@ static void test_volumes_array(void **state)
     arr = json_loads("[]", 0, NULL);
     assert_int_equal(dc_json_volumes(arr, "volumes", 10, DC_MAX_WINDOW_S, &v, &n, &err), DC_EINVAL);
     json_decref(arr);
-    assert_int_equal(dc_json_volumes(NULL, "volumes", 10, DC_MAX_WINDOW_S, &v, &n, &err), DC_EINVAL);
+    assert_int_equal(dc_json_volumes(NULL, "volumes", 10, DC_MAX_WINDOW_S, &v, &n, &err),
+                     DC_EINVAL);
     assert_string_equal(err.reason, "is required");
 }
 

@@ -26,7 +26,7 @@
 typedef struct pair {
     dc_volume a, b;
     dc_params p;
-    uint64_t index; /* pair number in the seeded sequence, or case number */
+    uint64_t index;     /* pair number in the seeded sequence, or case number */
     const char *origin; /* "random" or the case file */
     /* PostGIS answers */
     double pg_core_m;
@@ -54,7 +54,10 @@ static double fp_radius(const dc_footprint *fp)
 
 /* ---- pair generation ---------------------------------------------------- */
 
-static double quarter(double x) { return floor(x * 4 + 0.5) / 4; } /* exact in binary */
+static double quarter(double x)
+{
+    return floor(x * 4 + 0.5) / 4;
+} /* exact in binary */
 
 static void gen_band(vg_rng *r, double *lo, double *hi)
 {
@@ -70,7 +73,8 @@ static void gen_band_b(vg_rng *r, double alo, double ahi, double v, double *lo, 
         *lo = quarter(vg_uniform(r, fmax(0, alo - thick + 0.25), ahi - 0.25));
     } else {
         static const double d[] = {0, -0.25, 0.25, -1, 1};
-        double gap = vg_unit(r) < 0.6 ? v + d[vg_int(r, 0, 4)] : quarter(vg_uniform(r, -50, v + 60));
+        double gap =
+            vg_unit(r) < 0.6 ? v + d[vg_int(r, 0, 4)] : quarter(vg_uniform(r, -50, v + 60));
         if (gap < 0 || vg_unit(r) < 0.1)
             gap = vg_unit(r) < 0.5 ? 0 : gap;
         if (vg_unit(r) < 0.5 || alo - gap - thick < 0)
@@ -107,7 +111,8 @@ static dc_footprint *gen_shape(vg_rng *r, double lat, double lon, vg_shape *s, s
         if (vg_footprint(s, lat, lon, &fp, &err) == DC_OK)
             return fp;
         if (st->rejected_shapes++ < 5)
-            fprintf(stderr, "oracle: engine rejected a generated shape (kind %d, %u points): %s: %s\n",
+            fprintf(stderr,
+                    "oracle: engine rejected a generated shape (kind %d, %u points): %s: %s\n",
                     (int)s->kind, s->n, err.field, err.reason);
     }
 }
@@ -188,7 +193,8 @@ static void gen_pair(vg_rng *r, pair *pp, stats *st)
             target = vg_uniform(r, 4 * h, 300000);
         if (target < 1)
             target = 1;
-        dc_footprint *placed = place_at_distance(fa, &sb, lat, lon, az, target, across_a + across_b);
+        dc_footprint *placed =
+            place_at_distance(fa, &sb, lat, lon, az, target, across_a + across_b);
         if (placed) {
             dc_footprint_free(fb);
             fb = placed;
@@ -201,7 +207,8 @@ static void gen_pair(vg_rng *r, pair *pp, stats *st)
     gen_window_b(r, as, ae, pp->p.t_s, &bs, &be);
     if (dc_volume_init(&pp->a, fa, alo, ahi, as, ae, DC_MAX_WINDOW_S, "a", &err) != DC_OK ||
         dc_volume_init(&pp->b, fb, blo, bhi, bs, be, DC_MAX_WINDOW_S, "b", &err) != DC_OK) {
-        fprintf(stderr, "oracle: engine rejected a generated volume: %s: %s\n", err.field, err.reason);
+        fprintf(stderr, "oracle: engine rejected a generated volume: %s: %s\n", err.field,
+                err.reason);
         exit(2);
     }
     pp->origin = "random";
@@ -283,8 +290,10 @@ static void postgis_decide(PGconn *c, pair *pairs, size_t n)
         pg_buf_ewkt(&buf, pp->a.fp);
         pg_buf_printf(&buf, "\t");
         pg_buf_ewkt(&buf, pp->b.fp);
-        pg_buf_printf(&buf, "\t%.17g\t%.17g\t%.17g\t%.17g\t%" PRId64 "\t%.17g\t%.17g\t%.17g\t%.17g\t%" PRId64
-                            "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
+        pg_buf_printf(&buf,
+                      "\t%.17g\t%.17g\t%.17g\t%.17g\t%" PRId64
+                      "\t%.17g\t%.17g\t%.17g\t%.17g\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                      "\t%" PRId64 "\n",
                       fp_radius(pp->a.fp), fp_radius(pp->b.fp), pp->p.h_m, pp->p.v_m, pp->p.t_s,
                       pp->a.alt_lower_m, pp->a.alt_upper_m, pp->b.alt_lower_m, pp->b.alt_upper_m,
                       pp->a.t_start_s, pp->a.t_end_s, pp->b.t_start_s, pp->b.t_end_s);
@@ -457,18 +466,21 @@ static void write_case(const pair *pp, const char *why, double d_ab, double d_ba
     double fp = pp->pg_core_m - fp_radius(pp->a.fp) - fp_radius(pp->b.fp);
     if (!isnan(pp->ref_m))
         json_object_set_new(j, "brute_force_distance_m", json_real(pp->ref_m));
-    json_object_set_new(j, "postgis", json_pack("{s:f,s:f,s:b,s:b,s:b}", "core_distance_m", pp->pg_core_m,
-                                                "footprint_distance_m", fmax(0, fp), "dwithin", pp->pg_h,
-                                                "alt_gap_ok", pp->pg_alt, "time_gap_ok", pp->pg_time));
-    json_object_set_new(j, "engine", json_pack("{s:f,s:f,s:b,s:b,s:s}", "distance_ab_m", d_ab,
-                                               "distance_ba_m", d_ba, "within_ab", w_ab, "within_ba",
-                                               w_ba, "check_as_2|as_1", check));
+    json_object_set_new(j, "postgis",
+                        json_pack("{s:f,s:f,s:b,s:b,s:b}", "core_distance_m", pp->pg_core_m,
+                                  "footprint_distance_m", fmax(0, fp), "dwithin", pp->pg_h,
+                                  "alt_gap_ok", pp->pg_alt, "time_gap_ok", pp->pg_time));
+    json_object_set_new(j, "engine",
+                        json_pack("{s:f,s:f,s:b,s:b,s:s}", "distance_ab_m", d_ab, "distance_ba_m",
+                                  d_ba, "within_ab", w_ab, "within_ba", w_ba, "check_as_2|as_1",
+                                  check));
     char *s = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     if (s)
         printf("%s\n", s);
     if (g_write_dir && s) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/seed%" PRIu64 "-pair%" PRIu64 ".json", g_write_dir, g_seed, pp->index);
+        snprintf(path, sizeof path, "%s/seed%" PRIu64 "-pair%" PRIu64 ".json", g_write_dir, g_seed,
+                 pp->index);
         FILE *f = fopen(path, "w");
         if (f) {
             fputs(s, f);
@@ -492,7 +504,8 @@ static void compare(pair *pp, stats *st)
     int w_ab = dc_footprint_within(pp->a.fp, pp->b.fp, h) != 0;
     int w_ba = dc_footprint_within(pp->b.fp, pp->a.fp, h) != 0;
     char check[64], why[512] = "";
-    double check_d, tol = fmax(1, 0.001 * pg_fp), err = fmax(fabs(d_ab - pg_fp), fabs(d_ba - pg_fp));
+    double check_d, tol = fmax(1, 0.001 * pg_fp),
+                    err = fmax(fabs(d_ab - pg_fp), fabs(d_ba - pg_fp));
     engine_check_pair(pp, check, sizeof check, &check_d);
 
     int h_bad = !near && (w_ab != truth_h || w_ba != truth_h);
@@ -511,7 +524,8 @@ static void compare(pair *pp, stats *st)
             truth_h = ref < h;
             d_bad = 0;
             h_bad = !near && (w_ab != truth_h || w_ba != truth_h);
-            c_bad = !near && strcmp(check, truth_h && pp->pg_alt && pp->pg_time ? "op,rx|rx,rxe" : "|");
+            c_bad =
+                !near && strcmp(check, truth_h && pp->pg_alt && pp->pg_time ? "op,rx|rx,rxe" : "|");
         }
     }
     int truth = truth_h && pp->pg_alt && pp->pg_time;
@@ -532,7 +546,8 @@ static void compare(pair *pp, stats *st)
     if (h_bad) {
         st->fail_horiz++;
         used += (size_t)snprintf(why + used, sizeof why - used,
-                                 "within(a,b)=%d within(b,a)=%d but the truth is %d; ", w_ab, w_ba, truth_h);
+                                 "within(a,b)=%d within(b,a)=%d but the truth is %d; ", w_ab, w_ba,
+                                 truth_h);
     }
     if (c_bad && used < sizeof why) {
         st->fail_check++;
@@ -543,17 +558,20 @@ static void compare(pair *pp, stats *st)
         st->fail_dist++;
         used += (size_t)snprintf(why + used, sizeof why - used,
                                  "distance a-b %.3f m, b-a %.3f m, PostGIS %.3f m (tolerance %.3f),"
-                                 " brute force %.3f m; ", d_ab, d_ba, pg_fp, tol, pp->ref_m);
+                                 " brute force %.3f m; ",
+                                 d_ab, d_ba, pg_fp, tol, pp->ref_m);
     }
     if (check_d >= 0 && fabs(check_d - d_ab) > fmax(0.01, 1e-6 * d_ab) && used < sizeof why) {
         st->fail_check++;
         used += (size_t)snprintf(why + used, sizeof why - used,
-                                 "dc_conflict.distance_m %.3f differs from distance %.3f; ", check_d, d_ab);
+                                 "dc_conflict.distance_m %.3f differs from distance %.3f; ",
+                                 check_d, d_ab);
     }
     if (used == 0)
         return;
     if (st->failures++ < MAX_PRINTED) {
-        printf("FAIL %s pair %" PRIu64 " (seed %" PRIu64 "): %s\n", pp->origin, pp->index, g_seed, why);
+        printf("FAIL %s pair %" PRIu64 " (seed %" PRIu64 "): %s\n", pp->origin, pp->index, g_seed,
+               why);
         write_case(pp, why, d_ab, d_ba, w_ab, w_ba, check);
     }
 }
@@ -576,14 +594,29 @@ static const edge_case edge_cases[] = {
     {"circle at 84.9 N, 50 km", DC_FP_CIRCLE, {{84.9, 30}}, 1, 50000, 1},
     {"circle at 89 N", DC_FP_CIRCLE, {{89, 30}}, 1, 1000, 1},
     {"corridor to 86 N", DC_FP_CORRIDOR, {{84, 20}, {86, 20}}, 2, 1000, 1},
-    {"polygon across the antimeridian", DC_FP_POLYGON, {{10, 179.5}, {10, -179.5}, {11, -179.5}, {11, 179.5}}, 4, 0, 1},
+    {"polygon across the antimeridian",
+     DC_FP_POLYGON,
+     {{10, 179.5}, {10, -179.5}, {11, -179.5}, {11, 179.5}},
+     4,
+     0,
+     1},
     {"circle across the antimeridian", DC_FP_CIRCLE, {{-20, 179.99}}, 1, 10000, 1},
     {"circle at -180 with radius", DC_FP_CIRCLE, {{0, -180}}, 1, 5000, 1},
     {"corridor across the antimeridian", DC_FP_CORRIDOR, {{50, 179.9}, {50.1, -179.9}}, 2, 1000, 1},
-    {"corridor whose width crosses the antimeridian", DC_FP_CORRIDOR, {{0, 179.95}, {1, 179.95}}, 2, 10000, 1},
+    {"corridor whose width crosses the antimeridian",
+     DC_FP_CORRIDOR,
+     {{0, 179.95}, {1, 179.95}},
+     2,
+     10000,
+     1},
     {"control: polygon at 84 N", DC_FP_POLYGON, {{83.8, 10}, {84, 12}, {83.8, 14}}, 3, 0, 0},
     {"control: circle near 180 E not crossing", DC_FP_CIRCLE, {{0, 179.0}}, 1, 10000, 0},
-    {"control: polygon near 180 W not crossing", DC_FP_POLYGON, {{10, -179.8}, {10, -179.2}, {11, -179.5}}, 3, 0, 0},
+    {"control: polygon near 180 W not crossing",
+     DC_FP_POLYGON,
+     {{10, -179.8}, {10, -179.2}, {11, -179.5}},
+     3,
+     0,
+     0},
 };
 
 static int test_rejections(void)
@@ -593,7 +626,8 @@ static int test_rejections(void)
         const edge_case *c = &edge_cases[i];
         dc_footprint *fp = NULL;
         dc_error err = {{0}, {0}};
-        dc_status s = dc_footprint_new(c->kind, c->pts, c->n, c->radius_m, "volumes[0].footprint", &fp, &err);
+        dc_status s =
+            dc_footprint_new(c->kind, c->pts, c->n, c->radius_m, "volumes[0].footprint", &fp, &err);
         int ok = c->must_reject ? s == DC_EINVAL && err.reason[0] && err.field[0] : s == DC_OK;
         printf("%s %s: %s%s%s%s\n", ok ? "ok  " : "FAIL", c->name, dc_status_str(s),
                s != DC_OK ? " (" : "", s != DC_OK ? err.field : "", s != DC_OK ? ")" : "");
@@ -626,7 +660,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) {
-            printf("usage: oracle [--conninfo STR] [--pairs N] [--seed S] [--cases DIR] [--write-cases DIR]\n"
+            printf("usage: oracle [--conninfo STR] [--pairs N] [--seed S] [--cases DIR] "
+                   "[--write-cases DIR]\n"
                    "Compares the engine with PostGIS on N seeded random pairs (default 25000)\n"
                    "plus every DIR/*.json case. --conninfo defaults to $DC_PG_CONNINFO.\n"
                    "Failing pairs are printed (and written to --write-cases DIR) as case files.\n");
@@ -681,9 +716,11 @@ int main(int argc, char **argv)
     postgis_decide(c, pairs, n);
     PQfinish(c);
     clock_gettime(CLOCK_MONOTONIC, &t2);
-    printf("== %zu pairs (%" PRIu64 " random, seed %" PRIu64 ", %zu case files): generated in %.1f s,"
+    printf("== %zu pairs (%" PRIu64 " random, seed %" PRIu64
+           ", %zu case files): generated in %.1f s,"
            " PostGIS decided them in %.1f s\n",
-           n, n_random, g_seed, st.cases, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+           n, n_random, g_seed, st.cases,
+           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
            (double)(t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9);
     for (size_t i = 0; i < n; i++)
         compare(&pairs[i], &st);
@@ -693,13 +730,15 @@ int main(int argc, char **argv)
             printf("   %-8s x %-8s %6zu pairs\n", kn[a], kn[b], st.by_kind[a][b]);
     printf("   excluded near H: %zu; decided: %zu (%zu horizontally within H, %zu in conflict)\n",
            st.excluded, st.pairs - st.excluded, st.horiz_true, st.conflicts);
-    printf("   engine distance vs ST_Distance: max difference %.4f m, max relative error (beyond 1 km) %.2e\n",
+    printf("   engine distance vs ST_Distance: max difference %.4f m, max relative error (beyond 1 "
+           "km) %.2e\n",
            st.max_abs_err_m, st.max_rel_err);
-    printf("   PostGIS distance off and brute force siding with the engine: %zu pairs (PostGIS off by up to %.3f m)\n",
+    printf("   PostGIS distance off and brute force siding with the engine: %zu pairs (PostGIS off "
+           "by up to %.3f m)\n",
            st.pg_wrong, st.pg_max_err_m);
     printf("   generated shapes the engine rejected: %zu\n", st.rejected_shapes);
-    printf("   disagreements: within %zu, check %zu, distance %zu; failing pairs %zu\n", st.fail_horiz,
-           st.fail_check, st.fail_dist, st.failures);
+    printf("   disagreements: within %zu, check %zu, distance %zu; failing pairs %zu\n",
+           st.fail_horiz, st.fail_check, st.fail_dist, st.failures);
     for (size_t i = 0; i < n; i++) {
         dc_volume_clear(&pairs[i].a);
         dc_volume_clear(&pairs[i].b);

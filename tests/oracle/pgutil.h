@@ -99,7 +99,10 @@ static inline PGresult *pg_must(PGconn *c, const char *sql)
     return r;
 }
 
-static inline void pg_exec(PGconn *c, const char *sql) { PQclear(pg_must(c, sql)); }
+static inline void pg_exec(PGconn *c, const char *sql)
+{
+    PQclear(pg_must(c, sql));
+}
 
 /* Sends buf as the whole input of `copy_sql` (a COPY ... FROM STDIN). */
 static inline void pg_copy(PGconn *c, const char *copy_sql, const pg_buf *buf)

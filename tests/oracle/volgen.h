@@ -27,8 +27,14 @@ static inline uint64_t vg_next(vg_rng *r)
     return z ^ (z >> 31);
 }
 
-static inline double vg_unit(vg_rng *r) { return (double)(vg_next(r) >> 11) * 0x1.0p-53; }
-static inline double vg_uniform(vg_rng *r, double lo, double hi) { return lo + (hi - lo) * vg_unit(r); }
+static inline double vg_unit(vg_rng *r)
+{
+    return (double)(vg_next(r) >> 11) * 0x1.0p-53;
+}
+static inline double vg_uniform(vg_rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * vg_unit(r);
+}
 static inline int64_t vg_int(vg_rng *r, int64_t lo, int64_t hi) /* inclusive */
 {
     return lo + (int64_t)(vg_next(r) % (uint64_t)(hi - lo + 1));
@@ -128,8 +134,8 @@ static inline uint32_t vg_place(const vg_shape *s, double lat, double lon, dc_la
 }
 
 /* Builds the footprint of s centred at (lat, lon). */
-static inline dc_status vg_footprint(const vg_shape *s, double lat, double lon,
-                                     dc_footprint **out, dc_error *err)
+static inline dc_status vg_footprint(const vg_shape *s, double lat, double lon, dc_footprint **out,
+                                     dc_error *err)
 {
     dc_latlon pts[VG_MAX_POINTS];
     uint32_t n = vg_place(s, lat, lon, pts);

@@ -165,12 +165,17 @@ def run(args, inst):
                   ports=[ports[other], ports[other]], back=STALE_S - 4, alt_b=5000, on=True)]
     pair3 = pairs[1]
 
+    # The feeder reports through its own Clients: sharing the main thread's
+    # keep-alive connections made their requests close each other's, and a
+    # GET then failed twice against a healthy server (issue 11).
+    fa, fb = Client(ops[0]["key"]), Client(ops[1]["key"])
+
     def feeder():
         t0 = time.time()
         while not stop.is_set():
             r = dict(rep("CQX-71", 0.0, 30.4, 90, time.time()), ground_speed_mps=0.0,
                      operation_id=nc_op)
-            st, js = ca.req(ports[other], "POST", "/v1/tracks", {"reports": [r]})
+            st, js = fa.req(ports[other], "POST", "/v1/tracks", {"reports": [r]})
             if st not in (202, None):
                 failures.append("POST /v1/tracks (CQX-71): %r %r" % (st, js))
             for p in list(pairs):
@@ -179,8 +184,8 @@ def run(args, inst):
                 t = time.time() - p["back"]
                 shift = 200.0 * (t - t0) / 91000.0  # degrees of lon flown
                 pa, pb = p["ports"]
-                for cl, port, r in ((ca, pa, rep(p["ta"], p["lat"], p["lon_a"] + shift, 90, t)),
-                                    (cb, pb, rep(p["tb"], p["lat"], p["lon_b"] - shift, 270, t,
+                for cl, port, r in ((fa, pa, rep(p["ta"], p["lat"], p["lon_a"] + shift, 90, t)),
+                                    (fb, pb, rep(p["tb"], p["lat"], p["lon_b"] - shift, 270, t,
                                                  p["alt_b"]))):
                     st, js = cl.req(port, "POST", "/v1/tracks", {"reports": [r]})
                     if st not in (202, None):

@@ -12,7 +12,7 @@ serve` processes sharing one PostgreSQL database.
 
 Both end with the independent checker: it reads the entries table (not any
 engine) and asks PostGIS for every pair of live operations of different
-operators that conflicts by DESIGN section 3 (H, V, T); there must be none.
+operators that conflicts by docs/design.md section 3 (H, V, T); there must be none.
 Every 201/200 a client saw must be in the database with its last
 acknowledged version and state, each instance's listing must match the
 database (followers caught up), and `deconflict audit verify` must pass.
@@ -68,13 +68,29 @@ class Instance:
 
 
 class Client:
-    """One keep-alive connection per instance."""
+    """One keep-alive connection per instance, for one thread at a time.
+
+    http.client connections are not thread-safe: a second thread's request
+    on a connection that carries one finds it busy, closes it under the
+    first, and both can get (None, None) from a healthy server (issue 11).
+    So a Client belongs to the thread that last used it while that thread
+    lives; use from another thread meanwhile raises at once. Hand-offs to
+    a later thread (race rounds) are fine."""
 
     def __init__(self, key):
-        self.key, self.conns = key, {}
+        self.key, self.conns, self.owner = key, {}, None
+
+    def _claim(self):
+        me = threading.current_thread()
+        if self.owner is not me:
+            if self.owner is not None and self.owner.is_alive():
+                raise RuntimeError("Client used by %s while %s still owns it: give each "
+                                   "thread its own Client" % (me.name, self.owner.name))
+            self.owner = me
 
     def req(self, port, method, path, body=None, headers=None):
         """(status, json) or (None, None) when the outcome is unknown."""
+        self._claim()
         hdrs = {"Authorization": "Bearer " + self.key}
         hdrs.update(headers or {})
         data = json.dumps(body).encode() if body is not None else None

@@ -31,7 +31,8 @@ static uint32_t op_num(const json_t *plans, const char *name)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(plans, "operators"), i, v) if (!strcmp(json_string_value(v), name)) return (uint32_t)i;
+    json_array_foreach(json_object_get(plans, "operators"), i,
+                       v) if (!strcmp(json_string_value(v), name)) return (uint32_t)i;
     return 999;
 }
 
@@ -39,7 +40,8 @@ static const json_t *plan(const json_t *plans, const char *ref)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(plans, "operations"), i, v) if (!strcmp(json_string_value(json_object_get(v, "ref")), ref)) return v;
+    json_array_foreach(json_object_get(plans, "operations"), i,
+                       v) if (!strcmp(json_string_value(json_object_get(v, "ref")), ref)) return v;
     return NULL;
 }
 
@@ -58,10 +60,13 @@ static void test_plans_deconflict_except_jalawla(void **state)
         dc_volume *v;
         size_t nv;
         dc_error err;
-        assert_int_equal(dc_json_volumes(json_object_get(op, "volumes"), "volumes", 10, DC_MAX_WINDOW_S, &v, &nv, &err), DC_OK);
+        assert_int_equal(dc_json_volumes(json_object_get(op, "volumes"), "volumes", 10,
+                                         DC_MAX_WINDOW_S, &v, &nv, &err),
+                         DC_OK);
         const char *ref = json_string_value(json_object_get(op, "ref"));
         uint32_t owner = op_num(plans, json_string_value(json_object_get(op, "operator")));
-        assert_int_equal(dc_engine_check(e, owner, v, nv, &DC_PARAMS_DEFAULT, NULL, out, 16, &n), DC_OK);
+        assert_int_equal(dc_engine_check(e, owner, v, nv, &DC_PARAMS_DEFAULT, NULL, out, 16, &n),
+                         DC_OK);
         if (!strcmp(ref, "coalition-jalawla")) {
             assert_int_equal(n, 1);
             assert_string_equal(out[0].with_id, "iran-diyala");
@@ -83,7 +88,9 @@ static int inside_plan(const json_t *p, const dc_scenario_report *r, double t)
     dc_volume *v;
     size_t nv;
     dc_error err;
-    assert_int_equal(dc_json_volumes(json_object_get(p, "volumes"), "volumes", 10, DC_MAX_WINDOW_S, &v, &nv, &err), DC_OK);
+    assert_int_equal(dc_json_volumes(json_object_get(p, "volumes"), "volumes", 10, DC_MAX_WINDOW_S,
+                                     &v, &nv, &err),
+                     DC_OK);
     dc_latlon c = {r->lat_deg, r->lon_deg};
     dc_footprint *pt;
     assert_int_equal(dc_footprint_new(DC_FP_CIRCLE, &c, 1, 0.01, "p", &pt, &err), DC_OK);

@@ -60,15 +60,14 @@ static void test_routes_auth_and_commit(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "field")), "Authorization");
     json_decref(j);
     /* Header names are case-insensitive, as over HTTP. */
-    assert_int_equal(call(s, "POST", "/v1/operators", "authorization", key,
-                          "{\"name\":\"coalition\"}", &j),
-                     201);
+    assert_int_equal(
+        call(s, "POST", "/v1/operators", "authorization", key, "{\"name\":\"coalition\"}", &j),
+        201);
     char op_key[256];
     snprintf(op_key, sizeof op_key, "%s", json_string_value(json_object_get(j, "api_key")));
     json_decref(j);
-    assert_int_equal(call(s, "POST", "/v1/operations", "Authorization", op_key, "{\"volumes\":7}",
-                          &j),
-                     400);
+    assert_int_equal(
+        call(s, "POST", "/v1/operations", "Authorization", op_key, "{\"volumes\":7}", &j), 400);
     assert_string_equal(json_string_value(json_object_get(j, "field")), "volumes");
     json_decref(j);
     const char *op =

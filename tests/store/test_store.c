@@ -21,7 +21,7 @@
 #include "deconflict/audit.h"
 #include "deconflict/store.h"
 
-static char path[512]; /* the store under test: a file, or the PostgreSQL URI */
+static char path[512];     /* the store under test: a file, or the PostgreSQL URI */
 static const char *pg_uri; /* NULL: SQLite run */
 
 /* Runs sql on the PostgreSQL test database. */
@@ -524,7 +524,7 @@ static int count_tracks(void *ctx, const dc_store_tracks *t)
     seen *s = ctx;
     if (s->n < 16)
         s->seqs[s->n] = t->seq;
-    snprintf(s->last, sizeof s->last, "%u:%s", t->operator_id, t->body);
+    snprintf(s->last, sizeof s->last, "%u:%s", t->operator_number, t->body);
     s->n++;
     return 0;
 }
@@ -618,7 +618,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_rows_without_digests_and_nul_in_detail, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_canonical_is_sorted_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_detects_a_changed_record, setup, teardown),

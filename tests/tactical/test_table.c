@@ -46,7 +46,7 @@ static void random_reports(const scenario *sc, dc_track_report *r, double now_s)
         int op = (int)(rnd() * 5);
         snprintf(ids[i], sizeof ids[i], "T%d", i);
         r[i] = (dc_track_report){
-            .operator_id = op == 4 ? DC_TRACK_OPERATOR_UNKNOWN : (uint32_t)op,
+            .operator_number = op == 4 ? DC_TRACK_OPERATOR_UNKNOWN : (uint32_t)op,
             .track_id = ids[i],
             .time_s = now_s - sc->dt_max_s * rnd(),
             .lat_deg = lat,
@@ -399,7 +399,7 @@ static void test_json_reports(void **state)
     assert_true(r[1].time_s == 1714564800);
     assert_string_equal(r[0].operation_id, "op-1");
     assert_null(r[1].operation_id);
-    assert_int_equal(r[1].operator_id, 3);
+    assert_int_equal(r[1].operator_number, 3);
     json_object_del(json_array_get(json_object_get(body, "reports"), 0), "time");
     assert_int_equal(dc_json_track_reports(body, 3, r, 4, &n, &err), DC_EINVAL);
     assert_string_equal(err.field, "reports[0].time");

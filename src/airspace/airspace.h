@@ -1,0 +1,424 @@
+/* The airspace rules (docs/design.md sections 3-5), with no HTTP: the
+ * in-memory state (operators, keys, operations, restrictions and the three
+ * engines), decisions (decide, suggest, one preemption path), the one state
+ * change, blind notices, probing control, API keys, the journal (group
+ * commit) and the shared-store decision window. Layers above (monitor/,
+ * http/, api/, server/) call in; nothing here calls out except through the
+ * hooks in struct dc_server (on_follow, reload). state.c holds the memory,
+ * decide.c the rules and the state changes of operations, operators.c
+ * those of operators and keys, notice.c the notices (envelopes, ids,
+ * rendering), probing.c both probing limits, keys.c the keys, journal.c
+ * the group commit, decision_window.c the shared store. */
+#ifndef DC_AIRSPACE_H
+#define DC_AIRSPACE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "deconflict/audit.h"
+#include "deconflict/deconflict.h"
+#include "deconflict/server.h"
+#include "deconflict/store.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/grow.h"
+#include "util/hex.h"
+#include "util/map.h"
+#include "util/thread.h"
+
+/* ---- blind notices (notice.c) ---- */
+
+typedef struct dc__notice {
+    double lat_min, lon_min, lat_max, lon_max; /* grid-aligned, degrees */
+    double alt_lower_m, alt_upper_m;
+    int64_t t_start_s, t_end_s;
+    double area_km2;
+    char *geom;  /* GeoJSON Polygon text, owned */
+    char *props; /* "altitude_lower_m":...,"time_end":"..." members, owned */
+} dc__notice;
+
+/* Builds the envelope of v: *env is the polygon volume for the blind engine
+ * (owns its footprint), *out its notice. On error both are left empty. */
+dc_status dc__envelope(const dc_volume *v, const dc_server_config *cfg, const char *field,
+                       dc_volume *env, dc__notice *out, dc_error *err);
+void dc__notice_clear(dc__notice *n);
+
+/* ---- airspace state (state.c) ---- */
+
+typedef enum dc__state {
+    DC__APPROVED,
+    DC__ACTIVE,
+    DC__ENDED,
+    DC__WITHDRAWN,
+    DC__NONCONFORMING,
+    DC__PREEMPTED,
+    DC__IN_FORCE, /* restriction */
+    DC__DELETED,  /* restriction */
+    DC__STATE_COUNT
+} dc__state;
+const char *dc__state_name(dc__state s);
+int dc__state_parse(const char *name, dc__state *out);
+int dc__state_live(dc__state s); /* occupies airspace */
+
+typedef struct dc__operator {
+    uint32_t number; /* the engine's owner number (dc_entry_spec.owner) */
+    char id[24];     /* public id, "opr_..." */
+    char *name;
+    int is_authority;
+    int64_t created_s;
+    int64_t probe_window_s; /* minute of the rejection count below (probing.c) */
+    unsigned probe_rejections;
+} dc__operator;
+
+typedef struct dc__key {
+    char prefix[16];
+    uint32_t operator_number;
+    uint8_t salt[16];
+    uint8_t hash[32];
+    int revoked; /* written under mu, only ever set; read atomically by http/ */
+    int64_t created_s;
+} dc__key;
+
+typedef struct dc__entry {
+    char id[32];
+    int is_restriction;
+    uint32_t owner; /* operator number; DC_OWNER_NONE for restrictions */
+    int priority;
+    dc__state state;
+    int64_t version;
+    char *volumes_json; /* normalised volumes array */
+    uint32_t *exempt;   /* operator numbers */
+    size_t n_exempt;
+    char *note;
+    size_t n_vols;
+    dc__notice *notices; /* n_vols, while live */
+    int64_t created_s, updated_s;
+} dc__entry;
+
+/* ---- journal (journal.c): store writes waiting for the next commit ---- */
+
+typedef enum dc__write_kind {
+    DC__W_ENTRY,
+    DC__W_OPERATOR,
+    DC__W_KEY,
+    DC__W_AUDIT,
+    DC__W_META
+} dc__write_kind;
+
+typedef struct dc__write {
+    struct dc__write *next;
+    dc__write_kind kind;
+    union {
+        dc_store_entry e;
+        dc_store_operator o;
+        dc_store_key k;
+        dc_audit_record a;
+        struct {
+            const char *key, *value;
+        } meta;
+    } u;
+    char *strs[5]; /* owned copies the union points into */
+} dc__write;
+
+/* Someone waiting for the commit of the writes it journaled (an HTTP
+ * request embeds one). All fields under mu. */
+typedef struct dc__waiter {
+    struct dc__waiter *next;
+    uint64_t batch; /* the batch its writes joined */
+    dc_status rc;   /* how that batch ended */
+    int done;       /* set by the committer; then wake runs */
+    /* Called without mu once done (an HTTP connection resumes); NULL: the
+     * owner waits on s->commit_cond instead. */
+    void (*wake)(struct dc__waiter *w);
+} dc__waiter;
+
+enum { DC__HIST_BUCKETS = 12 };
+extern const double dc__check_hist_le[DC__HIST_BUCKETS]; /* seconds, decide.c */
+
+/* Counters of the rules and the journal: atomics, never under a lock. */
+typedef struct dc__metrics {
+    _Atomic unsigned long approved, rejected, overridden, preempted, blind_only_rejections,
+        probing_limited, probing_alerts;
+    _Atomic unsigned long check_hist[DC__HIST_BUCKETS + 1];
+    _Atomic unsigned long check_count;
+    _Atomic unsigned long check_sum_us;
+    _Atomic unsigned long commits, committed_writes;
+} dc__metrics;
+
+struct dc__probing; /* probing.c */
+
+/* The server: the airspace, plus one opaque slot per layer above, which
+ * only that layer reads (mon: monitor/, http: http/). */
+struct dc_server {
+    /* Set at start, then read-only. */
+    dc_server_config cfg;
+    dc_store *store;
+    uint8_t secret[32]; /* notice-id HMAC key */
+    int shared;         /* the store is shared by several instances */
+    dc__metrics m;      /* atomics */
+
+    /* Guarded by mu: the airspace. */
+    pthread_mutex_t mu;
+    dc_engine *ops_exact; /* live operations, exact geometry */
+    dc_engine *ops_blind; /* their notice envelopes */
+    dc_engine *restr;     /* restrictions in force, exact geometry */
+    dc__map entries_by_id;
+    dc__entry **entries; /* creation order */
+    size_t n_entries, cap_entries;
+    dc__operator **operators; /* index number - 1 */
+    size_t n_operators;
+    dc__map keys; /* prefix -> dc__key */
+    dc__key **key_list;
+    size_t n_keys, cap_keys;
+    int64_t audit_seq;
+    uint8_t audit_hash[32];
+    double envelope_area_km2; /* live notices */
+
+    /* Guarded by mu: the group commit (journal.c). */
+    dc__write *j_head, *j_tail;
+    uint64_t batch_open; /* batch that new writes join */
+    uint64_t batch_done; /* last batch that finished (committed or failed) */
+    dc__waiter *waiters;
+    pthread_cond_t j_cond;
+    pthread_cond_t commit_cond; /* a waiter with no wake function is done */
+    dc__thread committer;
+    int stopping;
+    int failed; /* store unusable: answer 503 */
+    /* Under mu: rebuilds memory from the store after a failed commit
+     * (state.c's dc__airspace_reload; the journal calls it back). */
+    dc_status (*reload)(dc_server *s, dc_error *err);
+
+    /* Guarded by mu: the shared store's decision window (decision_window.c,
+     * docs/multi-instance.md). State changes are decided only inside a
+     * window in which this instance holds the store's write token and has
+     * folded in every committed change. */
+    int window_open;
+    unsigned want_window; /* handlers waiting for a window */
+    pthread_cond_t win_cond;
+    int64_t sync_seq; /* last change batch folded into memory */
+    dc__thread follower;
+    _Atomic int follower_stop;
+    /* Called by the follower thread, no lock held, after each wake-up: the
+     * monitor follows the shared alert feed (set before the follower starts). */
+    void (*on_follow)(dc_server *s);
+
+    struct dc__probing *probing; /* probing.c, its own lock (a leaf) */
+
+    /* The layers above, each with its own locks (see their headers). */
+    struct dc__monitor *mon;
+    struct dc__trackview *tv;
+    struct dc__http *http;
+};
+
+/* Creates the server object with the airspace loaded from store_uri (no
+ * thread, no socket: the layers above start theirs). On failure *out may
+ * still be set, for dc__airspace_close. */
+dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,
+                            dc_error *err);
+/* Frees what dc__airspace_open made, and the journal not yet committed;
+ * the threads are stopped. Accepts NULL. */
+void dc__airspace_close(dc_server *s);
+/* Loads the whole state from the store; under mu or before threads. */
+dc_status dc__airspace_load(dc_server *s, dc_error *err);
+/* Store visitors that upsert rows into memory (under mu); idempotent, so the
+ * change feed may replay what memory already holds. */
+typedef struct dc__load_ctx {
+    dc_server *s;
+    dc_status rc;
+    dc_error *err;
+} dc__load_ctx;
+int dc__load_operator(void *ctx, const dc_store_operator *o);
+int dc__load_key(void *ctx, const dc_store_key *k);
+int dc__load_entry(void *ctx, const dc_store_entry *e);
+void dc__airspace_free(dc_server *s);
+dc_status dc__airspace_reload(dc_server *s, dc_error *err); /* free, then load */
+/* Lookups under mu; the results are borrowed until mu is released. */
+dc__entry *dc__entry_get(dc_server *s, const char *id);
+dc__operator *dc__operator_get(dc_server *s, uint32_t number);
+dc__operator *dc__operator_by_id(dc_server *s, const char *id);
+dc__operator *dc__operator_by_name(dc_server *s, const char *name);
+/* Parsed volumes plus their envelopes: used by submissions and by load. */
+typedef struct dc__candidate {
+    dc_volume *vols;
+    size_t n;
+    dc_volume *env;
+    dc__notice *notices;
+    char *volumes_json;
+} dc__candidate;
+dc_status dc__candidate_parse(dc_server *s, const json_t *arr, int is_restriction,
+                              size_t max_volumes, dc__candidate *c, dc_error *err);
+void dc__candidate_free(dc__candidate *c);
+/* Adds a live entry's volumes to the engines (taking c's volumes and
+ * notices) / removes them. */
+dc_status dc__entry_install(dc_server *s, dc__entry *e, dc__candidate *c);
+void dc__entry_uninstall(dc_server *s, dc__entry *e);
+/* A new entry record (not yet indexed): caller fills it, then dc__entry_add. */
+dc__entry *dc__entry_new(const char *id);
+void dc__entry_free(dc__entry *e);
+dc_status dc__entry_add(dc_server *s, dc__entry *e); /* takes ownership on DC_OK */
+/* A new live entry: install, then add; on error neither (caller frees e). */
+dc_status dc__entry_insert(dc_server *s, dc__entry *e, dc__candidate *c);
+dc_status dc__key_insert(dc_server *s, dc__key *k); /* takes k on DC_OK */
+
+/* ---- operators and keys as state changes (operators.c), under mu ---- */
+
+/* A new operator named name (unique: the caller checked), journaled with
+ * its audit record; *out borrowed until mu is released. */
+dc_status dc__operator_create(dc_server *s, const char *name, const char *actor,
+                              dc__operator **out);
+/* Issues a key for o, journaled; key_out gets the secret (shown once). */
+dc_status dc__key_issue(dc_server *s, const dc__operator *o, const char *actor, char *key_out,
+                        size_t key_len);
+/* Revokes every key of o at once, journaled. */
+void dc__keys_revoke(dc_server *s, const dc__operator *o, const char *actor);
+
+/* ---- the rules (decide.c), all under mu ---- */
+
+/* Conflicts of a candidate: distinct (entry, volume) pairs. */
+enum { DC__MAX_HITS = 256 };
+typedef struct dc__hit {
+    dc__entry *e;
+    uint32_t vol;
+} dc__hit;
+typedef struct dc__hits {
+    dc__hit h[DC__MAX_HITS];
+    size_t n;
+    size_t total; /* pairs found, may exceed n */
+} dc__hits;
+
+typedef struct dc__decide_opts {
+    uint32_t owner;      /* whose volumes these are (DC_OWNER_NONE: a restriction's) */
+    int exact;           /* by docs/design.md section 3, else by other operators' notices */
+    const char *skip_id; /* an entry to ignore (the one being modified), or NULL */
+    int64_t dt_s;        /* shift the volumes by this much time ... */
+    double dalt_m;       /* ... and altitude before checking */
+    int first_only;      /* stop at the first conflict */
+} dc__decide_opts;
+/* Restrictions are always decided exactly. */
+void dc__decide(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, size_t n,
+                dc__hits *out);
+/* The decision of a submission by `who`: exact for the authority or in
+ * exact mode, by notices otherwise; records the check latency. Returns the
+ * exact flag used. */
+int dc__decide_submission(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
+                          size_t n, const char *skip_id, dc__hits *out);
+
+typedef enum dc__suggestion_kind {
+    DC__SUGGEST_NONE,
+    DC__SUGGEST_TIME,
+    DC__SUGGEST_ALTITUDE
+} dc__suggestion_kind;
+typedef struct dc__suggestion {
+    dc__suggestion_kind kind;
+    int64_t dt_s;  /* DC__SUGGEST_TIME */
+    double dalt_m; /* DC__SUGGEST_ALTITUDE */
+} dc__suggestion;
+/* The smallest time shift (steps of time_step_s up to suggest_max_shift_s,
+ * later first on a tie, never into the past) or else the nearest altitude
+ * band (steps of alt_step_m, never below the surface) that o would approve
+ * now; kind NONE if none. now_s: wall seconds UTC. */
+void dc__suggest(dc_server *s, const dc__decide_opts *o, const dc_volume *vols, size_t n,
+                 int64_t now_s, dc__suggestion *out);
+
+/* The one state change: moves e to c->to (out of the engines when that
+ * state is not live), bumps its version, stamps updated_s, replaces its note
+ * when c->note is set, and journals the entry with its audit record. */
+typedef struct dc__change {
+    dc__state to;       /* e->state to keep the state (a modification) */
+    const char *note;   /* NULL: unchanged */
+    const char *actor;  /* public operator id, "monitor" or "system" */
+    const char *action; /* audit action */
+    json_t *detail;     /* audit detail, stolen; NULL for none */
+} dc__change;
+dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c);
+
+/* A decided modification: e (live) takes c's volumes (taking them) and
+ * priority, as a state change "modify" by actor; on failure e keeps its
+ * previous volumes and priority. */
+dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int priority,
+                           const char *actor);
+
+/* The one preemption path: every live operation that conflicts exactly
+ * with vols (as owner's), has a priority below below_priority and an owner
+ * not in exempt is preempted (state change with reason as its note) and its
+ * id appended to ids (when not NULL). Returns how many. */
+size_t dc__preempt(dc_server *s, uint32_t owner, const dc_volume *vols, size_t n,
+                   int below_priority, const uint32_t *exempt, size_t n_exempt, const char *actor,
+                   const char *reason, json_t *ids);
+
+/* ---- probing control (probing.c): both mechanisms ---- */
+
+dc_status dc__probing_start(dc_server *s);
+void dc__probing_free(dc_server *s); /* accepts s->probing NULL */
+/* Under mu: 1 when operator `who` is over its rejected submissions this
+ * minute (the 429 "too_many_rejections"); never the authority. */
+int dc__probing_refused(dc_server *s, uint32_t who, int is_authority);
+/* Under mu, after a rejection of `who`'s volumes: counts it against the
+ * operator's per-minute budget (audit "probing_suspected" at the limit) and
+ * in its area (audit "probing_alert" and an authority alert when they pile
+ * up within probe_window_s). */
+void dc__probing_rejection(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
+                           size_t n);
+/* Takes the authority alert bodies raised since the last call (JSON object
+ * members, no braces; caller frees each with dc_free and the array too);
+ * *n 0 when none. No lock needed; not under mu. */
+char **dc__probing_take_alerts(dc_server *s, size_t *n);
+
+/* ---- journal (journal.c) ---- */
+
+/* Under mu: writes the entry and its audit record to the journal. */
+dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor, const char *action,
+                            json_t *detail);
+dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
+                            const char *subject, json_t *detail);
+dc_status dc__journal_push(dc_server *s, dc__write *w); /* takes ownership, under mu */
+dc__write *dc__write_new(dc__write_kind kind);
+void dc__write_free(dc__write *w);
+/* Under mu, after journaling: w is done (and woken) once the writes
+ * journaled so far are committed or have failed. */
+void dc__journal_wait(dc_server *s, dc__waiter *w);
+dc_status dc__committer_start(dc_server *s);
+void dc__committer_stop(dc_server *s);
+/* Applies a batch's writes inside an open transaction; *n writes applied. */
+dc_status dc__batch_apply(dc_store *st, const dc__write *w, size_t *n);
+void dc__writes_free(dc__write *w);
+/* Under mu (released and retaken): batch b finished with rc; reloads memory
+ * on failure and wakes the waiters of that batch. */
+void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc);
+void dc__metrics_check(dc_server *s, double seconds); /* check latency */
+
+/* ---- the shared-store decision window (decision_window.c) ---- */
+
+/* Takes mu for a handler that decides or changes state; on a shared store
+ * also waits for a decision window. Nonzero (mu still held) when no window
+ * came in time (store unreachable): the caller answers 503. */
+int dc__write_lock(dc_server *s);
+void *dc__sync_committer_main(void *arg); /* the committer on a shared store */
+dc_status dc__follower_start(dc_server *s);
+void dc__follower_stop(dc_server *s);
+/* Without mu: folds in what other instances committed, now. For a lookup
+ * that missed (a key or an operation created a moment ago elsewhere). */
+void dc__sync_catch_up(dc_server *s);
+
+/* ---- keys (keys.c) and notice ids (notice.c) ---- */
+
+/* Makes a key for operator_number: *k filled for storage, key_out gets the
+ * secret (shown once). */
+dc_status dc__key_make(uint32_t operator_number, int64_t now_s, dc__key *k, char *key_out,
+                       size_t key_len);
+/* Constant-time check of a presented key against a stored one. */
+int dc__key_matches(const dc__key *k, const char *presented);
+/* Extracts the lookup prefix of a presented key; 0 on success. */
+int dc__key_prefix(const char *presented, char prefix[16]);
+/* The notice id of an entry's volume for one requester: an HMAC under the
+ * server secret, stable for that requester only. */
+void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
+                   char out[40]);
+/* Under mu: appends volume v of live entry e as requester's blind notice
+ * (a JSON object, or a GeoJSON Feature when geojson) with its id. */
+void dc__notice_render(const dc_server *s, const dc__entry *e, size_t v, const char *requester,
+                       int geojson, dc__buf *b);
+
+#endif

@@ -1,0 +1,243 @@
+/* What the resource files share: ids, the entry and notice views (what an
+ * operator may see of an entry: blind notices with per-requester ids, never
+ * another operator's identity), visibility (another operator's operation is
+ * "not found"), request body helpers, and the rejection answer (blind
+ * conflicts, the airspace's suggestion, probing accounting). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+
+json_t *dc__api_time_json(int64_t t)
+{
+    char buf[32];
+    dc_time_format(t, buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* tag + 2 * n_bytes random hex digits. */
+int dc__api_new_id(const char *tag, size_t n_bytes, char *out, size_t len)
+{
+    char hex[33];
+    if (n_bytes > 16 || dc__random_hex(hex, n_bytes))
+        return -1;
+    snprintf(out, len, "%s%s", tag, hex);
+    return 0;
+}
+
+/* Takes mu for a state change: on a shared store, inside a decision window
+ * (airspace/decision_window.c). Nonzero, with mu held, after answering 503. */
+int dc__api_write_lock(dc__req *r)
+{
+    if (!dc__write_lock(r->s))
+        return 0;
+    dc__reply_error(r, 503, "store_unavailable", "", "the shared store is unreachable; retry");
+    return 1;
+}
+
+/* ---- views ---- */
+
+static json_t *operator_ref(dc_server *s, uint32_t number)
+{
+    dc__operator *o = dc__operator_get(s, number);
+    if (!o)
+        return json_null();
+    return json_pack("{s:s, s:s}", "id", o->id, "name", o->name);
+}
+
+static json_t *exempt_ids(dc_server *s, const dc__entry *e)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->n_exempt; i++) {
+        dc__operator *o = dc__operator_get(s, e->exempt[i]);
+        if (o)
+            json_array_append_new(a, json_string(o->id));
+    }
+    return a;
+}
+
+json_t *dc__api_entry_json(dc_server *s, const dc__entry *e, int for_authority)
+{
+    json_t *o = json_object();
+    json_t *vols = json_loads(e->volumes_json, 0, NULL);
+    json_object_set_new(o, "id", json_string(e->id));
+    json_object_set_new(o, "version", json_integer(e->version));
+    json_object_set_new(o, "state", json_string(dc__state_name(e->state)));
+    if (e->is_restriction) {
+        json_object_set_new(o, "name", json_string(e->note ? e->note : ""));
+        json_object_set_new(o, "exempt", exempt_ids(s, e));
+    } else {
+        json_object_set_new(o, "priority", json_integer(e->priority));
+        if (e->note && e->note[0])
+            json_object_set_new(o, "reason", json_string(e->note));
+        if (for_authority)
+            json_object_set_new(o, "owner", operator_ref(s, e->owner));
+    }
+    json_object_set_new(o, "volumes", vols ? vols : json_array());
+    json_object_set_new(o, "created", dc__api_time_json(e->created_s));
+    json_object_set_new(o, "updated", dc__api_time_json(e->updated_s));
+    return o;
+}
+
+void dc__api_set_etag(dc__req *r, const dc__entry *e)
+{
+    snprintf(r->etag, sizeof r->etag, "\"%lld\"", (long long)e->version);
+}
+
+/* One notice in blind form: what the requester may know of entry e's
+ * volume v. */
+static json_t *notice_json(dc__req *r, const dc__entry *e, size_t v)
+{
+    dc__buf b = {0};
+    dc__notice_render(r->s, e, v, r->who_id, 0, &b);
+    json_t *j = b.oom ? NULL : json_loads(b.p, 0, NULL);
+    dc__buf_free(&b);
+    return j ? j : json_null();
+}
+
+/* ---- rejection: blind conflicts and a suggestion ---- */
+
+static json_t *shifted_volumes(const dc__candidate *c, int64_t dt, double dalt)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n; i++) {
+        dc_volume v = c->vols[i];
+        v.t_start_s += dt;
+        v.t_end_s += dt;
+        v.alt_lower_m += dalt;
+        v.alt_upper_m += dalt;
+        json_array_append_new(a, dc_json_from_volume(&v));
+    }
+    return a;
+}
+
+/* The airspace's suggestion for c, rendered; NULL if none. */
+static json_t *suggest(dc__req *r, const dc__candidate *c, int exact, const char *skip)
+{
+    dc__decide_opts o = {r->who, exact, skip, 0, 0, 0};
+    dc__suggestion sg;
+    dc__suggest(r->s, &o, c->vols, c->n, dc__unix_s(), &sg);
+    if (sg.kind == DC__SUGGEST_TIME)
+        return json_pack("{s:s, s:I, s:o}", "kind", "time_shift", "time_shift_s",
+                         (json_int_t)sg.dt_s, "volumes", shifted_volumes(c, sg.dt_s, 0));
+    if (sg.kind == DC__SUGGEST_ALTITUDE)
+        return json_pack("{s:s, s:f, s:o}", "kind", "altitude_shift", "altitude_shift_m", sg.dalt_m,
+                         "volumes", shifted_volumes(c, 0, sg.dalt_m));
+    return NULL;
+}
+
+int dc__api_refuse_probing(dc__req *r)
+{
+    if (!dc__probing_refused(r->s, r->who, r->is_authority))
+        return 0;
+    dc__reply_error(r, 429, "too_many_rejections", "volumes",
+                    "too many rejected submissions this minute; retry later");
+    return 1;
+}
+
+void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
+                    const char *skip, const char *action)
+{
+    dc_server *s = r->s;
+    json_t *conflicts = json_array(), *with = json_array();
+    for (size_t i = 0; i < h->n; i++) {
+        json_array_append_new(conflicts, notice_json(r, h->h[i].e, h->h[i].vol));
+        json_array_append_new(with, json_string(h->h[i].e->id));
+    }
+    json_t *sugg = suggest(r, c, exact, skip);
+    atomic_fetch_add(&s->m.rejected, 1);
+    if (!exact) {
+        dc__hits ex;
+        dc__decide_opts o = {r->who, 1, skip, 0, 0, 1};
+        dc__decide(s, &o, c->vols, c->n, &ex);
+        if (!ex.total)
+            atomic_fetch_add(&s->m.blind_only_rejections, 1);
+    }
+    dc__journal_audit(s, r->who_id, action, skip ? skip : "",
+                      json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
+                                (json_int_t)h->total, "with", with));
+    dc__probing_rejection(s, r->who, r->is_authority, c->vols, c->n);
+    char reason[128];
+    snprintf(reason, sizeof reason, "conflicts with %zu notice%s", h->n, h->n == 1 ? "" : "s");
+    dc__reply_json(r, 409,
+                   json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field", "volumes",
+                             "reason", reason, "conflicts", conflicts, "suggestion",
+                             sugg ? sugg : json_null()));
+    dc__await(r);
+}
+
+void dc__api_flush_alerts(dc_server *s)
+{
+    size_t n;
+    char **bodies = dc__probing_take_alerts(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (s->mon) {
+            dc__alert_rec rec = {DC__TO_AUTHORITY, 0, bodies[i]};
+            dc__alerts_append(s->mon, &rec, 1); /* takes the body */
+        } else {
+            dc_free(bodies[i]);
+        }
+    }
+    dc_free(bodies);
+}
+
+/* ---- body helpers ---- */
+
+int dc__api_priority(dc__req *r, const json_t *body, int *out)
+{
+    json_t *p = json_object_get(body, "priority");
+    if (!p)
+        return 1;
+    if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 100) {
+        dc__reply_error(r, 400, "invalid", "priority", "must be an integer from 0 to 100");
+        return 0;
+    }
+    *out = (int)json_integer_value(p);
+    return 1;
+}
+
+int dc__api_candidate(dc__req *r, const json_t *body, int is_restriction, dc__candidate *c)
+{
+    dc_error err = {{0}, {0}};
+    dc_status rc = dc__candidate_parse(r->s, json_object_get(body, "volumes"), is_restriction,
+                                       r->s->cfg.max_volumes, c, &err);
+    if (rc != DC_OK) {
+        dc__reply_status(r, rc, &err);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- visibility ---- */
+
+dc__entry *dc__api_visible(dc__req *r, const char *id, int restriction)
+{
+    dc__entry *e = dc__entry_get(r->s, id);
+    if (!e && r->s->shared && !r->s->window_open) {
+        /* Created on another instance a moment ago? (In a window memory is
+         * already caught up.) */
+        pthread_mutex_unlock(&r->s->mu);
+        dc__sync_catch_up(r->s);
+        pthread_mutex_lock(&r->s->mu);
+        e = dc__entry_get(r->s, id);
+    }
+    if (!e || e->is_restriction != restriction ||
+        (!restriction && !r->is_authority && e->owner != r->who)) {
+        dc__reply_error(r, 404, "not_found", "id",
+                        restriction ? "no such restriction" : "no such operation");
+        return NULL;
+    }
+    return e;
+}
+
+void dc__api_get_entry(dc__req *r, const char *id, int restriction)
+{
+    pthread_mutex_lock(&r->s->mu);
+    dc__entry *e = dc__api_visible(r, id, restriction);
+    if (e) {
+        dc__api_set_etag(r, e);
+        dc__reply_json(r, 200, dc__api_entry_json(r->s, e, r->is_authority));
+    }
+    pthread_mutex_unlock(&r->s->mu);
+}

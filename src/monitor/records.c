@@ -1,0 +1,182 @@
+/* Alert records as each recipient sees them (docs/design.md section 6):
+ * an operator's blind record names only its own aircraft and gives the
+ * intruder relatively (sector, distance band, above/level/below) with a
+ * manoeuvre; the authority's full record names both sides with positions.
+ * Alert references are an HMAC of the alert id, so they reveal no count. */
+#include <math.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/tick_int.h"
+
+void dc__time_str(double t_s, char out[32])
+{
+    dc_time_format((int64_t)floor(t_s), out, 32);
+}
+
+/* A stable alert reference: the same for a raise and its clear and for
+ * every party to the alert, pseudo-random to anyone else (a bare counter
+ * would tell an operator how many alerts others had). On a shared store the
+ * lease term is mixed in: each holder's table counts alerts from 1. */
+static void alert_ref(const dc__monitor *m, uint64_t alert_id, char out[40])
+{
+    const dc_server *s = m->s;
+    char msg[160];
+    uint8_t mac[32];
+    unsigned int len = sizeof mac;
+    int n = m->term[0] ? snprintf(msg, sizeof msg, "alert\n%s\n%llu", m->term,
+                                  (unsigned long long)alert_id)
+                       : snprintf(msg, sizeof msg, "alert\n%llu", (unsigned long long)alert_id);
+    HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
+    memcpy(out, "al_", 3);
+    dc__hex(mac, 12, out + 3);
+}
+
+static void head(dc__buf *b, const char *kind, const char *ref, double time_s)
+{
+    char ts[32];
+    dc__time_str(time_s, ts);
+    dc__buf_fmt(b, "\"kind\":\"%s\",\"alert\":\"%s\",\"time\":\"%s\"", kind, ref, ts);
+}
+
+static void own_track(dc__buf *b, const side *sd)
+{
+    dc__buf_str(b, ",\"track_id\":");
+    dc__buf_json_str(b, sd->track);
+    if (sd->operation[0]) {
+        dc__buf_str(b, ",\"operation_id\":");
+        dc__buf_json_str(b, sd->operation);
+    }
+}
+
+static void relative(dc__buf *b, const char *name, const dc_relative *r)
+{
+    dc__buf_fmt(b,
+                ",\"%s\":{\"bearing_deg\":%.1f,\"distance_m\":%.0f,\"rel_alt_m\":%.0f,"
+                "\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f}",
+                name, r->bearing_deg, r->distance_m, r->rel_alt_m, r->t_cpa_s, r->d_cpa_m);
+}
+
+static void full_side(dc__buf *b, const char *name, const side *sd)
+{
+    dc__buf_fmt(b, ",\"%s\":{\"operator\":", name);
+    if (sd->known) {
+        dc__buf_fmt(b, "{\"id\":\"%s\",\"name\":", sd->op_id);
+        dc__buf_json_str(b, sd->op_name);
+        dc__buf_str(b, "}");
+    } else {
+        dc__buf_str(b, "null");
+    }
+    dc__buf_str(b, ",\"track_id\":");
+    dc__buf_json_str(b, sd->track);
+    dc__buf_str(b, ",\"operation_id\":");
+    if (sd->operation[0])
+        dc__buf_json_str(b, sd->operation);
+    else
+        dc__buf_str(b, "null");
+    if (sd->has_pos) {
+        char ts[32];
+        const dc_track_report *p = &sd->pos;
+        dc__time_str(p->time_s, ts);
+        dc__buf_fmt(b,
+                    ",\"position\":{\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"alt_m\":%.0f,"
+                    "\"ground_speed_mps\":%.1f,\"track_deg\":%.1f,\"vertical_rate_mps\":%.1f}",
+                    ts, p->lat_deg, p->lon_deg, p->alt_m, p->ground_speed_mps, p->track_deg,
+                    p->vertical_rate_mps);
+    }
+    dc__buf_str(b, "}");
+}
+
+/* Records wait in the tick's list and join the ring together. */
+static void queue(dc__monitor *m, uint32_t to, char *body)
+{
+    dc__monitor_tick *t = m->tick;
+    if (!body)
+        return;
+    if (dc__grow((void **)&t->out, &t->cap_out, t->n_out + 1, sizeof *t->out)) {
+        dc_free(body);
+        return;
+    }
+    t->out[t->n_out++] = (dc__alert_rec){to, 0, body};
+}
+
+static char *take(dc__buf *b)
+{
+    if (b->oom) {
+        dc__buf_free(b);
+        return NULL;
+    }
+    return b->p;
+}
+
+/* The blind record for own side `me` of a pair alert. */
+static void operator_record(dc__monitor *m, const event *ev, const char *ref, const side *me,
+                            const dc_relative *seen)
+{
+    if (!me->known || me->is_authority)
+        return;
+    dc__buf b = {0};
+    int raised = ev->kind == DC_TAC_ALERT_RAISED;
+    head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
+    own_track(&b, me);
+    if (raised) {
+        relative(&b, "intruder", seen);
+        dc__buf_fmt(&b, ",\"t_in_s\":%.1f,\"los_now\":%s", ev->c.t_in_s,
+                    ev->c.los_now ? "true" : "false");
+    }
+    queue(m, me->op, take(&b));
+}
+
+void dc__pair_records(dc__monitor *m, const event *ev)
+{
+    int raised = ev->kind == DC_TAC_ALERT_RAISED;
+    char ref[40];
+    dc__buf b = {0};
+    if (ev->ref[0])
+        memcpy(ref, ev->ref, sizeof ref);
+    else
+        alert_ref(m, ev->alert_id, ref);
+    head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
+    full_side(&b, "a", &ev->a);
+    full_side(&b, "b", &ev->b);
+    if (raised) {
+        dc__buf_fmt(&b,
+                    ",\"t_in_s\":%.1f,\"t_out_s\":%.1f,\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f,"
+                    "\"los_now\":%s",
+                    ev->c.t_in_s, ev->c.t_out_s, ev->c.t_cpa_s, ev->c.d_cpa_m,
+                    ev->c.los_now ? "true" : "false");
+        relative(&b, "seen_by_a", &ev->c.seen_by_a);
+        relative(&b, "seen_by_b", &ev->c.seen_by_b);
+    }
+    queue(m, DC__TO_AUTHORITY, take(&b));
+    operator_record(m, ev, ref, &ev->a, &ev->c.seen_by_a);
+    operator_record(m, ev, ref, &ev->b, &ev->c.seen_by_b);
+    atomic_fetch_add(raised ? &m->m.raised : &m->m.cleared, 1);
+}
+
+void dc__conformance_records(dc__monitor *m, const event *ev)
+{
+    int nc = ev->kind == DC_TAC_NONCONFORMING;
+    if (ev->quiet)
+        return;
+    const char *kind = nc ? "nonconforming" : "conforming";
+    for (int auth = 0; auth < 2; auth++) {
+        if (!auth && (!ev->a.known || ev->a.is_authority))
+            continue;
+        char ts[32];
+        dc__buf b = {0};
+        dc__time_str(ev->time_s, ts);
+        dc__buf_fmt(&b, "\"kind\":\"%s\",\"time\":\"%s\"", kind, ts);
+        own_track(&b, &ev->a);
+        if (ev->a.state)
+            dc__buf_fmt(&b, ",\"operation_state\":\"%s\"", ev->a.state);
+        if (auth) {
+            dc__buf_fmt(&b, ",\"operator\":{\"id\":\"%s\",\"name\":", ev->a.op_id);
+            dc__buf_json_str(&b, ev->a.op_name);
+            dc__buf_str(&b, "}");
+        }
+        queue(m, auth ? DC__TO_AUTHORITY : ev->a.op, take(&b));
+    }
+    atomic_fetch_add(nc ? &m->m.nonconforming : &m->m.conforming, 1);
+}

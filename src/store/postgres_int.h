@@ -1,0 +1,53 @@
+/* Private to the PostgreSQL backend: postgres.c (connections, transactions,
+ * rows, audit, open and migrations) and postgres_shared.c (what only a
+ * shared store has: the change feed, wake-ups, the lease, the alert feed and
+ * forwarded track reports). */
+#ifndef DC_STORE_POSTGRES_INT_H
+#define DC_STORE_POSTGRES_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "store/store_int.h"
+
+typedef struct pg_store {
+    struct dc_store base;
+    char *conninfo;
+    PGconn *wr; /* writer: one thread at a time (the committer) */
+    PGconn *rd; /* reader, under rd_mu */
+    PGconn *ln; /* listener, opened by the first wait_change */
+    PGconn *tw; /* track writer (tracks_put's thread), opened on first use */
+    PGconn *tr; /* track reader (tracks_each/prune's thread), opened on first use */
+    pthread_mutex_t rd_mu;
+    int in_txn, locked, dirty;
+    dc_store_head head; /* locked: the head as locked, advanced by appends */
+    int64_t batch_seq;  /* change_seq stamped on this transaction's writes */
+} pg_store;
+
+/* libpq helpers and row visitors (postgres.c) */
+int dc__pg_bytea_get(const PGresult *res, int row, int col, uint8_t *out, size_t n);
+int64_t dc__pg_col_i64(const PGresult *res, int row, int col);
+PGconn *dc__pg_connect_quiet(const char *conninfo);
+dc_status dc__pg_exec0(PGconn *c, const char *sql);
+dc_status dc__pg_query_visit(PGconn *c, const char *sql, const char *after,
+                             dc_status (*visit)(PGresult *, void *, void *), void *fn, void *ctx);
+dc_status dc__pg_res_status(PGresult *res);
+dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx);
+dc_status dc__pg_v_keys(PGresult *r, void *fn, void *ctx);
+dc_status dc__pg_v_ops(PGresult *r, void *fn, void *ctx);
+extern const char dc__pg_q_operators[], dc__pg_q_keys[], dc__pg_q_entries[];
+
+/* The shared-store methods of the table (postgres_shared.c) */
+dc_status dc__pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
+                               dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
+                               dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head);
+dc_status dc__pg_wait_change(dc_store *base, int timeout_ms);
+dc_status dc__pg_lease(dc_store *base, const char *name, const char *holder, int ttl_ms, int *held);
+dc_status dc__pg_alert_publish(dc_store *base, const char *body);
+dc_status dc__pg_alert_each(dc_store *base, int64_t after_seq, dc_store_alert_fn fn, void *ctx);
+dc_status dc__pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n);
+dc_status dc__pg_tracks_each(dc_store *base, int64_t after_seq, int max_age_ms,
+                             dc_store_tracks_fn fn, void *ctx);
+dc_status dc__pg_tracks_prune(dc_store *base, int max_age_ms);
+
+#endif

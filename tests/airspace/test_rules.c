@@ -1,0 +1,491 @@
+/* The airspace rules without HTTP or sockets (src/airspace/): decide (exact
+ * and blind), suggest, the one preemption path, the one state change,
+ * notices and their ids, and both probing mechanisms, on a server object
+ * opened over a fresh SQLite store with no thread started. Operations are
+ * put in memory the way the store's loader does it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "airspace/airspace.h"
+
+/* 2030-01-01T10:00:00Z .. 11:00:00Z */
+#define T0 1893492000
+#define T1 1893495600
+
+typedef struct fixture {
+    char dir[64];
+    dc_server *s;
+} fixture;
+
+static const char *VOL_FMT =
+    "[{\"footprint\":{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f],\"radius_m\":%.0f},"
+    "\"altitude_lower_m\":%.0f,\"altitude_upper_m\":%.0f,"
+    "\"time_start\":\"%s\",\"time_end\":\"%s\"}]";
+
+static void volumes(char *out, size_t n, double lat, double lon, double radius_m, double lo_m,
+                    double hi_m, int64_t t0, int64_t t1)
+{
+    char a[32], b[32];
+    dc_time_format(t0, a, sizeof a);
+    dc_time_format(t1, b, sizeof b);
+    snprintf(out, n, VOL_FMT, lon, lat, radius_m, lo_m, hi_m, a, b);
+}
+
+static dc__candidate candidate(dc_server *s, const char *json, int is_restriction)
+{
+    dc__candidate c;
+    dc_error err;
+    json_t *arr = json_loads(json, 0, NULL);
+    assert_non_null(arr);
+    assert_int_equal(dc__candidate_parse(s, arr, is_restriction, 64, &c, &err), DC_OK);
+    json_decref(arr);
+    return c;
+}
+
+static void add_operator(dc_server *s, uint32_t number, const char *id, const char *name)
+{
+    dc__load_ctx l = {s, DC_OK, NULL};
+    dc_store_operator o = {number, id, name, 0, T0};
+    assert_int_equal(dc__load_operator(&l, &o), 0);
+    assert_int_equal(l.rc, DC_OK);
+}
+
+/* An entry in memory as the loader puts it there (installed when live). */
+static dc__entry *add_entry(dc_server *s, const char *id, int is_restriction, uint32_t owner,
+                            int priority, const char *state, const char *vols,
+                            const char *exempt_json)
+{
+    dc__load_ctx l = {s, DC_OK, NULL};
+    dc_store_entry e = {
+        id, is_restriction, owner,  priority, state, 1, vols, exempt_json ? exempt_json : "[]",
+        "", T0 - 60,        T0 - 60};
+    assert_int_equal(dc__load_entry(&l, &e), 0);
+    assert_int_equal(l.rc, DC_OK);
+    dc__entry *got = dc__entry_get(s, id);
+    assert_non_null(got);
+    return got;
+}
+
+static size_t journal_len(const dc_server *s)
+{
+    size_t n = 0;
+    for (const dc__write *w = s->j_head; w; w = w->next)
+        n++;
+    return n;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char uri[128], key[256];
+    dc_error err;
+    snprintf(f->dir, sizeof f->dir, "/tmp/dc-rules-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(uri, sizeof uri, "sqlite:%s/store.db", f->dir);
+    assert_int_equal(dc_server_init_store(uri, "iraq", key, sizeof key, &err), DC_OK);
+    dc_server_config cfg;
+    dc_server_config_default(&cfg);
+    assert_int_equal(dc__airspace_open(uri, &cfg, &f->s, &err), DC_OK);
+    add_operator(f->s, 2, "opr_coalition", "coalition");
+    add_operator(f->s, 3, "opr_iran", "iran");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char path[128];
+    dc__airspace_close(f->s);
+    snprintf(path, sizeof path, "%s/store.db", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/store.db-wal", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/store.db-shm", f->dir);
+    unlink(path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Iran flies over Jalawla; a coalition candidate on top of it conflicts,
+ * exactly and blind; Iran's own second one does not; a coalition one far
+ * away does not. */
+static void test_decide_exact_and_own(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *iran = add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+
+    dc__candidate c = candidate(s, v, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 1);
+    assert_int_equal(h.n, 1);
+    assert_ptr_equal(h.h[0].e, iran);
+    assert_int_equal(h.h[0].vol, 0);
+    o.exact = 0;
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_true(h.total >= 1);
+    o.owner = 3; /* an operator's own volumes never conflict */
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    o.owner = 2;
+    o.skip_id = "op_iran1"; /* a modification of that very entry */
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__candidate_free(&c);
+
+    volumes(v, sizeof v, 36.63, 42.82, 5000, 1000, 3000, T0, T1); /* Mosul dam */
+    c = candidate(s, v, 0);
+    dc__decide_opts far = {2, 0, NULL, 0, 0, 0};
+    dc__decide(s, &far, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__candidate_free(&c);
+}
+
+/* 2.5 km apart: clear by the exact rule (H = 1852 m), but inside the
+ * coarsened notice, so refused in blind mode; the submission decision
+ * picks exact for the authority and blind for an operator. */
+static void test_decide_blind_is_conservative(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 1000, 1000, 3000, T0, T1);
+    add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    /* 0.036 degrees of latitude north: 4.0 km between centres, 2.0 km
+     * between edges, but inside the notice (its grid edge is at 34.30). */
+    volumes(v, sizeof v, 34.306, 45.17, 1000, 1000, 3000, T0, T1);
+    dc__candidate c = candidate(s, v, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    o.exact = 0;
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_true(h.total >= 1);
+    assert_int_equal(dc__decide_submission(s, 2, 0, c.vols, c.n, NULL, &h), 0);
+    assert_true(h.total >= 1);
+    assert_int_equal(dc__decide_submission(s, 1, 1, c.vols, c.n, NULL, &h), 1);
+    assert_int_equal(h.total, 0);
+    assert_int_equal(atomic_load(&s->m.check_count), 2);
+    dc__candidate_free(&c);
+}
+
+/* Restrictions are decided exactly and bind everyone but the exempt. */
+static void test_decide_restriction_exempt(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 33.315, 44.366, 30000, 0, 6000, T0 - 86400, T1 + 86400);
+    add_entry(s, "rs_baghdad", 1, DC_OWNER_NONE, 100, "in_force", v, "[1]");
+    volumes(v, sizeof v, 33.30, 44.40, 2000, 1000, 2000, T0, T1);
+    dc__candidate c = candidate(s, v, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 0, NULL, 0, 0, 0};
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 1);
+    assert_true(h.h[0].e->is_restriction);
+    o.owner = 1; /* the authority is exempt */
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__candidate_free(&c);
+}
+
+/* The smallest time shift that would be approved, later first on a tie;
+ * never into the past; else the nearest altitude band. */
+static void test_suggest(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    dc__candidate c = candidate(s, v, 0);
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    dc__suggestion sg;
+    dc__suggest(s, &o, c.vols, c.n, T0 - 86400, &sg);
+    assert_int_equal(sg.kind, DC__SUGGEST_TIME);
+    /* The window is an hour and T is 300 s: 1 h + 5 min, in 5 min steps. */
+    assert_int_equal(sg.dt_s, 3600 + 300);
+    dc__hits h;
+    dc__decide_opts shifted = o;
+    shifted.dt_s = sg.dt_s;
+    dc__decide(s, &shifted, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    shifted.dt_s = sg.dt_s - s->cfg.time_step_s; /* one step less still conflicts */
+    dc__decide(s, &shifted, c.vols, c.n, &h);
+    assert_true(h.total > 0);
+
+    /* No time shift allowed: the nearest altitude band above. */
+    s->cfg.suggest_max_shift_s = 0;
+    dc__suggest(s, &o, c.vols, c.n, T0 - 86400, &sg);
+    assert_int_equal(sg.kind, DC__SUGGEST_ALTITUDE);
+    assert_true(sg.dalt_m > 0);
+    shifted = o;
+    shifted.dalt_m = sg.dalt_m;
+    dc__decide(s, &shifted, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    shifted.dalt_m = sg.dalt_m - s->cfg.alt_step_m;
+    dc__decide(s, &shifted, c.vols, c.n, &h);
+    assert_true(h.total > 0);
+
+    /* Nothing allowed at all: no suggestion. */
+    s->cfg.suggest_alt_steps = 0;
+    dc__suggest(s, &o, c.vols, c.n, T0 - 86400, &sg);
+    assert_int_equal(sg.kind, DC__SUGGEST_NONE);
+    dc__candidate_free(&c);
+}
+
+static void test_suggest_never_in_the_past(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    /* Iran ends at T1; the candidate starts at T0 + 3000 and an earlier
+     * shift would clear it sooner, but now is T0 + 2000. */
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T0 + 2400);
+    add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0 + 2400, T0 + 3000);
+    dc__candidate c = candidate(s, v, 0);
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    dc__suggestion sg;
+    dc__suggest(s, &o, c.vols, c.n, T0 - 86400, &sg);
+    assert_int_equal(sg.kind, DC__SUGGEST_TIME);
+    assert_int_equal(sg.dt_s, 300); /* later first on a tie */
+    dc__suggest(s, &o, c.vols, c.n, T0 + 2300, &sg);
+    assert_int_equal(sg.kind, DC__SUGGEST_TIME);
+    assert_true(sg.dt_s > 0);
+    dc__candidate_free(&c);
+}
+
+/* The one state change: version, time, note, journal, and the engines. */
+static void test_state_change(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *e = add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    dc__candidate c = candidate(s, v, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    int64_t seq = s->audit_seq;
+
+    dc__change to_active = {DC__ACTIVE, NULL, "opr_iran", "activate", NULL};
+    assert_int_equal(dc__entry_change(s, e, &to_active), DC_OK);
+    assert_int_equal(e->state, DC__ACTIVE);
+    assert_int_equal(e->version, 2);
+    assert_true(llabs(e->updated_s - (int64_t)time(NULL)) < 5); /* stamped now */
+    assert_string_equal(e->note, "");
+    assert_int_equal(s->audit_seq, seq + 1);
+    assert_int_equal(journal_len(s), 2); /* the entry and its audit record */
+    assert_int_equal(s->j_head->kind, DC__W_ENTRY);
+    assert_string_equal(s->j_head->u.e.state, "active");
+    assert_int_equal(s->j_head->u.e.version, 2);
+    dc__decide(s, &o, c.vols, c.n, &h); /* still live: still in the engines */
+    assert_int_equal(h.total, 1);
+
+    dc__change to_nc = {DC__NONCONFORMING, "outside", "monitor", "nonconforming", NULL};
+    assert_int_equal(dc__entry_change(s, e, &to_nc), DC_OK);
+    assert_string_equal(e->note, "outside");
+    assert_int_equal(e->version, 3);
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 1);
+
+    dc__change to_end = {DC__ENDED, NULL, "opr_iran", "end", json_pack("{s:s}", "by", "test")};
+    assert_int_equal(dc__entry_change(s, e, &to_end), DC_OK);
+    assert_int_equal(e->state, DC__ENDED);
+    assert_int_equal(e->version, 4);
+    assert_null(e->notices);
+    dc__decide(s, &o, c.vols, c.n, &h); /* out of the engines */
+    assert_int_equal(h.total, 0);
+    assert_int_equal(journal_len(s), 6);
+    assert_int_equal(s->audit_seq, seq + 3);
+    dc__candidate_free(&c);
+}
+
+/* A modification moves the entry's volumes in the engines and is a state
+ * change (version, journal) that keeps the state. */
+static void test_modify(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512], w[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    volumes(w, sizeof w, 36.63, 42.82, 5000, 1000, 3000, T0, T1);
+    dc__entry *e = add_entry(s, "op_iran1", 0, 3, 10, "active", v, NULL);
+    dc__candidate at_jalawla = candidate(s, v, 0), at_mosul = candidate(s, w, 0);
+    dc__candidate moved = candidate(s, w, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
+    assert_int_equal(dc__entry_modify(s, e, &moved, 20, "opr_iran"), DC_OK);
+    assert_int_equal(e->state, DC__ACTIVE);
+    assert_int_equal(e->version, 2);
+    assert_int_equal(e->priority, 20);
+    assert_non_null(strstr(e->volumes_json, "42.82"));
+    assert_int_equal(atomic_load(&s->m.approved), 1);
+    assert_int_equal(journal_len(s), 2);
+    dc__decide(s, &o, at_jalawla.vols, at_jalawla.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__decide(s, &o, at_mosul.vols, at_mosul.n, &h);
+    assert_int_equal(h.total, 1);
+    dc__candidate_free(&moved);
+    dc__candidate_free(&at_jalawla);
+    dc__candidate_free(&at_mosul);
+}
+
+/* One preemption path: by priority for an override, by exemption for a
+ * restriction; preempted entries leave the engines and are journaled. */
+static void test_preempt(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *low = add_entry(s, "op_low", 0, 3, 10, "active", v, NULL);
+    volumes(v, sizeof v, 34.27, 45.20, 3000, 1000, 3000, T0, T1);
+    dc__entry *high = add_entry(s, "op_high", 0, 2, 90, "approved", v, NULL);
+    volumes(v, sizeof v, 34.27, 45.18, 8000, 0, 5000, T0, T1);
+    dc__candidate c = candidate(s, v, 0);
+
+    json_t *ids = json_array();
+    size_t n =
+        dc__preempt(s, 1, c.vols, c.n, 50, NULL, 0, "opr_iraq", "preempted by override", ids);
+    assert_int_equal(n, 1);
+    assert_int_equal(json_array_size(ids), 1);
+    assert_string_equal(json_string_value(json_array_get(ids, 0)), "op_low");
+    assert_int_equal(low->state, DC__PREEMPTED);
+    assert_int_equal(low->version, 2);
+    assert_string_equal(low->note, "preempted by override");
+    assert_int_equal(high->state, DC__APPROVED);
+    assert_int_equal(atomic_load(&s->m.preempted), 1);
+    dc__hits h;
+    dc__decide_opts o = {1, 1, NULL, 0, 0, 0};
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 1);
+    assert_ptr_equal(h.h[0].e, high);
+    /* Already preempted: not again. */
+    assert_int_equal(dc__preempt(s, 1, c.vols, c.n, 50, NULL, 0, "opr_iraq", "again", NULL), 0);
+
+    /* A restriction preempts every priority, except the exempt operators. */
+    uint32_t exempt[1] = {2};
+    dc__candidate r = candidate(s, v, 1);
+    assert_int_equal(dc__preempt(s, DC_OWNER_NONE, r.vols, r.n, INT32_MAX, exempt, 1, "opr_iraq",
+                                 "restricted", ids),
+                     0);
+    assert_int_equal(high->state, DC__APPROVED);
+    assert_int_equal(dc__preempt(s, DC_OWNER_NONE, r.vols, r.n, INT32_MAX, NULL, 0, "opr_iraq",
+                                 "restricted", ids),
+                     1);
+    assert_int_equal(high->state, DC__PREEMPTED);
+    assert_int_equal(json_array_size(ids), 2);
+    json_decref(ids);
+    dc__candidate_free(&r);
+    dc__candidate_free(&c);
+}
+
+/* A notice contains the volume grown by H, V and T, coarsened outward to
+ * the grid, 300 m and 5 min; its id is stable per requester only. */
+static void test_notices(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1010, 2990, T0 + 61, T1 - 61);
+    dc__entry *e = add_entry(s, "op_iran1", 0, 3, 10, "approved", v, NULL);
+    assert_int_equal(e->n_vols, 1);
+    const dc__notice *n = &e->notices[0];
+    double grow_deg = (5000.0 + s->cfg.params.h_m) / 111000.0;
+    assert_true(n->lat_min <= 34.27 - grow_deg && n->lat_max >= 34.27 + grow_deg);
+    assert_true(n->lon_min < 45.17 - grow_deg && n->lon_max > 45.17 + grow_deg);
+    double cells = n->lat_min * s->cfg.grid_cells_per_deg;
+    assert_true(cells - (double)(long long)cells < 1e-6 || (long long)cells - cells > -1e-6);
+    assert_true(n->alt_lower_m <= 1010 - s->cfg.params.v_m);
+    assert_true(n->alt_upper_m >= 2990 + s->cfg.params.v_m);
+    assert_int_equal((long long)n->alt_lower_m % 300, 0);
+    assert_true(n->t_start_s <= T0 + 61 - s->cfg.params.t_s);
+    assert_true(n->t_end_s >= T1 - 61 + s->cfg.params.t_s);
+    assert_int_equal(n->t_start_s % 300, 0);
+    assert_non_null(strstr(n->geom, "Polygon"));
+    assert_true(s->envelope_area_km2 > 0);
+
+    char a1[40], a2[40], b1[40];
+    dc__notice_id(s, "op_iran1", 0, "opr_coalition", a1);
+    dc__notice_id(s, "op_iran1", 0, "opr_coalition", a2);
+    dc__notice_id(s, "op_iran1", 0, "opr_other", b1);
+    assert_string_equal(a1, a2);
+    assert_string_not_equal(a1, b1);
+    assert_null(strstr(a1, "iran"));
+}
+
+/* Both probing mechanisms: the per-operator budget per minute (429 and one
+ * audit record at the limit) and the per-area alert to the authority. */
+static void test_probing(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    s->cfg.probe_limit = 3;
+    s->cfg.probe_alert_rejections = 2;
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__candidate c = candidate(s, v, 0);
+    int64_t seq = s->audit_seq;
+    size_t n;
+
+    assert_false(dc__probing_refused(s, 2, 0));
+    dc__probing_rejection(s, 2, 0, c.vols, c.n);
+    assert_null(dc__probing_take_alerts(s, &n));
+    assert_int_equal(n, 0);
+    dc__probing_rejection(s, 2, 0, c.vols, c.n); /* second in the cell: alert */
+    assert_int_equal(s->audit_seq, seq + 1);
+    char **alerts = dc__probing_take_alerts(s, &n);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(alerts[0], "\"kind\":\"probing\""));
+    assert_non_null(strstr(alerts[0], "opr_coalition"));
+    dc_free(alerts[0]);
+    dc_free(alerts);
+    assert_null(dc__probing_take_alerts(s, &n));
+    assert_int_equal(atomic_load(&s->m.probing_alerts), 1);
+    assert_false(dc__probing_refused(s, 2, 0));
+    dc__probing_rejection(s, 2, 0, c.vols, c.n); /* third: the budget is spent */
+    assert_true(dc__probing_refused(s, 2, 0));
+    assert_int_equal(atomic_load(&s->m.probing_limited), 1);
+    assert_int_equal(s->audit_seq, seq + 2);
+    assert_false(dc__probing_refused(s, 3, 0));  /* per operator */
+    dc__probing_rejection(s, 1, 1, c.vols, c.n); /* the authority is never counted */
+    assert_false(dc__probing_refused(s, 1, 1));
+    assert_int_equal(s->audit_seq, seq + 2);
+    dc__candidate_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_decide_exact_and_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decide_blind_is_conservative, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decide_restriction_exempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suggest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suggest_never_in_the_past, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

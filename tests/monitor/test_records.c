@@ -1,0 +1,227 @@
+/* Alert records (src/monitor/records.c) without a tick thread or HTTP: a
+ * raised pair gives the authority one full record (both operators, tracks
+ * and positions) and each operator side one blind record (its own track,
+ * the intruder only relatively, nothing that names the other side); a
+ * clear carries the same reference; unknown traffic and the authority's
+ * own tracks get no operator record; a conformance event goes to the owner
+ * and the authority. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "monitor/tick_int.h"
+
+typedef struct fixture {
+    dc_server s;
+    dc__monitor m;
+    dc__monitor_tick t;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    memset(f->s.secret, 7, sizeof f->s.secret);
+    f->m.s = &f->s;
+    f->m.tick = &f->t;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    for (size_t i = 0; i < f->t.n_out; i++)
+        dc_free(f->t.out[i].body);
+    dc_free(f->t.out);
+    free(f);
+    return 0;
+}
+
+static void side_set(side *sd, uint32_t op, const char *op_id, const char *name, const char *track,
+                     const char *operation, double lat, double lon)
+{
+    memset(sd, 0, sizeof *sd);
+    sd->op = op;
+    snprintf(sd->track, sizeof sd->track, "%s", track);
+    snprintf(sd->operation, sizeof sd->operation, "%s", operation);
+    sd->known = op_id != NULL;
+    if (op_id) {
+        snprintf(sd->op_id, sizeof sd->op_id, "%s", op_id);
+        snprintf(sd->op_name, sizeof sd->op_name, "%s", name);
+    }
+    sd->has_pos = 1;
+    sd->pos.time_s = 1893492000.5;
+    sd->pos.lat_deg = lat;
+    sd->pos.lon_deg = lon;
+    sd->pos.alt_m = 3000;
+}
+
+static event pair_event(dc_tactical_event_kind kind)
+{
+    event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.alert_id = 42;
+    ev.time_s = 1893492000.5;
+    side_set(&ev.a, 2, "opr_coalition", "coalition", "COAL11", "op_c1", 34.20, 45.10);
+    side_set(&ev.b, 3, "opr_iran", "iran", "IRN22", "op_i1", 34.25, 45.15);
+    ev.c.t_in_s = 40;
+    ev.c.t_out_s = 90;
+    ev.c.t_cpa_s = 60;
+    ev.c.d_cpa_m = 800;
+    ev.c.seen_by_a = (dc_relative){45, 6000, 0, 60, 800};
+    ev.c.seen_by_b = (dc_relative){225, 6000, 0, 60, 800};
+    return ev;
+}
+
+static json_t *record(const fixture *f, size_t i, uint32_t *to)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "{%s}", f->t.out[i].body);
+    *to = f->t.out[i].to;
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_pair_raised(void **state)
+{
+    fixture *f = *state;
+    event ev = pair_event(DC_TAC_ALERT_RAISED);
+    dc__pair_records(&f->m, &ev);
+    assert_int_equal(f->t.n_out, 3);
+    assert_int_equal(atomic_load(&f->m.m.raised), 1);
+
+    uint32_t to;
+    json_t *full = record(f, 0, &to);
+    assert_int_equal(to, DC__TO_AUTHORITY);
+    assert_string_equal(json_string_value(json_object_get(full, "kind")), "raised");
+    const char *ref = json_string_value(json_object_get(full, "alert"));
+    assert_non_null(ref);
+    assert_int_equal(strncmp(ref, "al_", 3), 0);
+    json_t *a = json_object_get(full, "a"), *b = json_object_get(full, "b");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "operator"), "id")),
+                        "opr_coalition");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(b, "operator"), "name")),
+                        "iran");
+    assert_string_equal(json_string_value(json_object_get(b, "track_id")), "IRN22");
+    assert_non_null(json_object_get(json_object_get(b, "position"), "lat"));
+    assert_non_null(json_object_get(full, "seen_by_a"));
+
+    for (size_t i = 1; i < 3; i++) {
+        json_t *blind = record(f, i, &to);
+        const char *own = to == 2 ? "COAL11" : "IRN22", *other = to == 2 ? "IRN22" : "COAL11";
+        const char *other_op = to == 2 ? "opr_iran" : "opr_coalition";
+        assert_true(to == 2 || to == 3);
+        assert_string_equal(json_string_value(json_object_get(blind, "alert")), ref);
+        assert_string_equal(json_string_value(json_object_get(blind, "track_id")), own);
+        json_t *intr = json_object_get(blind, "intruder");
+        assert_non_null(intr);
+        assert_true(json_real_value(json_object_get(intr, "bearing_deg")) == (to == 2 ? 45 : 225));
+        /* Nothing that names or places the other side. */
+        assert_null(strstr(f->t.out[i].body, other));
+        assert_null(strstr(f->t.out[i].body, other_op));
+        assert_null(strstr(f->t.out[i].body, to == 2 ? "iran" : "coalition"));
+        assert_null(json_object_get(blind, "position"));
+        assert_null(json_object_get(blind, "a"));
+        assert_null(json_object_get(blind, "lat"));
+        json_decref(blind);
+    }
+    json_decref(full);
+}
+
+static void test_pair_cleared_same_ref(void **state)
+{
+    fixture *f = *state;
+    event up = pair_event(DC_TAC_ALERT_RAISED), down = pair_event(DC_TAC_ALERT_CLEARED);
+    dc__pair_records(&f->m, &up);
+    dc__pair_records(&f->m, &down);
+    assert_int_equal(f->t.n_out, 6);
+    uint32_t to;
+    json_t *r = record(f, 0, &to), *c = record(f, 3, &to);
+    assert_string_equal(json_string_value(json_object_get(c, "kind")), "cleared");
+    assert_string_equal(json_string_value(json_object_get(c, "alert")),
+                        json_string_value(json_object_get(r, "alert")));
+    assert_null(json_object_get(c, "seen_by_a")); /* a clear carries no geometry */
+    json_t *blind = record(f, 4, &to);
+    assert_null(json_object_get(blind, "intruder"));
+    json_decref(blind);
+    json_decref(r);
+    json_decref(c);
+    /* Another alert gets another reference. */
+    event other = pair_event(DC_TAC_ALERT_RAISED);
+    other.alert_id = 43;
+    dc__pair_records(&f->m, &other);
+    json_t *o = record(f, 6, &to), *first = record(f, 0, &to);
+    assert_string_not_equal(json_string_value(json_object_get(o, "alert")),
+                            json_string_value(json_object_get(first, "alert")));
+    json_decref(o);
+    json_decref(first);
+}
+
+static void test_unknown_and_authority_sides(void **state)
+{
+    fixture *f = *state;
+    event ev = pair_event(DC_TAC_ALERT_RAISED);
+    side_set(&ev.b, DC_TRACK_OPERATOR_UNKNOWN, NULL, NULL, "3C6589", "", 34.25, 45.15);
+    dc__pair_records(&f->m, &ev);
+    assert_int_equal(f->t.n_out, 2); /* the authority and operator a only */
+    uint32_t to;
+    json_t *full = record(f, 0, &to);
+    assert_true(json_is_null(json_object_get(json_object_get(full, "b"), "operator")));
+    assert_true(json_is_null(json_object_get(json_object_get(full, "b"), "operation_id")));
+    json_decref(full);
+    assert_int_equal(f->t.out[1].to, 2);
+
+    event own = pair_event(DC_TAC_ALERT_RAISED);
+    own.a.is_authority = 1;
+    dc__pair_records(&f->m, &own);
+    assert_int_equal(f->t.n_out, 4); /* the authority and operator b */
+    assert_int_equal(f->t.out[3].to, 3);
+}
+
+static void test_conformance(void **state)
+{
+    fixture *f = *state;
+    event ev = pair_event(DC_TAC_NONCONFORMING);
+    ev.a.state = "nonconforming";
+    dc__conformance_records(&f->m, &ev);
+    assert_int_equal(f->t.n_out, 2);
+    uint32_t to;
+    json_t *owner = record(f, 0, &to);
+    assert_int_equal(to, 2);
+    assert_string_equal(json_string_value(json_object_get(owner, "kind")), "nonconforming");
+    assert_string_equal(json_string_value(json_object_get(owner, "operation_id")), "op_c1");
+    assert_string_equal(json_string_value(json_object_get(owner, "operation_state")),
+                        "nonconforming");
+    assert_null(json_object_get(owner, "operator"));
+    json_t *auth = record(f, 1, &to);
+    assert_int_equal(to, DC__TO_AUTHORITY);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(auth, "operator"), "id")),
+                        "opr_coalition");
+    json_decref(owner);
+    json_decref(auth);
+    assert_int_equal(atomic_load(&f->m.m.nonconforming), 1);
+
+    event quiet = pair_event(DC_TAC_CONFORMING);
+    quiet.quiet = 1; /* everyone knows already: nothing */
+    dc__conformance_records(&f->m, &quiet);
+    assert_int_equal(f->t.n_out, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pair_raised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pair_cleared_same_ref, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_and_authority_sides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conformance, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
