@@ -1,12 +1,13 @@
 /* `deconflict airspace import|export`: the host's published airspace (ED-318,
  * OpenAir, AIXM 5.1) into restrictions through the API, and restrictions or
  * notices files out as GeoJSON, KML or ED-318 (include/deconflict/aip.h).
- * The server has no import endpoint yet, so all-or-nothing is kept here:
- * every item is parsed and validated before anything is posted; items are
- * then created, and only when all exist are the ones they replace (same
- * source id, the first word of the name) deleted; a failure midway deletes
- * what this run created. A crash midway can leave both versions in force:
- * the next import removes the duplicates. */
+ * Every item is parsed and validated here first (refusals print without a
+ * server); the file then goes to POST /v1/restrictions:import, atomic on
+ * the server. Against a server without that route, all-or-nothing is kept
+ * here: items are created, and only when all exist are the ones they
+ * replace (same source id) deleted; a failure midway deletes what this run
+ * created (a crash midway can leave both versions in force, never neither:
+ * the next import removes the duplicates). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,63 @@ static int print_refusals(const dc_aip_result *r, int json)
     return DC_EXIT_REFUSED;
 }
 
-/* Posts every restriction, then deletes what they replace. */
+/* Which import options the command line set (the server's defaults
+ * otherwise, its clock for "now"). */
+struct given {
+    int terrain, horizon, from, until, all_types;
+};
+
+/* Imports through POST /v1/restrictions:import, which is atomic on the
+ * server. Returns the exit code, or -1 when the server has no such route. */
+static int post_import(dc__api *a, dc_aip_format f, const char *buf, size_t len,
+                       const dc_aip_options *opt, const struct given *g, int *created,
+                       int *replaced)
+{
+    static const char *names[] = {"", "ed318", "openair", "aixm"};
+    char t[32];
+    json_t *body = json_pack("{s:s, s:s%}", "format", names[f], "content", buf, len), *ans = NULL;
+    if (!body) {
+        fprintf(stderr, "deconflict airspace import: the file is not UTF-8 text\n");
+        return DC_EXIT_INVALID;
+    }
+    if (g->terrain)
+        json_object_set_new(body, "terrain_m", json_real(opt->terrain_m));
+    if (g->horizon)
+        json_object_set_new(body, "horizon_days", json_integer(opt->horizon_s / 86400));
+    if (g->from) {
+        dc_time_format(opt->t_start_s, t, sizeof t);
+        json_object_set_new(body, "from", json_string(t));
+    }
+    if (g->until) {
+        dc_time_format(opt->t_end_s, t, sizeof t);
+        json_object_set_new(body, "until", json_string(t));
+    }
+    if (g->all_types)
+        json_object_set_new(body, "all_types", json_true());
+    if (opt->exempt)
+        json_object_set(body, "exempt", (json_t *)opt->exempt);
+    long st = dc__api_call(a, "POST", "/v1/restrictions:import", body, NULL, &ans, NULL);
+    json_decref(body);
+    int code;
+    const char *field = json_string_value(json_object_get(ans, "field"));
+    if (st == 404 && field && !strcmp(field, "path")) { /* "no such route" */
+        code = -1;
+    } else if (st == 201) {
+        *created = (int)json_array_size(json_object_get(ans, "created"));
+        *replaced = (int)json_array_size(json_object_get(ans, "replaced"));
+        code = DC_EXIT_OK;
+    } else if (st == 400 && json_is_array(json_object_get(ans, "refused"))) {
+        dc_aip_result r = {NULL, json_object_get(ans, "refused"), json_object_get(ans, "skipped")};
+        code = print_refusals(&r, a->json);
+    } else {
+        code = dc__api_fail(a, st, ans);
+    }
+    json_decref(ans);
+    return code;
+}
+
+/* Without the server's import: posts every restriction, then deletes what
+ * they replace. */
 static int post_all(dc__api *a, const dc_aip_result *r, int *created, int *replaced)
 {
     json_t *old = NULL, *ids = json_array(), *gone = json_array();
@@ -136,6 +193,7 @@ static int import(int argc, char **argv)
     dc_aip_options_default(&opt, (int64_t)time(NULL));
     const char *fmt = NULL, *file = NULL;
     int dry = 0, url_given = 0, code;
+    struct given given = {0};
     json_t *exempt = json_array();
     for (int i = 1; i < argc; i++) {
         int64_t t;
@@ -153,7 +211,7 @@ static int import(int argc, char **argv)
         } else if (!strcmp(argv[i], "--dry-run")) {
             dry = 1;
         } else if (!strcmp(argv[i], "--all-types")) {
-            opt.all_types = 1;
+            opt.all_types = given.all_types = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--exempt")) {
             json_array_append_new(exempt, json_string(argv[++i]));
         } else if (i + 1 < argc && !strcmp(argv[i], "--terrain-m")) {
@@ -161,19 +219,21 @@ static int import(int argc, char **argv)
             opt.terrain_m = strtod(argv[++i], &e);
             if (*e || !(opt.terrain_m >= 0 && opt.terrain_m <= 9000))
                 goto usage;
+            given.terrain = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--horizon-days")) {
             char *e;
             long d = strtol(argv[++i], &e, 10);
             if (*e || d < 0 || d > 366)
                 goto usage;
             opt.horizon_s = (int64_t)d * 86400;
+            given.horizon = 1;
         } else if (i + 1 < argc && (!strcmp(argv[i], "--from") || !strcmp(argv[i], "--until"))) {
             if (dc_time_parse(argv[i + 1], argv[i][2] == 'u', &t) != DC_OK)
                 goto usage;
             if (argv[i][2] == 'u')
-                opt.t_end_s = t;
+                opt.t_end_s = t, given.until = 1;
             else
-                opt.t_start_s = t;
+                opt.t_start_s = t, given.from = 1;
             i++;
         } else if (argv[i][0] != '-' && !file) {
             file = argv[i];
@@ -196,7 +256,6 @@ static int import(int argc, char **argv)
     dc_aip_result r;
     dc_error err;
     dc_status rc = dc_aip_import(f, buf, len, &opt, &r, &err);
-    free(buf);
     if (rc == DC_ENOMEM) {
         fprintf(stderr, "deconflict airspace import: out of memory\n");
         code = DC_EXIT_UNAVAILABLE;
@@ -225,7 +284,9 @@ static int import(int argc, char **argv)
         code = DC_EXIT_OK;
     } else if ((code = dc__api_open(&a, 1)) == DC_EXIT_OK) {
         int created = 0, replaced = 0;
-        code = post_all(&a, &r, &created, &replaced);
+        code = post_import(&a, f, buf, len, &opt, &given, &created, &replaced);
+        if (code == -1) /* a server without POST /v1/restrictions:import */
+            code = post_all(&a, &r, &created, &replaced);
         if (code == DC_EXIT_OK && a.json) {
             json_t *j = json_pack("{s:s, s:i, s:i, s:O}", "result", "imported", "created", created,
                                   "replaced", replaced, "skipped", r.skipped);
@@ -238,6 +299,7 @@ static int import(int argc, char **argv)
         dc__api_close(&a);
     }
     dc_aip_result_clear(&r);
+    free(buf);
     json_decref(exempt);
     return code;
 usage:

@@ -65,16 +65,20 @@ int dc_cli_notices(int argc, char **argv)
     if (code)
         return code;
     char path[512];
-    snprintf(path, sizeof path, "/v1/notices?bbox=%s%s%s%s%s", bbox, from ? "&from=" : "",
-             from ? from : "", to ? "&to=" : "", to ? to : "");
+    /* The server draws GeoJSON, KML and ED-318 itself (?format=); an older
+     * server answers its JSON, which is converted here. */
+    snprintf(path, sizeof path, "/v1/notices?bbox=%s%s%s%s%s%s%s", bbox, from ? "&from=" : "",
+             from ? from : "", to ? "&to=" : "", to ? to : "",
+             raw_json ? "" : "&format=", raw_json ? "" : fmt);
     json_t *ans = NULL;
     char *raw = NULL;
     long st = dc__api_call(&a, "GET", path, NULL,
                            f == DC_AIP_GEOJSON && !raw_json ? "Accept: application/geo+json" : NULL,
                            &ans, &raw);
+    int converted = !raw_json && json_is_array(json_object_get(ans, "notices"));
     if (st != 200) {
         code = dc__api_fail(&a, st, ans);
-    } else if (raw_json || f == DC_AIP_GEOJSON) {
+    } else if (!converted) {
         /* the server's own answer, as it came */
         code = dc__write_out("notices", out, raw) ? DC_EXIT_INVALID : DC_EXIT_OK;
     } else {

@@ -113,6 +113,39 @@ rc=0; $B airspace import --format ed318 $A $D/ed318/examples/InvalidExample_GeoZ
 c=$($B restriction list $A --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)['restrictions']))")
 [ "$c" = 9 ] || fail "$c restrictions in force, expected 9 (8 AIXM + 1 OpenAir, no duplicates)"
 echo "check-aip: server: import 8, re-import replaced 8, refused file posted nothing, 9 in force"
+# The endpoint itself: a file with a bad item is refused whole, naming it;
+# dry_run decides without changing anything; a bad format is named.
+python3 - "$URL" "$T/authority.key" $D/openair/fixtures <<'PY'
+import json, sys, urllib.request, urllib.error
+url, key, fix = sys.argv[1], open(sys.argv[2]).read().strip(), sys.argv[3]
+def call(method, path, body=None):
+    req = urllib.request.Request(url + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+before = len(call("GET", "/v1/restrictions")[1]["restrictions"])
+good = open(fix + "/polygon.txt").read()
+bad = good + open(fix + "/coordinate-minutes-60.txt").read()
+st, ans = call("POST", "/v1/restrictions:import", {"format": "openair", "content": bad})
+assert st == 400 and ans["field"].startswith("openair:PYRENNEES DP"), (st, ans)
+assert [x["item"] for x in ans["refused"]] == ["openair:PYRENNEES"], ans
+st, ans = call("POST", "/v1/restrictions:import", {"format": "openair", "content": good, "dry_run": True})
+assert st == 200 and ans["dry_run"] and len(ans["restrictions"]) == 1, (st, ans)
+st, ans = call("POST", "/v1/restrictions:import", {"format": "gpx", "content": good})
+assert st == 400 and ans["field"] == "format", (st, ans)
+st, ans = call("POST", "/v1/restrictions:import", {"format": "openair", "content": good, "terrain_m": -1})
+assert st == 400 and ans["field"] == "terrain_m", (st, ans)
+st, ans = call("POST", "/v1/restrictions:import", {"format": "openair", "content": good})
+assert st == 201 and len(ans["created"]) == 1 and len(ans["replaced"]) == 1, (st, ans)
+after = len(call("GET", "/v1/restrictions")[1]["restrictions"])
+assert after == before, (before, after)
+print("check-aip: POST /v1/restrictions:import refuses a file whole naming the item, dry_run, re-import replaces")
+PY
 $B operator add pilot --key-out "$T/pilot.key" $A > /dev/null
 $B notices --key-file "$T/pilot.key" --bbox 9,53,12,56 --format ed318 --out "$T/n.ed318.json"
 $B notices --key-file "$T/pilot.key" --bbox 9,53,12,56 --format kml --out "$T/n.kml"
