@@ -34,6 +34,13 @@ i=0; while [ ! -s "$T/url" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 export DECONFLICT_URL="$(head -1 "$T/url")"
 python3 tests/cli/scenario_files.py examples/scenario/iraq.json "$T"
 
+# Every party's subcommand explains itself, with examples and the exit codes.
+for c in "airspace import" operator restriction submit notices operations tracks alerts; do
+  # shellcheck disable=SC2086
+  expect 0 $B $c --help
+  grep -q "^examples:" "$T/out" && grep -q "^exit codes:" "$T/out" || fail "'$c --help' lacks examples or exit codes"
+done
+
 # Nobody without a key; the key never on the command line.
 unset DECONFLICT_KEY
 expect 3 $B operations
