@@ -369,6 +369,10 @@ static void airspace(dc__aip *a, const xmlNode *as)
         if (text(child(vt, "endPosition"), b, sizeof b) && b[0] && dc_time_parse(b, 1, &t) == DC_OK)
             v1 = t;
     }
+    if (v1 <= v0) {
+        dc__aip_skip(a, item, "its validTime has ended");
+        return;
+    }
     dc__weekly w[32];
     size_t nw = timesheets(best, w, sizeof w / sizeof w[0]);
     json_t *vols = json_array();
