@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,8 +453,17 @@ static void walk(dc__aip *a, const xmlNode *n, int *count)
     }
 }
 
+/* libxml2 must be initialised once before threads use it (the server
+ * imports from its request threads). */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static void xml_init(void)
+{
+    xmlInitParser();
+}
+
 dc_status dc__aixm_import(dc__aip *a, const char *buf, size_t len)
 {
+    pthread_once(&xml_once, xml_init);
     if (len > (size_t)1 << 30) {
         dc__aip_refuse(a, "aixm", "", "the file is larger than 1 GiB");
         return DC_OK;
@@ -462,8 +472,12 @@ dc_status dc__aixm_import(dc__aip *a, const char *buf, size_t len)
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
         const xmlError *e = xmlGetLastError();
-        dc__aip_refuse(a, "aixm", "", "not well-formed XML%s%s", e && e->message ? ": " : "",
-                       e && e->message ? e->message : "");
+        char msg[200] = "";
+        if (e && e->message) {
+            snprintf(msg, sizeof msg, ": %s", e->message);
+            msg[strcspn(msg, "\r\n")] = 0;
+        }
+        dc__aip_refuse(a, "aixm", "", "not well-formed XML%s", msg);
         return DC_OK;
     }
     int count = 0;
