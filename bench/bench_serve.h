@@ -40,6 +40,11 @@ static pid_t bench_serve(const char *dir, const char *config_json, char *authori
         exit(1);
     pid_t pid = fork();
     if (pid == 0) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/serve.log", dir);
+        FILE *lf = fopen(log, "a"); /* one line per request: not the terminal */
+        if (lf)
+            dup2(fileno(lf), 2);
         dup2(fds[1], 1);
         close(fds[0]);
         execl("build/deconflict", "deconflict", "serve", "--store", store, "--listen",

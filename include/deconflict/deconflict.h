@@ -3,6 +3,7 @@
 #define DECONFLICT_H
 #include "deconflict/aip.h"
 #include "deconflict/engine.h"
+#include "deconflict/feed.h"
 #include "deconflict/geo.h"
 #include "deconflict/json.h"
 #include "deconflict/status.h"

@@ -81,6 +81,11 @@ typedef struct dc_server dc_server;
 dc_status dc_server_start(const char *store_uri, const char *listen, const dc_server_config *cfg,
                           dc_server **out, dc_error *err);
 uint16_t dc_server_port(const dc_server *s);
+
+/* The process's log on stderr (logfmt, one line per request and per
+ * decision, no key or body; docs/operations.md): off until turned on, which
+ * `deconflict serve` does unless --quiet. Thread-safe. */
+void dc_server_log_enable(int on);
 /* Stops accepting, finishes in-flight requests and commits, frees s.
  * Accepts NULL. */
 void dc_server_stop(dc_server *s);

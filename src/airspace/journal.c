@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "airspace/airspace.h"
+#include "util/log.h"
 
 dc__write *dc__write_new(dc__write_kind kind)
 {
@@ -221,6 +222,12 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
     dc_audit_chain(s->audit_hash, entry, len, w->u.a.hash);
     memcpy(s->audit_hash, w->u.a.hash, 32);
     s->audit_seq = seq;
+    /* One log line per decision and state change: what the audit record
+     * says, without its detail (which may name what others hold). */
+    char seqs[24];
+    snprintf(seqs, sizeof seqs, "%lld", (long long)seq);
+    dc__log("info", "decision", "audit_seq", seqs, "actor", actor, "action", action, "subject",
+            subject, (const char *)NULL);
     return dc__journal_push(s, w);
 }
 

@@ -30,6 +30,8 @@ static const struct command commands[] = {
     {"operations", dc_cli_operations, "list your operations (the authority: all)"},
     {"tracks", dc_cli_tracks, "post position reports of your aircraft"},
     {"alerts", dc_cli_alerts, "your alerts, or follow them live (--follow)"},
+    {"feed", dc_cli_feed,
+     "feed decode: surveillance recordings (ASTERIX, SBS, Beast) to JSON lines"},
     {"version", dc_cli_version, "print the version of this build (also --version)"},
 };
 

@@ -15,7 +15,7 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: deconflict serve --store FILE --listen HOST:PORT [--config FILE]\n"
-               "                        [--web-dir DIR] [--tls-cert PEM --tls-key PEM]\n"
+               "                        [--web-dir DIR] [--tls-cert PEM --tls-key PEM] [--quiet]\n"
                "       deconflict serve --list-routes\n\n"
                "Serves the deconfliction API (docs/openapi.yaml) on a store made by\n"
                "`deconflict init`. PORT 0 picks a free port; the URL is printed on stdout.\n"
@@ -31,6 +31,9 @@ static void help(FILE *f)
                "               probe_area_deg, max_connections, max_connections_per_ip,\n"
                "               connection_timeout_s, max_inflight, authority_inflight,\n"
                "               max_buffered_body_bytes, overload_decisions (docs/limits.md)\n"
+               "--quiet        no log lines on stderr (default: one logfmt line per request,\n"
+               "               with req= matching its X-Request-Id header, and one per\n"
+               "               decision; never a key or a body)\n"
                "--web-dir DIR  the web display's files, served at / (default: web/ of the\n"
                "               source tree for build/deconflict; PREFIX/share/deconflict/web\n"
                "               for an installed PREFIX/bin/deconflict)\n"
@@ -104,6 +107,7 @@ int dc_cli_serve(int argc, char **argv)
 {
     const char *store = NULL, *listen = "127.0.0.1:8080", *config = NULL, *web_dir = NULL;
     const char *tls_cert = NULL, *tls_key = NULL;
+    int quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
@@ -115,6 +119,8 @@ int dc_cli_serve(int argc, char **argv)
                 printf("%s %s\n", m, p);
             }
             return 0;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--store")) {
             store = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--listen")) {
@@ -185,6 +191,7 @@ int dc_cli_serve(int argc, char **argv)
             scheme, host, (unsigned)dc_server_port(s),
             cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact", cfg.params.h_m,
             cfg.params.v_m, (long long)cfg.params.t_s);
+    dc_server_log_enable(!quiet);
     int sig;
     sigwait(&set, &sig);
     fprintf(stderr, "deconflict: stopping (signal %d)\n", sig);

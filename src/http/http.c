@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "http/http.h"
+#include "util/log.h"
 
 /* ---- responses ---- */
 
@@ -214,6 +215,28 @@ void dc__http_resume(void *conn)
     MHD_resume_connection(conn);
 }
 
+/* Counts the answer for /metrics and writes the request's log line: the
+ * route's pattern (never the raw path, never a key), the status, the time
+ * since the headers came, the caller's own public id. */
+static void finish(dc__req *r)
+{
+    dc__http_count(r->s, r->route, r->status);
+    if (!r->conn || !dc__log_enabled())
+        return;
+    const dc__http *h = r->s->http;
+    int known = r->route >= 0 && h && (size_t)r->route < h->n_routes;
+    char status[8], ms[32];
+    snprintf(status, sizeof status, "%u", r->status);
+    double dt_ms = (dc__mono_s() - r->t0) * 1e3;
+    snprintf(ms, sizeof ms, "%.3f", dt_ms >= 0 && dt_ms < 1e12 ? dt_ms : 0.0);
+    const char *prev = dc__log_request();
+    dc__log_request_set(r->req_id);
+    dc__log("info", "request", "method", known ? h->routes[r->route].method : "-", "route",
+            known ? h->routes[r->route].path : "unmatched", "status", status, "ms", ms, "who",
+            r->who_id[0] ? r->who_id : "-", (const char *)NULL);
+    dc__log_request_set(prev);
+}
+
 static enum MHD_Result send_reply(dc__req *r)
 {
     if (r->stream) {
@@ -228,9 +251,10 @@ static enum MHD_Result send_reply(dc__req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, hs->content_type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+        MHD_add_response_header(resp, "X-Request-Id", r->req_id);
         enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
         MHD_destroy_response(resp);
-        dc__http_count(r->s, r->route, r->status);
+        finish(r);
         return ret;
     }
     if (!r->answered)
@@ -246,6 +270,7 @@ static enum MHD_Result send_reply(dc__req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    MHD_add_response_header(resp, "X-Request-Id", r->req_id);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (r->retry_after_s) {
@@ -255,7 +280,7 @@ static enum MHD_Result send_reply(dc__req *r)
     }
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
-    dc__http_count(r->s, r->route, r->status);
+    finish(r);
     return ret;
 }
 
@@ -427,6 +452,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->t0 = dc__mono_s();
         r->route = -1;
+        dc__log_new_id(r->req_id);
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes)
@@ -462,7 +488,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         dc__reply_error(r, 500, "internal", "", "out of memory");
         return send_reply(r);
     }
+    dc__log_request_set(r->req_id);
     dispatch(r, url, method);
+    dc__log_request_set(NULL);
     if (r->suspended)
         return MHD_YES;
     return send_reply(r);
@@ -478,6 +506,7 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
     r->inproc = q;
     r->t0 = dc__mono_s();
     r->route = -1;
+    dc__log_new_id(r->req_id);
     const char *path = q->path ? q->path : "", *method = q->method ? q->method : "";
     const char *cl = dc__req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if ((cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) ||

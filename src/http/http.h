@@ -59,6 +59,7 @@ struct dc__req {
     dc__waiter wait; /* under mu while suspended */
     int route;       /* index in the route table, -1 unmatched */
     double t0;
+    char req_id[17]; /* random; the log's req= and the X-Request-Id header */
     /* admission (admission.c), decided when the headers are in */
     int auth_done, auth_ok;
     unsigned shed_status;   /* 429 or 503 to answer instead of the handler; 0: go */

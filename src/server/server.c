@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "server/server.h"
+#include "util/log.h"
 
 dc_status dc_server_start(const char *store_uri, const char *listen, const dc_server_config *cfg,
                           dc_server **out, dc_error *err)
@@ -31,6 +32,11 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
 fail:
     dc_server_stop(s);
     return rc;
+}
+
+void dc_server_log_enable(int on)
+{
+    dc__log_enable(on);
 }
 
 uint16_t dc_server_port(const dc_server *s)
