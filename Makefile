@@ -23,7 +23,7 @@ deps-first:
 else
 
 CC      ?= cc
-PKGS    := proj sqlite3 libpq libmicrohttpd jansson libcrypto geos libcurl
+PKGS    := proj sqlite3 libpq libmicrohttpd jansson libcrypto geos libcurl libxml-2.0
 CFLAGS  ?= -O2 -g
 # -Wno-format-truncation: JSON field paths are bounded buffers; a clipped
 # error path is acceptable and snprintf never overflows.

@@ -61,6 +61,7 @@ void dc__api_rs_create(dc__req *r, const char *unused);
 void dc__api_rs_list(dc__req *r, const char *unused);
 void dc__api_rs_get(dc__req *r, const char *id);
 void dc__api_rs_delete(dc__req *r, const char *id);
+void dc__api_rs_import(dc__req *r, const char *unused);
 void dc__api_notices(dc__req *r, const char *unused);
 void dc__api_audit(dc__req *r, const char *unused);
 void dc__api_tracks_post(dc__req *r, const char *unused);

@@ -1,10 +1,12 @@
 /* GET /v1/notices: the blind notices (airspace/notice.c) of every other
  * operator's live volume and of the restrictions that apply to the caller,
- * in an area and time range, as JSON or GeoJSON. */
+ * in an area and time range, as JSON or GeoJSON, or (?format=kml|ed318)
+ * KML 2.2 or ED-318 geozones drawn by src/aip/. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "deconflict/aip.h"
 
 typedef struct notice_ctx {
     dc__req *r;
@@ -86,7 +88,17 @@ void dc__api_notices(dc__req *r, const char *unused)
         dc__reply_error(r, 400, "invalid", "to", "must be later than from");
         return;
     }
-    int geojson = accept && strstr(accept, "application/geo+json");
+    /* ?format=json|geojson|kml|ed318; without it, Accept picks JSON or GeoJSON */
+    const char *format = dc__req_arg(r, "format");
+    dc_aip_format export = DC_AIP_GEOJSON;
+    if (format && strcmp(format, "json") &&
+        (dc_aip_format_parse(format, &export) != DC_OK ||
+         (export != DC_AIP_GEOJSON && export != DC_AIP_KML && export != DC_AIP_ED318))) {
+        dc__reply_error(r, 400, "invalid", "format", "must be json, geojson, kml or ed318");
+        return;
+    }
+    int geojson =
+        format ? strcmp(format, "json") != 0 : accept && strstr(accept, "application/geo+json");
     dc__buf b = {0};
     notice_ctx nc = {r, &b, &q, geojson, 0};
     dc__buf_str(&b, geojson ? "{\"type\":\"FeatureCollection\",\"features\":[" : "{\"notices\":[");
@@ -95,5 +107,26 @@ void dc__api_notices(dc__req *r, const char *unused)
     dc_engine_visit(s->restr, &q, notice_visit, &nc);
     pthread_mutex_unlock(&s->mu);
     dc__buf_str(&b, "]}");
-    dc__reply_buf(r, 200, geojson ? "application/geo+json" : "application/json", &b);
+    if (!format || export == DC_AIP_GEOJSON) {
+        dc__reply_buf(r, 200, geojson ? "application/geo+json" : "application/json", &b);
+        return;
+    }
+    /* KML and ED-318 are drawn from the same GeoJSON notices (src/aip/) */
+    json_t *fc = b.oom ? NULL : json_loadb(b.p, b.len, 0, NULL);
+    dc__buf_free(&b);
+    char *text = NULL;
+    dc_error err = {{0}, {0}};
+    dc_status rc = fc ? dc_aip_export(export, fc, &text, &err) : DC_ENOMEM;
+    json_decref(fc);
+    if (rc != DC_OK) {
+        free(text);
+        dc__reply_status(r, rc, &err);
+        return;
+    }
+    dc__buf out = {0};
+    dc__buf_str(&out, text);
+    free(text);
+    dc__reply_buf(
+        r, 200, export == DC_AIP_KML ? "application/vnd.google-earth.kml+xml" : "application/json",
+        &out);
 }

@@ -21,6 +21,7 @@ const dc__route dc__api_routes[] = {
     {"POST", "/v1/operations/{id}/activate", ANY, OTHER, dc__api_op_activate},
     {"POST", "/v1/operations/{id}/end", ANY, OTHER, dc__api_op_end},
     {"POST", "/v1/restrictions", AUTH, OTHER, dc__api_rs_create},
+    {"POST", "/v1/restrictions:import", AUTH, OTHER, dc__api_rs_import},
     {"GET", "/v1/restrictions", AUTH, OTHER, dc__api_rs_list},
     {"GET", "/v1/restrictions/{id}", AUTH, OTHER, dc__api_rs_get},
     {"DELETE", "/v1/restrictions/{id}", AUTH, OTHER, dc__api_rs_delete},

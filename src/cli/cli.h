@@ -12,6 +12,14 @@ int dc_cli_demo(int argc, char **argv);
 int dc_cli_simulate(int argc, char **argv);
 int dc_cli_version(int argc, char **argv);
 int dc_cli_backup(int argc, char **argv);
+int dc_cli_airspace(int argc, char **argv);
+int dc_cli_operator(int argc, char **argv);
+int dc_cli_restriction(int argc, char **argv);
+int dc_cli_submit(int argc, char **argv);
+int dc_cli_notices(int argc, char **argv);
+int dc_cli_operations(int argc, char **argv);
+int dc_cli_alerts(int argc, char **argv);
+int dc_cli_tracks(int argc, char **argv);
 int dc_cli_feed(int argc, char **argv);
 
 /* The build's version and installed data directory (version.c); static strings. */

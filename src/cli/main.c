@@ -21,6 +21,15 @@ static const struct command commands[] = {
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
     {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},
     {"simulate", dc_cli_simulate, "stream the scenario's tracks to a server in real time"},
+    {"airspace", dc_cli_airspace,
+     "import ED-318 / OpenAir / AIXM airspace as restrictions; export"},
+    {"operator", dc_cli_operator, "add, list or revoke operators (authority)"},
+    {"restriction", dc_cli_restriction, "add, list or delete restrictions (authority)"},
+    {"submit", dc_cli_submit, "submit a flight plan; prints the decision and any suggestion"},
+    {"notices", dc_cli_notices, "the airspace you cannot use, as JSON, GeoJSON, KML or ED-318"},
+    {"operations", dc_cli_operations, "list your operations (the authority: all)"},
+    {"tracks", dc_cli_tracks, "post position reports of your aircraft"},
+    {"alerts", dc_cli_alerts, "your alerts, or follow them live (--follow)"},
     {"feed", dc_cli_feed,
      "feed decode: surveillance recordings (ASTERIX, SBS, Beast) to JSON lines"},
     {"version", dc_cli_version, "print the version of this build (also --version)"},
@@ -31,7 +40,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: deconflict <command> [options]   (deconflict <command> --help)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -156,6 +156,11 @@ def _rs_id(w, who):
     return w.restriction(), None, None
 
 
+# A restricted area in the open Atlantic, far from every other row's airspace.
+OPENAIR_SEA = ("AC R\nAN Matrix sea\nAL GND\nAH FL100\nDP 10:00:00 S 020:00:00 W\n"
+               "DP 10:10:00 S 020:00:00 W\nDP 10:10:00 S 020:10:00 W\n")
+
+
 # (method, path) -> (prepare(world, principal) -> (id, body, headers), query,
 #                    expected status for the authenticated principals)
 ROWS = {
@@ -173,6 +178,9 @@ ROWS = {
     ("POST", "/v1/operations/{id}/end"): (_op_id, "", _owned(200)),
     ("POST", "/v1/restrictions"):
         (lambda w, who: (None, {"volumes": [vol(*w.spot(), 300)]}, None), "", _authority(201)),
+    ("POST", "/v1/restrictions:import"):
+        (lambda w, who: (None, {"format": "openair", "content": OPENAIR_SEA}, None), "",
+         _authority(201)),
     ("GET", "/v1/restrictions"): (_noop, "", _authority(200)),
     ("GET", "/v1/restrictions/{id}"): (_rs_id, "", _authority(200)),
     ("DELETE", "/v1/restrictions/{id}"): (_rs_id, "", _authority(200)),
