@@ -34,8 +34,8 @@ for block in blocks[1:]:
         q = cmd.replace("'", "'\\''")
         out.append("echo '$ %s'" % q)
         out.append(cmd)
-        out.append("rc=$?; [ $rc -eq %d ] || { echo \"check-readme: exit $rc, expected %d: %s\"; fails=$((fails + 1)); }"
-                   % (want, want, q))
+        out.append("rc=$?; [ $rc -eq %d ] || { echo \"check-readme: README command %d exited $rc, expected %d\"; fails=$((fails + 1)); }"
+                   % (want, n, want))
 out.append("[ $fails -eq 0 ]")
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 print("check-readme: %d commands from README.md" % n)
@@ -61,5 +61,6 @@ fi
 
 sh tests/readme/run-smoke.sh "$tmp/tour.sh" > "$tmp/out" 2>&1 || { cat "$tmp/out"; fail "README commands"; }
 cat "$tmp/out"
-grep -q '"id"' "$tmp/out" || fail "the tour's plan was not approved"
+grep -q '^approved op_' "$tmp/out" || fail "the tour's plan was not approved"
+grep -q '<kml' build/notices.kml || fail "the tour's KML was not written"
 echo "check-readme: README.md's commands ran as written"
