@@ -10,6 +10,24 @@
 #include "api/api.h"
 #include "deconflict/aip.h"
 
+/* The operator numbers of the "exempt" ids (under mu). Replies 400 naming
+ * exempt[i] and returns -1 when one is unknown. */
+static int exempt_numbers(dc__req *r, json_t *jx, uint32_t *exempt, size_t *n_exempt)
+{
+    for (size_t i = 0; i < json_array_size(jx); i++) {
+        const char *oid = json_string_value(json_array_get(jx, i));
+        dc__operator *o = oid ? dc__operator_by_id(r->s, oid) : NULL;
+        if (!o) {
+            char field[40];
+            snprintf(field, sizeof field, "exempt[%zu]", i);
+            dc__reply_error(r, 400, "invalid", field, "unknown operator id");
+            return -1;
+        }
+        exempt[(*n_exempt)++] = o->number;
+    }
+    return 0;
+}
+
 void dc__api_rs_create(dc__req *r, const char *unused)
 {
     (void)unused;
@@ -38,17 +56,8 @@ void dc__api_rs_create(dc__req *r, const char *unused)
     }
     if (dc__api_write_lock(r))
         goto unlock;
-    for (size_t i = 0; i < json_array_size(jx); i++) {
-        const char *oid = json_string_value(json_array_get(jx, i));
-        dc__operator *o = oid ? dc__operator_by_id(s, oid) : NULL;
-        if (!o) {
-            char field[40];
-            snprintf(field, sizeof field, "exempt[%zu]", i);
-            dc__reply_error(r, 400, "invalid", field, "unknown operator id");
-            goto unlock;
-        }
-        exempt[n_exempt++] = o->number;
-    }
+    if (exempt_numbers(r, jx, exempt, &n_exempt))
+        goto unlock;
     char id[32];
     dc__entry *e = NULL;
     if (dc__api_new_id("rs_", 10, id, sizeof id) || !(e = dc__entry_new(id))) {
@@ -263,17 +272,8 @@ void dc__api_rs_import(dc__req *r, const char *unused)
     }
     if (dc__api_write_lock(r))
         goto unlock;
-    for (size_t i = 0; i < json_array_size(jx); i++) {
-        const char *oid = json_string_value(json_array_get(jx, i));
-        dc__operator *o = oid ? dc__operator_by_id(s, oid) : NULL;
-        if (!o) {
-            char field[40];
-            snprintf(field, sizeof field, "exempt[%zu]", i);
-            dc__reply_error(r, 400, "invalid", field, "unknown operator id");
-            goto unlock;
-        }
-        exempt[n_exempt++] = o->number;
-    }
+    if (exempt_numbers(r, jx, exempt, &n_exempt))
+        goto unlock;
     /* What the import replaces: restrictions in force of the same sources,
      * found before any is created. */
     dc__entry **old = dc_calloc(s->n_entries + 1, sizeof *old);
@@ -311,25 +311,13 @@ void dc__api_rs_import(dc__req *r, const char *unused)
         rc = DC_ENOMEM;
         if (ex && !dc__api_new_id("rs_", 10, id, sizeof id) && (e = dc__entry_new(id))) {
             memcpy(ex, exempt, n_exempt * sizeof *ex);
-            e->is_restriction = 1;
-            e->owner = DC_OWNER_NONE;
-            e->priority = 100;
-            e->state = DC__IN_FORCE;
-            e->version = 1;
-            e->exempt = ex;
-            e->n_exempt = n_exempt;
-            ex = NULL;
-            e->note = dc_strdup(json_string_value(json_object_get(it, "name")));
-            e->created_s = e->updated_s = dc__unix_s();
-            e->volumes_json = c[i].volumes_json;
-            c[i].volumes_json = NULL;
+            const char *name = json_string_value(json_object_get(it, "name"));
             json_t *pre = json_array();
-            dc__preempt(s, DC_OWNER_NONE, c[i].vols, c[i].n, INT_MAX, e->exempt, e->n_exempt,
-                        r->who_id, "preempted: the airspace was restricted by the authority", pre);
-            rc = dc__entry_insert(s, e, &c[i]);
+            /* The airspace's one restriction path: preempts, inserts, journals. */
+            rc =
+                dc__restriction_create(s, e, name ? name : "", ex, n_exempt, &c[i], r->who_id, pre);
+            ex = NULL; /* taken */
             if (rc == DC_OK) {
-                dc__journal_entry(s, e, r->who_id, "restriction_create",
-                                  json_pack("{s:O, s:s}", "preempted", pre, "import", src));
                 made[n_made++] = e;
                 json_array_extend(preempted, pre);
                 json_array_append_new(created, json_pack("{s:s, s:s, s:s}", "id", e->id, "source",
