@@ -12,6 +12,8 @@ int dc_cli_demo(int argc, char **argv);
 int dc_cli_simulate(int argc, char **argv);
 int dc_cli_version(int argc, char **argv);
 int dc_cli_backup(int argc, char **argv);
+int dc_cli_verify(int argc, char **argv);
+int dc_cli_log(int argc, char **argv);
 
 /* The build's version and installed data directory (version.c); static strings. */
 const char *dc_cli_version_str(void);
