@@ -64,6 +64,8 @@ typedef struct dc_server_config {
      * padded with random ones, at least one block per checkpoint. */
     double log_interval_s;
     unsigned log_block;
+    int log_off; /* "transparency_log": false, for benchmarks only: records get no leaf
+                  * until a later start with the log on (they then name no party) */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

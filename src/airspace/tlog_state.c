@@ -282,7 +282,7 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
 {
     load_ctx c = {s, DC_OK, 0};
     dc_status rc;
-    if (s->shared)
+    if (s->shared || s->cfg.log_off)
         return DC_OK;
     if ((rc = read_key(s, err)) != DC_OK)
         return rc;
