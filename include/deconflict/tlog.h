@@ -38,6 +38,18 @@ dc_status dc_tlog_verify_inclusion(uint64_t index, uint64_t size, const uint8_t 
 dc_status dc_tlog_verify_consistency(uint64_t m, uint64_t n, const uint8_t (*proof)[32], size_t len,
                                      const uint8_t root_m[32], const uint8_t root_n[32]);
 
+/* The right edge of a growing tree: the roots of its perfect subtrees, one
+ * per set bit of n (level i holds 2^i leaves). Appending is O(1) amortized
+ * and the root O(log n), so a checkpoint never rehashes the whole tree.
+ * Zero-initialise for the empty tree. */
+typedef struct dc_tlog_frontier {
+    uint64_t n;
+    uint8_t level[64][32];
+} dc_tlog_frontier;
+void dc_tlog_frontier_append(dc_tlog_frontier *f, const uint8_t leaf[32]);
+/* Equals dc_tlog_root over the same n leaves. */
+void dc_tlog_frontier_root(const dc_tlog_frontier *f, uint8_t out[32]);
+
 /* ---- keys and signed notes (Ed25519 through OpenSSL EVP) ---- */
 
 /* A key is its 32-byte Ed25519 seed. name is the log's origin line: no

@@ -21,6 +21,7 @@
 #include "deconflict/deconflict.h"
 #include "deconflict/server.h"
 #include "deconflict/store.h"
+#include "deconflict/tlog.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/grow.h"
@@ -170,7 +171,8 @@ typedef struct dc__tlog {
     uint8_t (*hash)[32]; /* leaf hashes, n of them */
     dc__leaf_meta *meta; /* n */
     size_t n, cap;
-    char *checkpoint; /* latest durable signed checkpoint; NULL: none yet */
+    dc_tlog_frontier edge; /* the same n leaves' right edge: the root in O(log n) */
+    char *checkpoint;      /* latest durable signed checkpoint; NULL: none yet */
     int64_t checkpoint_size;
     /* Set at load, then read-only. */
     uint8_t seed[32]; /* Ed25519 private key */

@@ -73,6 +73,7 @@ static dc_status append(dc__tlog *t, int64_t seq, uint32_t party, const char *en
     else
         memcpy(data, m->salt, 32); /* padding: the random bytes are the data */
     dc_tlog_leaf_hash(data, 32, t->hash[t->n]);
+    dc_tlog_frontier_append(&t->edge, t->hash[t->n]);
     if (row) {
         *row = (dc_store_leaf){.idx = (int64_t)t->n, .seq = seq, .party = party};
         memcpy(row->salt, m->salt, 32);
@@ -121,7 +122,7 @@ dc_status dc__tlog_issue(dc_server *s, char **note)
         rc = journal_leaf(s, 0, 0, NULL, 0);
     if (rc != DC_OK)
         return rc;
-    dc_tlog_root((const uint8_t(*)[32])t->hash, t->n, root);
+    dc_tlog_frontier_root(&t->edge, root); /* under mu: O(log n), not O(n) */
     if ((rc = dc_tlog_checkpoint_sign(t->origin, t->seed, t->n, root, note)) != DC_OK)
         return rc;
     dc__write *w = dc__write_new(DC__W_CHECKPOINT);
@@ -212,6 +213,7 @@ static int load_leaf(void *ctx, const dc_store_leaf *l)
     if ((c->rc = grow(t)) != DC_OK)
         return 1;
     memcpy(t->hash[t->n], l->hash, 32);
+    dc_tlog_frontier_append(&t->edge, l->hash);
     t->meta[t->n] = (dc__leaf_meta){.seq = l->seq, .party = l->party};
     memcpy(t->meta[t->n].salt, l->salt, 32);
     t->n++;
@@ -315,6 +317,7 @@ void dc__tlog_free(dc_server *s)
     t->meta = NULL;
     t->checkpoint = NULL;
     t->n = t->cap = 0;
+    memset(&t->edge, 0, sizeof t->edge);
     t->checkpoint_size = 0;
     t->on = 0;
 }

@@ -202,3 +202,35 @@ dc_status dc_tlog_verify_consistency(uint64_t m, uint64_t n, const uint8_t (*pro
     }
     return sn == 0 && !memcmp(fr, root_m, 32) && !memcmp(sr, root_n, 32) ? DC_OK : DC_ECORRUPT;
 }
+
+void dc_tlog_frontier_append(dc_tlog_frontier *f, const uint8_t leaf[32])
+{
+    uint8_t h[32];
+    int i = 0;
+    memcpy(h, leaf, 32);
+    /* Carry like a binary increment: equal-sized subtrees merge. */
+    for (; (f->n >> i) & 1; i++)
+        dc_tlog_node_hash(f->level[i], h, h);
+    memcpy(f->level[i], h, 32);
+    f->n++;
+}
+
+void dc_tlog_frontier_root(const dc_tlog_frontier *f, uint8_t out[32])
+{
+    int have = 0;
+    if (f->n == 0) {
+        dc_tlog_root(NULL, 0, out);
+        return;
+    }
+    /* RFC 6962 splits at the largest power of two, so the smallest subtree
+     * is the deepest right child: fold from the lowest set bit up. */
+    for (int i = 0; i < 64; i++) {
+        if (!((f->n >> i) & 1))
+            continue;
+        if (have)
+            dc_tlog_node_hash(f->level[i], out, out);
+        else
+            memcpy(out, f->level[i], 32);
+        have = 1;
+    }
+}

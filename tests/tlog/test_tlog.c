@@ -31,8 +31,17 @@ static void test_proofs_verify_and_tampering_fails(void **state)
     uint8_t l[N][32], roots[N + 1][32], p[DC_TLOG_MAX_PROOF][32];
     size_t len;
     leaves(l, N);
-    for (uint64_t n = 1; n <= N; n++)
+    dc_tlog_frontier f = {0};
+    uint8_t fr[32];
+    dc_tlog_frontier_root(&f, fr);
+    dc_tlog_root(NULL, 0, roots[0]);
+    assert_memory_equal(fr, roots[0], 32);
+    for (uint64_t n = 1; n <= N; n++) {
         dc_tlog_root((const uint8_t(*)[32])l, n, roots[n]);
+        dc_tlog_frontier_append(&f, l[n - 1]);
+        dc_tlog_frontier_root(&f, fr);
+        assert_memory_equal(fr, roots[n], 32); /* the incremental root is the RFC's */
+    }
     uint8_t two[32];
     dc_tlog_node_hash(l[0], l[1], two);
     assert_memory_equal(two, roots[2], 32);
