@@ -167,7 +167,7 @@ typedef struct dc__leaf_meta {
     uint8_t salt[32];
 } dc__leaf_meta;
 typedef struct dc__tlog {
-    int on;              /* off on a shared store (docs/transparency.md) */
+    int on;              /* off only with "transparency_log": false */
     uint8_t (*hash)[32]; /* leaf hashes, n of them */
     dc__leaf_meta *meta; /* n */
     size_t n, cap;
@@ -440,6 +440,9 @@ dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char 
 /* Under mu: pads the tree to the next block and journals a signed
  * checkpoint of it; *note (caller frees with dc_free) once it is made. */
 dc_status dc__tlog_issue(dc_server *s, char **note);
+/* Under mu, inside a shared store's window: folds in the leaves the other
+ * instances appended. */
+dc_status dc__tlog_follow(dc_server *s);
 dc_status dc__tlog_issuer_start(dc_server *s);
 void dc__tlog_issuer_stop(dc_server *s);
 /* Makes the log key and writes it to the store's meta (init). */

@@ -3,7 +3,9 @@
  * exactly when the decision is; an issuer thread that every log_interval_s
  * pads the tree to the next multiple of log_block with random leaves (at
  * least one block per checkpoint, so sizes show blocks, not records), signs
- * a checkpoint and publishes it once it is durable. Off on a shared store. */
+ * a checkpoint and publishes it once it is durable. On a shared store the
+ * committer folds the other instances' leaves in at each window
+ * (dc__tlog_follow) and the issuer pads and signs inside a window. */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +149,14 @@ static void *issuer_main(void *arg)
             ;
         if (s->tlog.stop || s->failed)
             continue;
+        /* On a shared store the padding and the checkpoint are writes like
+         * a decision's: inside a window, on a tree with every instance's
+         * leaves folded in. dc__write_lock returns with mu held. */
+        if (s->shared) {
+            pthread_mutex_unlock(&s->mu);
+            if (dc__write_lock(s) || s->tlog.stop)
+                continue;
+        }
         char *note = NULL;
         dc__waiter w = {0};
         if (dc__tlog_issue(s, &note) != DC_OK) {
@@ -222,6 +232,15 @@ static int load_leaf(void *ctx, const dc_store_leaf *l)
     return 0;
 }
 
+dc_status dc__tlog_follow(dc_server *s)
+{
+    load_ctx c = {s, DC_OK, 0};
+    if (!s->tlog.on)
+        return DC_OK;
+    dc_status rc = dc_store_leaf_each(s->store, (int64_t)s->tlog.n - 1, load_leaf, &c);
+    return rc == DC_OK ? c.rc : rc;
+}
+
 static int load_checkpoint(void *ctx, const dc_store_checkpoint *cp)
 {
     load_ctx *c = ctx;
@@ -284,13 +303,15 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
 {
     load_ctx c = {s, DC_OK, 0};
     dc_status rc;
-    if (s->shared || s->cfg.log_off)
+    if (s->cfg.log_off)
         return DC_OK;
     if ((rc = read_key(s, err)) != DC_OK)
         return rc;
     if ((rc = dc_store_leaf_each(s->store, -1, load_leaf, &c)) == DC_OK && c.rc == DC_OK)
         rc = dc_store_checkpoint_each(s->store, load_checkpoint, &c);
-    if (rc == DC_OK && c.rc == DC_OK && (rc = dc_store_begin(s->store)) == DC_OK) {
+    /* Backfill writes; on a shared store it would race the other
+     * instances, and init has already written its records' leaves. */
+    if (rc == DC_OK && c.rc == DC_OK && !s->shared && (rc = dc_store_begin(s->store)) == DC_OK) {
         rc = dc_store_audit_each(s->store, c.max_seq, 0, backfill, &c);
         if (rc == DC_OK && (rc = c.rc) == DC_OK)
             rc = dc_store_commit(s->store);
