@@ -35,4 +35,15 @@ typedef struct dc_audit_report {
  * the first broken record; another status on a store error (rep->reason). */
 dc_status dc_audit_verify(dc_store *s, dc_audit_report *rep);
 
+/* The transparency log of the store (docs/transparency.md): every record
+ * has one leaf, the salted commitment to it; every stored checkpoint opens
+ * under the store's log key with the root of its first size leaves (so
+ * removing the last records shows). rep->records counts leaves;
+ * *checkpoint_size gets the latest checkpoint's size (0: none). DC_OK,
+ * DC_ECORRUPT with rep->reason (and rep->bad_seq when a record is at fault),
+ * DC_ENOTFOUND when the store has no log key, or a store error. */
+dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkpoint_size);
+/* The store's log verifier key (note form); cap >= 300. */
+dc_status dc_audit_log_key(dc_store *s, char *vkey, size_t cap);
+
 #endif

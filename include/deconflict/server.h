@@ -59,6 +59,13 @@ typedef struct dc_server_config {
     size_t max_buffered_body_bytes;  /* request bodies held at once before 503, 64 MiB */
     unsigned overload_decisions;     /* operator submissions decided at once while shedding, 1 */
     const char *tls_cert_pem, *tls_key_pem; /* both set: HTTPS only; borrowed PEM text */
+    /* Transparency log (docs/transparency.md): a signed checkpoint every
+     * log_interval_s (10), the tree grown in blocks of log_block leaves (16)
+     * padded with random ones, at least one block per checkpoint. */
+    double log_interval_s;
+    unsigned log_block;
+    int log_off; /* "transparency_log": false, for benchmarks only: records get no leaf
+                  * until a later start with the log on (they then name no party) */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

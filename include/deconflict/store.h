@@ -57,11 +57,31 @@ typedef struct dc_audit_record {
     uint8_t hash[32]; /* SHA-256(hash of seq-1 || entry); seq 1 chains from 32 zero bytes */
 } dc_audit_record;
 
+/* One leaf of the transparency log (deconflict/tlog.h). seq is the audit
+ * record it commits to, 0 for a padding leaf; party the operator number
+ * whose record it is (0: none); salt the record's salt, or a padding leaf's
+ * random data; hash the RFC 6962 leaf hash. */
+typedef struct dc_store_leaf {
+    int64_t idx; /* 0, 1, 2, ... */
+    int64_t seq;
+    uint32_t party;
+    uint8_t salt[32];
+    uint8_t hash[32];
+} dc_store_leaf;
+
+/* A signed checkpoint of the transparency log (note text, borrowed). */
+typedef struct dc_store_checkpoint {
+    int64_t size;
+    const char *note;
+} dc_store_checkpoint;
+
 /* Visitors: the records are borrowed for the call; return nonzero to stop. */
 typedef int (*dc_store_operator_fn)(void *ctx, const dc_store_operator *o);
 typedef int (*dc_store_key_fn)(void *ctx, const dc_store_key *k);
 typedef int (*dc_store_entry_fn)(void *ctx, const dc_store_entry *e);
 typedef int (*dc_store_audit_fn)(void *ctx, const dc_audit_record *r);
+typedef int (*dc_store_leaf_fn)(void *ctx, const dc_store_leaf *l);
+typedef int (*dc_store_checkpoint_fn)(void *ctx, const dc_store_checkpoint *c);
 
 /* The committed head of a store shared by several server processes: the
  * last change batch and the end of the audit chain. */
@@ -109,6 +129,13 @@ struct dc_store_ops {
     /* Records with seq > after_seq in order, at most limit (0: all). */
     dc_status (*audit_each)(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                             void *ctx);
+    /* Transparency log: leaves in the decision's transaction (DC_EEXIST on
+     * idx reuse), signed checkpoints (one per size, kept). Leaves with
+     * idx > after_idx in order; checkpoints in size order. */
+    dc_status (*leaf_append)(dc_store *s, const dc_store_leaf *l);
+    dc_status (*leaf_each)(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
+    dc_status (*checkpoint_put)(dc_store *s, const dc_store_checkpoint *c);
+    dc_status (*checkpoint_each)(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
 
     /* ---- Optional: stores shared by several processes (PostgreSQL). A
      * single-process backend (SQLite) leaves these NULL. See
@@ -192,6 +219,10 @@ dc_status dc_store_key_each(dc_store *s, dc_store_key_fn fn, void *ctx);
 dc_status dc_store_entry_put(dc_store *s, const dc_store_entry *e);
 dc_status dc_store_entry_each(dc_store *s, dc_store_entry_fn fn, void *ctx);
 dc_status dc_store_audit_append(dc_store *s, const dc_audit_record *r);
+dc_status dc_store_leaf_append(dc_store *s, const dc_store_leaf *l);
+dc_status dc_store_leaf_each(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
+dc_status dc_store_checkpoint_put(dc_store *s, const dc_store_checkpoint *c);
+dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
 dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                               void *ctx);
 /* 1 when the backend is shared by several processes (begin_locked and the

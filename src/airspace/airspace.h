@@ -21,6 +21,7 @@
 #include "deconflict/deconflict.h"
 #include "deconflict/server.h"
 #include "deconflict/store.h"
+#include "deconflict/tlog.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/grow.h"
@@ -104,7 +105,9 @@ typedef enum dc__write_kind {
     DC__W_OPERATOR,
     DC__W_KEY,
     DC__W_AUDIT,
-    DC__W_META
+    DC__W_META,
+    DC__W_LEAF,
+    DC__W_CHECKPOINT
 } dc__write_kind;
 
 typedef struct dc__write {
@@ -118,7 +121,13 @@ typedef struct dc__write {
         struct {
             const char *key, *value;
         } meta;
+        dc_store_leaf leaf;
+        dc_store_checkpoint cp;
     } u;
+    /* DC__W_AUDIT: the record's leaf in the transparency log, written in
+     * the same step (has_leaf 0: the log is off). */
+    dc_store_leaf leaf;
+    int has_leaf;
     char *strs[5]; /* owned copies the union points into */
 } dc__write;
 
@@ -148,6 +157,32 @@ typedef struct dc__metrics {
 } dc__metrics;
 
 struct dc__probing; /* probing.c */
+
+/* The transparency log in memory (tlog_state.c, docs/transparency.md):
+ * every leaf of the tree, journaled with its audit record, and the last
+ * checkpoint made durable. Guarded by the server's mu except where noted. */
+typedef struct dc__leaf_meta {
+    int64_t seq;    /* audit record; 0: padding */
+    uint32_t party; /* the operator whose record it is; 0: none */
+    uint8_t salt[32];
+} dc__leaf_meta;
+typedef struct dc__tlog {
+    int on;              /* off only with "transparency_log": false */
+    uint8_t (*hash)[32]; /* leaf hashes, n of them */
+    dc__leaf_meta *meta; /* n */
+    size_t n, cap;
+    dc_tlog_frontier edge; /* the same n leaves' right edge: the root in O(log n) */
+    char *checkpoint;      /* latest durable signed checkpoint; NULL: none yet */
+    int64_t checkpoint_size;
+    /* Set at load, then read-only. */
+    uint8_t seed[32]; /* Ed25519 private key */
+    char origin[128];
+    char vkey[320];
+    /* The issuer thread: its stop flag and wake-up under mu. */
+    dc__thread issuer;
+    pthread_cond_t cond;
+    int stop;
+} dc__tlog;
 
 /* The server: the airspace, plus one opaque slot per layer above, which
  * only that layer reads (mon: monitor/, http: http/). */
@@ -205,6 +240,7 @@ struct dc_server {
     void (*on_follow)(dc_server *s);
 
     struct dc__probing *probing; /* probing.c, its own lock (a leaf) */
+    dc__tlog tlog;               /* under mu */
 
     /* The layers above, each with its own locks (see their headers). */
     struct dc__monitor *mon;
@@ -404,6 +440,31 @@ void dc__writes_free(dc__write *w);
  * on failure and wakes the waiters of that batch. */
 void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc);
 void dc__metrics_check(dc_server *s, double seconds); /* check latency */
+
+/* ---- transparency log (tlog_state.c) ---- */
+
+/* Loads the log key (making one in a store that predates the log), the
+ * leaves and the latest checkpoint; appends leaves for audit records that
+ * have none (init's, or a store's made before the log). Before threads. */
+dc_status dc__tlog_load(dc_server *s, dc_error *err);
+void dc__tlog_free(dc_server *s);
+/* Under mu: a leaf for audit record seq (party's, 0: none) into memory;
+ * *row (journaled with the record) gets its store row, *has_row 1. Nothing
+ * when the log is off. */
+dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char *entry, size_t len,
+                          dc_store_leaf *row, int *has_row);
+/* Under mu: pads the tree to the next block and journals a signed
+ * checkpoint of it; *note (caller frees with dc_free) once it is made. */
+dc_status dc__tlog_issue(dc_server *s, char **note);
+/* Under mu, inside a shared store's window: folds in the leaves the other
+ * instances appended. */
+dc_status dc__tlog_follow(dc_server *s);
+dc_status dc__tlog_issuer_start(dc_server *s);
+void dc__tlog_issuer_stop(dc_server *s);
+/* Makes the log key and writes it to the store's meta (init). */
+dc_status dc__tlog_key_init(dc_store *st, dc_error *err);
+/* Writes leaf idx for record r (init's records, which name no party). */
+dc_status dc__tlog_init_leaf(dc_store *st, int64_t idx, const dc_audit_record *r);
 
 /* ---- the shared-store decision window (decision_window.c) ---- */
 

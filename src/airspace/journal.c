@@ -49,10 +49,16 @@ static dc_status apply(dc_store *st, const dc__write *w)
         return dc_store_operator_put(st, &w->u.o);
     case DC__W_KEY:
         return dc_store_key_put(st, &w->u.k);
-    case DC__W_AUDIT:
-        return dc_store_audit_append(st, &w->u.a);
+    case DC__W_AUDIT: {
+        dc_status rc = dc_store_audit_append(st, &w->u.a);
+        return rc == DC_OK && w->has_leaf ? dc_store_leaf_append(st, &w->leaf) : rc;
+    }
     case DC__W_META:
         return dc_store_meta_put(st, w->u.meta.key, w->u.meta.value);
+    case DC__W_LEAF:
+        return dc_store_leaf_append(st, &w->u.leaf);
+    case DC__W_CHECKPOINT:
+        return dc_store_checkpoint_put(st, &w->u.cp);
     }
     return DC_EINVAL;
 }
@@ -178,11 +184,15 @@ static void *committer_main(void *arg)
 
 dc_status dc__committer_start(dc_server *s)
 {
-    return dc__thread_start(&s->committer, s->shared ? dc__sync_committer_main : committer_main, s);
+    dc_status rc =
+        dc__thread_start(&s->committer, s->shared ? dc__sync_committer_main : committer_main, s);
+    return rc == DC_OK ? dc__tlog_issuer_start(s) : rc;
 }
 
+/* The issuer first: it waits for commits. */
 void dc__committer_stop(dc_server *s)
 {
+    dc__tlog_issuer_stop(s);
     dc__thread_stop(&s->committer, &s->mu, &s->j_cond, &s->stopping);
 }
 
@@ -202,8 +212,9 @@ static char *exempt_json(const dc__entry *e)
     return b.p;
 }
 
-dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
-                            const char *subject, json_t *detail)
+/* The audit record, and its leaf in the transparency log (party's record). */
+static dc_status journal_audit(dc_server *s, uint32_t party, const char *actor, const char *action,
+                               const char *subject, json_t *detail)
 {
     size_t len;
     int64_t seq = s->audit_seq + 1;
@@ -214,6 +225,13 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
         dc_free(entry);
         dc__write_free(w);
         return DC_ENOMEM;
+    }
+    /* The leaf first: a record is never journaled without it. */
+    dc_status rc = dc__tlog_record(s, seq, party, entry, len, &w->leaf, &w->has_leaf);
+    if (rc != DC_OK) {
+        dc_free(entry);
+        dc__write_free(w);
+        return rc;
     }
     w->strs[0] = entry;
     w->u.a.seq = seq;
@@ -229,6 +247,12 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
     dc__log("info", "decision", "audit_seq", seqs, "actor", actor, "action", action, "subject",
             subject, (const char *)NULL);
     return dc__journal_push(s, w);
+}
+
+dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
+                            const char *subject, json_t *detail)
+{
+    return journal_audit(s, 0, actor, action, subject, detail);
 }
 
 dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor, const char *action,
@@ -263,5 +287,5 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
     json_object_set_new(detail, "state", json_string(dc__state_name(e->state)));
     json_object_set_new(detail, "version", json_integer(e->version));
     dc__journal_push(s, w);
-    return dc__journal_audit(s, actor, action, e->id, detail);
+    return journal_audit(s, e->owner == DC_OWNER_NONE ? 0 : e->owner, actor, action, e->id, detail);
 }

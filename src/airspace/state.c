@@ -474,6 +474,8 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
         rc = dc_store_audit_each(s->store, 0, 0, load_audit, &l);
     if (rc == DC_OK)
         rc = l.rc;
+    if (rc == DC_OK)
+        rc = dc__tlog_load(s, err);
     if (rc != DC_OK && err && !err->reason[0])
         dc_error_set(err, "store", "cannot load the store: %s", dc_status_str(rc));
     return rc;
@@ -519,6 +521,7 @@ void dc__airspace_free(dc_server *s)
     s->audit_seq = 0;
     memset(s->audit_hash, 0, sizeof s->audit_hash);
     s->envelope_area_km2 = 0;
+    dc__tlog_free(s);
 }
 
 /* ---- the server object, as far as the airspace goes ---- */

@@ -96,6 +96,8 @@ static void limits_config_default(dc_server_config *c)
     c->authority_inflight = 32;
     c->max_buffered_body_bytes = (size_t)64 << 20;
     c->overload_decisions = 1;
+    c->log_interval_s = 10;
+    c->log_block = 16;
 }
 
 enum { T_DOUBLE, T_UNSIGNED, T_INT64, T_SIZE };
@@ -128,6 +130,8 @@ static dc_status limits_config_key(dc_server_config *c, const char *key, const j
         {"max_buffered_body_bytes", offsetof(dc_server_config, max_buffered_body_bytes), T_SIZE,
          65536, 1e12},
         {"overload_decisions", offsetof(dc_server_config, overload_decisions), T_UNSIGNED, 1, 1e6},
+        {"log_interval_s", offsetof(dc_server_config, log_interval_s), T_DOUBLE, 0.05, 86400},
+        {"log_block", offsetof(dc_server_config, log_block), T_UNSIGNED, 1, 1e6},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key))
@@ -204,6 +208,12 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
         double d = 0;
         if (!key[0]) { /* an error must name a field: "" names none */
             rc = dc_error_set(err, "config", "a configuration key is empty");
+        } else if (!strcmp(key, "transparency_log")) {
+            /* Off only to measure what the log costs (make bench). */
+            if (!json_is_boolean(v))
+                rc = dc_error_set(err, key, "must be true or false");
+            else
+                n.log_off = !json_is_true(v);
         } else if (!strcmp(key, "disclosure")) {
             const char *m = json_string_value(v);
             if (m && !strcmp(m, "blind"))

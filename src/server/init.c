@@ -55,7 +55,10 @@ dc_status dc_server_init_store(const char *uri, const char *authority_name, char
                 (rc = dc_store_operator_put(st, &o)) == DC_OK &&
                 (rc = dc_store_key_put(st, &sk)) == DC_OK &&
                 (rc = dc_store_audit_append(st, &a1)) == DC_OK &&
-                (rc = dc_store_audit_append(st, &a2)) == DC_OK)
+                (rc = dc_store_audit_append(st, &a2)) == DC_OK &&
+                (rc = dc__tlog_key_init(st, err)) == DC_OK &&
+                (rc = dc__tlog_init_leaf(st, 0, &a1)) == DC_OK &&
+                (rc = dc__tlog_init_leaf(st, 1, &a2)) == DC_OK)
                 rc = dc_store_commit(st);
             if (rc != DC_OK)
                 dc_store_rollback(st);

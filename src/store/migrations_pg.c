@@ -40,6 +40,10 @@ const dc__migration dc__pg_migrations[] = {
      /* Positions are worthless after 30 s: not WAL-logged, lost on a crash. */
      "CREATE UNLOGGED TABLE track_reports(seq bigserial PRIMARY KEY, operator bigint NOT NULL,"
      " body text NOT NULL, received timestamptz NOT NULL DEFAULT now());"},
+    {3, "transparency log: leaves and signed checkpoints",
+     "CREATE TABLE tlog_leaves(idx bigint PRIMARY KEY, seq bigint NOT NULL,"
+     " party bigint NOT NULL, salt bytea NOT NULL, hash bytea NOT NULL);"
+     "CREATE TABLE tlog_checkpoints(size bigint PRIMARY KEY, note text NOT NULL);"},
 };
 
 const size_t dc__pg_n_migrations = sizeof dc__pg_migrations / sizeof dc__pg_migrations[0];

@@ -27,6 +27,10 @@ enum {
     ST_ENTRY_PUT,
     ST_ENTRY_EACH,
     ST_AUDIT_APPEND,
+    ST_LEAF_APPEND,
+    ST_LEAF_EACH,
+    ST_CHECKPOINT_PUT,
+    ST_CHECKPOINT_EACH,
     ST_COUNT
 };
 
@@ -48,7 +52,20 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT id, is_restriction, owner, priority, state, version, volumes, exempt, "
         "note, created, updated FROM entries ORDER BY created, id",
     [ST_AUDIT_APPEND] = "INSERT INTO audit(seq, entry, hash) VALUES (?1, ?2, ?3)",
+    [ST_LEAF_APPEND] = "INSERT INTO tlog_leaves(idx, seq, party, salt, hash) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_LEAF_EACH] = "SELECT idx, seq, party, salt, hash FROM tlog_leaves WHERE idx > ?1 "
+                     "ORDER BY idx",
+    [ST_CHECKPOINT_PUT] = "INSERT OR REPLACE INTO tlog_checkpoints(size, note) VALUES (?1, ?2)",
+    [ST_CHECKPOINT_EACH] = "SELECT size, note FROM tlog_checkpoints ORDER BY size",
 };
+
+/* The transparency log's tables, created on every writable open too: a
+ * store made before them gains them (they start empty). */
+static const char tlog_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS tlog_leaves(idx INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+    " party INTEGER NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tlog_checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);";
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -368,6 +385,72 @@ static dc_status sq_audit_each(dc_store *base, int64_t after_seq, size_t limit,
     return rc;
 }
 
+static dc_status sq_leaf_append(dc_store *base, const dc_store_leaf *l)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = s->st[ST_LEAF_APPEND];
+    sqlite3_bind_int64(st, 1, l->idx);
+    sqlite3_bind_int64(st, 2, l->seq);
+    sqlite3_bind_int64(st, 3, l->party);
+    sqlite3_bind_blob(st, 4, l->salt, sizeof l->salt, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, l->hash, sizeof l->hash, SQLITE_STATIC);
+    return step_done(s, st);
+}
+
+/* A blob of the wrong length is read as zeros with its first byte flipped,
+ * so that no proof or verify accepts it. */
+static void col_32(sqlite3_stmt *st, int i, uint8_t out[32])
+{
+    int n = sqlite3_column_bytes(st, i);
+    memset(out, 0, 32);
+    memcpy(out, sqlite3_column_blob(st, i), n < 32 ? (size_t)n : 32);
+    if (n != 32)
+        out[0] ^= 0xff;
+}
+
+static dc_status sq_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn fn, void *ctx)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = s->st[ST_LEAF_EACH];
+    int r;
+    sqlite3_bind_int64(st, 1, after_idx);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        dc_store_leaf l = {.idx = sqlite3_column_int64(st, 0),
+                           .seq = sqlite3_column_int64(st, 1),
+                           .party = (uint32_t)sqlite3_column_int64(st, 2)};
+        col_32(st, 3, l.salt);
+        col_32(st, 4, l.hash);
+        if (fn(ctx, &l))
+            break;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? DC_OK : store_err(s->wr, r);
+}
+
+static dc_status sq_checkpoint_put(dc_store *base, const dc_store_checkpoint *c)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = s->st[ST_CHECKPOINT_PUT];
+    sqlite3_bind_int64(st, 1, c->size);
+    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
+    return step_done(s, st);
+}
+
+static dc_status sq_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *st = s->st[ST_CHECKPOINT_EACH];
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        dc_store_checkpoint c = {sqlite3_column_int64(st, 0), col_text(st, 1)};
+        if (fn(ctx, &c))
+            break;
+    }
+    sqlite3_reset(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? DC_OK : store_err(s->wr, r);
+}
+
 /* fsync of a file or directory by path; 0 on success. */
 static int sync_path(const char *path, int flags)
 {
@@ -495,6 +578,10 @@ static const struct dc_store_ops sqlite_ops = {
     .entry_each = sq_entry_each,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
+    .leaf_append = sq_leaf_append,
+    .leaf_each = sq_leaf_each,
+    .checkpoint_put = sq_checkpoint_put,
+    .checkpoint_each = sq_checkpoint_each,
     .backup = sq_backup,
 };
 
@@ -530,6 +617,8 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
         dc_error_set(err, "store", "cannot create schema in %s: %s", path, sqlite3_errmsg(s->wr));
         goto fail;
     }
+    /* A read-only file cannot gain the tables; then the prepare below fails. */
+    exec(s->wr, tlog_schema_sql);
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v2(s->wr, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
             rc = DC_ESTORE;

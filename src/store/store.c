@@ -101,6 +101,26 @@ dc_status dc_store_audit_append(dc_store *s, const dc_audit_record *r)
     return s->ops->audit_append(s, r);
 }
 
+dc_status dc_store_leaf_append(dc_store *s, const dc_store_leaf *l)
+{
+    return s->ops->leaf_append(s, l);
+}
+
+dc_status dc_store_leaf_each(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx)
+{
+    return s->ops->leaf_each(s, after_idx, fn, ctx);
+}
+
+dc_status dc_store_checkpoint_put(dc_store *s, const dc_store_checkpoint *c)
+{
+    return s->ops->checkpoint_put(s, c);
+}
+
+dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void *ctx)
+{
+    return s->ops->checkpoint_each(s, fn, ctx);
+}
+
 dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                               void *ctx)
 {

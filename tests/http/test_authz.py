@@ -161,6 +161,16 @@ OPENAIR_SEA = ("AC R\nAN Matrix sea\nAL GND\nAH FL100\nDP 10:00:00 S 020:00:00 W
                "DP 10:10:00 S 020:00:00 W\nDP 10:10:00 S 020:10:00 W\n")
 
 
+def _a_leaf(w, who):
+    """The index of a leaf of A's own record, once a checkpoint covers one."""
+    for _ in range(100):
+        r = w.call("A", "GET", "/v1/log/receipts")
+        if r.status == 200 and r.json["receipts"]:
+            return str(r.json["receipts"][0]["index"]), None, None
+        time.sleep(0.1)
+    raise AssertionError("no receipt for A: %r" % r)
+
+
 # (method, path) -> (prepare(world, principal) -> (id, body, headers), query,
 #                    expected status for the authenticated principals)
 ROWS = {
@@ -186,12 +196,19 @@ ROWS = {
     ("DELETE", "/v1/restrictions/{id}"): (_rs_id, "", _authority(200)),
     ("GET", "/v1/notices"): (_noop, "?bbox=30,0,50,40", _ok(200)),
     ("GET", "/v1/audit"): (_noop, "?limit=1000", _authority(200)),
+    ("GET", "/v1/log/key"): (_noop, "", None),  # public
+    ("GET", "/v1/log/checkpoint"): (_noop, "", None),  # public
+    ("GET", "/v1/log/proof/consistency"): (_noop, "?from=1&to=1", None),  # public
+    ("GET", "/v1/log/proof/inclusion"): (_noop, "?index=0&size=1", _ok(200)),
+    ("GET", "/v1/log/receipts"): (_noop, "", _ok(200)),
+    ("GET", "/v1/log/leaves/{id}"): (_a_leaf, "", _owned(200)),
     ("POST", "/v1/tracks"): (lambda w, who: (None, w.tracks_body(who), None), "", _ok(202)),
     ("GET", "/v1/tracks"): (_noop, "", _ok(200)),
     ("GET", "/v1/alerts"): (_noop, "?limit=1000", _ok(200)),
     ("GET", "/v1/alerts/stream"): (_noop, "", _ok(200)),
 }
-PUBLIC = {("GET", "/healthz")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/v1/log/key"), ("GET", "/v1/log/checkpoint"),
+          ("GET", "/v1/log/proof/consistency")}
 STREAMS = {("GET", "/v1/alerts/stream")}
 
 
@@ -203,7 +220,8 @@ def served_routes():
 
 @pytest.fixture(scope="module")
 def world():
-    s = Server({"probe_limit": 0, "tick_s": TICK, "sse_heartbeat_s": 0.5})
+    s = Server({"probe_limit": 0, "tick_s": TICK, "sse_heartbeat_s": 0.5,
+                "log_interval_s": 0.2})
     yield World(s)
     assert s.stop() == 0, "server did not shut down cleanly"
 

@@ -365,6 +365,62 @@ static void test_verify_checks_entries_against_their_digest(void **state)
 
 /* ---- shared-store extensions (PostgreSQL) ---- */
 
+static int count_leaf(void *ctx, const dc_store_leaf *l)
+{
+    seen *s = ctx;
+    snprintf(s->last, sizeof s->last, "%lld:%lld:%u:%02x%02x", (long long)l->idx, (long long)l->seq,
+             l->party, l->salt[0], l->hash[31]);
+    s->n++;
+    return 0;
+}
+
+static int count_checkpoint(void *ctx, const dc_store_checkpoint *c)
+{
+    seen *s = ctx;
+    snprintf(s->last, sizeof s->last, "%lld:%s", (long long)c->size, c->note);
+    s->n++;
+    return 0;
+}
+
+/* Transparency log rows: leaves commit and roll back with their batch,
+ * an index is never reused, checkpoints are kept one per size. */
+static void test_tlog_leaves_and_checkpoints(void **state)
+{
+    (void)state;
+    dc_store *s = open_new();
+    dc_store_leaf a = {.idx = 0, .seq = 1, .party = 2}, b = {.idx = 1, .seq = 0, .party = 0};
+    memset(a.salt, 0xaa, 32);
+    memset(a.hash, 0x11, 32);
+    memset(b.salt, 0xbb, 32);
+    memset(b.hash, 0x22, 32);
+    dc_store_checkpoint c1 = {2, "o\n2\nroot\n\nsig\n"}, c2 = {4, "o\n4\nroot\n\nsig\n"};
+    seen v = {0};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_leaf_append(s, &a), DC_OK);
+    assert_int_equal(dc_store_leaf_append(s, &b), DC_OK);
+    assert_int_equal(dc_store_checkpoint_put(s, &c1), DC_OK);
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    b.idx = 2;
+    assert_int_equal(dc_store_leaf_append(s, &b), DC_OK);
+    assert_int_equal(dc_store_checkpoint_put(s, &c2), DC_OK);
+    assert_int_equal(dc_store_rollback(s), DC_OK);
+    assert_int_equal(dc_store_leaf_each(s, -1, count_leaf, &v), DC_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.last, "1:0:0:bb22");
+    v = (seen){0};
+    assert_int_equal(dc_store_leaf_each(s, 0, count_leaf, &v), DC_OK);
+    assert_int_equal(v.n, 1);
+    v = (seen){0};
+    assert_int_equal(dc_store_checkpoint_each(s, count_checkpoint, &v), DC_OK);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.last, "2:o\n2\nroot\n\nsig\n");
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_leaf_append(s, &a), DC_EEXIST);
+    dc_store_rollback(s);
+    dc_store_close(s);
+}
+
 static void test_pg_schema_versions(void **state)
 {
     (void)state;
@@ -626,6 +682,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_detects_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_checks_entries_against_their_digest, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_tlog_leaves_and_checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_change_feed_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_lease_and_alerts, setup, teardown),

@@ -1,0 +1,344 @@
+/* The transparency log of the audit records (docs/transparency.md): a leaf
+ * per record, journaled in the record's own batch, so the tree is durable
+ * exactly when the decision is; an issuer thread that every log_interval_s
+ * pads the tree to the next multiple of log_block with random leaves (at
+ * least one block per checkpoint, so sizes show blocks, not records), signs
+ * a checkpoint and publishes it once it is durable. On a shared store the
+ * committer folds the other instances' leaves in at each window
+ * (dc__tlog_follow) and the issuer pads and signs inside a window. */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "airspace/airspace.h"
+#include "deconflict/tlog.h"
+
+dc_status dc__tlog_key_init(dc_store *st, dc_error *err)
+{
+    uint8_t seed[32];
+    char hex[65], rnd[9], origin[64];
+    if (dc_tlog_key_new(seed) != DC_OK || dc__random_hex(rnd, 4))
+        return dc_error_set(err, "store", "no randomness available"), DC_EIO;
+    dc__hex(seed, 32, hex);
+    snprintf(origin, sizeof origin, "deconflict.local/log/%s", rnd);
+    dc_status rc = dc_store_meta_put(st, "tlog_key", hex);
+    if (rc == DC_OK)
+        rc = dc_store_meta_put(st, "tlog_origin", origin);
+    if (rc != DC_OK)
+        dc_error_set(err, "store", "cannot store the log key: %s", dc_status_str(rc));
+    return rc;
+}
+
+dc_status dc__tlog_init_leaf(dc_store *st, int64_t idx, const dc_audit_record *r)
+{
+    dc_store_leaf l = {.idx = idx, .seq = r->seq};
+    uint8_t data[32];
+    if (RAND_bytes(l.salt, 32) != 1)
+        return DC_EIO;
+    dc_tlog_commit(l.salt, r->entry, r->entry_len, data);
+    dc_tlog_leaf_hash(data, 32, l.hash);
+    return dc_store_leaf_append(st, &l);
+}
+
+static dc_status grow(dc__tlog *t)
+{
+    if (t->n < t->cap)
+        return DC_OK;
+    size_t cap = t->cap ? 2 * t->cap : 1024;
+    uint8_t(*h)[32] = dc_realloc(t->hash, cap * sizeof *h);
+    if (!h)
+        return DC_ENOMEM;
+    t->hash = h;
+    dc__leaf_meta *m = dc_realloc(t->meta, cap * sizeof *m);
+    if (!m)
+        return DC_ENOMEM;
+    t->meta = m;
+    t->cap = cap;
+    return DC_OK;
+}
+
+/* Appends a leaf to memory; *row (when non-NULL) gets its store row. */
+static dc_status append(dc__tlog *t, int64_t seq, uint32_t party, const char *entry, size_t len,
+                        dc_store_leaf *row)
+{
+    dc_status rc = grow(t);
+    uint8_t data[32];
+    if (rc != DC_OK)
+        return rc;
+    dc__leaf_meta *m = &t->meta[t->n];
+    if (RAND_bytes(m->salt, 32) != 1)
+        return DC_EIO;
+    m->seq = seq;
+    m->party = party;
+    if (entry)
+        dc_tlog_commit(m->salt, entry, len, data);
+    else
+        memcpy(data, m->salt, 32); /* padding: the random bytes are the data */
+    dc_tlog_leaf_hash(data, 32, t->hash[t->n]);
+    dc_tlog_frontier_append(&t->edge, t->hash[t->n]);
+    if (row) {
+        *row = (dc_store_leaf){.idx = (int64_t)t->n, .seq = seq, .party = party};
+        memcpy(row->salt, m->salt, 32);
+        memcpy(row->hash, t->hash[t->n], 32);
+    }
+    t->n++;
+    return DC_OK;
+}
+
+static dc_status journal_leaf(dc_server *s, int64_t seq, uint32_t party, const char *entry,
+                              size_t len)
+{
+    dc__write *w = dc__write_new(DC__W_LEAF);
+    if (!w)
+        return DC_ENOMEM;
+    dc_status rc = append(&s->tlog, seq, party, entry, len, &w->u.leaf);
+    if (rc != DC_OK) {
+        dc__write_free(w);
+        return rc;
+    }
+    return dc__journal_push(s, w);
+}
+
+dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char *entry, size_t len,
+                          dc_store_leaf *row, int *has_row)
+{
+    *has_row = 0;
+    if (!s->tlog.on)
+        return DC_OK;
+    dc_status rc = append(&s->tlog, seq, party, entry, len, row);
+    *has_row = rc == DC_OK;
+    return rc;
+}
+
+dc_status dc__tlog_issue(dc_server *s, char **note)
+{
+    dc__tlog *t = &s->tlog;
+    uint64_t block = s->cfg.log_block ? s->cfg.log_block : 1;
+    uint64_t target = (t->n + block - 1) / block * block;
+    uint8_t root[32];
+    dc_status rc = DC_OK;
+    *note = NULL;
+    if (target <= (uint64_t)t->checkpoint_size)
+        target = (uint64_t)t->checkpoint_size + block;
+    while (rc == DC_OK && t->n < target)
+        rc = journal_leaf(s, 0, 0, NULL, 0);
+    if (rc != DC_OK)
+        return rc;
+    dc_tlog_frontier_root(&t->edge, root); /* under mu: O(log n), not O(n) */
+    if ((rc = dc_tlog_checkpoint_sign(t->origin, t->seed, t->n, root, note)) != DC_OK)
+        return rc;
+    dc__write *w = dc__write_new(DC__W_CHECKPOINT);
+    if (!w || !(w->strs[0] = dc_strdup(*note))) {
+        dc__write_free(w);
+        dc_free(*note);
+        *note = NULL;
+        return DC_ENOMEM;
+    }
+    w->u.cp = (dc_store_checkpoint){(int64_t)t->n, w->strs[0]};
+    return dc__journal_push(s, w);
+}
+
+static void *issuer_main(void *arg)
+{
+    dc_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->tlog.stop) {
+        struct timespec dl;
+        dc__mono_deadline(&dl, s->cfg.log_interval_s);
+        while (!s->tlog.stop && pthread_cond_timedwait(&s->tlog.cond, &s->mu, &dl) == 0)
+            ;
+        if (s->tlog.stop || s->failed)
+            continue;
+        /* On a shared store the padding and the checkpoint are writes like
+         * a decision's: inside a window, on a tree with every instance's
+         * leaves folded in. dc__write_lock returns with mu held. */
+        if (s->shared) {
+            pthread_mutex_unlock(&s->mu);
+            if (dc__write_lock(s) || s->tlog.stop)
+                continue;
+        }
+        char *note = NULL;
+        dc__waiter w = {0};
+        if (dc__tlog_issue(s, &note) != DC_OK) {
+            dc_free(note);
+            continue;
+        }
+        dc__journal_wait(s, &w);
+        while (!w.done)
+            pthread_cond_wait(&s->commit_cond, &s->mu);
+        /* Served only once durable: a checkpoint lost in a crash and then
+         * reissued with another root would look like a fork. */
+        if (w.rc == DC_OK) {
+            dc_free(s->tlog.checkpoint);
+            s->tlog.checkpoint = note;
+            s->tlog.checkpoint_size = (int64_t)s->tlog.n;
+            note = NULL;
+        }
+        dc_free(note);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+dc_status dc__tlog_issuer_start(dc_server *s)
+{
+    if (!s->tlog.on)
+        return DC_OK;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->tlog.cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->tlog.stop = 0;
+    dc_status rc = dc__thread_start(&s->tlog.issuer, issuer_main, s);
+    if (rc != DC_OK)
+        pthread_cond_destroy(&s->tlog.cond);
+    return rc;
+}
+
+void dc__tlog_issuer_stop(dc_server *s)
+{
+    if (!s->tlog.issuer.started)
+        return;
+    dc__thread_stop(&s->tlog.issuer, &s->mu, &s->tlog.cond, &s->tlog.stop);
+    pthread_cond_destroy(&s->tlog.cond);
+}
+
+/* ---- loading ---- */
+
+typedef struct load_ctx {
+    dc_server *s;
+    dc_status rc;
+    int64_t max_seq;
+} load_ctx;
+
+static int load_leaf(void *ctx, const dc_store_leaf *l)
+{
+    load_ctx *c = ctx;
+    dc__tlog *t = &c->s->tlog;
+    if (l->idx != (int64_t)t->n) {
+        c->rc = DC_ECORRUPT;
+        return 1;
+    }
+    if ((c->rc = grow(t)) != DC_OK)
+        return 1;
+    memcpy(t->hash[t->n], l->hash, 32);
+    dc_tlog_frontier_append(&t->edge, l->hash);
+    t->meta[t->n] = (dc__leaf_meta){.seq = l->seq, .party = l->party};
+    memcpy(t->meta[t->n].salt, l->salt, 32);
+    t->n++;
+    if (l->seq > c->max_seq)
+        c->max_seq = l->seq;
+    return 0;
+}
+
+dc_status dc__tlog_follow(dc_server *s)
+{
+    load_ctx c = {s, DC_OK, 0};
+    if (!s->tlog.on)
+        return DC_OK;
+    dc_status rc = dc_store_leaf_each(s->store, (int64_t)s->tlog.n - 1, load_leaf, &c);
+    return rc == DC_OK ? c.rc : rc;
+}
+
+static int load_checkpoint(void *ctx, const dc_store_checkpoint *cp)
+{
+    load_ctx *c = ctx;
+    dc__tlog *t = &c->s->tlog;
+    char *note = dc_strdup(cp->note);
+    if (!note) {
+        c->rc = DC_ENOMEM;
+        return 1;
+    }
+    dc_free(t->checkpoint);
+    t->checkpoint = note;
+    t->checkpoint_size = cp->size;
+    return 0;
+}
+
+/* Audit records without a leaf get one, written at once. The owner of an
+ * entry's record is not known here, so these leaves name no party. */
+static int backfill(void *ctx, const dc_audit_record *r)
+{
+    load_ctx *c = ctx;
+    dc_store_leaf row;
+    if ((c->rc = append(&c->s->tlog, r->seq, 0, r->entry, r->entry_len, &row)) == DC_OK)
+        c->rc = dc_store_leaf_append(c->s->store, &row);
+    return c->rc != DC_OK;
+}
+
+static dc_status read_key(dc_server *s, dc_error *err)
+{
+    char *hex = NULL, *origin = NULL;
+    dc_status rc = dc_store_meta_get(s->store, "tlog_key", &hex);
+    if (rc == DC_ENOTFOUND) {
+        if ((rc = dc__tlog_key_init(s->store, err)) != DC_OK)
+            return rc;
+        rc = dc_store_meta_get(s->store, "tlog_key", &hex);
+    }
+    if (rc == DC_OK)
+        rc = dc_store_meta_get(s->store, "tlog_origin", &origin);
+    if (rc != DC_OK)
+        goto done;
+    rc = DC_ECORRUPT;
+    if (strlen(hex) != 64 || strlen(origin) >= sizeof s->tlog.origin)
+        goto done;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            goto done;
+        s->tlog.seed[i] = (uint8_t)v;
+    }
+    snprintf(s->tlog.origin, sizeof s->tlog.origin, "%s", origin);
+    rc = dc_tlog_verifier_key(s->tlog.origin, s->tlog.seed, s->tlog.vkey, sizeof s->tlog.vkey);
+done:
+    if (rc != DC_OK && !err->reason[0])
+        dc_error_set(err, "store", "cannot read the log key: %s", dc_status_str(rc));
+    dc_free(hex);
+    dc_free(origin);
+    return rc;
+}
+
+dc_status dc__tlog_load(dc_server *s, dc_error *err)
+{
+    load_ctx c = {s, DC_OK, 0};
+    dc_status rc;
+    if (s->cfg.log_off)
+        return DC_OK;
+    if ((rc = read_key(s, err)) != DC_OK)
+        return rc;
+    if ((rc = dc_store_leaf_each(s->store, -1, load_leaf, &c)) == DC_OK && c.rc == DC_OK)
+        rc = dc_store_checkpoint_each(s->store, load_checkpoint, &c);
+    /* Backfill writes; on a shared store it would race the other
+     * instances, and init has already written its records' leaves. */
+    if (rc == DC_OK && c.rc == DC_OK && !s->shared && (rc = dc_store_begin(s->store)) == DC_OK) {
+        rc = dc_store_audit_each(s->store, c.max_seq, 0, backfill, &c);
+        if (rc == DC_OK && (rc = c.rc) == DC_OK)
+            rc = dc_store_commit(s->store);
+        if (rc != DC_OK)
+            dc_store_rollback(s->store);
+    }
+    if (rc == DC_OK)
+        rc = c.rc;
+    if (rc != DC_OK)
+        return dc_error_set(err, "store", "cannot load the transparency log: %s",
+                            dc_status_str(rc)),
+               rc;
+    s->tlog.on = 1;
+    return DC_OK;
+}
+
+void dc__tlog_free(dc_server *s)
+{
+    dc__tlog *t = &s->tlog;
+    dc_free(t->hash);
+    dc_free(t->meta);
+    dc_free(t->checkpoint);
+    t->hash = NULL;
+    t->meta = NULL;
+    t->checkpoint = NULL;
+    t->n = t->cap = 0;
+    memset(&t->edge, 0, sizeof t->edge);
+    t->checkpoint_size = 0;
+    t->on = 0;
+}

@@ -1,0 +1,195 @@
+/* The transparency log's side of `audit verify`: every record has exactly
+ * one leaf whose hash is its salted commitment, and every stored signed
+ * checkpoint opens under the store's log key with the root of that many
+ * leaves. So rewriting a record (even with its chain rebuilt) or removing
+ * the last leaves shows against the latest checkpoint. docs/transparency.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include "deconflict/audit.h"
+#include "deconflict/tlog.h"
+
+typedef struct tree_ctx {
+    uint8_t (*hash)[32];
+    int64_t *seq;
+    uint8_t (*salt)[32];
+    size_t n, cap;
+    dc_status rc;
+    int64_t next_seq; /* the audit record next expected */
+    dc_audit_report *rep;
+    int64_t last_cp;
+    const char *vkey;
+} tree_ctx;
+
+static int leaf_visit(void *ctx, const dc_store_leaf *l)
+{
+    tree_ctx *t = ctx;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        void *h = dc_realloc(t->hash, cap * 32), *s = NULL, *q = NULL;
+        if (h)
+            t->hash = h;
+        if (h && (s = dc_realloc(t->salt, cap * 32)))
+            t->salt = s;
+        if (s && (q = dc_realloc(t->seq, cap * sizeof *t->seq)))
+            t->seq = q;
+        if (!q) {
+            t->rc = DC_ENOMEM;
+            return 1;
+        }
+        t->cap = cap;
+    }
+    if (l->idx != (int64_t)t->n) {
+        snprintf(t->rep->reason, sizeof t->rep->reason, "leaf %lld missing", (long long)t->n);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
+    memcpy(t->hash[t->n], l->hash, 32);
+    memcpy(t->salt[t->n], l->salt, 32);
+    t->seq[t->n++] = l->seq;
+    return 0;
+}
+
+static int record_visit(void *ctx, const dc_audit_record *r)
+{
+    tree_ctx *t = ctx;
+    t->next_seq = r->seq;
+    t->rep->records++;
+    return 0;
+}
+
+/* Leaf i holds record r: its hash must be the commitment to r. */
+typedef struct leaf_of {
+    tree_ctx *t;
+    size_t i;
+} leaf_of;
+
+static int check_record(void *ctx, const dc_audit_record *r)
+{
+    leaf_of *lo = ctx;
+    tree_ctx *t = lo->t;
+    uint8_t data[32], h[32];
+    dc_tlog_commit(t->salt[lo->i], r->entry, r->entry_len, data);
+    dc_tlog_leaf_hash(data, 32, h);
+    if (r->seq != t->seq[lo->i] || memcmp(h, t->hash[lo->i], 32)) {
+        t->rep->bad_seq = t->seq[lo->i];
+        snprintf(t->rep->reason, sizeof t->rep->reason,
+                 "leaf %zu does not commit to audit record %lld", lo->i, (long long)t->seq[lo->i]);
+        t->rc = DC_ECORRUPT;
+    }
+    return 1;
+}
+
+static int checkpoint_visit(void *ctx, const dc_store_checkpoint *c)
+{
+    tree_ctx *t = ctx;
+    dc_tlog_checkpoint cp;
+    dc_error err = {{0}, {0}};
+    uint8_t root[32];
+    dc_status rc = dc_tlog_checkpoint_open(c->note, t->vkey, &cp, &err);
+    if (rc != DC_OK || cp.size != (uint64_t)c->size) {
+        snprintf(t->rep->reason, sizeof t->rep->reason,
+                 "checkpoint %lld: bad signature or note%s%s", (long long)c->size,
+                 err.reason[0] ? ": " : "", err.reason);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
+    if (cp.size > t->n) {
+        snprintf(t->rep->reason, sizeof t->rep->reason,
+                 "log truncated: checkpoint of %llu leaves, %zu in the store",
+                 (unsigned long long)cp.size, t->n);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
+    dc_tlog_root((const uint8_t(*)[32])t->hash, cp.size, root);
+    if (memcmp(root, cp.root, 32)) {
+        snprintf(t->rep->reason, sizeof t->rep->reason,
+                 "the first %llu leaves do not hash to the signed root",
+                 (unsigned long long)cp.size);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
+    t->last_cp = c->size;
+    return 0;
+}
+
+static dc_status verifier_key(dc_store *s, char *vkey, size_t cap)
+{
+    char *hex = NULL, *origin = NULL;
+    uint8_t seed[32];
+    dc_status rc = dc_store_meta_get(s, "tlog_key", &hex);
+    if (rc == DC_OK)
+        rc = dc_store_meta_get(s, "tlog_origin", &origin);
+    if (rc == DC_OK) {
+        rc = strlen(hex) == 64 ? DC_OK : DC_ECORRUPT;
+        for (int i = 0; rc == DC_OK && i < 32; i++) {
+            unsigned v;
+            if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+                rc = DC_ECORRUPT;
+            seed[i] = (uint8_t)v;
+        }
+    }
+    if (rc == DC_OK)
+        rc = dc_tlog_verifier_key(origin, seed, vkey, cap);
+    dc_free(hex);
+    dc_free(origin);
+    return rc;
+}
+
+dc_status dc_audit_log_key(dc_store *s, char *vkey, size_t cap)
+{
+    return verifier_key(s, vkey, cap);
+}
+
+dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkpoint_size)
+{
+    char vkey[320];
+    tree_ctx t = {.rep = rep};
+    memset(rep, 0, sizeof *rep);
+    *checkpoint_size = 0;
+    dc_status rc = verifier_key(s, vkey, sizeof vkey);
+    if (rc == DC_ENOTFOUND) {
+        snprintf(rep->reason, sizeof rep->reason, "the store has no transparency log key");
+        return rc;
+    }
+    if (rc != DC_OK) {
+        snprintf(rep->reason, sizeof rep->reason, "cannot read the log key");
+        return rc;
+    }
+    t.vkey = vkey;
+    if ((rc = dc_store_leaf_each(s, -1, leaf_visit, &t)) == DC_OK)
+        rc = t.rc;
+    if (rc == DC_OK && (rc = dc_store_audit_each(s, 0, 0, record_visit, &t)) == DC_OK)
+        rc = t.rc;
+    /* Every record, in order, has a leaf; padding leaves (seq 0) between. */
+    int64_t want = 1;
+    for (size_t i = 0; rc == DC_OK && i < t.n; i++) {
+        if (!t.seq[i])
+            continue;
+        if (t.seq[i] != want) {
+            rep->bad_seq = want;
+            snprintf(rep->reason, sizeof rep->reason, "audit record %lld has no leaf (leaf %zu)",
+                     (long long)want, i);
+            rc = DC_ECORRUPT;
+            break;
+        }
+        leaf_of lo = {&t, i};
+        if ((rc = dc_store_audit_each(s, want - 1, 1, check_record, &lo)) == DC_OK)
+            rc = t.rc;
+        want++;
+    }
+    if (rc == DC_OK && want <= t.next_seq) {
+        rep->bad_seq = want;
+        snprintf(rep->reason, sizeof rep->reason, "audit records from %lld have no leaf",
+                 (long long)want);
+        rc = DC_ECORRUPT;
+    }
+    if (rc == DC_OK && (rc = dc_store_checkpoint_each(s, checkpoint_visit, &t)) == DC_OK)
+        rc = t.rc;
+    rep->records = (int64_t)t.n;
+    *checkpoint_size = t.last_cp;
+    dc_free(t.hash);
+    dc_free(t.salt);
+    dc_free(t.seq);
+    return rc;
+}

@@ -1,0 +1,129 @@
+/* The transparency log's hashing, proofs and signed notes: our own
+ * verifiers accept what the library proves and refuse a changed leaf, a
+ * changed root, a wrong size, a bad signature and another key. The Go
+ * cross-check is tests/tlog/check-tlog.sh. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deconflict/tlog.h"
+
+static void leaves(uint8_t (*l)[32], uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t d[8];
+        memcpy(d, &i, sizeof d);
+        dc_tlog_leaf_hash(d, sizeof d, l[i]);
+    }
+}
+
+/* RFC 6962 by the book, for sizes 1..70: every inclusion and consistency
+ * proof verifies, and fails once a byte changes. */
+static void test_proofs_verify_and_tampering_fails(void **state)
+{
+    (void)state;
+    enum { N = 70 };
+    uint8_t l[N][32], roots[N + 1][32], p[DC_TLOG_MAX_PROOF][32];
+    size_t len;
+    leaves(l, N);
+    dc_tlog_frontier f = {0};
+    uint8_t fr[32];
+    dc_tlog_frontier_root(&f, fr);
+    dc_tlog_root(NULL, 0, roots[0]);
+    assert_memory_equal(fr, roots[0], 32);
+    for (uint64_t n = 1; n <= N; n++) {
+        dc_tlog_root((const uint8_t(*)[32])l, n, roots[n]);
+        dc_tlog_frontier_append(&f, l[n - 1]);
+        dc_tlog_frontier_root(&f, fr);
+        assert_memory_equal(fr, roots[n], 32); /* the incremental root is the RFC's */
+    }
+    uint8_t two[32];
+    dc_tlog_node_hash(l[0], l[1], two);
+    assert_memory_equal(two, roots[2], 32);
+    for (uint64_t n = 1; n <= N; n++) {
+        for (uint64_t i = 0; i < n; i++) {
+            assert_int_equal(dc_tlog_inclusion_proof((const uint8_t(*)[32])l, n, i, p, &len),
+                             DC_OK);
+            assert_int_equal(
+                dc_tlog_verify_inclusion(i, n, l[i], (const uint8_t(*)[32])p, len, roots[n]),
+                DC_OK);
+            assert_int_not_equal(dc_tlog_verify_inclusion(i, n, l[(i + 1) % N],
+                                                          (const uint8_t(*)[32])p, len, roots[n]),
+                                 DC_OK);
+            if (len) {
+                p[0][5] ^= 1;
+                assert_int_not_equal(
+                    dc_tlog_verify_inclusion(i, n, l[i], (const uint8_t(*)[32])p, len, roots[n]),
+                    DC_OK);
+            }
+        }
+        for (uint64_t m = 1; m <= n; m++) {
+            assert_int_equal(dc_tlog_consistency_proof((const uint8_t(*)[32])l, m, n, p, &len),
+                             DC_OK);
+            assert_int_equal(
+                dc_tlog_verify_consistency(m, n, (const uint8_t(*)[32])p, len, roots[m], roots[n]),
+                DC_OK);
+            if (m < n) {
+                /* A fork: another tree of size n that shares nothing. */
+                assert_int_not_equal(dc_tlog_verify_consistency(m, n, (const uint8_t(*)[32])p, len,
+                                                                roots[m], roots[n - 1]),
+                                     DC_OK);
+                if (len) {
+                    p[len - 1][0] ^= 1;
+                    assert_int_not_equal(dc_tlog_verify_consistency(m, n, (const uint8_t(*)[32])p,
+                                                                    len, roots[m], roots[n]),
+                                         DC_OK);
+                }
+            }
+        }
+    }
+    assert_int_equal(dc_tlog_inclusion_proof((const uint8_t(*)[32])l, 3, 3, p, &len), DC_EINVAL);
+    assert_int_equal(dc_tlog_consistency_proof((const uint8_t(*)[32])l, 0, 3, p, &len), DC_EINVAL);
+}
+
+static void test_checkpoint_sign_and_open(void **state)
+{
+    (void)state;
+    uint8_t seed[32], other[32], root[32];
+    char vkey[320], vother[320], *note;
+    dc_tlog_checkpoint cp;
+    dc_error err = {{0}, {0}};
+    memset(root, 7, 32);
+    assert_int_equal(dc_tlog_key_new(seed), DC_OK);
+    assert_int_equal(dc_tlog_key_new(other), DC_OK);
+    assert_int_equal(dc_tlog_verifier_key("example.org/log", seed, vkey, sizeof vkey), DC_OK);
+    assert_int_equal(dc_tlog_verifier_key("example.org/log", other, vother, sizeof vother), DC_OK);
+    assert_int_equal(dc_tlog_verifier_key("bad name", seed, vkey, sizeof vkey), DC_EINVAL);
+    assert_int_equal(dc_tlog_verifier_key("example.org/log", seed, vkey, sizeof vkey), DC_OK);
+    assert_int_equal(dc_tlog_checkpoint_sign("example.org/log", seed, 42, root, &note), DC_OK);
+    assert_non_null(strstr(
+        note, "example.org/log\n42\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n\n\xe2\x80\x94 "
+              "example.org/log "));
+    assert_int_equal(dc_tlog_checkpoint_open(note, vkey, &cp, &err), DC_OK);
+    assert_int_equal(cp.size, 42);
+    assert_memory_equal(cp.root, root, 32);
+    assert_string_equal(cp.origin, "example.org/log");
+    /* Another key of the same name: no signature by it. */
+    assert_int_equal(dc_tlog_checkpoint_open(note, vother, &cp, &err), DC_ECORRUPT);
+    /* A changed size under the old signature. */
+    char *bad = strdup(note);
+    bad[strlen("example.org/log\n")] = '5';
+    assert_int_equal(dc_tlog_checkpoint_open(bad, vkey, &cp, &err), DC_ECORRUPT);
+    free(bad);
+    assert_int_equal(dc_tlog_checkpoint_open("x\n", vkey, &cp, &err), DC_EINVAL);
+    dc_free(note);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proofs_verify_and_tampering_fails),
+        cmocka_unit_test(test_checkpoint_sign_and_open),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
