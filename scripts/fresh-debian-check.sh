@@ -12,7 +12,7 @@
 # repository: its local CA certificates (/usr/local/share/ca-certificates) and
 # its npm settings (/etc/npmrc, ~/.npmrc), so the registries answer inside as
 # they do outside. FRESH_KEEP=1 keeps the root for inspection;
-# FRESH_STEPS="test run install" picks steps.
+# FRESH_STEPS="test run install" picks steps (and "cmd" runs $FRESH_CMD).
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -124,6 +124,11 @@ for step in $STEPS; do
   install)
     log "make install into a DESTDIR in the fresh root"
     inside "cd $WORK && if [ -f tests/contrib/check-install.sh ]; then sh tests/contrib/check-install.sh; else echo 'no install check yet'; fi"
+    ;;
+  cmd)
+    # FRESH_STEPS=cmd FRESH_CMD="...": a developer's own command in the root.
+    log "running FRESH_CMD in the fresh root"
+    inside "cd $WORK && ${FRESH_CMD:-true}"
     ;;
   *) echo "fresh-debian-check: unknown step $step" >&2; exit 2 ;;
   esac
