@@ -33,6 +33,17 @@ static void alert_ref(const dc__monitor *m, uint64_t alert_id, char out[40])
     dc__hex(mac, 12, out + 3);
 }
 
+/* Every number in a record is finite JSON: a value that is not (the end of
+ * a loss of separation between two tracks with the same velocity, which
+ * never comes) is written as null, never as "inf" or "nan". */
+static void num(dc__buf *b, const char *member, double v, int decimals)
+{
+    if (isfinite(v))
+        dc__buf_fmt(b, "%s%.*f", member, decimals, v);
+    else
+        dc__buf_fmt(b, "%snull", member);
+}
+
 static void head(dc__buf *b, const char *kind, const char *ref, double time_s)
 {
     char ts[32];
@@ -52,10 +63,13 @@ static void own_track(dc__buf *b, const side *sd)
 
 static void relative(dc__buf *b, const char *name, const dc_relative *r)
 {
-    dc__buf_fmt(b,
-                ",\"%s\":{\"bearing_deg\":%.1f,\"distance_m\":%.0f,\"rel_alt_m\":%.0f,"
-                "\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f}",
-                name, r->bearing_deg, r->distance_m, r->rel_alt_m, r->t_cpa_s, r->d_cpa_m);
+    dc__buf_fmt(b, ",\"%s\":{", name);
+    num(b, "\"bearing_deg\":", r->bearing_deg, 1);
+    num(b, ",\"distance_m\":", r->distance_m, 0);
+    num(b, ",\"rel_alt_m\":", r->rel_alt_m, 0);
+    num(b, ",\"t_cpa_s\":", r->t_cpa_s, 1);
+    num(b, ",\"d_cpa_m\":", r->d_cpa_m, 0);
+    dc__buf_str(b, "}");
 }
 
 static void full_side(dc__buf *b, const char *name, const side *sd)
@@ -79,11 +93,14 @@ static void full_side(dc__buf *b, const char *name, const side *sd)
         char ts[32];
         const dc_track_report *p = &sd->pos;
         dc__time_str(p->time_s, ts);
-        dc__buf_fmt(b,
-                    ",\"position\":{\"time\":\"%s\",\"lat\":%.6f,\"lon\":%.6f,\"alt_m\":%.0f,"
-                    "\"ground_speed_mps\":%.1f,\"track_deg\":%.1f,\"vertical_rate_mps\":%.1f}",
-                    ts, p->lat_deg, p->lon_deg, p->alt_m, p->ground_speed_mps, p->track_deg,
-                    p->vertical_rate_mps);
+        dc__buf_fmt(b, ",\"position\":{\"time\":\"%s\"", ts);
+        num(b, ",\"lat\":", p->lat_deg, 6);
+        num(b, ",\"lon\":", p->lon_deg, 6);
+        num(b, ",\"alt_m\":", p->alt_m, 0);
+        num(b, ",\"ground_speed_mps\":", p->ground_speed_mps, 1);
+        num(b, ",\"track_deg\":", p->track_deg, 1);
+        num(b, ",\"vertical_rate_mps\":", p->vertical_rate_mps, 1);
+        dc__buf_str(b, "}");
     }
     dc__buf_str(b, "}");
 }
@@ -122,8 +139,8 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
     own_track(&b, me);
     if (raised) {
         relative(&b, "intruder", seen);
-        dc__buf_fmt(&b, ",\"t_in_s\":%.1f,\"los_now\":%s", ev->c.t_in_s,
-                    ev->c.los_now ? "true" : "false");
+        num(&b, ",\"t_in_s\":", ev->c.t_in_s, 1);
+        dc__buf_fmt(&b, ",\"los_now\":%s", ev->c.los_now ? "true" : "false");
     }
     queue(m, me->op, take(&b));
 }
@@ -141,11 +158,11 @@ void dc__pair_records(dc__monitor *m, const event *ev)
     full_side(&b, "a", &ev->a);
     full_side(&b, "b", &ev->b);
     if (raised) {
-        dc__buf_fmt(&b,
-                    ",\"t_in_s\":%.1f,\"t_out_s\":%.1f,\"t_cpa_s\":%.1f,\"d_cpa_m\":%.0f,"
-                    "\"los_now\":%s",
-                    ev->c.t_in_s, ev->c.t_out_s, ev->c.t_cpa_s, ev->c.d_cpa_m,
-                    ev->c.los_now ? "true" : "false");
+        num(&b, ",\"t_in_s\":", ev->c.t_in_s, 1);
+        num(&b, ",\"t_out_s\":", ev->c.t_out_s, 1); /* null: the loss never ends */
+        num(&b, ",\"t_cpa_s\":", ev->c.t_cpa_s, 1);
+        num(&b, ",\"d_cpa_m\":", ev->c.d_cpa_m, 0);
+        dc__buf_fmt(&b, ",\"los_now\":%s", ev->c.los_now ? "true" : "false");
         relative(&b, "seen_by_a", &ev->c.seen_by_a);
         relative(&b, "seen_by_b", &ev->c.seen_by_b);
     }

@@ -472,3 +472,47 @@ def test_zz_blindness_scan_of_every_operator_response(srv, ops):
             assert owner_of.get(oid) in (me["id"], None), (label, oid)
         scanned += 1
     assert scanned > 30
+
+
+# ---------------------------------------------------------------- finite numbers
+
+def strict_json(text):
+    def refuse(name):
+        raise ValueError("non-finite number %s in %r" % (name, text[:200]))
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_same_velocity_pairs_answer_finite_json(srv, ops):
+    """Stationary and formation pairs are in loss of separation for ever: the
+    end of the loss is null, and GET /v1/alerts stays JSON for everyone."""
+    a, b, _ = ops
+    ra = a.req("POST", "/v1/operations", {"volumes": [circle_now(50.0, -10.0, 30000, upper=9000)]})
+    rb = b.req("POST", "/v1/operations", {"volumes": [circle_now(50.8, -10.0, 30000, upper=9000)]})
+    assert ra.status == 201 and rb.status == 201, (ra, rb)
+    a_op, b_op = ra.json["id"], rb.json["id"]
+    auth0 = len(alerts(srv, key=srv.authority_key))
+    for _ in range(3):
+        now = time.time()
+        # Stationary pair, 1.8 km apart; a formation 2 km apart at 150 m/s.
+        assert post(a, [rep("FIN-S1", -10.0, 50.0, gs=0, t=now, op=a_op),
+                        rep("FIN-F1", -10.1, 50.0, alt=8000, gs=150, trk=45, t=now, op=a_op)]
+                    ).status == 202
+        assert post(b, [rep("FIN-S2", -10.0, 50.0166, gs=0, t=now, op=b_op),
+                        rep("FIN-F2", -10.1, 50.018, alt=8000, gs=150, trk=45, t=now, op=b_op)]
+                    ).status == 202
+        time.sleep(TICK * 1.5)
+    got = wait_for(lambda: [y for y in alerts(srv, key=srv.authority_key)[auth0:]
+                            if y["kind"] == "raised" and y["a"]["track_id"].startswith("FIN")])
+    assert len(got) == 2, got
+    for y in got:
+        if y["a"]["track_id"] == "FIN-S1" or y["b"]["track_id"] == "FIN-S1":
+            assert y["t_out_s"] is None, y
+        else:  # the earth's curvature leaves a formation a tiny relative speed
+            assert y["t_out_s"] is None or y["t_out_s"] > 300, y
+    for who, key in ((srv, srv.authority_key), (a, None), (b, None)):
+        r = who.request("GET", "/v1/alerts?since=0&limit=1000", key) if key else \
+            who.req("GET", "/v1/alerts?since=0&limit=1000")
+        assert r.status == 200
+        strict_json(r.text)
+    a.req("POST", "/v1/operations/%s/end" % a_op)
+    b.req("POST", "/v1/operations/%s/end" % b_op)

@@ -5,6 +5,7 @@
  * clear carries the same reference; unknown traffic and the authority's
  * own tracks get no operator record; a conformance event goes to the owner
  * and the authority. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,6 +216,68 @@ static void test_conformance(void **state)
     assert_int_equal(f->t.n_out, 2);
 }
 
+/* Two tracks with the same velocity (both stationary, or in formation) are
+ * in loss of separation for ever: the end of the loss is infinite inside the
+ * detector, and every record must still be JSON with only finite numbers. */
+static int all_finite(const json_t *j)
+{
+    if (json_is_real(j))
+        return isfinite(json_real_value(j));
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v) if (!all_finite(v)) return 0;
+    }
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) if (!all_finite(v)) return 0;
+    }
+    return 1;
+}
+
+static void same_velocity_pair(void **state, double speed_mps)
+{
+    fixture *f = *state;
+    dc_tactical_params p = {.h_m = 9260, .v_m = 305, .lookahead_s = 300};
+    dc_track_report ra = {.time_s = 1893492000,
+                          .lat_deg = 34.20,
+                          .lon_deg = 45.10,
+                          .alt_m = 3000,
+                          .ground_speed_mps = speed_mps,
+                          .track_deg = 90};
+    dc_track_report rb = ra;
+    rb.lat_deg = 34.21;
+    rb.alt_m = 3100;
+    ra.track_id = "A1";
+    rb.track_id = "B1";
+    event ev = pair_event(DC_TAC_ALERT_RAISED);
+    assert_int_equal(dc_tactical_pair(&p, &ra, &rb, &ev.c), 1);
+    assert_false(isfinite(ev.c.t_out_s)); /* the loss never ends */
+    dc__pair_records(&f->m, &ev);
+    assert_int_equal(f->t.n_out, 3);
+    for (size_t i = 0; i < f->t.n_out; i++) {
+        uint32_t to;
+        json_t *j = record(f, i, &to); /* asserts it parses */
+        assert_true(all_finite(j));
+        if (to == DC__TO_AUTHORITY)
+            assert_true(json_is_null(json_object_get(j, "t_out_s")));
+        assert_null(strstr(f->t.out[i].body, "inf"));
+        assert_null(strstr(f->t.out[i].body, "nan"));
+        json_decref(j);
+    }
+}
+
+static void test_stationary_pair(void **state)
+{
+    same_velocity_pair(state, 0);
+}
+
+static void test_formation_pair(void **state)
+{
+    same_velocity_pair(state, 120);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +285,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pair_cleared_same_ref, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_authority_sides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conformance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stationary_pair, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_formation_pair, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
