@@ -39,6 +39,15 @@ typedef struct dc__alert_rec {
     char *body; /* JSON object members after "seq" (no braces), owned */
 } dc__alert_rec;
 
+/* One recipient's records, oldest at head; grown on demand up to the
+ * monitor's ring_cap, then the recipient's own oldest record goes. */
+typedef struct dc__alert_ring {
+    dc__alert_rec *v;
+    size_t cap, head, n;
+    uint64_t last_seq;    /* newest seq issued */
+    uint64_t evicted_seq; /* newest seq overwritten */
+} dc__alert_ring;
+
 typedef struct dc__stream dc__stream;
 typedef struct dc__share dc__share;
 
@@ -71,13 +80,12 @@ typedef struct dc__monitor {
     _Atomic long tracks_read_s; /* wall second of the last read, 0 never */
     int tv_live;                /* tick thread: the view is being fed */
 
-    /* Guarded by al_mu: the alert ring and the streams. */
+    /* Guarded by al_mu: the alert rings (one per recipient, so nobody's
+     * records evict another's) and the streams. */
     pthread_mutex_t al_mu;
-    dc__alert_rec *ring;
-    size_t ring_cap, ring_head, ring_n; /* oldest at ring_head */
-    uint64_t *last_seq;                 /* per recipient: newest seq issued */
-    uint64_t *evicted_seq;              /* per recipient: newest seq overwritten */
+    struct dc__alert_ring *rings; /* indexed by recipient */
     size_t n_recipients;
+    size_t ring_cap; /* records kept per recipient (alert_ring) */
     dc__stream *streams;
     int closing; /* streams end at once */
 

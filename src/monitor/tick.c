@@ -415,8 +415,7 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
         return DC_EINVAL;
     m->tick = dc_calloc(1, sizeof *m->tick);
     m->table = dc_tactical_new(&s->cfg.tactical);
-    m->ring = dc_calloc(s->cfg.alert_ring, sizeof *m->ring);
-    if (!m->tick || !m->table || !m->ring)
+    if (!m->tick || !m->table)
         return DC_ENOMEM;
     m->ring_cap = s->cfg.alert_ring;
     dc_tactical_set_event_fn(m->table, on_event, m);
