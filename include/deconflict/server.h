@@ -39,8 +39,12 @@ typedef struct dc_server_config {
     double tick_s;               /* detection period, 1 */
     size_t max_track_reports;    /* per POST /v1/tracks (more: 413), 10,000 */
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
-    size_t alert_ring;           /* alert records kept for listing and streams, 65,536 */
-    double sse_heartbeat_s;      /* comment on an idle alert stream, 15 */
+    size_t alert_ring;           /* alert records kept per recipient, 65,536 */
+    /* Position reports per second per operator (token bucket holding one
+     * second's worth or one full batch, whichever is more; 429 with
+     * Retry-After beyond; 0: no limit; the authority is exempt), 20,000. */
+    double track_rate_per_s;
+    double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
     /* Probing limits and overload (src/server/limits.c). Rates are per API
      * key in requests per minute with a burst; 0 turns a rate off, and so
      * does probe_limit 0 for both. The authority is never rate limited. */

@@ -486,7 +486,19 @@ int dc_cli_demo(int argc, char **argv)
         int fds[2];
         if (pipe(fds))
             goto out;
-        char *serve_argv[] = {exe, "serve", "--store", store, "--listen", "127.0.0.1:0", NULL};
+        /* The demo plays the scenario --speed times faster than its report
+         * times run: its aircraft move that much farther between reports than
+         * their clocks say, so the kinematic check's limits scale with it. */
+        char confp[600];
+        snprintf(confp, sizeof confp, "%s/serve.json", tmp);
+        FILE *cf = fopen(confp, "w");
+        if (!cf)
+            goto out;
+        fprintf(cf, "{\"max_speed_mps\": %.0f, \"max_climb_mps\": %.0f}\n", 1000 * speed,
+                200 * speed);
+        fclose(cf);
+        char *serve_argv[] = {exe,           "serve",    "--store", store, "--listen",
+                              "127.0.0.1:0", "--config", confp,     NULL};
         server = spawn(exe, serve_argv, fds[1], logp);
         close(fds[1]);
         FILE *f = fdopen(fds[0], "r");
@@ -722,6 +734,8 @@ out:
         snprintf(p2, sizeof p2, "%s/store.db-wal", tmp);
         unlink(p2);
         snprintf(p2, sizeof p2, "%s/store.db-shm", tmp);
+        unlink(p2);
+        snprintf(p2, sizeof p2, "%s/serve.json", tmp);
         unlink(p2);
         unlink(store);
         unlink(logp);

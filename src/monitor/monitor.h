@@ -55,7 +55,7 @@ typedef struct dc__monitor_metrics {
     _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
     _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
     _Atomic unsigned long tick_us_last, tick_us_max, events_us_max;
-    _Atomic unsigned long live_tracks, conflicts, tick_overruns;
+    _Atomic unsigned long live_tracks, conflicts, tick_overruns, over_quota;
     _Atomic unsigned long raised, cleared, nonconforming, conforming;
     _Atomic unsigned long streams, streams_dropped, alert_records;
 } dc__monitor_metrics;
@@ -67,6 +67,14 @@ typedef struct dc__monitor {
     /* Guarded by ing_mu: the buffer the tick thread swaps. */
     pthread_mutex_t ing_mu;
     dc__ingest_buf in, work;
+
+    /* Guarded by rate_mu (a leaf): each operator's report bucket, by
+     * operator number, so rotating a key does not refill it. */
+    pthread_mutex_t rate_mu;
+    struct dc__report_bucket {
+        double tokens, last_s; /* last_s 0: never used (full) */
+    } * rate;
+    size_t n_rate;
 
     /* The tick thread's alone (stopping: under tick_mu). */
     dc__thread thread;
@@ -131,6 +139,12 @@ long dc__stream_pull(dc__stream *st, char *buf, size_t max);
 void dc__stream_gone(dc__stream *st);
 
 void dc__ingest_buf_free(dc__ingest_buf *b); /* tick.c */
+
+/* ingest.c: takes n reports from operator op's bucket (track_rate_per_s);
+ * 1 when admitted, else 0 with *retry_after_s set (whole seconds >= 1) and
+ * nothing taken. Any thread; the authority is not asked. */
+int dc__ingest_admit(dc__monitor *m, uint32_t op, size_t n, unsigned *retry_after_s);
+void dc__ingest_rate_free(dc__monitor *m);
 
 /* ingest.c: copies the reports with fresh[i] set (every one when fresh is
  * NULL) into b, strings into its arena; 0 (b unchanged) when b would hold

@@ -145,6 +145,19 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
     queue(m, me->op, take(&b));
 }
 
+/* A side may raise operator alerts when it is real: the authority's own
+ * or unknown traffic (its surveillance), or an operator's track linked to
+ * one of its live operations whose reports were all kinematically
+ * plausible. Anything else (an unlinked or implausible operator track,
+ * made up or not) is in the authority's picture only: a pair with it
+ * gives no operator a record, so made-up tracks neither locate nor spoof. */
+static int side_counts(const side *sd)
+{
+    if (sd->implausible)
+        return 0;
+    return !sd->known || sd->is_authority || sd->operation[0];
+}
+
 void dc__pair_records(dc__monitor *m, const event *ev)
 {
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
@@ -166,9 +179,14 @@ void dc__pair_records(dc__monitor *m, const event *ev)
         relative(&b, "seen_by_a", &ev->c.seen_by_a);
         relative(&b, "seen_by_b", &ev->c.seen_by_b);
     }
+    int counts = side_counts(&ev->a) && side_counts(&ev->b);
+    if (!counts)
+        dc__buf_str(&b, ",\"authority_only\":true");
     queue(m, DC__TO_AUTHORITY, take(&b));
-    operator_record(m, ev, ref, &ev->a, &ev->c.seen_by_a);
-    operator_record(m, ev, ref, &ev->b, &ev->c.seen_by_b);
+    if (counts) {
+        operator_record(m, ev, ref, &ev->a, &ev->c.seen_by_a);
+        operator_record(m, ev, ref, &ev->b, &ev->c.seen_by_b);
+    }
     atomic_fetch_add(raised ? &m->m.raised : &m->m.cleared, 1);
 }
 

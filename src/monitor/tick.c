@@ -33,6 +33,7 @@ void dc__side_from(side *sd, const dc_track_ref *ref)
     sd->op = ref->operator_number;
     snprintf(sd->track, sizeof sd->track, "%s", ref->track_id ? ref->track_id : "");
     snprintf(sd->operation, sizeof sd->operation, "%s", ref->operation_id ? ref->operation_id : "");
+    sd->implausible = !ref->plausible;
 }
 
 static void on_event(void *ctx, const dc_tactical_event *e)
@@ -343,6 +344,7 @@ static void tick(dc__monitor *m)
         atomic_fetch_add(&m->m.passes, 1);
         atomic_store(&m->m.live_tracks, (unsigned long)st.live_tracks);
         atomic_store(&m->m.conflicts, (unsigned long)st.conflicts);
+        atomic_store(&m->m.over_quota, dc_tactical_over_quota(m->table));
     }
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
     double t3 = dc__mono_s();
@@ -404,6 +406,7 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
     pthread_mutex_unlock(&s->mu);
     m->s = s;
     pthread_mutex_init(&m->ing_mu, NULL);
+    pthread_mutex_init(&m->rate_mu, NULL);
     pthread_mutex_init(&m->al_mu, NULL);
     pthread_mutex_init(&m->tick_mu, NULL);
     pthread_condattr_t ca;
@@ -481,6 +484,8 @@ void dc__monitor_free(dc_server *s)
     }
     dc__ingest_buf_free(&m->in);
     dc__ingest_buf_free(&m->work);
+    dc__ingest_rate_free(m);
+    pthread_mutex_destroy(&m->rate_mu);
     pthread_cond_destroy(&m->tick_cond);
     pthread_mutex_destroy(&m->tick_mu);
     pthread_mutex_destroy(&m->al_mu);
@@ -544,6 +549,12 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->events_us_max) / 1e6,
                 atomic_load(&x->tick_overruns), atomic_load(&x->live_tracks),
                 atomic_load(&x->conflicts));
+    dc__buf_fmt(b,
+                "# HELP deconflict_track_reports_over_quota_total Reports dropped: their "
+                "operator was at max_tracks_per_operator live tracks.\n"
+                "# TYPE deconflict_track_reports_over_quota_total counter\n"
+                "deconflict_track_reports_over_quota_total %lu\n",
+                atomic_load(&x->over_quota));
     dc__buf_fmt(b,
                 "# HELP deconflict_alerts_total Tactical events by kind.\n"
                 "# TYPE deconflict_alerts_total counter\n"

@@ -11,6 +11,7 @@ typedef struct side {
     uint32_t op; /* operator number or DC_TRACK_OPERATOR_UNKNOWN */
     char track[DC_TRACK_ID_MAX];
     char operation[DC_TRACK_OPERATION_ID_MAX]; /* "" when not linked */
+    int implausible; /* a report of the track failed the kinematic check */
     /* filled after the pass / under mu */
     int has_pos;
     dc_track_report pos; /* strings NULL */

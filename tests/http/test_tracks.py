@@ -281,9 +281,13 @@ def test_converging_pair_alerts_each_side_once_and_blind(srv, ops):
 def test_unknown_traffic_alerts_the_operator(srv, ops):
     c = ops[2]
     c0 = len(pair_alerts(c))
+    # Only an operator's own aircraft of a live operation raise its alerts.
+    rc = c.req("POST", "/v1/operations", {"volumes": [circle_now(10.0, 20.0, 20000, lower=2000)]})
+    assert rc.status == 201, rc
     for _ in range(3):
         now = time.time()
-        assert post(c, [rep("DRN-7", 20.0, 10.0, alt=3000, gs=60, trk=0, t=now)]).status == 202
+        assert post(c, [rep("DRN-7", 20.0, 10.0, alt=3000, gs=60, trk=0, t=now,
+                            op=rc.json["id"])]).status == 202
         r = srv.request("POST", "/v1/tracks", srv.authority_key,
                         {"unknown": True, "reports": [rep("RDR-991", 20.05, 10.0, alt=3100,
                                                           gs=100, trk=180, t=now)]},
