@@ -38,9 +38,13 @@ def test_flood_does_not_evict_another_operators_alerts(srv):
     unknown(srv, "RDR-V", 10.0, 30.02, now)
     got = wait_for(lambda: [x for x in alerts(victim) if x["kind"] == "raised"])
     assert len(got) == 1, got
-    # The flood: 60 of the flooder's aircraft around one unknown contact.
+    # The flood: 60 of the flooder's aircraft among 60 unknown contacts (an
+    # intruder gives advisories to at most 2 of one operator's tracks).
     now = time.time()
-    unknown(srv, "RDR-F", 10.0, 31.0, now)
+    r = srv.request("POST", "/v1/tracks", srv.authority_key,
+                    {"unknown": True, "reports": [rep("RDR-F%02d" % i, 10.0 + i * 1e-4, 31.0,
+                                                      gs=0, t=now) for i in range(60)]})
+    assert r.status == 202, r
     assert post(flooder, [rep("FLD-%02d" % i, 10.0 + i * 1e-4, 31.01, gs=0, t=now,
                               op=rf.json["id"]) for i in range(60)]).status == 202
     wait_for(lambda: flooder.req("GET", "/v1/alerts?since=0").json["missed"])

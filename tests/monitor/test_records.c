@@ -28,6 +28,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     memset(f->s.secret, 7, sizeof f->s.secret);
+    f->s.cfg.tactical = DC_TACTICAL_PARAMS_DEFAULT;
     f->m.s = &f->s;
     f->m.tick = &f->t;
     *state = f;
@@ -40,6 +41,7 @@ static int teardown(void **state)
     for (size_t i = 0; i < f->t.n_out; i++)
         dc_free(f->t.out[i].body);
     dc_free(f->t.out);
+    dc_free(f->t.adv);
     free(f);
     return 0;
 }
@@ -124,7 +126,13 @@ static void test_pair_raised(void **state)
         assert_string_equal(json_string_value(json_object_get(blind, "track_id")), own);
         json_t *intr = json_object_get(blind, "intruder");
         assert_non_null(intr);
-        assert_true(json_real_value(json_object_get(intr, "bearing_deg")) == (to == 2 ? 45 : 225));
+        /* Coarse: a sector, a band, above/level/below; never exact geometry. */
+        assert_non_null(json_object_get(intr, "distance_band"));
+        assert_string_equal(json_string_value(json_object_get(intr, "vertical")), "level");
+        assert_null(json_object_get(intr, "bearing_deg"));
+        assert_null(json_object_get(intr, "distance_m"));
+        assert_null(json_object_get(intr, "d_cpa_m"));
+        assert_non_null(json_object_get(json_object_get(blind, "advisory"), "maneuver"));
         /* Nothing that names or places the other side. */
         assert_null(strstr(f->t.out[i].body, other));
         assert_null(strstr(f->t.out[i].body, other_op));
@@ -278,6 +286,55 @@ static void test_formation_pair(void **state)
     same_velocity_pair(state, 120);
 }
 
+/* The advisory resolves: followed by own aircraft alone (the intruder keeps
+ * going), the pair no longer loses separation within the look-ahead. */
+static void check_resolves(dc_track_report own, dc_track_report in)
+{
+    dc_tactical_params p = DC_TACTICAL_PARAMS_DEFAULT;
+    dc_tactical_conflict c;
+    own.track_id = "OWN";
+    in.track_id = "INT";
+    assert_int_equal(dc_tactical_pair(&p, &own, &in, &c), 1);
+    dc__advisory a;
+    dc__advise(&p, &own, &in, own.time_s, c.t_in_s, &a);
+    if (a.kind == DC__ADVISE_HEADING) {
+        assert_true(fabs(a.turn_deg) >= 10 && fabs(a.turn_deg) <= 90);
+        own.track_deg = a.heading_deg;
+    } else {
+        assert_int_equal(a.kind, DC__ADVISE_ALTITUDE);
+        own.alt_m = a.altitude_m;
+    }
+    assert_int_equal(dc_tactical_pair(&p, &own, &in, NULL), 0);
+}
+
+static void test_advisory_resolves(void **state)
+{
+    (void)state;
+    dc_track_report own = {.time_s = 1893492000,
+                           .lat_deg = 34.01,
+                           .lon_deg = 45.01,
+                           .alt_m = 5000,
+                           .ground_speed_mps = 200,
+                           .track_deg = 90};
+    dc_track_report in = own;
+    in.lon_deg = 45.31; /* head-on, 27.6 km */
+    in.track_deg = 270;
+    check_resolves(own, in);
+    in.lat_deg = 34.03; /* converging, offset 2 km */
+    check_resolves(own, in);
+    in = own; /* crossing from the north */
+    in.lat_deg = 34.2;
+    in.lon_deg = 45.15;
+    in.track_deg = 180;
+    check_resolves(own, in);
+    own.ground_speed_mps = 0; /* hovering: an altitude change */
+    in = own;
+    in.lon_deg = 45.05;
+    in.alt_m = 5100;
+    in.ground_speed_mps = 0;
+    check_resolves(own, in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conformance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stationary_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formation_pair, setup, teardown),
+        cmocka_unit_test(test_advisory_resolves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
