@@ -88,16 +88,10 @@ static void count_operator(dc_server *s, dc__operator *o)
 
 /* ---- per area ---- */
 
-static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vols)
+static void count_cell(dc_server *s, const dc__operator *o, int32_t clat, int32_t clon)
 {
     struct dc__probing *p = s->probing;
     const dc_server_config *cfg = &s->cfg;
-    if (!p || !cfg->probe_alert_rejections)
-        return;
-    double la0, lo0, la1, lo1;
-    dc_footprint_bbox(vols[0].fp, &la0, &lo0, &la1, &lo1);
-    int32_t clat = (int32_t)floor((la0 + la1) / 2 / cfg->probe_area_deg);
-    int32_t clon = (int32_t)floor((lo0 + lo1) / 2 / cfg->probe_area_deg);
     int64_t now = dc__unix_s();
     pthread_mutex_lock(&p->mu);
     area *a = NULL, *victim = NULL; /* a free slot, else the oldest window */
@@ -154,6 +148,36 @@ static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vol
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A rejection counts once in the cell of each of its volumes' centres (a
+ * decoy first volume elsewhere no longer hides the probe); each cell once,
+ * at most MAX_CELLS cells. */
+#define MAX_CELLS 64
+
+static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vols, size_t n)
+{
+    const dc_server_config *cfg = &s->cfg;
+    if (!s->probing || !cfg->probe_alert_rejections)
+        return;
+    int32_t cells[MAX_CELLS][2];
+    size_t n_cells = 0;
+    double d = cfg->probe_area_deg;
+    for (size_t v = 0; v < n && n_cells < MAX_CELLS; v++) {
+        double la0, lo0, la1, lo1;
+        dc_footprint_bbox(vols[v].fp, &la0, &lo0, &la1, &lo1);
+        int32_t a = (int32_t)floor((la0 + la1) / 2 / d), b = (int32_t)floor((lo0 + lo1) / 2 / d);
+        size_t k = 0;
+        while (k < n_cells && (cells[k][0] != a || cells[k][1] != b))
+            k++;
+        if (k == n_cells) {
+            cells[n_cells][0] = a;
+            cells[n_cells][1] = b;
+            n_cells++;
+        }
+    }
+    for (size_t k = 0; k < n_cells; k++)
+        count_cell(s, o, cells[k][0], cells[k][1]);
+}
+
 void dc__probing_rejection(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
                            size_t n)
 {
@@ -162,7 +186,7 @@ void dc__probing_rejection(dc_server *s, uint32_t who, int is_authority, const d
         return;
     count_operator(s, o);
     if (n)
-        count_area(s, o, vols);
+        count_area(s, o, vols, n);
 }
 
 char **dc__probing_take_alerts(dc_server *s, size_t *n)
