@@ -315,11 +315,13 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
         o->iop = other->op;
         snprintf(o->itrack, sizeof o->itrack, "%s", other->track);
         memcpy(o->ref, ref, sizeof o->ref);
-    } else {
-        if (at_i == (size_t)-1)
-            return; /* its raise was never sent */
+    } else if (at_i != (size_t)-1) {
         t->adv[at_i] = t->adv[--t->n_adv];
+    } else if (!ev->ref[0]) {
+        return; /* its raise was never sent */
     }
+    /* (An alert inherited from a previous lease holder: whether that holder
+     * sent the raise is not in the feed, so the clear goes to both sides.) */
     dc__buf b = {0};
     head(&b, raised ? "raised" : "cleared", ref, ev->time_s);
     own_track(&b, me);
@@ -367,10 +369,12 @@ void dc__pair_records(dc__monitor *m, const event *ev)
         relative(&b, "seen_by_b", &ev->c.seen_by_b);
     }
     int counts = side_counts(&ev->a) && side_counts(&ev->b);
-    if (!counts)
+    if (raised && !counts)
         dc__buf_str(&b, ",\"authority_only\":true");
     queue(m, DC__TO_AUTHORITY, take(&b));
-    if (counts) {
+    /* A clear goes to whoever got the raise, even if a side has turned
+     * implausible since: an advisory is never left open. */
+    if (counts || !raised) {
         operator_record(m, ev, ref, &ev->a, &ev->b);
         operator_record(m, ev, ref, &ev->b, &ev->a);
     }
