@@ -1,7 +1,7 @@
 /* Probing control (docs/design.md section 5), both mechanisms in one
  * place: a per-operator budget of rejected submissions per minute (over it,
  * submissions are refused with 429 and one audit record "probing_suspected"
- * is written), and per-area counters that raise a probing alert (audit
+ * is written; the minute slides), and per-area counters that raise a probing alert (audit
  * record "probing_alert", a metric and an authority alert) when one
  * operator's rejections pile up in one cell within probe_window_s. The
  * per-minute budget is under the server's mu (it lives in dc__operator);
@@ -63,26 +63,47 @@ void dc__probing_free(dc_server *s)
 
 /* ---- per operator, per minute ---- */
 
+/* A sliding minute: the current minute's count plus the previous minute's
+ * weighted by how much of it is still within the last 60 s, so a burst of
+ * twice the limit across a minute boundary is refused (a fixed minute let
+ * it through). Under mu. */
+static void roll(dc__operator *o, int64_t now_s)
+{
+    int64_t minute = now_s / 60;
+    if (o->probe_window_s == minute)
+        return;
+    o->probe_prev = o->probe_window_s == minute - 1 ? o->probe_rejections : 0;
+    o->probe_window_s = minute;
+    o->probe_rejections = 0;
+}
+
+static double in_last_minute(const dc__operator *o, int64_t now_s)
+{
+    double frac = (double)(now_s % 60) / 60.0;
+    return o->probe_rejections + o->probe_prev * (1.0 - frac);
+}
+
 int dc__probing_refused(dc_server *s, uint32_t who, int is_authority)
 {
     dc__operator *o = dc__operator_get(s, who);
     if (!o || is_authority || !s->cfg.probe_limit)
         return 0;
-    int64_t minute = dc__unix_s() / 60;
-    if (o->probe_window_s != minute) {
-        o->probe_window_s = minute;
-        o->probe_rejections = 0;
-    }
-    return o->probe_rejections >= s->cfg.probe_limit;
+    int64_t now = dc__unix_s();
+    roll(o, now);
+    return in_last_minute(o, now) >= s->cfg.probe_limit;
 }
 
 static void count_operator(dc_server *s, dc__operator *o)
 {
-    if (++o->probe_rejections == s->cfg.probe_limit) {
+    int64_t now = dc__unix_s();
+    roll(o, now);
+    double before = in_last_minute(o, now);
+    o->probe_rejections++;
+    if (before < s->cfg.probe_limit && before + 1 >= s->cfg.probe_limit) {
         atomic_fetch_add(&s->m.probing_limited, 1);
         dc__journal_audit(s, "system", "probing_suspected", o->id,
                           json_pack("{s:s, s:i}", "operator", o->id, "rejections_per_minute",
-                                    (int)o->probe_rejections));
+                                    (int)ceil(before + 1)));
     }
 }
 
