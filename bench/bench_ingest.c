@@ -192,8 +192,10 @@ int main(int argc, char **argv)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    pid_t pid =
-        bench_serve(dir, "{\"tick_s\": 1, \"threads\": 2}", authority, sizeof authority, &port);
+    pid_t pid = bench_serve(dir,
+                            "{\"tick_s\": 1, \"threads\": 2, \"track_rate_per_s\": 0, "
+                            "\"max_tracks_per_operator\": 0}",
+                            authority, sizeof authority, &port);
     make_operators();
     /* Report times a few seconds ahead: still fresh at the end of the run. */
     batch *b = make_batches(n_batches, (double)time(NULL) + 5);

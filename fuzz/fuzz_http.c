@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <strings.h>
@@ -409,6 +410,22 @@ static const char *bearer_of(const dc_server_request *q)
     return "";
 }
 
+/* Every number in a JSON answer is finite (a "%.1f" of HUGE_VAL printed
+ * "inf" once, docs/openapi.yaml says null where a value may be unbounded). */
+static int all_finite(json_t *j)
+{
+    const char *k;
+    size_t i;
+    json_t *v;
+    if (json_is_real(j))
+        return isfinite(json_real_value(j));
+    if (json_is_object(j))
+        json_object_foreach(j, k, v) if (!all_finite(v)) return 0;
+    if (json_is_array(j))
+        json_array_foreach(j, i, v) if (!all_finite(v)) return 0;
+    return 1;
+}
+
 static void check_answer(unsigned status, const char *ctype, const char *body, size_t body_len,
                          const char *what)
 {
@@ -419,6 +436,8 @@ static void check_answer(unsigned status, const char *ctype, const char *body, s
         json_error_t je;
         json_t *j = json_loadb(body, body_len, 0, &je);
         FZ_CHECK(j, "answer %u is not JSON (%s) for:\n%s\n--\n%.400s", status, je.text, what, body);
+        FZ_CHECK(all_finite(j), "answer %u has a non-finite number for:\n%s\n--\n%.400s", status,
+                 what, body);
         if (status >= 400 && status < 500)
             FZ_CHECK(json_is_string(json_object_get(j, "error")) &&
                          json_is_string(json_object_get(j, "field")) &&

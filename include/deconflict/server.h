@@ -22,13 +22,13 @@ typedef enum dc_disclosure {
 typedef struct dc_server_config {
     dc_params params; /* separation buffers H, V, T */
     dc_disclosure disclosure;
-    int grid_cells_per_deg;      /* notice footprint grid: 100 = 0.01 degree */
-    double alt_step_m;           /* notice altitude coarsening, 300 */
-    int64_t time_step_s;         /* notice time coarsening, 300 */
-    size_t max_body_bytes;       /* larger bodies get 413 */
-    size_t max_volumes;          /* per operation or restriction */
-    unsigned threads;            /* HTTP worker threads */
-    unsigned probe_limit;        /* rejections per operator per minute before 429; 0: no limit */
+    int grid_cells_per_deg; /* notice footprint grid: 100 = 0.01 degree */
+    double alt_step_m;      /* notice altitude coarsening, 300 */
+    int64_t time_step_s;    /* notice time coarsening, 300 */
+    size_t max_body_bytes;  /* larger bodies get 413 */
+    size_t max_volumes;     /* per operation or restriction */
+    unsigned threads;       /* HTTP worker threads */
+    unsigned probe_limit;   /* rejections per operator in the last minute before 429; 0: no limit */
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
     int suggest_alt_steps;       /* altitude-band search: steps of alt_step_m either way */
     const char *web_dir;         /* files served at "/"; NULL: web/ found beside the binary */
@@ -39,10 +39,14 @@ typedef struct dc_server_config {
     double tick_s;               /* detection period, 1 */
     size_t max_track_reports;    /* per POST /v1/tracks (more: 413), 10,000 */
     size_t track_buffer_reports; /* queued between ticks before 503, 1,000,000 */
-    size_t alert_ring;           /* alert records kept for listing and streams, 65,536 */
-    double sse_heartbeat_s;      /* comment on an idle alert stream, 15 */
-    /* Probing limits and overload (src/server/limits.c). Rates are per API
-     * key in requests per minute with a burst; 0 turns a rate off, and so
+    size_t alert_ring;           /* alert records kept per recipient, 65,536 */
+    /* Position reports per second per operator (token bucket holding one
+     * second's worth or one full batch, whichever is more; 429 with
+     * Retry-After beyond; 0: no limit; the authority is exempt), 20,000. */
+    double track_rate_per_s;
+    double sse_heartbeat_s; /* comment on an idle alert stream, 15 */
+    /* Probing limits and overload (src/server/limits.c). Rates are per
+     * operator in requests per minute with a burst; 0 turns a rate off, and so
      * does probe_limit 0 for both. The authority is never rate limited. */
     double rate_submit_per_min;      /* POST /v1/operations, PUT .../{id}: 120 */
     double rate_submit_burst;        /* 30 */

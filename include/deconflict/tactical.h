@@ -71,9 +71,24 @@ typedef struct dc_tactical_params {
     double conf_t_tol_s; /* time window grown by this, default 0 */
     double conf_dwell_s; /* outside longer than this: nonconforming; inside
                             this long again: conforming. Default 10 */
+    /* Kinematic plausibility (docs/alerts.md): a report is implausible when
+     * its ground speed or vertical rate is above these, or when it moved
+     * from the track's previous report farther than max_speed_mps * dt +
+     * plaus_slack_m horizontally (max_climb_mps * dt + plaus_slack_m
+     * vertically). A track with one implausible report stays implausible for
+     * its life (until stale): it is in the authority's picture only. 0: no
+     * check. Defaults 1000 m/s, 200 m/s, 500 m. */
+    double max_speed_mps;
+    double max_climb_mps;
+    double plaus_slack_m;
+    /* Live tracks per operator (unknown traffic exempt): reports that would
+     * start one more are dropped (counted in the ingest result). 0: no
+     * limit. Default 20,000. */
+    double max_tracks_per_operator;
 } dc_tactical_params;
 #define DC_TACTICAL_PARAMS_DEFAULT                                                                 \
-    ((dc_tactical_params){300.0, 9260.0, 305.0, 30.0, 0.0, 0.0, 0.0, 10.0})
+    ((dc_tactical_params){300.0, 9260.0, 305.0, 30.0, 0.0, 0.0, 0.0, 10.0, 1000.0, 200.0, 500.0,   \
+                          20000.0})
 
 /* Validates params (finite, h > 0, v >= 0, lookahead >= 0, ...); DC_EINVAL
  * naming the field. */
@@ -90,6 +105,7 @@ typedef struct dc_track_ref {
     uint32_t operator_number;
     const char *track_id;
     const char *operation_id; /* NULL when not linked */
+    int plausible;            /* every report of the track so far was plausible */
 } dc_track_ref;
 
 /* The intruder as one side sees it (blind alerts): no identity. */
@@ -188,6 +204,9 @@ dc_status dc_tactical_pass(dc_tactical *t, double now_s, dc_tactical_method meth
 const dc_tactical_conflict *dc_tactical_conflicts(const dc_tactical *t, size_t *n);
 
 size_t dc_tactical_track_count(const dc_tactical *t);
+/* Reports dropped so far because their operator was at
+ * max_tracks_per_operator live tracks. */
+unsigned long dc_tactical_over_quota(const dc_tactical *t);
 
 /* The latest report of track (operator_number, track_id) as ingested (not
  * extrapolated), into *out; its strings are borrowed until the next ingest,

@@ -71,6 +71,7 @@ typedef struct dc__operator {
     int64_t created_s;
     int64_t probe_window_s; /* minute of the rejection count below (probing.c) */
     unsigned probe_rejections;
+    unsigned probe_prev; /* rejections in the minute before probe_window_s */
 } dc__operator;
 
 typedef struct dc__key {

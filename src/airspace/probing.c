@@ -1,7 +1,7 @@
 /* Probing control (docs/design.md section 5), both mechanisms in one
  * place: a per-operator budget of rejected submissions per minute (over it,
  * submissions are refused with 429 and one audit record "probing_suspected"
- * is written), and per-area counters that raise a probing alert (audit
+ * is written; the minute slides), and per-area counters that raise a probing alert (audit
  * record "probing_alert", a metric and an authority alert) when one
  * operator's rejections pile up in one cell within probe_window_s. The
  * per-minute budget is under the server's mu (it lives in dc__operator);
@@ -63,41 +63,56 @@ void dc__probing_free(dc_server *s)
 
 /* ---- per operator, per minute ---- */
 
+/* A sliding minute: the current minute's count plus the previous minute's
+ * weighted by how much of it is still within the last 60 s, so a burst of
+ * twice the limit across a minute boundary is refused (a fixed minute let
+ * it through). Under mu. */
+static void roll(dc__operator *o, int64_t now_s)
+{
+    int64_t minute = now_s / 60;
+    if (o->probe_window_s == minute)
+        return;
+    o->probe_prev = o->probe_window_s == minute - 1 ? o->probe_rejections : 0;
+    o->probe_window_s = minute;
+    o->probe_rejections = 0;
+}
+
+static double in_last_minute(const dc__operator *o, int64_t now_s)
+{
+    double frac = (double)(now_s % 60) / 60.0;
+    return o->probe_rejections + o->probe_prev * (1.0 - frac);
+}
+
 int dc__probing_refused(dc_server *s, uint32_t who, int is_authority)
 {
     dc__operator *o = dc__operator_get(s, who);
     if (!o || is_authority || !s->cfg.probe_limit)
         return 0;
-    int64_t minute = dc__unix_s() / 60;
-    if (o->probe_window_s != minute) {
-        o->probe_window_s = minute;
-        o->probe_rejections = 0;
-    }
-    return o->probe_rejections >= s->cfg.probe_limit;
+    int64_t now = dc__unix_s();
+    roll(o, now);
+    return in_last_minute(o, now) >= s->cfg.probe_limit;
 }
 
 static void count_operator(dc_server *s, dc__operator *o)
 {
-    if (++o->probe_rejections == s->cfg.probe_limit) {
+    int64_t now = dc__unix_s();
+    roll(o, now);
+    double before = in_last_minute(o, now);
+    o->probe_rejections++;
+    if (before < s->cfg.probe_limit && before + 1 >= s->cfg.probe_limit) {
         atomic_fetch_add(&s->m.probing_limited, 1);
         dc__journal_audit(s, "system", "probing_suspected", o->id,
                           json_pack("{s:s, s:i}", "operator", o->id, "rejections_per_minute",
-                                    (int)o->probe_rejections));
+                                    (int)ceil(before + 1)));
     }
 }
 
 /* ---- per area ---- */
 
-static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vols)
+static void count_cell(dc_server *s, const dc__operator *o, int32_t clat, int32_t clon)
 {
     struct dc__probing *p = s->probing;
     const dc_server_config *cfg = &s->cfg;
-    if (!p || !cfg->probe_alert_rejections)
-        return;
-    double la0, lo0, la1, lo1;
-    dc_footprint_bbox(vols[0].fp, &la0, &lo0, &la1, &lo1);
-    int32_t clat = (int32_t)floor((la0 + la1) / 2 / cfg->probe_area_deg);
-    int32_t clon = (int32_t)floor((lo0 + lo1) / 2 / cfg->probe_area_deg);
     int64_t now = dc__unix_s();
     pthread_mutex_lock(&p->mu);
     area *a = NULL, *victim = NULL; /* a free slot, else the oldest window */
@@ -154,6 +169,36 @@ static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vol
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A rejection counts once in the cell of each of its volumes' centres (a
+ * decoy first volume elsewhere no longer hides the probe); each cell once,
+ * at most MAX_CELLS cells. */
+#define MAX_CELLS 64
+
+static void count_area(dc_server *s, const dc__operator *o, const dc_volume *vols, size_t n)
+{
+    const dc_server_config *cfg = &s->cfg;
+    if (!s->probing || !cfg->probe_alert_rejections)
+        return;
+    int32_t cells[MAX_CELLS][2];
+    size_t n_cells = 0;
+    double d = cfg->probe_area_deg;
+    for (size_t v = 0; v < n && n_cells < MAX_CELLS; v++) {
+        double la0, lo0, la1, lo1;
+        dc_footprint_bbox(vols[v].fp, &la0, &lo0, &la1, &lo1);
+        int32_t a = (int32_t)floor((la0 + la1) / 2 / d), b = (int32_t)floor((lo0 + lo1) / 2 / d);
+        size_t k = 0;
+        while (k < n_cells && (cells[k][0] != a || cells[k][1] != b))
+            k++;
+        if (k == n_cells) {
+            cells[n_cells][0] = a;
+            cells[n_cells][1] = b;
+            n_cells++;
+        }
+    }
+    for (size_t k = 0; k < n_cells; k++)
+        count_cell(s, o, cells[k][0], cells[k][1]);
+}
+
 void dc__probing_rejection(dc_server *s, uint32_t who, int is_authority, const dc_volume *vols,
                            size_t n)
 {
@@ -162,7 +207,7 @@ void dc__probing_rejection(dc_server *s, uint32_t who, int is_authority, const d
         return;
     count_operator(s, o);
     if (n)
-        count_area(s, o, vols);
+        count_area(s, o, vols, n);
 }
 
 char **dc__probing_take_alerts(dc_server *s, size_t *n)

@@ -136,14 +136,34 @@ int dc__api_refuse_probing(dc__req *r)
     return 1;
 }
 
+static int by_notice_id(const void *x, const void *y)
+{
+    const char *a = json_string_value(json_object_get(*(json_t *const *)x, "id"));
+    const char *b = json_string_value(json_object_get(*(json_t *const *)y, "id"));
+    return strcmp(a ? a : "", b ? b : "");
+}
+
 void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
                     const char *skip, const char *action)
 {
     dc_server *s = r->s;
     json_t *conflicts = json_array(), *with = json_array();
+    /* Conflicts in the order of their notice ids: the order of the hits
+     * follows the hidden operation ids. */
+    json_t **sorted = h->n ? dc_calloc(h->n, sizeof *sorted) : NULL;
     for (size_t i = 0; i < h->n; i++) {
-        json_array_append_new(conflicts, notice_json(r, h->h[i].e, h->h[i].vol));
+        json_t *nj = notice_json(r, h->h[i].e, h->h[i].vol);
+        if (sorted)
+            sorted[i] = nj;
+        else
+            json_array_append_new(conflicts, nj);
         json_array_append_new(with, json_string(h->h[i].e->id));
+    }
+    if (sorted) {
+        qsort(sorted, h->n, sizeof *sorted, by_notice_id);
+        for (size_t i = 0; i < h->n; i++)
+            json_array_append_new(conflicts, sorted[i]);
+        dc_free(sorted);
     }
     json_t *sugg = suggest(r, c, exact, skip);
     atomic_fetch_add(&s->m.rejected, 1);

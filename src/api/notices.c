@@ -8,13 +8,24 @@
 #include "api/api.h"
 #include "deconflict/aip.h"
 
+/* Notices are rendered one by one and answered in the order of their ids
+ * (an HMAC: creation order, or the order of the hidden operation ids,
+ * would say which notice is whose over several queries). Every rendering
+ * has the same prefix before its fixed-length id, so sorting the renderings
+ * sorts by id. */
 typedef struct notice_ctx {
     dc__req *r;
-    dc__buf *b;
     const dc_query_box *box;
     int geojson;
-    size_t n;
+    char **v;
+    size_t n, cap;
+    int oom;
 } notice_ctx;
+
+static int by_text(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
 
 static int overlaps(const dc__notice *n, const dc_query_box *q)
 {
@@ -35,9 +46,14 @@ static int notice_visit(void *ctx, const dc_entry_spec *spec, const dc_volume *v
     for (size_t v = 0; v < n && v < e->n_vols; v++) {
         if (!overlaps(&e->notices[v], nc->box))
             continue;
-        if (nc->n++)
-            dc__buf_str(nc->b, ",");
-        dc__notice_render(nc->r->s, e, v, nc->r->who_id, nc->geojson, nc->b);
+        dc__buf one = {0};
+        dc__notice_render(nc->r->s, e, v, nc->r->who_id, nc->geojson, &one);
+        if (one.oom || dc__grow((void **)&nc->v, &nc->cap, nc->n + 1, sizeof *nc->v)) {
+            dc__buf_free(&one);
+            nc->oom = 1;
+            return 1;
+        }
+        nc->v[nc->n++] = one.p;
     }
     return 0;
 }
@@ -100,13 +116,28 @@ void dc__api_notices(dc__req *r, const char *unused)
     int geojson =
         format ? strcmp(format, "json") != 0 : accept && strstr(accept, "application/geo+json");
     dc__buf b = {0};
-    notice_ctx nc = {r, &b, &q, geojson, 0};
-    dc__buf_str(&b, geojson ? "{\"type\":\"FeatureCollection\",\"features\":[" : "{\"notices\":[");
+    notice_ctx nc = {r, &q, geojson, NULL, 0, 0, 0};
     pthread_mutex_lock(&s->mu);
     dc_engine_visit(s->ops_blind, &q, notice_visit, &nc);
-    dc_engine_visit(s->restr, &q, notice_visit, &nc);
+    if (!nc.oom)
+        dc_engine_visit(s->restr, &q, notice_visit, &nc);
     pthread_mutex_unlock(&s->mu);
+    if (nc.n)
+        qsort(nc.v, nc.n, sizeof *nc.v, by_text);
+    dc__buf_str(&b, geojson ? "{\"type\":\"FeatureCollection\",\"features\":[" : "{\"notices\":[");
+    for (size_t i = 0; i < nc.n; i++) {
+        if (i)
+            dc__buf_str(&b, ",");
+        dc__buf_str(&b, nc.v[i]);
+        dc_free(nc.v[i]);
+    }
+    dc_free(nc.v);
     dc__buf_str(&b, "]}");
+    if (nc.oom) {
+        dc__buf_free(&b);
+        dc__reply_error(r, 500, "internal", "", "out of memory");
+        return;
+    }
     if (!format || export == DC_AIP_GEOJSON) {
         dc__reply_buf(r, 200, geojson ? "application/geo+json" : "application/json", &b);
         return;

@@ -1,7 +1,8 @@
-/* POST /v1/tracks: position reports into the ingest buffer. A batch is
- * parsed and checked in full (errors name reports[i].field), its operation
- * ids checked against the caller's own operations (another's answers
- * "unknown operation", the words of a nonexistent one), then copied into the
+/* POST /v1/tracks: position reports into the ingest buffer. An operator's
+ * reports are rate-limited per operator (429), a batch is parsed and checked
+ * in full (errors name reports[i].field), its operation ids checked against
+ * the caller's own live operations (another's answers "unknown operation",
+ * the words of a nonexistent one), then copied into the
  * ingest buffer (monitor/ingest.c) in one step or not at all. An approved
  * operation's first report activates it (the airspace's state change).
  * Detection happens on the tick thread (monitor/tick.c); this path never
@@ -30,10 +31,16 @@ static int check_operations(dc__req *r, const dc_track_report *rep, size_t n, dc
         if (!oid || (last_ok && !strcmp(oid, last_ok)))
             continue;
         dc__entry *e = dc__entry_get(r->s, oid);
+        char field[64];
+        snprintf(field, sizeof field, "reports[%zu].operation_id", i);
         if (!e || e->is_restriction || e->owner != r->who) {
-            char field[64];
-            snprintf(field, sizeof field, "reports[%zu].operation_id", i);
             dc__reply_error(r, 400, "invalid", field, "unknown operation");
+            return 0;
+        }
+        /* Only a live operation's aircraft fly: an ended, withdrawn or
+         * preempted one's reports would be someone's made-up tracks. */
+        if (e->state != DC__APPROVED && e->state != DC__ACTIVE && e->state != DC__NONCONFORMING) {
+            dc__reply_error(r, 400, "invalid", field, "operation is not live");
             return 0;
         }
         last_ok = oid;
@@ -82,6 +89,16 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
     }
     size_t cap = s->cfg.max_track_reports;
     size_t want = json_array_size(json_object_get(body, "reports"));
+    /* Each operator's reports per second: by operator, so a new key starts
+     * with no fresh bucket; checked before parsing, so a flood costs little. */
+    unsigned retry = 0;
+    if (!r->is_authority && want <= cap && !dc__ingest_admit(m, r->who, want ? want : 1, &retry)) {
+        r->retry_after_s = retry;
+        dc__reply_error(r, 429, "rate_limited", "reports",
+                        "too many position reports per second for this operator; retry after "
+                        "the Retry-After seconds");
+        goto out;
+    }
     rep = dc_calloc(want && want <= cap ? want : 1, sizeof *rep);
     if (!rep) {
         dc__reply_error(r, 500, "internal", "", "out of memory");

@@ -222,17 +222,26 @@ static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
     const json_t *rel = json_object_get(a, "intruder");
     char at[16], sa[100], sb[100];
     scen_hhmm(d, json_string_value(json_object_get(a, "time")), at, sizeof at);
-    if (json_is_object(rel))
-        snprintf(
-            out, len,
-            "%s %s: own %s; intruder bearing %.0f deg, %.1f km, %+.0f m; CPA %.1f km in %.0f s", at,
-            kind, json_string_value(json_object_get(a, "track_id")),
-            json_number_value(json_object_get(rel, "bearing_deg")),
-            json_number_value(json_object_get(rel, "distance_m")) / 1000,
-            json_number_value(json_object_get(rel, "rel_alt_m")),
-            json_number_value(json_object_get(rel, "d_cpa_m")) / 1000,
-            json_number_value(json_object_get(rel, "t_cpa_s")));
-    else if (json_object_get(a, "a"))
+    if (json_is_object(rel)) {
+        /* An operator's advisory: a coarse picture and a manoeuvre. */
+        const json_t *adv = json_object_get(a, "advisory");
+        const char *man = json_string_value(json_object_get(adv, "maneuver"));
+        const char *sector = json_string_value(json_object_get(rel, "sector"));
+        char todo[80];
+        if (man && !strcmp(man, "turn"))
+            snprintf(todo, sizeof todo, "turn %s %.0f deg to %03.0f",
+                     json_string_value(json_object_get(adv, "direction")),
+                     json_number_value(json_object_get(adv, "turn_deg")),
+                     json_number_value(json_object_get(adv, "heading_deg")));
+        else
+            snprintf(todo, sizeof todo, "%s to %.0f m", man ? man : "?",
+                     json_number_value(json_object_get(adv, "altitude_m")));
+        snprintf(out, len, "%s %s: own %s; intruder %s, %s, %s; loss in %.0f+ s; advisory: %s", at,
+                 kind, json_string_value(json_object_get(a, "track_id")), sector ? sector : "close",
+                 json_string_value(json_object_get(rel, "distance_band")),
+                 json_string_value(json_object_get(rel, "vertical")),
+                 json_number_value(json_object_get(a, "t_los_s")), todo);
+    } else if (json_object_get(a, "a"))
         snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %.1f km in %.0f s", at, kind,
                  side_text(json_object_get(a, "a"), sa, sizeof sa),
                  side_text(json_object_get(a, "b"), sb, sizeof sb),
@@ -446,7 +455,19 @@ int dc_cli_demo(int argc, char **argv)
             fprintf(stderr, "deconflict demo: init failed\n");
             goto out;
         }
-        char *serve_argv[] = {exe, "serve", "--store", store, "--listen", "127.0.0.1:0", NULL};
+        /* The demo plays the scenario --speed times faster than its report
+         * times run: its aircraft move that much farther between reports than
+         * their clocks say, so the kinematic check's limits scale with it. */
+        char confp[600];
+        snprintf(confp, sizeof confp, "%s/serve.json", tmp);
+        FILE *cf = fopen(confp, "w");
+        if (!cf)
+            goto out;
+        fprintf(cf, "{\"max_speed_mps\": %.0f, \"max_climb_mps\": %.0f}\n", 1000 * speed,
+                200 * speed);
+        fclose(cf);
+        char *serve_argv[] = {exe,           "serve",    "--store", store, "--listen",
+                              "127.0.0.1:0", "--config", confp,     NULL};
         server = dc__cli_start(exe, serve_argv, logp, urlbuf, sizeof urlbuf);
         if (server < 0 || strncmp(urlbuf, "http://", 7)) {
             fprintf(stderr, "deconflict demo: the server did not start (see %s)\n", logp);
@@ -674,6 +695,8 @@ out:
         snprintf(p2, sizeof p2, "%s/store.db-wal", tmp);
         unlink(p2);
         snprintf(p2, sizeof p2, "%s/store.db-shm", tmp);
+        unlink(p2);
+        snprintf(p2, sizeof p2, "%s/serve.json", tmp);
         unlink(p2);
         unlink(store);
         unlink(logp);

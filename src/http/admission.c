@@ -1,4 +1,4 @@
-/* Admission control and per-key rate limits (issue 7): token buckets on
+/* Admission control and per-operator rate limits (issue 7, issue 13): token buckets on
  * submissions and notice queries by the route's rate class (429 +
  * Retry-After), a bound on operator requests in flight with a separate
  * reserve for the authority, and a bound on the request bodies held at once,
@@ -17,10 +17,17 @@
 
 enum { CLS_PUBLIC = DC__RATE_STREAM + 1 }; /* a route with no caller: no bucket */
 
-typedef struct bucket {
-    char prefix[16]; /* the API key's lookup prefix: the map's key */
+/* An operator's rate state, by operator number: a rotated key starts from
+ * where the old one left off (issue 13), and there is one per operator, not
+ * one per key ever presented. */
+typedef struct op_rate {
+    int used;
     double submit_tokens, submit_t;
     double notice_tokens, notice_t;
+} op_rate;
+
+typedef struct bucket {
+    char prefix[16]; /* the API key's lookup prefix: the map's key */
     /* The key once it authenticated (see dc__admit_auth); NULL before. */
     const dc__key *key;
     uint32_t number;
@@ -33,6 +40,8 @@ struct dc__admission {
     dc__map buckets;
     bucket **bucket_list;
     size_t n_buckets, cap_buckets;
+    op_rate *rates; /* by operator number */
+    size_t n_rates;
     /* read-only after creation, then atomics */
     unsigned char *route_class; /* per route index */
     _Atomic unsigned inflight_ops, inflight_authority;
@@ -70,6 +79,7 @@ void dc__admission_free(dc__admission *l)
     for (size_t i = 0; i < l->n_buckets; i++)
         dc_free(l->bucket_list[i]);
     dc_free(l->bucket_list);
+    dc_free(l->rates);
     dc__map_free(&l->buckets);
     pthread_mutex_destroy(&l->mu);
     dc_free(l->route_class);
@@ -136,16 +146,39 @@ static bucket *bucket_of(dc__admission *l, const dc_server_config *cfg, const ch
                  sizeof *l->bucket_list) ||
         !(b = dc_calloc(1, sizeof *b)))
         return NULL;
+    (void)cfg;
+    (void)now;
     snprintf(b->prefix, sizeof b->prefix, "%s", prefix);
-    b->submit_tokens = cfg->rate_submit_burst;
-    b->notice_tokens = cfg->rate_notices_burst;
-    b->submit_t = b->notice_t = now;
     if (dc__map_put(&l->buckets, b->prefix, b) != DC_OK) {
         dc_free(b);
         return NULL;
     }
     l->bucket_list[l->n_buckets++] = b;
     return b;
+}
+
+/* Under l->mu: operator `who`'s rate state, created full. */
+static op_rate *rate_of(dc__admission *l, const dc_server_config *cfg, uint32_t who, double now)
+{
+    if (who >= l->n_rates) {
+        size_t n = l->n_rates ? l->n_rates : 16;
+        while (n <= who)
+            n *= 2;
+        op_rate *v = dc_realloc(l->rates, n * sizeof *v);
+        if (!v)
+            return NULL;
+        memset(v + l->n_rates, 0, (n - l->n_rates) * sizeof *v);
+        l->rates = v;
+        l->n_rates = n;
+    }
+    op_rate *o = &l->rates[who];
+    if (!o->used) {
+        o->used = 1;
+        o->submit_tokens = cfg->rate_submit_burst;
+        o->notice_tokens = cfg->rate_notices_burst;
+        o->submit_t = o->notice_t = now;
+    }
+    return o;
 }
 
 /* Takes one token; else *wait_s is how long until one is there. */
@@ -188,7 +221,7 @@ void dc__admit(dc__req *r, const char *key_prefix)
             double now = dc__mono_s(), wait_s = 1;
             int ok = 1;
             pthread_mutex_lock(&l->mu);
-            bucket *b = bucket_of(l, cfg, key_prefix, now);
+            op_rate *b = rate_of(l, cfg, r->who, now);
             if (b && submit)
                 ok = take(&b->submit_tokens, &b->submit_t, per_min, cfg->rate_submit_burst, now,
                           &wait_s);

@@ -215,6 +215,21 @@ void dc__http_resume(void *conn)
     MHD_resume_connection(conn);
 }
 
+/* On every response: the page's sources are its own (its only inline
+ * styles are the colour swatches' style attributes), nothing may frame it,
+ * and no answer is sniffed into another type. */
+#define CSP                                                                                        \
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                    \
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "               \
+    "form-action 'none'; frame-ancestors 'none'"
+
+static void security_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
 static enum MHD_Result send_reply(dc__req *r)
 {
     if (r->stream) {
@@ -230,6 +245,7 @@ static enum MHD_Result send_reply(dc__req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         MHD_add_response_header(resp, "X-Accel-Buffering", "no");
         MHD_add_response_header(resp, "X-Request-Id", r->req_id);
+        security_headers(resp);
         enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
         MHD_destroy_response(resp);
         dc__http_done(r);
@@ -249,6 +265,7 @@ static enum MHD_Result send_reply(dc__req *r)
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     MHD_add_response_header(resp, "X-Request-Id", r->req_id);
+    security_headers(resp);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (r->retry_after_s) {

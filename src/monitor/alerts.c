@@ -1,5 +1,7 @@
-/* Alerts as each party sees them: a bounded ring of rendered records (one
- * per recipient: an operator's blind view, the authority's full one), read
+/* Alerts as each party sees them: a bounded ring of rendered records per
+ * recipient (an operator's blind view, the authority's full one), so that
+ * no one's records evict another's and one's own evictions say nothing of
+ * how many alerts the others get; read
  * in pages by a per-recipient cursor (GET /v1/alerts in api/alerts.c) and
  * by streams (Server-Sent Events). A stream reads the ring from its own
  * cursor inside the transport's pull callback and suspends its connection
@@ -41,28 +43,58 @@ static int recipients_reserve(dc__monitor *m, uint32_t to)
     size_t n = m->n_recipients ? m->n_recipients : 16;
     while (n <= to)
         n *= 2;
-    uint64_t *a = dc_realloc(m->last_seq, n * sizeof *a);
-    if (!a)
+    dc__alert_ring *r = dc_realloc(m->rings, n * sizeof *r);
+    if (!r)
         return -1;
-    m->last_seq = a;
-    uint64_t *b = dc_realloc(m->evicted_seq, n * sizeof *b);
-    if (!b)
-        return -1;
-    m->evicted_seq = b;
-    memset(a + m->n_recipients, 0, (n - m->n_recipients) * sizeof *a);
-    memset(b + m->n_recipients, 0, (n - m->n_recipients) * sizeof *b);
+    memset(r + m->n_recipients, 0, (n - m->n_recipients) * sizeof *r);
+    m->rings = r;
     m->n_recipients = n;
     return 0;
 }
 
+static const dc__alert_ring *ring_of(const dc__monitor *m, uint32_t to)
+{
+    static const dc__alert_ring none;
+    return to < m->n_recipients ? &m->rings[to] : &none;
+}
+
 static uint64_t last_of(const dc__monitor *m, uint32_t to)
 {
-    return to < m->n_recipients ? m->last_seq[to] : 0;
+    return ring_of(m, to)->last_seq;
 }
 
 static uint64_t evicted_of(const dc__monitor *m, uint32_t to)
 {
-    return to < m->n_recipients ? m->evicted_seq[to] : 0;
+    return ring_of(m, to)->evicted_seq;
+}
+
+/* Under al_mu: one more slot in r, doubling up to cap and then taking the
+ * recipient's own oldest record; -1 without memory (r unchanged). */
+static int ring_make_room(dc__alert_ring *r, size_t cap)
+{
+    if (r->n < r->cap)
+        return 0;
+    if (r->cap < cap) {
+        size_t n = r->cap ? r->cap * 2 : 16;
+        if (n > cap)
+            n = cap;
+        dc__alert_rec *v = dc_malloc(n * sizeof *v);
+        if (!v)
+            return -1;
+        for (size_t k = 0; k < r->n; k++)
+            v[k] = r->v[(r->head + k) % r->cap];
+        dc_free(r->v);
+        r->v = v;
+        r->cap = n;
+        r->head = 0;
+        return 0;
+    }
+    dc__alert_rec *old = &r->v[r->head];
+    r->evicted_seq = old->seq;
+    dc_free(old->body);
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+    return 0;
 }
 
 void dc__alerts_append(dc__monitor *m, dc__alert_rec *recs, size_t n)
@@ -79,20 +111,14 @@ void dc__alerts_ring_append(dc__monitor *m, dc__alert_rec *recs, size_t n)
     pthread_mutex_lock(&m->al_mu);
     for (size_t i = 0; i < n; i++) {
         uint32_t to = recs[i].to;
-        if (!recs[i].body || !m->ring_cap || recipients_reserve(m, to)) {
+        if (!recs[i].body || !m->ring_cap || recipients_reserve(m, to) ||
+            ring_make_room(&m->rings[to], m->ring_cap)) {
             dc_free(recs[i].body);
             continue;
         }
-        if (m->ring_n == m->ring_cap) {
-            dc__alert_rec *old = &m->ring[m->ring_head];
-            m->evicted_seq[old->to] = old->seq;
-            dc_free(old->body);
-            m->ring_head = (m->ring_head + 1) % m->ring_cap;
-            m->ring_n--;
-        }
-        m->ring[(m->ring_head + m->ring_n) % m->ring_cap] =
-            (dc__alert_rec){to, ++m->last_seq[to], recs[i].body};
-        m->ring_n++;
+        dc__alert_ring *r = &m->rings[to];
+        r->v[(r->head + r->n) % r->cap] = (dc__alert_rec){to, ++r->last_seq, recs[i].body};
+        r->n++;
         added++;
     }
     pthread_mutex_unlock(&m->al_mu);
@@ -105,12 +131,15 @@ static size_t gather(dc__monitor *m, uint32_t to, uint64_t *cursor, size_t max, 
                      int sse, dc__buf *b)
 {
     size_t got = 0;
-    if (last_of(m, to) <= *cursor)
+    const dc__alert_ring *r = ring_of(m, to);
+    if (r->last_seq <= *cursor)
         return 0;
-    for (size_t k = 0; k < m->ring_n && got < max && b->len < max_bytes; k++) {
-        const dc__alert_rec *rec = &m->ring[(m->ring_head + k) % m->ring_cap];
-        if (rec->to != to || rec->seq <= *cursor)
-            continue;
+    /* seqs are consecutive in a ring: start right after the cursor. */
+    size_t k = 0;
+    if (r->n && *cursor >= r->v[r->head].seq)
+        k = (size_t)(*cursor - r->v[r->head].seq + 1);
+    for (; k < r->n && got < max && b->len < max_bytes; k++) {
+        const dc__alert_rec *rec = &r->v[(r->head + k) % r->cap];
         unsigned long long seq = (unsigned long long)rec->seq;
         if (sse)
             dc__buf_fmt(b, "id: %llu\ndata: {\"seq\":%llu,", seq, seq);
@@ -295,17 +324,19 @@ void dc__streams_close(dc__monitor *m)
 
 void dc__alerts_free(dc__monitor *m)
 {
-    for (size_t k = 0; k < m->ring_n; k++)
-        dc_free(m->ring[(m->ring_head + k) % m->ring_cap].body);
-    dc_free(m->ring);
-    dc_free(m->last_seq);
-    dc_free(m->evicted_seq);
+    for (size_t i = 0; i < m->n_recipients; i++) {
+        dc__alert_ring *r = &m->rings[i];
+        for (size_t k = 0; k < r->n; k++)
+            dc_free(r->v[(r->head + k) % r->cap].body);
+        dc_free(r->v);
+    }
+    dc_free(m->rings);
+    m->rings = NULL;
+    m->n_recipients = 0;
     while (m->streams) {
         dc__stream *st = m->streams;
         m->streams = st->next;
         dc__buf_free(&st->out);
         dc_free(st);
     }
-    m->ring = NULL;
-    m->ring_n = m->ring_cap = 0;
 }

@@ -2,6 +2,7 @@
  * under ing_mu in one step or not at all (on a shared store, into the queue
  * that lease_share.c forwards to the monitoring lease holder). The tick
  * thread swaps it (tick.c). */
+#include <math.h>
 #include <string.h>
 
 #include "monitor/monitor.h"
@@ -72,4 +73,56 @@ int dc__ingest_enqueue(dc__monitor *m, const dc_track_report *rep, size_t n, con
     int ok = dc__ingest_add(&m->in, rep, n, fresh, n_fresh, bytes, bound);
     pthread_mutex_unlock(&m->ing_mu);
     return ok;
+}
+
+/* ---- per-operator report rate ---- */
+
+int dc__ingest_admit(dc__monitor *m, uint32_t op, size_t n, unsigned *retry_after_s)
+{
+    const dc_server_config *c = &m->s->cfg;
+    double rate = c->track_rate_per_s;
+    if (!(rate > 0))
+        return 1;
+    double cap = rate > (double)c->max_track_reports ? rate : (double)c->max_track_reports;
+    double now = dc__mono_s();
+    int ok = 0;
+    pthread_mutex_lock(&m->rate_mu);
+    if (op >= m->n_rate) {
+        size_t k = m->n_rate ? m->n_rate : 16;
+        while (k <= op)
+            k *= 2;
+        struct dc__report_bucket *v = dc_realloc(m->rate, k * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&m->rate_mu);
+            *retry_after_s = 1;
+            return 0;
+        }
+        memset(v + m->n_rate, 0, (k - m->n_rate) * sizeof *v);
+        m->rate = v;
+        m->n_rate = k;
+    }
+    struct dc__report_bucket *b = &m->rate[op];
+    if (b->last_s == 0)
+        b->tokens = cap;
+    else
+        b->tokens += (now - b->last_s) * rate;
+    if (b->tokens > cap)
+        b->tokens = cap;
+    b->last_s = now;
+    if (b->tokens >= (double)n) {
+        b->tokens -= (double)n;
+        ok = 1;
+    } else {
+        double wait = ceil(((double)n - b->tokens) / rate);
+        *retry_after_s = wait < 1 ? 1 : wait > 3600 ? 3600 : (unsigned)wait;
+    }
+    pthread_mutex_unlock(&m->rate_mu);
+    return ok;
+}
+
+void dc__ingest_rate_free(dc__monitor *m)
+{
+    dc_free(m->rate);
+    m->rate = NULL;
+    m->n_rate = 0;
 }

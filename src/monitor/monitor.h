@@ -39,6 +39,15 @@ typedef struct dc__alert_rec {
     char *body; /* JSON object members after "seq" (no braces), owned */
 } dc__alert_rec;
 
+/* One recipient's records, oldest at head; grown on demand up to the
+ * monitor's ring_cap, then the recipient's own oldest record goes. */
+typedef struct dc__alert_ring {
+    dc__alert_rec *v;
+    size_t cap, head, n;
+    uint64_t last_seq;    /* newest seq issued */
+    uint64_t evicted_seq; /* newest seq overwritten */
+} dc__alert_ring;
+
 typedef struct dc__stream dc__stream;
 typedef struct dc__share dc__share;
 
@@ -46,7 +55,7 @@ typedef struct dc__monitor_metrics {
     _Atomic unsigned long reports_accepted, reports_stale, batches, buffer_full;
     _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
     _Atomic unsigned long tick_us_last, tick_us_max, events_us_max;
-    _Atomic unsigned long live_tracks, conflicts, tick_overruns;
+    _Atomic unsigned long live_tracks, conflicts, tick_overruns, over_quota;
     _Atomic unsigned long raised, cleared, nonconforming, conforming;
     _Atomic unsigned long streams, streams_dropped, alert_records;
 } dc__monitor_metrics;
@@ -58,6 +67,14 @@ typedef struct dc__monitor {
     /* Guarded by ing_mu: the buffer the tick thread swaps. */
     pthread_mutex_t ing_mu;
     dc__ingest_buf in, work;
+
+    /* Guarded by rate_mu (a leaf): each operator's report bucket, by
+     * operator number, so rotating a key does not refill it. */
+    pthread_mutex_t rate_mu;
+    struct dc__report_bucket {
+        double tokens, last_s; /* last_s 0: never used (full) */
+    } * rate;
+    size_t n_rate;
 
     /* The tick thread's alone (stopping: under tick_mu). */
     dc__thread thread;
@@ -71,13 +88,12 @@ typedef struct dc__monitor {
     _Atomic long tracks_read_s; /* wall second of the last read, 0 never */
     int tv_live;                /* tick thread: the view is being fed */
 
-    /* Guarded by al_mu: the alert ring and the streams. */
+    /* Guarded by al_mu: the alert rings (one per recipient, so nobody's
+     * records evict another's) and the streams. */
     pthread_mutex_t al_mu;
-    dc__alert_rec *ring;
-    size_t ring_cap, ring_head, ring_n; /* oldest at ring_head */
-    uint64_t *last_seq;                 /* per recipient: newest seq issued */
-    uint64_t *evicted_seq;              /* per recipient: newest seq overwritten */
+    struct dc__alert_ring *rings; /* indexed by recipient */
     size_t n_recipients;
+    size_t ring_cap; /* records kept per recipient (alert_ring) */
     dc__stream *streams;
     int closing; /* streams end at once */
 
@@ -123,6 +139,12 @@ long dc__stream_pull(dc__stream *st, char *buf, size_t max);
 void dc__stream_gone(dc__stream *st);
 
 void dc__ingest_buf_free(dc__ingest_buf *b); /* tick.c */
+
+/* ingest.c: takes n reports from operator op's bucket (track_rate_per_s);
+ * 1 when admitted, else 0 with *retry_after_s set (whole seconds >= 1) and
+ * nothing taken. Any thread; the authority is not asked. */
+int dc__ingest_admit(dc__monitor *m, uint32_t op, size_t n, unsigned *retry_after_s);
+void dc__ingest_rate_free(dc__monitor *m);
 
 /* ingest.c: copies the reports with fresh[i] set (every one when fresh is
  * NULL) into b, strings into its arena; 0 (b unchanged) when b would hold

@@ -33,6 +33,7 @@ void dc__side_from(side *sd, const dc_track_ref *ref)
     sd->op = ref->operator_number;
     snprintf(sd->track, sizeof sd->track, "%s", ref->track_id ? ref->track_id : "");
     snprintf(sd->operation, sizeof sd->operation, "%s", ref->operation_id ? ref->operation_id : "");
+    sd->implausible = !ref->plausible;
 }
 
 static void on_event(void *ctx, const dc_tactical_event *e)
@@ -192,6 +193,40 @@ void dc__side_resolve(dc_server *s, side *sd)
     snprintf(sd->op_name, sizeof sd->op_name, "%s", o->name);
 }
 
+typedef struct raise_key {
+    uint64_t key;
+    size_t i;
+} raise_key;
+
+static int raise_cmp(const void *x, const void *y)
+{
+    const raise_key *a = x, *b = y;
+    return a->key < b->key ? -1 : a->key > b->key ? 1 : a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* HMAC of the pair's two track keys (in a fixed order) under the secret. */
+static uint64_t keyed(const dc_server *s, const event *ev)
+{
+    char msg[2 * (DC_TRACK_ID_MAX + 16) + 8];
+    const side *x = &ev->a, *y = &ev->b;
+    if (x->op > y->op || (x->op == y->op && strcmp(x->track, y->track) > 0)) {
+        x = &ev->b;
+        y = &ev->a;
+    }
+    int n = snprintf(msg, sizeof msg, "adv\n%u/%s\n%u/%s", x->op, x->track, y->op, y->track);
+    if (n < 0)
+        return 0;
+    if ((size_t)n >= sizeof msg)
+        n = (int)sizeof msg - 1;
+    uint8_t mac[32];
+    unsigned int len = sizeof mac;
+    HMAC(EVP_sha256(), s->secret, sizeof s->secret, (const uint8_t *)msg, (size_t)n, mac, &len);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | mac[i];
+    return v;
+}
+
 static void process_events(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -229,12 +264,39 @@ static void process_events(dc__monitor *m)
             apply_conformance(m, ev);
     }
     pthread_mutex_unlock(&s->mu);
+    /* Clears and conformance first (a clear frees an operator's advisory
+     * slot), then the raises in a keyed pseudo-random order: which of an
+     * operator's tracks get one of the few advisories on one intruder must
+     * not follow anything the operator controls (docs/alerts.md). */
+    size_t n_raised = 0;
     for (size_t i = 0; i < t->n_ev; i++) {
         const event *ev = &t->ev[i];
         if (ev->kind == DC_TAC_NONCONFORMING || ev->kind == DC_TAC_CONFORMING)
             dc__conformance_records(m, ev);
-        else if (!ev->quiet)
+        else if (ev->quiet)
+            continue;
+        else if (ev->kind != DC_TAC_ALERT_RAISED)
             dc__pair_records(m, ev);
+        else
+            n_raised++;
+    }
+    raise_key *order = n_raised ? dc_malloc(n_raised * sizeof *order) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_ev; i++) {
+        const event *ev = &t->ev[i];
+        if (ev->kind != DC_TAC_ALERT_RAISED || ev->quiet)
+            continue;
+        if (!order) {
+            dc__pair_records(m, ev); /* out of memory: in pass order */
+            continue;
+        }
+        order[k++] = (raise_key){keyed(s, ev), i};
+    }
+    if (order) {
+        qsort(order, k, sizeof *order, raise_cmp);
+        for (size_t j = 0; j < k; j++)
+            dc__pair_records(m, &t->ev[order[j].i]);
+        dc_free(order);
     }
     t->n_ev = 0;
     dc__alerts_append(m, t->out, t->n_out);
@@ -343,6 +405,7 @@ static void tick(dc__monitor *m)
         atomic_fetch_add(&m->m.passes, 1);
         atomic_store(&m->m.live_tracks, (unsigned long)st.live_tracks);
         atomic_store(&m->m.conflicts, (unsigned long)st.conflicts);
+        atomic_store(&m->m.over_quota, dc_tactical_over_quota(m->table));
     }
     atomic_store(&m->m.ingest_us_last, (unsigned long)((t1 - t0) * 1e6));
     double t3 = dc__mono_s();
@@ -404,6 +467,7 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
     pthread_mutex_unlock(&s->mu);
     m->s = s;
     pthread_mutex_init(&m->ing_mu, NULL);
+    pthread_mutex_init(&m->rate_mu, NULL);
     pthread_mutex_init(&m->al_mu, NULL);
     pthread_mutex_init(&m->tick_mu, NULL);
     pthread_condattr_t ca;
@@ -415,8 +479,7 @@ dc_status dc__monitor_start(dc_server *s, dc_error *err)
         return DC_EINVAL;
     m->tick = dc_calloc(1, sizeof *m->tick);
     m->table = dc_tactical_new(&s->cfg.tactical);
-    m->ring = dc_calloc(s->cfg.alert_ring, sizeof *m->ring);
-    if (!m->tick || !m->table || !m->ring)
+    if (!m->tick || !m->table)
         return DC_ENOMEM;
     m->ring_cap = s->cfg.alert_ring;
     dc_tactical_set_event_fn(m->table, on_event, m);
@@ -476,12 +539,15 @@ void dc__monitor_free(dc_server *s)
         dc_free(m->tick->out);
         dc_free(m->tick->inh);
         dc_free(m->tick->quiet);
+        dc_free(m->tick->adv);
         dc__open_list_free(&m->tick->open_pairs);
         dc__open_list_free(&m->tick->open_nc);
         dc_free(m->tick);
     }
     dc__ingest_buf_free(&m->in);
     dc__ingest_buf_free(&m->work);
+    dc__ingest_rate_free(m);
+    pthread_mutex_destroy(&m->rate_mu);
     pthread_cond_destroy(&m->tick_cond);
     pthread_mutex_destroy(&m->tick_mu);
     pthread_mutex_destroy(&m->al_mu);
@@ -545,6 +611,12 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 atomic_load(&x->tick_us_max) / 1e6, atomic_load(&x->events_us_max) / 1e6,
                 atomic_load(&x->tick_overruns), atomic_load(&x->live_tracks),
                 atomic_load(&x->conflicts));
+    dc__buf_fmt(b,
+                "# HELP deconflict_track_reports_over_quota_total Reports dropped: their "
+                "operator was at max_tracks_per_operator live tracks.\n"
+                "# TYPE deconflict_track_reports_over_quota_total counter\n"
+                "deconflict_track_reports_over_quota_total %lu\n",
+                atomic_load(&x->over_quota));
     dc__buf_fmt(b,
                 "# HELP deconflict_alerts_total Tactical events by kind.\n"
                 "# TYPE deconflict_alerts_total counter\n"

@@ -11,6 +11,7 @@ typedef struct side {
     uint32_t op; /* operator number or DC_TRACK_OPERATOR_UNKNOWN */
     char track[DC_TRACK_ID_MAX];
     char operation[DC_TRACK_OPERATION_ID_MAX]; /* "" when not linked */
+    int implausible; /* a report of the track failed the kinematic check */
     /* filled after the pass / under mu */
     int has_pos;
     dc_track_report pos; /* strings NULL */
@@ -55,6 +56,13 @@ typedef struct inherited {
  * inherited pair may be raised again before it is cleared. */
 #define INHERIT_GRACE_PASSES 2
 
+/* An operator's open advisory: recipient, the intruder, the alert. */
+typedef struct open_adv {
+    uint32_t to, iop;
+    char itrack[DC_TRACK_ID_MAX];
+    char ref[40];
+} open_adv;
+
 typedef struct dc__monitor_tick {
     event *ev;
     size_t n_ev, cap_ev;
@@ -76,6 +84,8 @@ typedef struct dc__monitor_tick {
     nc_track *quiet;    /* tracks already reported nonconforming */
     size_t n_quiet, cap_quiet;
     dc__open_list open_pairs, open_nc; /* from lease_share.c */
+    open_adv *adv;                     /* operators' open advisories (records.c) */
+    size_t n_adv, cap_adv;
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
@@ -83,6 +93,27 @@ void dc__side_from(side *sd, const dc_track_ref *ref);
 int dc__nc_in(const nc_track *v, size_t n, const side *sd);
 /* Under mu: fills the operator and operation of sd from the airspace. */
 void dc__side_resolve(dc_server *s, side *sd);
+
+/* records.c: what an operator's advisory gives (docs/alerts.md). */
+#define DC__ALERT_CELL_DEG 0.1   /* the intruder's position: this grid's cell */
+#define DC__ALERT_LAYER_M 300.0  /* its altitude: this layer */
+#define DC__ALERT_T_STEP_S 30.0  /* time to loss of separation, floored */
+#define DC__ALERT_PER_INTRUDER 2 /* own tracks with an open advisory on one intruder */
+enum { DC__ADVISE_HEADING = 1, DC__ADVISE_ALTITUDE = 2 };
+typedef struct dc__advisory {
+    int sector;   /* 0..7 from north clockwise (45 degrees each); -1 same cell */
+    int band;     /* 0: < 10 km, 1: 10-20 km, 2: 20-50 km, 3: > 50 km */
+    int vertical; /* 1 above, 0 level (same layer), -1 below */
+    double t_los_s;
+    int kind;
+    double turn_deg, heading_deg; /* heading: signed turn (right +), new track */
+    int climb;                    /* altitude: 1 climb, 0 descend */
+    double altitude_m;            /* altitude: the level to take */
+} dc__advisory;
+/* The advisory for own (report own_r) against intruder intr_r at now_s. */
+void dc__advise(const dc_tactical_params *p, const dc_track_report *own_r,
+                const dc_track_report *intr_r, double now_s, double t_in_s, dc__advisory *out);
+void dc__advisory_json(dc__buf *b, const dc__advisory *a);
 
 /* records.c: "YYYY-MM-DDTHH:MM:SS.mmmZ" of a time in seconds UTC. */
 void dc__time_str(double t_s, char out[32]);

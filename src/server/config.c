@@ -18,6 +18,7 @@ static void monitor_config_default(dc_server_config *c)
     c->track_buffer_reports = 1000000;
     c->alert_ring = 65536;
     c->sse_heartbeat_s = 15.0;
+    c->track_rate_per_s = 20000;
 }
 
 static dc_status monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
@@ -32,15 +33,17 @@ static dc_status monitor_config_key(dc_server_config *c, const char *key, const 
                   {"conf_h_tol_m", "conf_h_tol_m"},
                   {"conf_v_tol_m", "conf_v_tol_m"},
                   {"conf_t_tol_s", "conf_t_tol_s"},
-                  {"conf_dwell_s", "conf_dwell_s"}};
+                  {"conf_dwell_s", "conf_dwell_s"},
+                  {"max_speed_mps", "max_speed_mps"},
+                  {"max_climb_mps", "max_climb_mps"},
+                  {"plaus_slack_m", "plaus_slack_m"},
+                  {"max_tracks_per_operator", "max_tracks_per_operator"}};
     static const struct {
         const char *key;
         double lo, hi;
-    } limits[] = {{"tick_s", 0.01, 3600},
-                  {"max_track_reports", 1, 1e6},
-                  {"track_buffer_reports", 1, 1e8},
-                  {"alert_ring", 16, 1e8},
-                  {"sse_heartbeat_s", 0.1, 3600}};
+    } limits[] = {{"tick_s", 0.01, 3600},           {"max_track_reports", 1, 1e6},
+                  {"track_buffer_reports", 1, 1e8}, {"alert_ring", 16, 1e8},
+                  {"sse_heartbeat_s", 0.1, 3600},   {"track_rate_per_s", 0, 1e9}};
     char txt[64];
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         if (strcmp(key, params[i].key))
@@ -71,8 +74,10 @@ static dc_status monitor_config_key(dc_server_config *c, const char *key, const 
             c->track_buffer_reports = (size_t)d;
         else if (i == 3)
             c->alert_ring = (size_t)d;
-        else
+        else if (i == 4)
             c->sse_heartbeat_s = d;
+        else
+            c->track_rate_per_s = d;
         return DC_OK;
     }
     return DC_ENOTFOUND;

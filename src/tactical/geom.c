@@ -197,8 +197,8 @@ int dc_tactical_pair(const dc_tactical_params *p, const dc_track_report *a,
     if (!dc__tac_cpa(&ka, &kb, p, &h))
         return 0;
     if (out) {
-        out->a = (dc_track_ref){a->operator_number, a->track_id, a->operation_id};
-        out->b = (dc_track_ref){b->operator_number, b->track_id, b->operation_id};
+        out->a = (dc_track_ref){a->operator_number, a->track_id, a->operation_id, 1};
+        out->b = (dc_track_ref){b->operator_number, b->track_id, b->operation_id, 1};
         out->t_in_s = h.t_in_s;
         out->t_out_s = h.t_out_s;
         out->t_cpa_s = h.t_cpa_s;

@@ -18,6 +18,7 @@ typedef struct track {
     char operation_id[DC_TRACK_OPERATION_ID_MAX];
     uint64_t hash;
     int used, linked, nonconforming;
+    int implausible;      /* sticky for the track's life: authority only */
     double trans_since_s; /* NaN: no transition under way */
     double conf_eval_s;   /* report time last judged for conformance */
 } track;
@@ -55,6 +56,10 @@ struct dc_tactical {
     alert *alerts, *alerts_next;
     size_t n_alerts, cap_alerts, cap_alerts_next;
     uint64_t next_alert_id;
+    /* live tracks per operator number (unknown traffic not counted) */
+    uint32_t *per_op;
+    size_t cap_per_op;
+    unsigned long over_quota; /* reports dropped: their operator was at its quota */
 };
 
 /* Every parameter: all are finite and >= 0; h_m is > 0. */
@@ -71,6 +76,10 @@ static const struct param_field {
     {"conf_v_tol_m", offsetof(dc_tactical_params, conf_v_tol_m), 0},
     {"conf_t_tol_s", offsetof(dc_tactical_params, conf_t_tol_s), 0},
     {"conf_dwell_s", offsetof(dc_tactical_params, conf_dwell_s), 0},
+    {"max_speed_mps", offsetof(dc_tactical_params, max_speed_mps), 0},
+    {"max_climb_mps", offsetof(dc_tactical_params, max_climb_mps), 0},
+    {"plaus_slack_m", offsetof(dc_tactical_params, plaus_slack_m), 0},
+    {"max_tracks_per_operator", offsetof(dc_tactical_params, max_tracks_per_operator), 0},
 };
 #define N_PARAM_FIELDS (sizeof param_fields / sizeof param_fields[0])
 
@@ -140,6 +149,7 @@ void dc_tactical_free(dc_tactical *t)
     dc_free(t->conflicts);
     dc_free(t->alerts);
     dc_free(t->alerts_next);
+    dc_free(t->per_op);
     dc_free(t);
 }
 
@@ -285,6 +295,56 @@ static void set_operation(track *tr, const char *operation_id)
     tr->conf_eval_s = -HUGE_VAL;
 }
 
+/* 1 when r may follow prev (the track's previous report) under p's limits. */
+static int plausible(const dc_tactical_params *p, const dc_track_report *prev,
+                     const dc_track_report *r)
+{
+    if (p->max_speed_mps > 0 && r->ground_speed_mps > p->max_speed_mps)
+        return 0;
+    if (p->max_climb_mps > 0 && fabs(r->vertical_rate_mps) > p->max_climb_mps)
+        return 0;
+    if (!prev)
+        return 1;
+    double dt = r->time_s - prev->time_s;
+    if (dt < 0)
+        dt = 0;
+    /* Equirectangular at the mean latitude: ample for a plausibility bound. */
+    const double m_per_deg = 111195.0;
+    double dlon = fmod(fabs(r->lon_deg - prev->lon_deg), 360.0);
+    if (dlon > 180)
+        dlon = 360 - dlon;
+    double dx = dlon * m_per_deg * cos((r->lat_deg + prev->lat_deg) * 0.5 * M_PI / 180);
+    double dy = (r->lat_deg - prev->lat_deg) * m_per_deg;
+    if (p->max_speed_mps > 0 && hypot(dx, dy) > p->max_speed_mps * dt + p->plaus_slack_m)
+        return 0;
+    if (p->max_climb_mps > 0 &&
+        fabs(r->alt_m - prev->alt_m) > p->max_climb_mps * dt + p->plaus_slack_m)
+        return 0;
+    return 1;
+}
+
+/* Room in per_op for operator op; 0 on success. */
+static int per_op_reserve(dc_tactical *t, uint32_t op)
+{
+    if (op < t->cap_per_op)
+        return 0;
+    size_t n = t->cap_per_op ? t->cap_per_op : 16;
+    while (n <= op)
+        n *= 2;
+    uint32_t *v = dc_realloc(t->per_op, n * sizeof *v);
+    if (!v)
+        return -1;
+    memset(v + t->cap_per_op, 0, (n - t->cap_per_op) * sizeof *v);
+    t->per_op = v;
+    t->cap_per_op = n;
+    return 0;
+}
+
+unsigned long dc_tactical_over_quota(const dc_tactical *t)
+{
+    return t->over_quota;
+}
+
 dc_status dc_tactical_ingest(dc_tactical *t, const dc_track_report *reports, size_t n,
                              size_t *n_applied, dc_error *err)
 {
@@ -306,11 +366,22 @@ dc_status dc_tactical_ingest(dc_tactical *t, const dc_track_report *reports, siz
         uint64_t h = key_hash(r->operator_number, r->track_id);
         size_t mi = map_find(t, h, r->operator_number, r->track_id);
         track *tr;
+        int counted = r->operator_number != DC_TRACK_OPERATOR_UNKNOWN;
         if (t->map[mi].full) {
             tr = &t->slots[t->map[mi].slot];
             if (r->time_s < tr->r.time_s)
                 continue;
+            if (!tr->implausible && !plausible(&t->p, &tr->r, r))
+                tr->implausible = 1;
         } else {
+            if (counted && (per_op_reserve(t, r->operator_number) ||
+                            (t->p.max_tracks_per_operator > 0 &&
+                             t->per_op[r->operator_number] >= t->p.max_tracks_per_operator))) {
+                t->over_quota++;
+                continue;
+            }
+            if (counted)
+                t->per_op[r->operator_number]++;
             uint32_t slot = t->n_free ? t->free_slots[--t->n_free] : (uint32_t)t->n_slots++;
             tr = &t->slots[slot];
             memset(tr, 0, sizeof *tr);
@@ -321,6 +392,7 @@ dc_status dc_tactical_ingest(dc_tactical *t, const dc_track_report *reports, siz
             tr->conf_eval_s = -HUGE_VAL;
             t->map[mi] = (map_ent){h, slot, 1};
             t->n_tracks++;
+            tr->implausible = !plausible(&t->p, NULL, r);
         }
         tr->r = *r;
         tr->r.track_id = NULL;
@@ -340,6 +412,9 @@ static dc_status remove_track(dc_tactical *t, uint32_t slot)
                         sizeof *t->free_slots))
         return DC_ENOMEM;
     map_remove_at(t, map_find(t, tr->hash, tr->r.operator_number, tr->track_id));
+    if (tr->r.operator_number != DC_TRACK_OPERATOR_UNKNOWN &&
+        tr->r.operator_number < t->cap_per_op && t->per_op[tr->r.operator_number])
+        t->per_op[tr->r.operator_number]--;
     tr->used = 0;
     t->free_slots[t->n_free++] = slot;
     t->n_tracks--;
@@ -350,8 +425,8 @@ static dc_status remove_track(dc_tactical *t, uint32_t slot)
 
 static dc_track_ref ref_of(const track *tr)
 {
-    return (dc_track_ref){tr->r.operator_number, tr->track_id,
-                          tr->linked ? tr->operation_id : NULL};
+    return (dc_track_ref){tr->r.operator_number, tr->track_id, tr->linked ? tr->operation_id : NULL,
+                          !tr->implausible};
 }
 
 static int pair_cmp(const void *x, const void *y)

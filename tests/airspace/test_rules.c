@@ -489,6 +489,25 @@ static void test_notices(void **state)
 
 /* Both probing mechanisms: the per-operator budget per minute (429 and one
  * audit record at the limit) and the per-area alert to the authority. */
+/* The per-minute budget slides: a burst at the end of one minute still
+ * counts at the start of the next (a fixed minute let twice the limit
+ * through across the boundary). Seconds are whole, so the previous minute
+ * weighs at least 1/60: 60 x the limit there refuses at any second. */
+static void test_probing_sliding_minute(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    s->cfg.probe_limit = 3;
+    dc__operator *o = dc__operator_get(s, 3);
+    assert_non_null(o);
+    o->probe_window_s = dc__unix_s() / 60 - 1;
+    o->probe_rejections = 60 * 3;
+    assert_true(dc__probing_refused(s, 3, 0));
+    o->probe_window_s = dc__unix_s() / 60 - 2; /* two minutes ago: forgotten */
+    o->probe_rejections = 60 * 3;
+    assert_false(dc__probing_refused(s, 3, 0));
+}
+
 static void test_probing(void **state)
 {
     fixture *f = *state;
@@ -541,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_approve_and_restrict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probing_sliding_minute, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,3 +181,51 @@ def test_config_errors_name_a_field():
                               path], capture_output=True, text=True)
         assert out.returncode == 2, out
         assert ("config %s: " % field) in out.stderr, out.stderr
+
+
+def test_decoyed_probes_raise_a_probing_alert():
+    """Issue 13: 15 rejected probes at one spot, each with a decoy first
+    volume elsewhere, counted only the decoys' areas and raised nothing.
+    Every volume's area counts now."""
+    s = Server({"probe_limit": 1000, "rate_submit_per_min": 600, "rate_submit_burst": 100,
+                "probe_alert_rejections": 10, "probe_window_s": 600, "probe_area_deg": 0.1})
+    try:
+        a, b = s.operator("victim_dq1"), s.operator("prober_dq2")
+        lon0, lat0 = 44.5371, 33.4329
+        r = a.req("POST", "/v1/operations",
+                  {"volumes": [circle(lon0, lat0, 2000, start=START, end=END)]})
+        assert r.status == 201, r
+        for i in range(15):
+            decoy = circle(30.0 + i * 0.5, 10.0 + i * 0.5, 10, start=START, end=END)
+            probe = circle(lon0 + 0.001 * i, lat0, 10, start=START, end=END)
+            r = b.req("POST", "/v1/operations", {"volumes": [decoy, probe]})
+            assert r.status == 409, r
+        assert metric(s, "deconflict_probing_alerts_total") == 1
+        auth = s.request("GET", "/v1/alerts?limit=1000", s.authority_key).json["alerts"]
+        probing = [x for x in auth if x["kind"] == "probing"]
+        assert len(probing) == 1 and probing[0]["operator"]["id"] == b.id, probing
+        area = probing[0]["area"]
+        assert area[0] <= lon0 <= area[2] and area[1] <= lat0 <= area[3], area
+    finally:
+        assert s.stop() == 0
+
+
+def test_key_rotation_does_not_reset_the_rate():
+    """Issue 13: buckets were keyed by the API key, so rotating one's own
+    key refilled them. They are kept by operator now."""
+    s = Server({"probe_limit": 1000, "rate_submit_per_min": 6, "rate_submit_burst": 3})
+    try:
+        b = s.operator("rotator_kr1")
+        for i in range(3):
+            r = b.req("POST", "/v1/operations",
+                      {"volumes": [circle(20.0 + i, 10.0, 100, start=START, end=END)]})
+            assert r.status == 201, r
+        body = {"volumes": [circle(25.0, 10.0, 100, start=START, end=END)]}
+        assert b.req("POST", "/v1/operations", body).status == 429
+        k = s.request("POST", "/v1/operators/%s/keys" % b.id, s.authority_key)
+        assert k.status in (200, 201), k
+        b.key = k.json["api_key"]
+        r = b.req("POST", "/v1/operations", body)
+        assert r.status == 429 and int(r.headers["Retry-After"]) >= 1, r
+    finally:
+        assert s.stop() == 0

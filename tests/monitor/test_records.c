@@ -5,6 +5,7 @@
  * clear carries the same reference; unknown traffic and the authority's
  * own tracks get no operator record; a conformance event goes to the owner
  * and the authority. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     memset(f->s.secret, 7, sizeof f->s.secret);
+    f->s.cfg.tactical = DC_TACTICAL_PARAMS_DEFAULT;
     f->m.s = &f->s;
     f->m.tick = &f->t;
     *state = f;
@@ -39,6 +41,7 @@ static int teardown(void **state)
     for (size_t i = 0; i < f->t.n_out; i++)
         dc_free(f->t.out[i].body);
     dc_free(f->t.out);
+    dc_free(f->t.adv);
     free(f);
     return 0;
 }
@@ -123,7 +126,13 @@ static void test_pair_raised(void **state)
         assert_string_equal(json_string_value(json_object_get(blind, "track_id")), own);
         json_t *intr = json_object_get(blind, "intruder");
         assert_non_null(intr);
-        assert_true(json_real_value(json_object_get(intr, "bearing_deg")) == (to == 2 ? 45 : 225));
+        /* Coarse: a sector, a band, above/level/below; never exact geometry. */
+        assert_non_null(json_object_get(intr, "distance_band"));
+        assert_string_equal(json_string_value(json_object_get(intr, "vertical")), "level");
+        assert_null(json_object_get(intr, "bearing_deg"));
+        assert_null(json_object_get(intr, "distance_m"));
+        assert_null(json_object_get(intr, "d_cpa_m"));
+        assert_non_null(json_object_get(json_object_get(blind, "advisory"), "maneuver"));
         /* Nothing that names or places the other side. */
         assert_null(strstr(f->t.out[i].body, other));
         assert_null(strstr(f->t.out[i].body, other_op));
@@ -215,6 +224,117 @@ static void test_conformance(void **state)
     assert_int_equal(f->t.n_out, 2);
 }
 
+/* Two tracks with the same velocity (both stationary, or in formation) are
+ * in loss of separation for ever: the end of the loss is infinite inside the
+ * detector, and every record must still be JSON with only finite numbers. */
+static int all_finite(const json_t *j)
+{
+    if (json_is_real(j))
+        return isfinite(json_real_value(j));
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v) if (!all_finite(v)) return 0;
+    }
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) if (!all_finite(v)) return 0;
+    }
+    return 1;
+}
+
+static void same_velocity_pair(void **state, double speed_mps)
+{
+    fixture *f = *state;
+    dc_tactical_params p = {.h_m = 9260, .v_m = 305, .lookahead_s = 300};
+    dc_track_report ra = {.time_s = 1893492000,
+                          .lat_deg = 34.20,
+                          .lon_deg = 45.10,
+                          .alt_m = 3000,
+                          .ground_speed_mps = speed_mps,
+                          .track_deg = 90};
+    dc_track_report rb = ra;
+    rb.lat_deg = 34.21;
+    rb.alt_m = 3100;
+    ra.track_id = "A1";
+    rb.track_id = "B1";
+    event ev = pair_event(DC_TAC_ALERT_RAISED);
+    assert_int_equal(dc_tactical_pair(&p, &ra, &rb, &ev.c), 1);
+    assert_false(isfinite(ev.c.t_out_s)); /* the loss never ends */
+    dc__pair_records(&f->m, &ev);
+    assert_int_equal(f->t.n_out, 3);
+    for (size_t i = 0; i < f->t.n_out; i++) {
+        uint32_t to;
+        json_t *j = record(f, i, &to); /* asserts it parses */
+        assert_true(all_finite(j));
+        if (to == DC__TO_AUTHORITY)
+            assert_true(json_is_null(json_object_get(j, "t_out_s")));
+        assert_null(strstr(f->t.out[i].body, "inf"));
+        assert_null(strstr(f->t.out[i].body, "nan"));
+        json_decref(j);
+    }
+}
+
+static void test_stationary_pair(void **state)
+{
+    same_velocity_pair(state, 0);
+}
+
+static void test_formation_pair(void **state)
+{
+    same_velocity_pair(state, 120);
+}
+
+/* The advisory resolves: followed by own aircraft alone (the intruder keeps
+ * going), the pair no longer loses separation within the look-ahead. */
+static void check_resolves(dc_track_report own, dc_track_report in)
+{
+    dc_tactical_params p = DC_TACTICAL_PARAMS_DEFAULT;
+    dc_tactical_conflict c;
+    own.track_id = "OWN";
+    in.track_id = "INT";
+    assert_int_equal(dc_tactical_pair(&p, &own, &in, &c), 1);
+    dc__advisory a;
+    dc__advise(&p, &own, &in, own.time_s, c.t_in_s, &a);
+    if (a.kind == DC__ADVISE_HEADING) {
+        assert_true(fabs(a.turn_deg) >= 10 && fabs(a.turn_deg) <= 90);
+        own.track_deg = a.heading_deg;
+    } else {
+        assert_int_equal(a.kind, DC__ADVISE_ALTITUDE);
+        own.alt_m = a.altitude_m;
+    }
+    assert_int_equal(dc_tactical_pair(&p, &own, &in, NULL), 0);
+}
+
+static void test_advisory_resolves(void **state)
+{
+    (void)state;
+    dc_track_report own = {.time_s = 1893492000,
+                           .lat_deg = 34.01,
+                           .lon_deg = 45.01,
+                           .alt_m = 5000,
+                           .ground_speed_mps = 200,
+                           .track_deg = 90};
+    dc_track_report in = own;
+    in.lon_deg = 45.31; /* head-on, 27.6 km */
+    in.track_deg = 270;
+    check_resolves(own, in);
+    in.lat_deg = 34.03; /* converging, offset 2 km */
+    check_resolves(own, in);
+    in = own; /* crossing from the north */
+    in.lat_deg = 34.2;
+    in.lon_deg = 45.15;
+    in.track_deg = 180;
+    check_resolves(own, in);
+    own.ground_speed_mps = 0; /* hovering: an altitude change */
+    in = own;
+    in.lon_deg = 45.05;
+    in.alt_m = 5100;
+    in.ground_speed_mps = 0;
+    check_resolves(own, in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +342,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pair_cleared_same_ref, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_authority_sides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conformance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stationary_pair, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_formation_pair, setup, teardown),
+        cmocka_unit_test(test_advisory_resolves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -281,8 +281,10 @@ function drawnTrack(operator, trackId) {
 }
 
 /* Rings each active pair alert's aircraft: the authority's both sides and
- * a line between them; an operator's own aircraft and a line towards the
- * intruder's bearing and distance (all it is told). Records the refs. */
+ * a line between them; an operator's own aircraft and a short tick towards
+ * the intruder's sector (all it is told: no distance). Records the refs. */
+const SECTOR_DEG = { N: 0, NE: 45, E: 90, SE: 135, S: 180, SW: 225, W: 270, NW: 315 };
+
 function drawAlerts() {
   const circled = [];
   ctx.save();
@@ -302,9 +304,9 @@ function drawAlerts() {
       ctx.arc(other.x, other.y, 12, 0, 2 * Math.PI);
       ctx.moveTo(own.x, own.y);
       ctx.lineTo(other.x, other.y);
-    } else if (a.intruder) {
-      const b = a.intruder.bearing_deg * DEG, L = a.intruder.distance_m / mPerPx();
-      ctx.moveTo(own.x, own.y);
+    } else if (a.intruder && a.intruder.sector) {
+      const b = SECTOR_DEG[a.intruder.sector] * DEG, L = 30;
+      ctx.moveTo(own.x + 12 * Math.sin(b), own.y - 12 * Math.cos(b));
       ctx.lineTo(own.x + L * Math.sin(b), own.y - L * Math.cos(b));
     }
     ctx.stroke();

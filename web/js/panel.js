@@ -36,10 +36,12 @@ function alertLines(e) {
   } else if (a.intruder) {
     const rel = a.intruder;
     lines.push('Predicted loss of separation: own ' + a.track_id);
-    lines.push('intruder bearing ' + Math.round(rel.bearing_deg) + '\u00b0, ' + dist(rel.distance_m) +
-      ', rel. alt ' + Math.round(rel.rel_alt_m) + ' m (' + Math.round(rel.rel_alt_m * FT_PER_M) + ' ft)');
-    lines.push('CPA in ' + Math.round(rel.t_cpa_s) + ' s at ' + dist(rel.d_cpa_m) +
-      ', loss in ' + Math.round(a.t_in_s) + ' s' + (a.los_now ? ', LOSS NOW' : ''));
+    lines.push('intruder ' + (rel.sector || 'close') + ', ' + rel.distance_band + ', ' + rel.vertical);
+    lines.push('loss in ' + Math.round(a.t_los_s) + '+ s' + (a.los_now ? ', LOSS NOW' : ''));
+    const v = a.advisory || {};
+    lines.push('advisory: ' + (v.maneuver === 'turn'
+      ? 'turn ' + v.direction + ' ' + v.turn_deg + '\u00b0 to ' + v.heading_deg + '\u00b0'
+      : v.maneuver + ' to ' + Math.round(v.altitude_m) + ' m (' + Math.round(v.altitude_m * FT_PER_M) + ' ft)'));
   } else {
     lines.push('Predicted loss of separation: ' + sideName(a.a) + ' \u2194 ' + sideName(a.b));
     lines.push('CPA in ' + Math.round(a.t_cpa_s) + ' s at ' + dist(a.d_cpa_m) +
