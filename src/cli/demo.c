@@ -357,33 +357,6 @@ static void help(FILE *f)
             "authority's key comes from --key, --key-file or DECONFLICT_KEY.\n");
 }
 
-static int parse_hhmm(const char *s, int *out_s)
-{
-    int h, m;
-    char tail;
-    if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 48 || m < 0 || m > 59)
-        return -1;
-    *out_s = h * 3600 + m * 60;
-    return 0;
-}
-
-static const char *default_scenario(char *buf, size_t len)
-{
-    char exe[1024];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, len, "%s/../examples/scenario/iraq.json", exe);
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return "examples/scenario/iraq.json";
-}
-
 int dc_cli_demo(int argc, char **argv)
 {
     const char *scen_path = NULL, *url = NULL, *key = NULL, *key_file = NULL;
@@ -414,10 +387,10 @@ int dc_cli_demo(int argc, char **argv)
             if (*end || scale > 1000)
                 goto usage;
         } else if (i + 1 < argc && !strcmp(argv[i], "--from")) {
-            if (parse_hhmm(argv[++i], &from_s))
+            if (dc__parse_hhmm(argv[++i], &from_s))
                 goto usage;
         } else if (i + 1 < argc && !strcmp(argv[i], "--to")) {
-            if (parse_hhmm(argv[++i], &to_s))
+            if (dc__parse_hhmm(argv[++i], &to_s))
                 goto usage;
         } else {
             goto usage;
@@ -428,7 +401,7 @@ int dc_cli_demo(int argc, char **argv)
     if (!!url != !!key || to_s <= from_s)
         goto usage;
     if (!scen_path)
-        scen_path = default_scenario(pathbuf, sizeof pathbuf);
+        scen_path = dc__default_scenario(pathbuf, sizeof pathbuf);
 
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;

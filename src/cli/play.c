@@ -9,6 +9,7 @@
 
 #include "cli/play.h"
 #include "deconflict/geo.h"
+#include <unistd.h>
 
 static const char *str_or(const char *s, const char *dflt)
 {
@@ -246,4 +247,31 @@ void dc__play_free(dc__play *p)
     p->n_parties = 0;
     json_decref(p->op_ids);
     p->op_ids = NULL;
+}
+
+int dc__parse_hhmm(const char *s, int *out_s)
+{
+    int h, m;
+    char tail;
+    if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 48 || m < 0 || m > 59)
+        return -1;
+    *out_s = h * 3600 + m * 60;
+    return 0;
+}
+
+const char *dc__default_scenario(char *buf, size_t len)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/../examples/scenario/iraq.json", exe);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return "examples/scenario/iraq.json";
 }

@@ -57,6 +57,12 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
 const dc__party *dc__play_party(const dc__play *p, const char *name);
 void dc__play_free(dc__play *p); /* frees parties and op_ids, not http/sc */
 
+/* "HH:MM" (HH up to 48) as seconds of the scenario day; -1 when malformed. */
+int dc__parse_hhmm(const char *s, int *out_s);
+/* The reference scenario's file: examples/scenario/iraq.json beside the
+ * binary's tree when it is there (buf, len), else relative to the cwd. */
+const char *dc__default_scenario(char *buf, size_t len);
+
 /* RFC 3339 UTC with milliseconds. */
 void dc__time_ms(double t_s, char *buf, size_t len);
 double dc__now(void);

@@ -50,7 +50,6 @@ int dc_cli_simulate(int argc, char **argv)
     int at_s = 6 * 3600 + 55 * 60;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
-        int h, m;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
             return 0;
@@ -73,9 +72,8 @@ int dc_cli_simulate(int argc, char **argv)
             if (*end || scale > 100000)
                 goto usage;
         } else if (i + 1 < argc && !strcmp(argv[i], "--at")) {
-            if (sscanf(argv[++i], "%d:%d", &h, &m) != 2 || h < 0 || h > 48 || m < 0 || m > 59)
+            if (dc__parse_hhmm(argv[++i], &at_s))
                 goto usage;
-            at_s = h * 3600 + m * 60;
         } else {
             goto usage;
         }

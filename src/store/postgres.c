@@ -20,19 +20,6 @@
 
 #include "store/postgres_int.h"
 
-enum {
-    PS_META_PUT,
-    PS_OPERATOR_PUT,
-    PS_KEY_PUT,
-    PS_ENTRY_PUT,
-    PS_AUDIT_APPEND,
-    PS_HEAD_LOCK,
-    PS_HEAD_PUT,
-    PS_LEAF_APPEND,
-    PS_CHECKPOINT_PUT,
-    PS_COUNT
-};
-
 static const char *const ps_sql[PS_COUNT] = {
     [PS_META_PUT] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -102,7 +89,7 @@ dc_status dc__pg_exec0(PGconn *c, const char *sql)
     return rc;
 }
 
-static PGresult *prep(pg_store *s, int which, int n, const char *const *vals, const int *lens,
+PGresult *dc__pg_prep(pg_store *s, int which, int n, const char *const *vals, const int *lens,
                       const int *fmts)
 {
     char name[8];
@@ -110,10 +97,10 @@ static PGresult *prep(pg_store *s, int which, int n, const char *const *vals, co
     return PQexecPrepared(s->wr, name, n, vals, lens, fmts, 0);
 }
 
-static dc_status prep0(pg_store *s, int which, int n, const char *const *vals, const int *lens,
+dc_status dc__pg_prep0(pg_store *s, int which, int n, const char *const *vals, const int *lens,
                        const int *fmts)
 {
-    PGresult *res = prep(s, which, n, vals, lens, fmts);
+    PGresult *res = dc__pg_prep(s, which, n, vals, lens, fmts);
     dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK && rc != DC_EEXIST)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(s->wr));
@@ -143,7 +130,7 @@ int dc__pg_bytea_get(const PGresult *res, int row, int col, uint8_t *out, size_t
 }
 
 /* A bytea column as dc_malloc'd bytes (NUL-terminated), *n its length. */
-static char *bytea_dup(const PGresult *res, int row, int col, size_t *n)
+char *dc__pg_bytea_dup(const PGresult *res, int row, int col, size_t *n)
 {
     const char *t = PQgetvalue(res, row, col);
     size_t len = (size_t)PQgetlength(res, row, col);
@@ -225,7 +212,7 @@ static dc_status pg_begin_locked(dc_store *base, dc_store_head *head)
     if ((rc = writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
         return rc;
     s->in_txn = 1;
-    PGresult *res = prep(s, PS_HEAD_LOCK, 0, NULL, NULL, NULL);
+    PGresult *res = dc__pg_prep(s, PS_HEAD_LOCK, 0, NULL, NULL, NULL);
     rc = dc__pg_res_status(res);
     if (rc == DC_OK && PQntuples(res) != 1)
         rc = DC_ECORRUPT;
@@ -268,7 +255,7 @@ static dc_status pg_commit(dc_store *base)
         snprintf(aseq, sizeof aseq, "%lld", (long long)s->head.audit_seq);
         const char *vals[3] = {seq, aseq, (const char *)s->head.audit_hash};
         const int lens[3] = {0, 0, 32}, fmts[3] = {0, 0, 1};
-        rc = prep0(s, PS_HEAD_PUT, 3, vals, lens, fmts);
+        rc = dc__pg_prep0(s, PS_HEAD_PUT, 3, vals, lens, fmts);
         /* NOTIFY is delivered at commit, to every listening instance. */
         if (rc == DC_OK)
             rc = dc__pg_exec0(s->wr, "NOTIFY dc_change");
@@ -313,7 +300,7 @@ static dc_status pg_meta_put(dc_store *base, const char *key, const char *value)
     pg_store *s = (pg_store *)base;
     const char *vals[2] = {key, value};
     s->dirty = 1;
-    return prep0(s, PS_META_PUT, 2, vals, NULL, NULL);
+    return dc__pg_prep0(s, PS_META_PUT, 2, vals, NULL, NULL);
 }
 
 static dc_status pg_operator_put(dc_store *base, const dc_store_operator *o)
@@ -325,7 +312,7 @@ static dc_status pg_operator_put(dc_store *base, const dc_store_operator *o)
     snprintf(seq, sizeof seq, "%lld", (long long)s->batch_seq);
     const char *vals[6] = {num, o->id, o->name, o->is_authority ? "t" : "f", created, seq};
     s->dirty = 1;
-    return prep0(s, PS_OPERATOR_PUT, 6, vals, NULL, NULL);
+    return dc__pg_prep0(s, PS_OPERATOR_PUT, 6, vals, NULL, NULL);
 }
 
 static dc_status visit_operators(PGresult *res, dc_store_operator_fn fn, void *ctx)
@@ -426,7 +413,7 @@ static dc_status pg_key_put(dc_store *base, const dc_store_key *k)
     const int lens[7] = {0, 0, sizeof k->salt, sizeof k->hash, 0, 0, 0};
     const int fmts[7] = {0, 0, 1, 1, 0, 0, 0};
     s->dirty = 1;
-    return prep0(s, PS_KEY_PUT, 7, vals, lens, fmts);
+    return dc__pg_prep0(s, PS_KEY_PUT, 7, vals, lens, fmts);
 }
 
 static dc_status pg_key_each(dc_store *base, dc_store_key_fn fn, void *ctx)
@@ -457,7 +444,7 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
                             updated,
                             seq};
     s->dirty = 1;
-    return prep0(s, PS_ENTRY_PUT, 12, vals, NULL, NULL);
+    return dc__pg_prep0(s, PS_ENTRY_PUT, 12, vals, NULL, NULL);
 }
 
 static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
@@ -467,140 +454,6 @@ static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
         "SELECT id, is_restriction, owner, priority, state, version, volumes, "
         "exempt, note, created, updated FROM entries ORDER BY created, id",
         NULL, dc__pg_v_entries, &fn, ctx);
-}
-
-/* ---- audit ---- */
-
-static dc_status pg_audit_append(dc_store *base, const dc_audit_record *a)
-{
-    pg_store *s = (pg_store *)base;
-    char seq[24];
-    snprintf(seq, sizeof seq, "%lld", (long long)a->seq);
-    const char *vals[3] = {seq, a->entry, (const char *)a->hash};
-    const int lens[3] = {0, (int)a->entry_len, 32}, fmts[3] = {0, 1, 1};
-    s->dirty = 1;
-    PGresult *res = prep(s, PS_AUDIT_APPEND, 3, vals, lens, fmts);
-    dc_status rc = dc__pg_res_status(res);
-    if (rc == DC_OK && strcmp(PQcmdTuples(res), "1"))
-        rc = DC_EEXIST;
-    else if (rc != DC_OK)
-        fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(s->wr));
-    PQclear(res);
-    if (rc == DC_OK && s->locked) {
-        s->head.audit_seq = a->seq;
-        memcpy(s->head.audit_hash, a->hash, 32);
-    }
-    return rc;
-}
-
-static dc_status pg_audit_each(dc_store *base, int64_t after_seq, size_t limit,
-                               dc_store_audit_fn fn, void *ctx)
-{
-    pg_store *s = (pg_store *)base;
-    char after[24], lim[24];
-    snprintf(after, sizeof after, "%lld", (long long)after_seq);
-    snprintf(lim, sizeof lim, "%lld", limit ? (long long)limit : (long long)INT64_MAX);
-    const char *vals[2] = {after, lim};
-    dc_status rc = DC_OK;
-    pthread_mutex_lock(&s->rd_mu);
-    PGresult *res = PQexecParams(s->rd,
-                                 "SELECT seq, entry, hash FROM audit WHERE seq > $1 ORDER BY seq "
-                                 "LIMIT $2",
-                                 2, NULL, vals, NULL, NULL, 0);
-    if ((rc = dc__pg_res_status(res)) == DC_OK) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            size_t n = 0;
-            char *entry = bytea_dup(res, i, 1, &n);
-            if (!entry) {
-                rc = DC_ECORRUPT;
-                break;
-            }
-            dc_audit_record r = {.seq = dc__pg_col_i64(res, i, 0), .entry = entry, .entry_len = n};
-            /* A hash of the wrong length is kept altered so verify reports it. */
-            if (dc__pg_bytea_get(res, i, 2, r.hash, 32)) {
-                memset(r.hash, 0, 32);
-                r.hash[0] ^= 0xff;
-            }
-            int stop = fn(ctx, &r);
-            dc_free(entry);
-            if (stop)
-                break;
-        }
-    }
-    PQclear(res);
-    pthread_mutex_unlock(&s->rd_mu);
-    return rc;
-}
-
-/* ---- transparency log ---- */
-
-static dc_status pg_leaf_append(dc_store *base, const dc_store_leaf *l)
-{
-    pg_store *s = (pg_store *)base;
-    char idx[24], seq[24], party[24];
-    snprintf(idx, sizeof idx, "%lld", (long long)l->idx);
-    snprintf(seq, sizeof seq, "%lld", (long long)l->seq);
-    snprintf(party, sizeof party, "%u", l->party);
-    const char *vals[5] = {idx, seq, party, (const char *)l->salt, (const char *)l->hash};
-    const int lens[5] = {0, 0, 0, 32, 32}, fmts[5] = {0, 0, 0, 1, 1};
-    s->dirty = 1;
-    return prep0(s, PS_LEAF_APPEND, 5, vals, lens, fmts);
-}
-
-static dc_status visit_leaves(PGresult *res, void *fnp, void *ctx)
-{
-    dc_store_leaf_fn fn = *(dc_store_leaf_fn *)fnp;
-    for (int i = 0; i < PQntuples(res); i++) {
-        dc_store_leaf l = {.idx = dc__pg_col_i64(res, i, 0),
-                           .seq = dc__pg_col_i64(res, i, 1),
-                           .party = (uint32_t)dc__pg_col_i64(res, i, 2)};
-        /* A value of the wrong length is kept altered so no proof holds. */
-        if (dc__pg_bytea_get(res, i, 3, l.salt, 32) || dc__pg_bytea_get(res, i, 4, l.hash, 32)) {
-            memset(l.hash, 0, 32);
-            l.hash[0] ^= 0xff;
-        }
-        if (fn(ctx, &l))
-            break;
-    }
-    return DC_OK;
-}
-
-static dc_status pg_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn fn, void *ctx)
-{
-    char after[24];
-    snprintf(after, sizeof after, "%lld", (long long)after_idx);
-    return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT idx, seq, party, salt, hash FROM tlog_leaves "
-                              "WHERE idx > $1 ORDER BY idx",
-                              after, visit_leaves, &fn, ctx);
-}
-
-static dc_status pg_checkpoint_put(dc_store *base, const dc_store_checkpoint *c)
-{
-    pg_store *s = (pg_store *)base;
-    char size[24];
-    snprintf(size, sizeof size, "%lld", (long long)c->size);
-    const char *vals[2] = {size, c->note};
-    s->dirty = 1;
-    return prep0(s, PS_CHECKPOINT_PUT, 2, vals, NULL, NULL);
-}
-
-static dc_status visit_checkpoints(PGresult *res, void *fnp, void *ctx)
-{
-    dc_store_checkpoint_fn fn = *(dc_store_checkpoint_fn *)fnp;
-    for (int i = 0; i < PQntuples(res); i++) {
-        dc_store_checkpoint c = {dc__pg_col_i64(res, i, 0), PQgetvalue(res, i, 1)};
-        if (fn(ctx, &c))
-            break;
-    }
-    return DC_OK;
-}
-
-static dc_status pg_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx)
-{
-    return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT size, note FROM tlog_checkpoints ORDER BY size", NULL,
-                              visit_checkpoints, &fn, ctx);
 }
 
 /* ---- open, migrations, close ---- */
@@ -637,12 +490,12 @@ static const struct dc_store_ops pg_ops = {
     .key_each = pg_key_each,
     .entry_put = pg_entry_put,
     .entry_each = pg_entry_each,
-    .audit_append = pg_audit_append,
-    .audit_each = pg_audit_each,
-    .leaf_append = pg_leaf_append,
-    .leaf_each = pg_leaf_each,
-    .checkpoint_put = pg_checkpoint_put,
-    .checkpoint_each = pg_checkpoint_each,
+    .audit_append = dc__pg_audit_append,
+    .audit_each = dc__pg_audit_each,
+    .leaf_append = dc__pg_leaf_append,
+    .leaf_each = dc__pg_leaf_each,
+    .checkpoint_put = dc__pg_checkpoint_put,
+    .checkpoint_each = dc__pg_checkpoint_each,
     .begin_locked = pg_begin_locked,
     .changes_since = dc__pg_changes_since,
     .wait_change = dc__pg_wait_change,

@@ -1,5 +1,6 @@
 /* Private to the PostgreSQL backend: postgres.c (connections, transactions,
- * rows, audit, open and migrations) and postgres_shared.c (what only a
+ * rows, open and migrations), postgres_log.c (audit records, the
+ * transparency log's leaves and checkpoints) and postgres_shared.c (what only a
  * shared store has: the change feed, wake-ups, the lease, the alert feed and
  * forwarded track reports). */
 #ifndef DC_STORE_POSTGRES_INT_H
@@ -24,7 +25,27 @@ typedef struct pg_store {
     int64_t batch_seq;  /* change_seq stamped on this transaction's writes */
 } pg_store;
 
+/* The writer's prepared statements (postgres.c prepares them; dc%d names). */
+enum {
+    PS_META_PUT,
+    PS_OPERATOR_PUT,
+    PS_KEY_PUT,
+    PS_ENTRY_PUT,
+    PS_AUDIT_APPEND,
+    PS_HEAD_LOCK,
+    PS_HEAD_PUT,
+    PS_LEAF_APPEND,
+    PS_CHECKPOINT_PUT,
+    PS_COUNT
+};
+
 /* libpq helpers and row visitors (postgres.c) */
+PGresult *dc__pg_prep(pg_store *s, int which, int n, const char *const *vals, const int *lens,
+                      const int *fmts);
+dc_status dc__pg_prep0(pg_store *s, int which, int n, const char *const *vals, const int *lens,
+                       const int *fmts);
+/* A bytea column as dc_malloc'd bytes (NUL-terminated), *n its length. */
+char *dc__pg_bytea_dup(const PGresult *res, int row, int col, size_t *n);
 int dc__pg_bytea_get(const PGresult *res, int row, int col, uint8_t *out, size_t n);
 int64_t dc__pg_col_i64(const PGresult *res, int row, int col);
 PGconn *dc__pg_connect_quiet(const char *conninfo);
@@ -36,6 +57,15 @@ dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx);
 dc_status dc__pg_v_keys(PGresult *r, void *fn, void *ctx);
 dc_status dc__pg_v_ops(PGresult *r, void *fn, void *ctx);
 extern const char dc__pg_q_operators[], dc__pg_q_keys[], dc__pg_q_entries[];
+
+/* Audit records, leaves and checkpoints (postgres_log.c) */
+dc_status dc__pg_audit_append(dc_store *base, const dc_audit_record *a);
+dc_status dc__pg_audit_each(dc_store *base, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
+                            void *ctx);
+dc_status dc__pg_leaf_append(dc_store *base, const dc_store_leaf *l);
+dc_status dc__pg_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
+dc_status dc__pg_checkpoint_put(dc_store *base, const dc_store_checkpoint *c);
+dc_status dc__pg_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx);
 
 /* The shared-store methods of the table (postgres_shared.c) */
 dc_status dc__pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
