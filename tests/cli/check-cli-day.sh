@@ -110,6 +110,12 @@ expect 4 $B restriction delete rs_nosuchthing --key-file "$T/iraq.key"
 $B alerts --key-file "$T/coalition.key" --follow --max 1 > "$T/follow" 2>&1 &
 FPID=$!
 sleep 1 # let the stream open (not a timed assertion: the poll below waits for the alert)
+for who in coalition iran; do
+  expect 0 $B submit --key-file "$T/$who.key" "$T/plan-desert-$who.json"
+  op=$(sed -n 's/^approved \(op_[0-9a-f]*\).*/\1/p' "$T/out")
+  [ -n "$op" ] || fail "$who's desert operation was not approved: $(cat "$T/out")"
+  sed -i "s/OP_ID/$op/" "$T/reports-$who.json"
+done
 expect 0 $B tracks --key-file "$T/coalition.key" "$T/reports-coalition.json"
 expect 0 $B tracks --key-file "$T/iran.key" "$T/reports-iran.json"
 i=0; while ! grep -q raised "$T/out" 2>/dev/null && [ $i -lt 100 ]; do
