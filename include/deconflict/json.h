@@ -21,6 +21,12 @@ dc_status dc_json_volumes(const json_t *arr, const char *field, size_t max_volum
                           int64_t max_window_s, dc_volume **out, size_t *n, dc_error *err);
 void dc_volumes_free(dc_volume *vols, size_t n); /* accepts NULL */
 
+/* DC_EINVAL naming "<field>.<key>" (or "<key>" when field is "" or NULL)
+ * with "unknown field" for the first member of object j that is not in
+ * allowed (NULL-terminated); DC_OK when all are known or j is no object. */
+dc_status dc_json_known(const json_t *j, const char *field, const char *const *allowed,
+                        dc_error *err);
+
 /* Serialises a volume in the check-CLI form; new reference. */
 json_t *dc_json_from_volume(const dc_volume *v);
 /* GeoJSON geometry of a footprint's core (Polygon / Point / LineString) with

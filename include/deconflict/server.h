@@ -27,8 +27,9 @@ typedef struct dc_server_config {
     int64_t time_step_s;    /* notice time coarsening, 300 */
     size_t max_body_bytes;  /* larger bodies get 413 */
     size_t max_volumes;     /* per operation or restriction */
-    unsigned threads;       /* HTTP worker threads */
-    unsigned probe_limit;   /* rejections per operator in the last minute before 429; 0: no limit */
+    double ceiling_m;     /* an operation reaching above is refused (feet typed as metres), 20000 */
+    unsigned threads;     /* HTTP worker threads */
+    unsigned probe_limit; /* rejections per operator in the last minute before 429; 0: no limit */
     int64_t suggest_max_shift_s; /* time-shift search range either way, 6 h */
     int suggest_alt_steps;       /* altitude-band search: steps of alt_step_m either way */
     const char *web_dir;         /* files served at "/"; NULL: web/ found beside the binary */

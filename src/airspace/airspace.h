@@ -318,6 +318,8 @@ enum { DC__MAX_HITS = 256 };
 typedef struct dc__hit {
     dc__entry *e;
     uint32_t vol;
+    uint32_t cand;      /* the first of the candidate's volumes in conflict with it */
+    uint64_t cand_bits; /* all of them, for the first 64 */
 } dc__hit;
 typedef struct dc__hits {
     dc__hit h[DC__MAX_HITS];

@@ -34,8 +34,14 @@ static void add_hits(dc_server *s, const dc_conflict *c, size_t n, dc__hits *out
         for (k = 0; k < out->n; k++)
             if (out->h[k].e == e && out->h[k].vol == c[i].volume)
                 break;
-        if (k == out->n && out->n < DC__MAX_HITS)
-            out->h[out->n++] = (dc__hit){e, c[i].volume};
+        uint64_t bit = c[i].cand_volume < 64 ? (uint64_t)1 << c[i].cand_volume : 0;
+        if (k < out->n) {
+            if (c[i].cand_volume < out->h[k].cand)
+                out->h[k].cand = (uint32_t)c[i].cand_volume;
+            out->h[k].cand_bits |= bit;
+        } else if (out->n < DC__MAX_HITS) {
+            out->h[out->n++] = (dc__hit){e, c[i].volume, (uint32_t)c[i].cand_volume, bit};
+        }
     }
 }
 

@@ -30,7 +30,9 @@ void dc__api_set_etag(dc__req *r, const dc__entry *e);
  * NULL after a 404 (never 403: existence is not disclosed). */
 dc__entry *dc__api_visible(dc__req *r, const char *id, int restriction);
 void dc__api_get_entry(dc__req *r, const char *id, int restriction); /* takes mu */
-/* Body helpers: 0 after replying 400. */
+/* Body helpers: 0 after replying 400. dc__api_known refuses a member of
+ * body that is not in allowed (NULL-terminated), naming it. */
+int dc__api_known(dc__req *r, const json_t *body, const char *const *allowed);
 int dc__api_priority(dc__req *r, const json_t *body, int *out);
 int dc__api_candidate(dc__req *r, const json_t *body, int is_restriction, dc__candidate *c);
 /* Under mu: answers 429 and returns 1 when the caller is over its budget of

@@ -153,6 +153,20 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
     json_t **sorted = h->n ? dc_calloc(h->n, sizeof *sorted) : NULL;
     for (size_t i = 0; i < h->n; i++) {
         json_t *nj = notice_json(r, h->h[i].e, h->h[i].vol);
+        /* Which of the caller's own volumes conflicted: its own plan, so
+         * naming it discloses nothing of the other side. */
+        json_t *cv = json_array();
+        for (size_t k = 0; k < c->n && k < 64; k++)
+            if (h->h[i].cand_bits >> k & 1)
+                json_array_append_new(cv, json_integer((json_int_t)k));
+        if (h->h[i].cand >= 64)
+            json_array_append_new(cv, json_integer((json_int_t)h->h[i].cand));
+        if (json_is_object(nj)) {
+            json_object_set_new(nj, "candidate_volume", json_integer((json_int_t)h->h[i].cand));
+            json_object_set_new(nj, "candidate_volumes", cv);
+        } else {
+            json_decref(cv);
+        }
         if (sorted)
             sorted[i] = nj;
         else
@@ -178,8 +192,12 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
                       json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
                                 (json_int_t)h->total, "with", with));
     dc__probing_rejection(s, r->who, r->is_authority, c->vols, c->n);
-    char reason[128];
-    snprintf(reason, sizeof reason, "conflicts with %zu notice%s", h->n, h->n == 1 ? "" : "s");
+    char reason[160];
+    if (h->n)
+        snprintf(reason, sizeof reason, "volumes[%u] conflicts with %zu notice%s (see conflicts)",
+                 (unsigned)h->h[0].cand, h->n, h->n == 1 ? "" : "s");
+    else
+        snprintf(reason, sizeof reason, "conflicts with %zu notices", h->n);
     dc__reply_json(r, 409,
                    json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field", "volumes",
                              "reason", reason, "conflicts", conflicts, "suggestion",
@@ -204,6 +222,15 @@ void dc__api_flush_alerts(dc_server *s)
 
 /* ---- body helpers ---- */
 
+int dc__api_known(dc__req *r, const json_t *body, const char *const *allowed)
+{
+    dc_error err = {{0}, {0}};
+    if (dc_json_known(body, "", allowed, &err) == DC_OK)
+        return 1;
+    dc__reply_status(r, DC_EINVAL, &err);
+    return 0;
+}
+
 int dc__api_priority(dc__req *r, const json_t *body, int *out)
 {
     json_t *p = json_object_get(body, "priority");
@@ -224,6 +251,22 @@ int dc__api_candidate(dc__req *r, const json_t *body, int is_restriction, dc__ca
                                        r->s->cfg.max_volumes, c, &err);
     if (rc != DC_OK) {
         dc__reply_status(r, rc, &err);
+        return 0;
+    }
+    /* Feet typed as metres: an operation above the ceiling is refused. The
+     * host's restrictions may reach it (published airspace goes to FL660). */
+    double ceiling_m = r->s->cfg.ceiling_m;
+    for (size_t i = 0; !is_restriction && i < c->n; i++) {
+        if (c->vols[i].alt_upper_m <= ceiling_m)
+            continue;
+        char field[64];
+        snprintf(field, sizeof field, "volumes[%zu].altitude_upper_m", i);
+        dc_error_set(&err, field,
+                     "upper %.0f m is above the ceiling %.0f m (%.0f ft): altitudes are metres, "
+                     "not feet (or give altitude_upper_ft / altitude_upper_fl)",
+                     c->vols[i].alt_upper_m, ceiling_m, ceiling_m / 0.3048);
+        dc__reply_status(r, DC_EINVAL, &err);
+        dc__candidate_free(c);
         return 0;
     }
     return 1;

@@ -18,8 +18,10 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     json_t *body = dc__req_json(r);
     if (!body)
         return;
+    /* "name" is the operation's own label (optional). */
+    static const char *const keys[] = {"volumes", "priority", "override", "name", NULL};
     json_t *ov = json_object_get(body, "override");
-    if (!dc__api_priority(r, body, &priority))
+    if (!dc__api_known(r, body, keys) || !dc__api_priority(r, body, &priority))
         goto out;
     if (ov && !json_is_boolean(ov)) {
         dc__reply_error(r, 400, "invalid", "override", "must be true or false");
@@ -140,6 +142,9 @@ void dc__api_op_modify(dc__req *r, const char *id)
     }
     if (!(body = dc__req_json(r)))
         return;
+    static const char *const keys[] = {"volumes", "priority", "name", NULL};
+    if (!dc__api_known(r, body, keys))
+        goto out;
     pthread_mutex_lock(&s->mu);
     dc__entry *e = dc__api_visible(r, id, 0);
     int priority = e ? e->priority : 0;

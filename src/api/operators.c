@@ -26,6 +26,11 @@ void dc__api_operator_create(dc__req *r, const char *unused)
     json_t *body = dc__req_json(r);
     if (!body)
         return;
+    static const char *const keys[] = {"name", NULL};
+    if (!dc__api_known(r, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const char *name = json_string_value(json_object_get(body, "name"));
     if (!name || !valid_name(name)) {
         dc__reply_error(r, 400, "invalid", "name",

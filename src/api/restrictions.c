@@ -38,6 +38,9 @@ void dc__api_rs_create(dc__req *r, const char *unused)
     json_t *body = dc__req_json(r);
     if (!body)
         return;
+    static const char *const keys[] = {"volumes", "name", "exempt", NULL};
+    if (!dc__api_known(r, body, keys))
+        goto out;
     json_t *jn = json_object_get(body, "name"), *jx = json_object_get(body, "exempt");
     if (jn && (!json_is_string(jn) || json_string_length(jn) > 200)) {
         dc__reply_error(r, 400, "invalid", "name", "must be a string of at most 200 characters");
@@ -199,6 +202,11 @@ void dc__api_rs_import(dc__req *r, const char *unused)
     json_t *body = dc__req_json(r), *created = NULL, *replaced = NULL, *preempted = NULL;
     if (!body)
         return;
+    static const char *const keys[] = {"format",       "content", "exempt", "terrain_m",
+                                       "horizon_days", "from",    "until",  "all_types",
+                                       "dry_run",      NULL};
+    if (!dc__api_known(r, body, keys))
+        goto out;
     dc_aip_format fmt;
     const char *f = json_string_value(json_object_get(body, "format"));
     json_t *content = json_object_get(body, "content"), *jx = json_object_get(body, "exempt");

@@ -76,6 +76,9 @@ void dc__api_tracks_post(dc__req *r, const char *unused)
     json_t *body = dc__req_json(r);
     if (!body)
         return;
+    static const char *const keys[] = {"reports", "unknown", NULL};
+    if (!dc__api_known(r, body, keys))
+        goto out;
     json_t *unk = json_object_get(body, "unknown");
     if (unk && !json_is_boolean(unk)) {
         dc__reply_error(r, 400, "invalid", "unknown", "must be true or false");

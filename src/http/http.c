@@ -1,4 +1,4 @@
-/* HTTP glue (libmicrohttpd): request bodies, routing by the table api/
+/* HTTP glue (libmicrohttpd): routing by the table api/
  * hands over, bearer-key authentication, responses, streams, the daemon.
  * A handler that journaled writes suspends its connection (dc__await); the
  * committer wakes it after the commit and the prepared answer goes out
@@ -111,51 +111,6 @@ void dc__await(dc__req *r)
         MHD_suspend_connection(r->conn);
 }
 
-const char *dc__req_header(dc__req *r, const char *name)
-{
-    if (r->inproc) {
-        for (size_t i = 0; i < r->inproc->n_headers; i++)
-            if (r->inproc->headers[i].name && !strcasecmp(r->inproc->headers[i].name, name))
-                return r->inproc->headers[i].value;
-        return NULL;
-    }
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *dc__req_arg(dc__req *r, const char *name)
-{
-    if (r->inproc) {
-        for (size_t i = 0; i < r->inproc->n_args; i++)
-            if (r->inproc->args[i].name && !strcmp(r->inproc->args[i].name, name))
-                return r->inproc->args[i].value;
-        return NULL;
-    }
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-json_t *dc__req_json(dc__req *r)
-{
-    json_error_t je;
-    char reason[300];
-    if (!r->body.len) {
-        dc__reply_error(r, 400, "invalid_json", "body", "a JSON object body is required");
-        return NULL;
-    }
-    json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        snprintf(reason, sizeof reason, "not valid JSON: %s (line %d, column %d)", je.text, je.line,
-                 je.column);
-        dc__reply_error(r, 400, "invalid_json", "body", reason);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        json_decref(j);
-        dc__reply_error(r, 400, "invalid_json", "body", "must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 /* ---- streams ---- */
 
 typedef struct dc__http_stream {
@@ -264,6 +219,8 @@ static enum MHD_Result send_reply(dc__req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     MHD_add_response_header(resp, "X-Request-Id", r->req_id);
     security_headers(resp);
     if (r->status == 401)
@@ -375,10 +332,13 @@ static void dispatch(dc__req *r, const char *url, const char *method)
     dc_server *s = r->s;
     char id[64];
     int path_known = 0;
+    r->allow[0] = 0;
     for (size_t i = 0; i < r->s->http->n_routes; i++) {
         const dc__route *rt = &r->s->http->routes[i];
         if (!match(rt->path, url, id, sizeof id))
             continue;
+        size_t used = strlen(r->allow);
+        snprintf(r->allow + used, sizeof r->allow - used, "%s%s", used ? ", " : "", rt->method);
         path_known = 1;
         if (strcmp(rt->method, method))
             continue;
@@ -421,13 +381,17 @@ static void dispatch(dc__req *r, const char *url, const char *method)
                             "the server is at capacity; retry after the Retry-After seconds");
             return;
         }
+        r->allow[0] = 0;
         rt->fn(r, strstr(rt->path, "{id}") ? id : NULL);
         dc__admit_leave(r);
         return;
     }
-    if (path_known)
-        dc__reply_error(r, 405, "method_not_allowed", "method", "this method is not allowed here");
-    else if (strncmp(url, "/v1/", 4) && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+    if (path_known) {
+        char reason[96];
+        snprintf(reason, sizeof reason, "%s is not allowed here; this path allows %s", method,
+                 r->allow);
+        dc__reply_error(r, 405, "method_not_allowed", "method", reason);
+    } else if (strncmp(url, "/v1/", 4) && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
         dc__static_serve(r, url); /* the web display */
     else
         dc__reply_error(r, 404, "not_found", "path", "no such route");

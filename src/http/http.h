@@ -51,6 +51,7 @@ struct dc__req {
     dc__buf resp;
     const char *content_type;
     char etag[32];
+    char allow[40];                 /* a 405's Allow header: the path's methods */
     struct dc__http_stream *stream; /* a streamed answer (dc__reply_stream) */
     /* transport state (http.c) */
     dc__buf body;

@@ -10,6 +10,18 @@
 
 #define FT_M 0.3048
 
+/* The members each form knows; anything else is refused (dc_json_known). */
+#define ALTITUDE_KEYS                                                                              \
+    "altitude_lower_m", "altitude_lower_ft", "altitude_lower_fl", "altitude_upper_m",              \
+        "altitude_upper_ft", "altitude_upper_fl"
+static const char *const api_keys[] = {"footprint", ALTITUDE_KEYS, "time_start", "time_end", NULL};
+static const char *const feature_keys[] = {"type", "geometry", "properties", "id", "bbox", NULL};
+static const char *const properties_keys[] = {ALTITUDE_KEYS, "time_start",   "time_end",
+                                              "radius_m",    "half_width_m", NULL};
+static const char *const astm_keys[] = {"volume", "time_start", "time_end", NULL};
+static const char *const astm_volume_keys[] = {"outline_polygon", "outline_circle",
+                                               "altitude_lower", "altitude_upper", NULL};
+
 static dc_status number_at(const json_t *obj, const char *key, const char *field, double *out,
                            dc_error *err)
 {
@@ -35,6 +47,9 @@ static dc_status time_at(const json_t *obj, const char *key, const char *field, 
     if (!v)
         return dc_error_set(err, f, "is required");
     if (json_is_object(v)) { /* ASTM Time: {"value": "...", "format": "RFC3339"} */
+        static const char *const keys[] = {"value", "format", NULL};
+        if (dc_json_known(v, f, keys, err) != DC_OK)
+            return DC_EINVAL;
         snprintf(f, sizeof f, "%s.%s.value", field, key);
         v = json_object_get(v, "value");
     }
@@ -121,6 +136,9 @@ static dc_status geojson_footprint(const json_t *geom, const json_t *props, cons
         return dc_error_set(
             err, cf, "must be Polygon, Point (with radius_m) or LineString (with half_width_m)");
     }
+    const char *const geom_keys[] = {"type", "coordinates", "bbox", rkey, NULL};
+    if (dc_json_known(geom, f, geom_keys, err) != DC_OK)
+        return DC_EINVAL;
     double radius = 0;
     if (rkey) {
         const json_t *holder = json_object_get(geom, rkey) ? geom : props;
@@ -161,6 +179,9 @@ static dc_status astm_altitude(const json_t *vol, const char *key, const char *f
     if (!json_is_object(a))
         return dc_error_set(err, af,
                             "is required ({\"value\", \"reference\": \"W84\", \"units\": \"M\"})");
+    static const char *const keys[] = {"value", "reference", "units", NULL};
+    if (dc_json_known(a, af, keys, err) != DC_OK)
+        return DC_EINVAL;
     dc_status s = number_at(a, "value", af, out, err);
     if (s != DC_OK)
         return s;
@@ -183,8 +204,11 @@ static dc_status astm_altitude(const json_t *vol, const char *key, const char *f
 
 static dc_status astm_latlng(const json_t *p, const char *f, dc_latlon *out, dc_error *err)
 {
+    static const char *const keys[] = {"lat", "lng", NULL};
     if (!json_is_object(p))
         return dc_error_set(err, f, "must be an object {\"lat\", \"lng\"}");
+    if (dc_json_known(p, f, keys, err) != DC_OK)
+        return DC_EINVAL;
     dc_status s = number_at(p, "lat", f, &out->lat_deg, err);
     if (s == DC_OK)
         s = number_at(p, "lng", f, &out->lon_deg, err);
@@ -199,6 +223,10 @@ static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint *
     if (poly && circ)
         return dc_error_set(err, f, "give outline_polygon or outline_circle, not both");
     if (poly) {
+        static const char *const keys[] = {"vertices", NULL};
+        snprintf(cf, sizeof cf, "%s.outline_polygon", f);
+        if (dc_json_known(poly, cf, keys, err) != DC_OK)
+            return DC_EINVAL;
         snprintf(cf, sizeof cf, "%s.outline_polygon.vertices", f);
         json_t *vs = json_object_get(poly, "vertices");
         if (!json_is_array(vs))
@@ -232,7 +260,11 @@ static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint *
         return s;
     }
     if (circ) {
+        static const char *const keys[] = {"center", "radius", NULL}, *const rkeys[] = {
+                                                                          "value", "units", NULL};
         snprintf(cf, sizeof cf, "%s.outline_circle", f);
+        if (dc_json_known(circ, cf, keys, err) != DC_OK)
+            return DC_EINVAL;
         dc_latlon c;
         char pf[340];
         snprintf(pf, sizeof pf, "%s.center", cf);
@@ -244,6 +276,8 @@ static dc_status astm_footprint(const json_t *vol, const char *f, dc_footprint *
         if (!json_is_object(r))
             return dc_error_set(err, pf, "is required ({\"value\", \"units\": \"M\"})");
         double radius;
+        if (dc_json_known(r, pf, rkeys, err) != DC_OK)
+            return DC_EINVAL;
         s = number_at(r, "value", pf, &radius, err);
         if (s != DC_OK)
             return s;
@@ -298,6 +332,9 @@ dc_status dc_json_volume(const json_t *j, const char *field, int64_t max_window_
     json_t *astm = json_object_get(j, "volume");
     if (json_is_object(astm)) { /* ASTM F3548-21 Volume4D */
         snprintf(f, sizeof f, "%s.volume", field);
+        if (dc_json_known(j, field, astm_keys, err) != DC_OK ||
+            dc_json_known(astm, f, astm_volume_keys, err) != DC_OK)
+            return DC_EINVAL;
         s = astm_footprint(astm, f, &fp, err);
         if (s == DC_OK)
             s = astm_altitude(astm, "altitude_lower", f, &lo, err);
@@ -311,9 +348,14 @@ dc_status dc_json_volume(const json_t *j, const char *field, int64_t max_window_
             snprintf(f, sizeof f, "%s.properties", field);
             if (!json_is_object(props))
                 return dc_error_set(err, f, "must be an object with altitude and time members");
+            if (dc_json_known(j, field, feature_keys, err) != DC_OK ||
+                dc_json_known(props, f, properties_keys, err) != DC_OK)
+                return DC_EINVAL;
             geom = json_object_get(j, "geometry");
             snprintf(f, sizeof f, "%s.geometry", field);
         } else {
+            if (dc_json_known(j, field, api_keys, err) != DC_OK)
+                return DC_EINVAL;
             geom = json_object_get(j, "footprint");
             snprintf(f, sizeof f, "%s.footprint", field);
             if (!geom)

@@ -175,6 +175,7 @@ void dc_server_config_default(dc_server_config *c)
     c->time_step_s = 300;
     c->max_body_bytes = 4u << 20;
     c->max_volumes = 64;
+    c->ceiling_m = 20000;
     c->threads = 2;
     c->probe_limit = 60;
     c->suggest_max_shift_s = 6 * 3600;
@@ -251,6 +252,9 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
         } else if (!strcmp(key, "max_volumes")) {
             if ((rc = num(v, key, 1, 100000, &d, err)) == DC_OK)
                 n.max_volumes = (size_t)d;
+        } else if (!strcmp(key, "ceiling_m")) {
+            if ((rc = num(v, key, 100, 1e5, &d, err)) == DC_OK)
+                n.ceiling_m = d;
         } else if (!strcmp(key, "threads")) {
             if ((rc = num(v, key, 1, 256, &d, err)) == DC_OK)
                 n.threads = (unsigned)d;

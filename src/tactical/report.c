@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deconflict/json.h"
 #include "tactical/tactical_int.h"
 
 static dc_status fail(dc_error *err, const char *prefix, const char *field, const char *reason)
@@ -69,9 +70,12 @@ static int parse_time(const json_t *j, double *out)
     return 0;
 }
 
+/* 0, or -1 when not a number, -2 when absent. */
 static int get_number(const json_t *j, const char *name, double *out)
 {
     const json_t *v = json_object_get(j, name);
+    if (!v)
+        return -2;
     if (!json_is_number(v))
         return -1;
     *out = json_number_value(v);
@@ -85,8 +89,12 @@ dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t ope
         return dc_error_set(err, prefix && *prefix ? prefix : "report", "must be an object");
     dc_track_report r = {.operator_number = operator_number};
     r.track_id = json_string_value(json_object_get(j, "track_id"));
+    if (!json_object_get(j, "track_id"))
+        return fail(err, prefix, "track_id", "is required");
     if (!r.track_id)
         return fail(err, prefix, "track_id", "must be a non-empty string");
+    if (!json_object_get(j, "time"))
+        return fail(err, prefix, "time", "is required");
     if (parse_time(json_object_get(j, "time"), &r.time_s))
         return fail(err, prefix, "time", "must be an RFC 3339 time or seconds UTC");
     static const struct {
@@ -100,9 +108,11 @@ dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t ope
         {"track_deg", offsetof(dc_track_report, track_deg)},
         {"vertical_rate_mps", offsetof(dc_track_report, vertical_rate_mps)},
     };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        if (get_number(j, nums[i].name, (double *)((char *)&r + nums[i].off)))
-            return fail(err, prefix, nums[i].name, "must be a number");
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        int got = get_number(j, nums[i].name, (double *)((char *)&r + nums[i].off));
+        if (got)
+            return fail(err, prefix, nums[i].name, got == -2 ? "is required" : "must be a number");
+    }
     const json_t *op = json_object_get(j, "operation_id");
     if (op && !json_is_null(op)) {
         r.operation_id = json_string_value(op);
@@ -119,6 +129,8 @@ dc_status dc_json_track_reports(const json_t *body, uint32_t operator_number, dc
                                 size_t cap, size_t *n, dc_error *err)
 {
     const json_t *arr = json_is_object(body) ? json_object_get(body, "reports") : NULL;
+    if (!arr)
+        return dc_error_set(err, "reports", "is required (a non-empty array)");
     if (!json_is_array(arr) || json_array_size(arr) == 0)
         return dc_error_set(err, "reports", "must be a non-empty array");
     size_t len = json_array_size(arr);
@@ -129,6 +141,15 @@ dc_status dc_json_track_reports(const json_t *body, uint32_t operator_number, dc
     for (size_t i = 0; i < len; i++) {
         char prefix[64];
         snprintf(prefix, sizeof prefix, "reports[%zu]", i);
+        /* Strict in the API (a typo is refused); `deconflict cpa` lines carry
+         * an "operator" member as well. */
+        static const char *const keys[] = {"track_id",     "time",
+                                           "lat",          "lon",
+                                           "alt_m",        "ground_speed_mps",
+                                           "track_deg",    "vertical_rate_mps",
+                                           "operation_id", NULL};
+        if (dc_json_known(json_array_get(arr, i), prefix, keys, err) != DC_OK)
+            return DC_EINVAL;
         dc_status st =
             dc_json_track_report(json_array_get(arr, i), prefix, operator_number, &out[i], err);
         if (st != DC_OK)

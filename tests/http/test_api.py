@@ -191,8 +191,10 @@ def test_conflict_is_blind_with_suggestion(srv, ops):
     body = r.json
     assert body["error"] == "conflict" and body["field"] == "volumes" and body["reason"]
     (n,) = body["conflicts"]
+    # The notice, plus which of b's own volumes met it (b's plan: no leak).
     assert set(n) == {"id", "kind", "footprint", "altitude_lower_m", "altitude_upper_m",
-                      "time_start", "time_end"}
+                      "time_start", "time_end", "candidate_volume", "candidate_volumes"}
+    assert n["candidate_volume"] == 0 and n["candidate_volumes"] == [0]
     assert n["id"].startswith("ntc_") and n["kind"] == "operation"
     # Coarsened outward: 0.01 degree grid, 300 m, 5 min.
     for lon, lat in n["footprint"]["coordinates"][0]:
