@@ -85,7 +85,12 @@ void dc__api_notices(dc__req *r, const char *unused)
     dc_query_box q;
     const char *bbox = dc__req_arg(r, "bbox"), *from = dc__req_arg(r, "from"),
                *to = dc__req_arg(r, "to"), *accept = dc__req_header(r, "Accept");
-    if (!bbox || parse_bbox(bbox, &q)) {
+    if (!bbox) {
+        dc__reply_error(r, 400, "invalid", "bbox",
+                        "is required: ?bbox=minlon,minlat,maxlon,maxlat in degrees");
+        return;
+    }
+    if (parse_bbox(bbox, &q)) {
         dc__reply_error(r, 400, "invalid", "bbox",
                         "must be minlon,minlat,maxlon,maxlat in degrees with min <= max");
         return;

@@ -116,8 +116,8 @@ int dc_cli_alerts(int argc, char **argv)
                    (max = strtol(argv[i + 1], &e, 10)) > 0 && !*e) {
             i++;
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("alerts", "--follow --since --max --url --key-file --json", argc,
+                                   argv, i);
         }
     }
     int code = dc__api_open(&a, 1);

@@ -1,5 +1,6 @@
 /* Shared plumbing of the API subcommands (api.h): options, key, calls,
  * exit codes, files. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ long dc__api_call(dc__api *a, const char *method, const char *path, const json_t
         *out = NULL;
     long st = dc__client_call(a->c, method, path, a->key, body, extra_header, out, raw);
     if (!st)
-        fprintf(stderr, "deconflict %s: no answer from %s\n", a->cmd, a->url);
+        fprintf(stderr, "deconflict %s: no answer from %s\n", a->cmd, dc__client_error(a->c));
     return st;
 }
 
@@ -111,7 +112,7 @@ char *dc__read_file(const char *cmd, const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
-        fprintf(stderr, "deconflict %s: cannot open %s\n", cmd, path);
+        fprintf(stderr, "deconflict %s: cannot read %s: %s\n", cmd, path, strerror(errno));
         return NULL;
     }
     size_t cap = 65536, n = 0;

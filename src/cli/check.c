@@ -153,10 +153,16 @@ static int load_entry(dc_engine *e, names *ns, const json_t *o, const char *fiel
 static json_t *load_json(const char *path)
 {
     json_error_t je;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "deconflict check: cannot read %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
     if (!j)
-        fprintf(stderr, "deconflict check: %s: line %d column %d: %s\n", path, je.line, je.column,
-                je.text);
+        fprintf(stderr, "deconflict check: %s is not valid JSON: %s (line %d, column %d)\n", path,
+                je.text, je.line, je.column);
     return j;
 }
 
@@ -184,13 +190,9 @@ int dc_cli_check(int argc, char **argv)
             p.v_m = d;
         else if (!strcmp(a, "--t") && !parse_num(v, &d) && d >= 0 && d < 1e12 && d == floor(d))
             p.t_s = (int64_t)d;
-        else {
-            fprintf(stderr,
-                    "deconflict check: bad option or value: %s %s (--h > 0, --v >= 0, --t >= 0 "
-                    "whole seconds)\n",
-                    a, v);
-            return 2;
-        }
+        else /* --h > 0, --v >= 0, --t >= 0 whole seconds */
+            return dc__cli_bad_arg("check", "--airspace --candidate --h --v --t", argc, argv,
+                                   i - 1);
     }
     if (!air_path || !cand_path) {
         fprintf(stderr, "deconflict check: --airspace and --candidate are required\n");

@@ -24,6 +24,11 @@ int dc_cli_feed(int argc, char **argv);
 int dc_cli_verify(int argc, char **argv);
 int dc_cli_log(int argc, char **argv);
 
+/* Prints one line naming what is wrong with argv[i] (an unknown option, a
+ * missing or invalid value, a stray argument) given the command's options
+ * as space-separated names; returns 2, the usage exit code. */
+int dc__cli_bad_arg(const char *cmd, const char *known, int argc, char **argv, int i);
+
 /* The build's version and installed data directory (version.c); static strings. */
 const char *dc_cli_version_str(void);
 const char *dc_cli_datadir(void);

@@ -13,7 +13,27 @@ struct dc__client {
     char base[256];
     dc__client_observer observe;
     void *observe_ctx;
+    char error[CURL_ERROR_SIZE + 160]; /* why the last call got no answer */
 };
+
+const char *dc__client_error(const dc__client *c)
+{
+    return c->error[0] ? c->error : "no answer";
+}
+
+/* What a person can act on: "connection refused" rather than status 0. */
+static void set_error(dc__client *c, CURLcode rc, const char *detail)
+{
+    const char *what = curl_easy_strerror(rc);
+    if (rc == CURLE_COULDNT_CONNECT)
+        what = "connection refused: is a deconflict server running there? (deconflict serve)";
+    else if (rc == CURLE_COULDNT_RESOLVE_HOST)
+        what = "unknown host";
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        what = "no answer within 60 s";
+    snprintf(c->error, sizeof c->error, "%s: %s%s%s%s", c->base, what, detail[0] ? " (" : "",
+             detail, detail[0] ? ")" : "");
+}
 
 void dc__client_observe(dc__client *c, dc__client_observer fn, void *ctx)
 {
@@ -119,8 +139,15 @@ long dc__client_call(dc__client *c, const char *method, const char *path, const 
     }
     h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-    if (curl_easy_perform(cu) != CURLE_OK || s.oom)
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, detail);
+    c->error[0] = 0;
+    CURLcode rc = curl_easy_perform(cu);
+    curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, NULL);
+    if (rc != CURLE_OK || s.oom) {
+        set_error(c, s.oom ? CURLE_OUT_OF_MEMORY : rc, detail);
         goto done;
+    }
     curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
     if (c->observe)
         c->observe(c->observe_ctx, key, path, status, s.p ? s.p : "");

@@ -20,6 +20,10 @@ long dc__client_call(dc__client *c, const char *method, const char *path, const 
                      const json_t *body, const char *extra_header, json_t **out_json,
                      char **out_raw);
 
+/* Why the last dc__client_call got no answer (status 0), in words: "http://
+ * 127.0.0.1:1: connection refused: ...". Borrowed until the next call. */
+const char *dc__client_error(const dc__client *c);
+
 /* Calls fn(ctx, key, path, status, body) after every answered call (the
  * demo's blindness scan reads every response a party received). */
 typedef void (*dc__client_observer)(void *ctx, const char *key, const char *path, long status,

@@ -381,19 +381,29 @@ int dc_cli_demo(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
             speed = strtod(argv[++i], &end);
             if (*end || !(speed >= 1 && speed <= 3600))
-                goto usage;
+                return dc__cli_bad_arg(
+                    "demo", "--scenario --url --key --key-file --speed --scale --from --to", argc,
+                    argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--scale")) {
             scale = strtoul(argv[++i], &end, 10);
             if (*end || scale > 1000)
-                goto usage;
+                return dc__cli_bad_arg(
+                    "demo", "--scenario --url --key --key-file --speed --scale --from --to", argc,
+                    argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--from")) {
             if (dc__parse_hhmm(argv[++i], &from_s))
-                goto usage;
+                return dc__cli_bad_arg(
+                    "demo", "--scenario --url --key --key-file --speed --scale --from --to", argc,
+                    argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--to")) {
             if (dc__parse_hhmm(argv[++i], &to_s))
-                goto usage;
+                return dc__cli_bad_arg(
+                    "demo", "--scenario --url --key --key-file --speed --scale --from --to", argc,
+                    argv, i - 1);
         } else {
-            goto usage;
+            return dc__cli_bad_arg("demo",
+                                   "--scenario --url --key --key-file --speed --scale --from --to",
+                                   argc, argv, i);
         }
     }
     if (url)

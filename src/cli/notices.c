@@ -50,8 +50,9 @@ int dc_cli_notices(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "--out")) {
             out = argv[++i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("notices",
+                                   "--bbox --from --to --format --out --url --key-file --json",
+                                   argc, argv, i);
         }
     }
     dc_aip_format f = DC_AIP_GEOJSON;

@@ -31,8 +31,7 @@ int dc_cli_operations(int argc, char **argv)
                    strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i + 1])) {
             state = argv[++i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("operations", "--state --url --key-file --json", argc, argv, i);
         }
     }
     int code = dc__api_open(&a, 1);

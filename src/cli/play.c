@@ -70,7 +70,11 @@ int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t e
     }
     json_decref(resp);
     if (st != 200 || !a->id[0]) {
-        snprintf(err, err_len, "GET /v1/operators as the authority answered %ld", st);
+        if (!st)
+            snprintf(err, err_len, "GET /v1/operators: %s", dc__client_error(p->http));
+        else
+            snprintf(err, err_len, "GET /v1/operators as the authority answered HTTP %ld%s", st,
+                     st == 401 ? " (the key is not the authority's)" : "");
         return -1;
     }
     p->n_parties = 1;

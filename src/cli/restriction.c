@@ -35,7 +35,8 @@ json_t *dc__cli_volumes_body(const char *cmd, const char *path)
     json_t *j = json_loadb(buf, len, 0, &je);
     free(buf);
     if (!j) {
-        fprintf(stderr, "deconflict %s: %s: not JSON: %s (line %d)\n", cmd, path, je.text, je.line);
+        fprintf(stderr, "deconflict %s: %s is not valid JSON: %s (line %d, column %d)\n", cmd, path,
+                je.text, je.line, je.column);
         return NULL;
     }
     const char *t = json_string_value(json_object_get(j, "type"));

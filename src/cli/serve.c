@@ -149,7 +149,11 @@ int dc_cli_serve(int argc, char **argv)
     dc_error err = {{0}, {0}};
     dc_server_config_default(&cfg);
     if (config && dc_server_config_load(config, &cfg, &err) != DC_OK) {
-        fprintf(stderr, "deconflict serve: config %s: %s\n", err.field, err.reason);
+        if (!strcmp(err.field, "config")) /* the file itself */
+            fprintf(stderr, "deconflict serve: --config: %s\n", err.reason);
+        else
+            fprintf(stderr, "deconflict serve: --config %s: key \"%s\": %s\n", config, err.field,
+                    err.reason);
         return 2;
     }
     char installed_web[PATH_MAX];

@@ -66,16 +66,24 @@ int dc_cli_simulate(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
             speed = strtod(argv[++i], &end);
             if (*end || !(speed > 0 && speed <= 3600))
-                goto usage;
+                return dc__cli_bad_arg(
+                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
+                    argc, argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--scale")) {
             scale = strtoul(argv[++i], &end, 10);
             if (*end || scale > 100000)
-                goto usage;
+                return dc__cli_bad_arg(
+                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
+                    argc, argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--at")) {
             if (dc__parse_hhmm(argv[++i], &at_s))
-                goto usage;
+                return dc__cli_bad_arg(
+                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
+                    argc, argv, i - 1);
         } else {
-            goto usage;
+            return dc__cli_bad_arg(
+                "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
+                argc, argv, i);
         }
     }
     key = dc__cli_key(key, key_file, keybuf, sizeof keybuf);

@@ -76,8 +76,9 @@ int dc_cli_submit(int argc, char **argv)
         } else if (argv[i][0] != '-' && !file) {
             file = argv[i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg(
+                "submit", "--priority --override --take-suggestion --url --key-file --json", argc,
+                argv, i);
         }
     }
     if (!file) {

@@ -297,8 +297,12 @@ dc_status dc_scenario_load(const char *path, int64_t day_start_s, uint32_t scale
     *out = NULL;
     json_error_t je;
     json_t *src = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!src && je.line < 0) /* jansson's "unable to open <path>: <errno text>" */
+        return dc_error_set(err, "scenario", "cannot read %s",
+                            je.text + (strncmp(je.text, "unable to open ", 15) ? 0 : 15));
     if (!src)
-        return dc_error_set(err, path, "line %d: %s", je.line, je.text);
+        return dc_error_set(err, path, "not valid JSON: %s (line %d, column %d)", je.text, je.line,
+                            je.column);
     dc_status s = DC_OK;
     dc_scenario *sc = dc_calloc(1, sizeof *sc);
     if (!sc) {

@@ -2,6 +2,7 @@
  * T 300 s, blind disclosure, 0.01 degree / 300 m / 5 min notices) and the
  * JSON config file read over them. Unknown keys are errors, so a typo never
  * silently leaves a default in force. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -198,9 +199,14 @@ static dc_status num(json_t *v, const char *key, double lo, double hi, double *o
 dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error *err)
 {
     json_error_t je;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dc_error_set(err, "config", "cannot read %s: %s", path, strerror(errno));
+    json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
     if (!j)
-        return dc_error_set(err, "config", "%s: %s (line %d)", path, je.text, je.line);
+        return dc_error_set(err, "config", "%s is not valid JSON: %s (line %d, column %d)", path,
+                            je.text, je.line, je.column);
     dc_server_config n = *c;
     dc_status rc = DC_OK;
     const char *key;

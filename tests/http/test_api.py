@@ -613,8 +613,10 @@ def test_audit_route_and_tampering():
     out = subprocess.run(verify, capture_output=True, text=True)
     assert out.returncode == 1 and oid in out.stdout, out.stdout
     db.close()
-    assert subprocess.run([BIN, "audit", "verify", "--store", "/nonexistent/x.db"],
-                          capture_output=True).returncode == 1
+    # No store at that path is not a broken chain: exit 2, not 1.
+    out = subprocess.run([BIN, "audit", "verify", "--store", "/nonexistent/x.db"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "cannot open the store" in out.stderr, out.stderr
 
 
 def test_init_refuses_an_initialised_store(srv):
