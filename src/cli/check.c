@@ -258,10 +258,11 @@ int dc_cli_check(int argc, char **argv)
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < found; i++)
-        json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:f}", "candidate_volume",
+        json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:f, s:f}", "candidate_volume",
                                              (json_int_t)out[i].cand_volume, "with", out[i].with_id,
                                              "volume", (json_int_t)out[i].volume, "distance_m",
-                                             round(out[i].distance_m * 10) / 10));
+                                             round(out[i].distance_m * 10) / 10, "distance_nm",
+                                             round(out[i].distance_m / 1852 * 100) / 100));
     json_t *res = json_pack("{s:o}", "conflicts", arr);
     char *txt = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(res);

@@ -26,7 +26,8 @@ static int usage(FILE *f)
                "report time; tracks older than --stale (default 30 s) are dropped; a\n"
                "track's latest report wins. Defaults: --lookahead 300 --h 9260 --v 305.\n"
                "Prints {\"conflicts\":[{\"a\":\"op/track\",\"b\":..,\"t_in_s\":..,\"t_cpa_s\":..,\n"
-               "\"d_cpa_m\":..,\"los_now\":..}]} with a < b, sorted; times from the latest\n"
+               "\"d_cpa_m\":..,\"d_cpa_nm\":..,\"los_now\":..}]} with a < b, sorted; times from "
+               "the latest\n"
                "report time. Exit status: 0 clear, 1 conflicts, 2 invalid input.\n");
     return f == stdout ? 0 : 2;
 }
@@ -195,9 +196,11 @@ static int print_conflicts(const input *in, const dc_tactical_conflict *c, size_
     qsort(rows, n, sizeof *rows, row_cmp);
     for (size_t i = 0; i < n; i++) {
         const dc_tactical_conflict *k = rows[i].c;
-        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:b}", "a", rows[i].a, "b", rows[i].b,
+        /* d_cpa_nm: aviation reads horizontal distance in NM. */
+        json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:b}", "a", rows[i].a, "b", rows[i].b,
                               "t_in_s", rounded(k->t_in_s), "t_cpa_s", rounded(k->t_cpa_s),
-                              "d_cpa_m", rounded(k->d_cpa_m), "los_now", k->los_now);
+                              "d_cpa_m", rounded(k->d_cpa_m), "d_cpa_nm",
+                              round(k->d_cpa_m / 1852 * 100) / 100, "los_now", k->los_now);
         if (!o || json_array_append_new(arr, o))
             goto done;
     }

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/play.h"
 #include "cli/proc.h"
+#include "cli/units.h"
 #include "deconflict/geo.h"
 
 #define MAX_LINES 24
@@ -87,41 +88,6 @@ static void observe(void *ctx, const char *key, const char *path, long status, c
     }
 }
 
-static void hhmm(const char *rfc, char *out, size_t len)
-{
-    int64_t t;
-    char buf[40];
-    if (!rfc || dc_time_parse(rfc, 0, &t) != DC_OK) {
-        snprintf(out, len, "?");
-        return;
-    }
-    dc_time_format(t, buf, sizeof buf);
-    snprintf(out, len, "%.5sZ", buf + 11);
-}
-
-/* "34.05-34.45N 44.95-45.40E 1200-4800 m 05:55Z-09:05Z" of a notice. */
-static void notice_text(const json_t *n, char *out, size_t len)
-{
-    double la0 = 90, la1 = -90, lo0 = 180, lo1 = -180;
-    size_t i, k;
-    json_t *ring, *pt;
-    json_array_foreach(json_object_get(json_object_get(n, "footprint"), "coordinates"), i, ring)
-    {
-        json_array_foreach(ring, k, pt)
-        {
-            double lo = json_number_value(json_array_get(pt, 0)),
-                   la = json_number_value(json_array_get(pt, 1));
-            lo0 = fmin(lo0, lo), lo1 = fmax(lo1, lo), la0 = fmin(la0, la), la1 = fmax(la1, la);
-        }
-    }
-    char a[16], b[16];
-    hhmm(json_string_value(json_object_get(n, "time_start")), a, sizeof a);
-    hhmm(json_string_value(json_object_get(n, "time_end")), b, sizeof b);
-    snprintf(out, len, "%.2f-%.2fN %.2f-%.2fE %.0f-%.0f m %s-%s", la0, la1, lo0, lo1,
-             json_number_value(json_object_get(n, "altitude_lower_m")),
-             json_number_value(json_object_get(n, "altitude_upper_m")), a, b);
-}
-
 static void on_submit(void *ctx, const dc__submit_event *ev)
 {
     demo *d = ctx;
@@ -132,12 +98,14 @@ static void on_submit(void *ctx, const dc__submit_event *ev)
     if (ev->by->is_authority) {
         const json_t *v = json_array_get(json_object_get(ev->plan, "volumes"), 0);
         const json_t *fp = json_object_get(v, "footprint");
-        say(l, "restricted %s (%s%.0f km, %.0f-%.0f m, exempt: itself): %ld",
-            json_string_value(json_object_get(ev->plan, "name")),
-            json_object_get(fp, "radius_m") ? "circle " : "",
-            json_number_value(json_object_get(fp, "radius_m")) / 1000,
-            json_number_value(json_object_get(v, "altitude_lower_m")),
-            json_number_value(json_object_get(v, "altitude_upper_m")), ev->status);
+        char r[48] = "", band[64];
+        if (json_object_get(fp, "radius_m"))
+            dc__fmt_dist(json_number_value(json_object_get(fp, "radius_m")), r, sizeof r);
+        dc__fmt_band(json_number_value(json_object_get(v, "altitude_lower_m")),
+                     json_number_value(json_object_get(v, "altitude_upper_m")), band, sizeof band);
+        say(l, "restricted %s (%s%s%s%s, exempt: itself): %ld",
+            json_string_value(json_object_get(ev->plan, "name")), r[0] ? "circle " : "", r,
+            r[0] ? ", " : "", band, ev->status);
         d->unexpected += ev->status != 201;
         return;
     }
@@ -151,8 +119,8 @@ static void on_submit(void *ctx, const dc__submit_event *ev)
     if (ev->retry) {
         const json_t *v = json_array_get(json_object_get(ev->resp, "volumes"), 0);
         char a[16], b[16];
-        hhmm(json_string_value(json_object_get(v, "time_start")), a, sizeof a);
-        hhmm(json_string_value(json_object_get(v, "time_end")), b, sizeof b);
+        dc__fmt_hhmm(json_string_value(json_object_get(v, "time_start")), a, sizeof a);
+        dc__fmt_hhmm(json_string_value(json_object_get(v, "time_end")), b, sizeof b);
         say(l, "retried %s with the suggestion: %ld %s, %s-%s", ref, ev->status,
             ev->status == 201 ? "approved" : "REJECTED", a, b);
         d->retry_ok = ev->status == 201;
@@ -170,11 +138,13 @@ static void on_submit(void *ctx, const dc__submit_event *ev)
     if (ev->status == 409 && expect && !strcmp(expect, "reject_then_retry")) {
         const json_t *conf = json_object_get(ev->resp, "conflicts"),
                      *sugg = json_object_get(ev->resp, "suggestion");
-        char n0[120] = "";
+        char n0[160] = "";
         if (json_array_size(conf))
-            notice_text(json_array_get(conf, 0), n0, sizeof n0);
-        say(l, "submitted %s: 409 conflict, %zu blind notice(s): %s", ref, json_array_size(conf),
-            n0);
+            dc__notice_text(json_array_get(conf, 0), n0, sizeof n0);
+        say(l, "submitted %s: 409 conflict, its volume %lld meets %zu blind notice(s): %s", ref,
+            (long long)json_integer_value(
+                json_object_get(json_array_get(conf, 0), "candidate_volume")),
+            json_array_size(conf), n0);
         long shift = (long)json_integer_value(json_object_get(sugg, "time_shift_s"));
         if (json_is_object(sugg))
             say(l, "  suggestion: %s %+ldh%02ldm%s",
@@ -220,33 +190,35 @@ static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
 {
     const char *kind = json_string_value(json_object_get(a, "kind"));
     const json_t *rel = json_object_get(a, "intruder");
-    char at[16], sa[100], sb[100];
+    char at[16], sa[100], sb[100], cpa[48];
     scen_hhmm(d, json_string_value(json_object_get(a, "time")), at, sizeof at);
     if (json_is_object(rel)) {
         /* An operator's advisory: a coarse picture and a manoeuvre. */
         const json_t *adv = json_object_get(a, "advisory");
         const char *man = json_string_value(json_object_get(adv, "maneuver"));
         const char *sector = json_string_value(json_object_get(rel, "sector"));
-        char todo[80];
+        char todo[80], alt[40], bnd[48];
         if (man && !strcmp(man, "turn"))
             snprintf(todo, sizeof todo, "turn %s %.0f deg to %03.0f",
                      json_string_value(json_object_get(adv, "direction")),
                      json_number_value(json_object_get(adv, "turn_deg")),
                      json_number_value(json_object_get(adv, "heading_deg")));
         else
-            snprintf(todo, sizeof todo, "%s to %.0f m", man ? man : "?",
-                     json_number_value(json_object_get(adv, "altitude_m")));
+            snprintf(todo, sizeof todo, "%s to %s", man ? man : "?",
+                     dc__fmt_alt(json_number_value(json_object_get(adv, "altitude_m")), alt,
+                                 sizeof alt));
         snprintf(out, len, "%s %s: own %s; intruder %s, %s, %s; loss in %.0f+ s; advisory: %s", at,
                  kind, json_string_value(json_object_get(a, "track_id")), sector ? sector : "close",
-                 json_string_value(json_object_get(rel, "distance_band")),
+                 dc__fmt_distance_band(json_string_value(json_object_get(rel, "distance_band")),
+                                       bnd, sizeof bnd),
                  json_string_value(json_object_get(rel, "vertical")),
                  json_number_value(json_object_get(a, "t_los_s")), todo);
     } else if (json_object_get(a, "a"))
-        snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %.1f km in %.0f s", at, kind,
+        snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %s in %.0f s", at, kind,
                  side_text(json_object_get(a, "a"), sa, sizeof sa),
                  side_text(json_object_get(a, "b"), sb, sizeof sb),
                  json_number_value(json_object_get(a, "t_in_s")),
-                 json_number_value(json_object_get(a, "d_cpa_m")) / 1000,
+                 dc__fmt_dist(json_number_value(json_object_get(a, "d_cpa_m")), cpa, sizeof cpa),
                  json_number_value(json_object_get(a, "t_cpa_s")));
     else
         snprintf(out, len, "%s %s: %s%s%s, operation %s", at, kind,
@@ -414,6 +386,8 @@ int dc_cli_demo(int argc, char **argv)
         scen_path = dc__default_scenario(pathbuf, sizeof pathbuf);
 
     signal(SIGPIPE, SIG_IGN);
+    /* Line by line as it goes, to a terminal or a file alike. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = 1;
     char tmp[] = "/tmp/deconflict-demo-XXXXXX", store[128] = "", logp[128] = "", urlbuf[128],
          keybuf[160];
@@ -467,6 +441,11 @@ int dc_cli_demo(int argc, char **argv)
         fprintf(stderr, "deconflict demo: %s: %s: %s\n", scen_path, err.field, err.reason);
         goto out;
     }
+    char day[40];
+    dc_time_format(day0, day, sizeof day);
+    printf("deconflict demo: %s, server %s%s\n", scen_path, url,
+           store[0] && !access(store, F_OK) ? " (temporary store)" : "");
+    printf("times: HH:MMZ real UTC; @HH:MM the scenario clock (its 00:00 is %s)\n", day);
     d.p.sc = sc;
     d.t_play = t_play;
     d.speed = speed;
@@ -516,6 +495,9 @@ int dc_cli_demo(int argc, char **argv)
         d.p.n_parties > 2 ? d.p.parties[2].name : "",
         d.p.n_parties > 3 ? " and the scaled ones" : "");
     (void)dc__play_plans(&d.p); /* on_submit counts what was unexpected */
+    printf("-- set-up done: operators, restrictions and plans submitted; tracks next, about "
+           "%.0f s\n",
+           (to_s - from_s) / speed + 5);
 
     /* What the authority sees now; what each operator is told. */
     json_t *resp = NULL;
@@ -559,7 +541,7 @@ int dc_cli_demo(int argc, char **argv)
         for (size_t j = 0; j < json_array_size(ns) && !n0[0]; j++) {
             const char *kind = json_string_value(json_object_get(json_array_get(ns, j), "kind"));
             if (kind && strcmp(kind, "restriction"))
-                notice_text(json_array_get(ns, j), n0, sizeof n0);
+                dc__notice_text(json_array_get(ns, j), n0, sizeof n0);
         }
         say(l, "notices: %zu (%d restriction), no owner named; e.g. %s", json_array_size(ns), n_rs,
             n0);
@@ -575,7 +557,7 @@ int dc_cli_demo(int argc, char **argv)
         activated, from_s / 3600, from_s / 60 % 60, to_s / 3600, to_s / 60 % 60, speed);
     long reports = 0;
     int tactical_ok = 1;
-    double last_poll = 0;
+    double last_poll = 0, last_progress = dc__now();
     for (;;) {
         double now = dc__now();
         double scen = t_play + (now - t_play) * speed;
@@ -593,9 +575,13 @@ int dc_cli_demo(int argc, char **argv)
             poll_state(&d, d.drifter_ref);
             last_poll = now;
         }
-        if (isatty(2)) {
-            char t[40];
-            dc__time_ms(scen - (double)day0, t, sizeof t);
+        char t[40];
+        dc__time_ms(scen - (double)day0, t, sizeof t);
+        if (now - last_progress >= 20) { /* a sign of life, also in a file */
+            printf("-- @%.5s: %ld reports, %d alerts to the authority so far\n", t + 11, reports,
+                   la->n_alerts);
+            last_progress = now;
+        } else if (isatty(2)) {
             fprintf(stderr, "\r  scenario %.8s, %ld reports  ", t + 11, reports);
         }
         usleep(500000);
@@ -635,6 +621,7 @@ int dc_cli_demo(int argc, char **argv)
     if (li->leak[0])
         say(li, "LEAK: %s", li->leak);
 
+    printf("-- tracks done: %ld reports; stopping the server to verify the audit chain\n", reports);
     /* Audit: offline over the store, once the server has stopped. */
     char audit_out[600] = "";
     if (server > 0) {
@@ -650,11 +637,6 @@ int dc_cli_demo(int argc, char **argv)
     }
 
     /* The story, party by party. */
-    char day[40];
-    dc_time_format(day0, day, sizeof day);
-    printf("deconflict demo: %s, server %s%s\n", scen_path, url,
-           store[0] && !access(store, F_OK) ? " (temporary store)" : "");
-    printf("times: HH:MMZ real UTC; @HH:MM the scenario clock (its 00:00 is %s)\n", day);
     for (size_t i = 0; i < d.p.n_parties && i < 3; i++) {
         printf("== %s (%s)\n", d.p.parties[i].name, i ? "operator" : "authority");
         for (int j = 0; j < d.logs[i].n; j++)

@@ -7,6 +7,7 @@
 
 #include "cli/api.h"
 #include "cli/cli.h"
+#include "cli/units.h"
 
 static void help(FILE *f)
 {
@@ -40,9 +41,13 @@ static void print_notice(const json_t *n)
         y0 = y < y0 ? y : y0;
         y1 = y > y1 ? y : y1;
     }
-    printf("  in the way: %s %s, %.0f-%.0f m, %s to %s",
+    char band[64];
+    json_t *cv = json_object_get(n, "candidate_volume");
+    if (cv)
+        printf("  volumes[%lld] meets:", (long long)json_integer_value(cv));
+    printf("%s in the way: %s %s, %s, %s to %s", cv ? "" : " ",
            json_string_value(json_object_get(n, "kind")),
-           json_string_value(json_object_get(n, "id")), lo, hi,
+           json_string_value(json_object_get(n, "id")), dc__fmt_band(lo, hi, band, sizeof band),
            json_string_value(json_object_get(n, "time_start")),
            json_string_value(json_object_get(n, "time_end")));
     if (json_array_size(ring))
@@ -128,7 +133,8 @@ int dc_cli_submit(int argc, char **argv)
                 printf("suggestion: shift by %+lld s\n",
                        (long long)json_integer_value(json_object_get(sug, "time_shift_s")));
             else if (k)
-                printf("suggestion: shift by %+.0f m\n",
+                printf("suggestion: shift by %+.0f ft (%+.0f m)\n",
+                       json_number_value(json_object_get(sug, "altitude_shift_m")) / 0.3048,
                        json_number_value(json_object_get(sug, "altitude_shift_m")));
             else
                 printf("suggestion: none\n");

@@ -36,7 +36,8 @@ c = d["conflicts"]
 assert list(d) == ["conflicts"], d
 assert [(x["a"], x["b"]) for x in c] == [("alpha/B", "zulu/A"), ("alpha/C", "zulu/A")], c
 for x in c:
-    assert list(x) == ["a", "b", "t_in_s", "t_cpa_s", "d_cpa_m", "los_now"], x
+    assert list(x) == ["a", "b", "t_in_s", "t_cpa_s", "d_cpa_m", "d_cpa_nm", "los_now"], x
+    assert abs(x["d_cpa_nm"] - x["d_cpa_m"] / 1852) < 0.01, x
 h, s = c
 assert abs(h["t_in_s"] - 126.85) < 0.2 and abs(h["t_cpa_s"] - 150) < 0.2, h
 assert h["d_cpa_m"] < 30 and h["los_now"] is False, h
