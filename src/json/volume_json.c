@@ -16,8 +16,6 @@
         "altitude_upper_ft", "altitude_upper_fl"
 static const char *const api_keys[] = {"footprint", ALTITUDE_KEYS, "time_start", "time_end", NULL};
 static const char *const feature_keys[] = {"type", "geometry", "properties", "id", "bbox", NULL};
-static const char *const properties_keys[] = {ALTITUDE_KEYS, "time_start",   "time_end",
-                                              "radius_m",    "half_width_m", NULL};
 static const char *const astm_keys[] = {"volume", "time_start", "time_end", NULL};
 static const char *const astm_volume_keys[] = {"outline_polygon", "outline_circle",
                                                "altitude_lower", "altitude_upper", NULL};
@@ -348,8 +346,10 @@ dc_status dc_json_volume(const json_t *j, const char *field, int64_t max_window_
             snprintf(f, sizeof f, "%s.properties", field);
             if (!json_is_object(props))
                 return dc_error_set(err, f, "must be an object with altitude and time members");
-            if (dc_json_known(j, field, feature_keys, err) != DC_OK ||
-                dc_json_known(props, f, properties_keys, err) != DC_OK)
+            /* A Feature's properties are free-form (RFC 7946 section 3.2):
+             * exported features carry names and kinds. The members that
+             * matter there are all required, so a typo is still refused. */
+            if (dc_json_known(j, field, feature_keys, err) != DC_OK)
                 return DC_EINVAL;
             geom = json_object_get(j, "geometry");
             snprintf(f, sizeof f, "%s.geometry", field);

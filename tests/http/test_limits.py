@@ -180,7 +180,9 @@ def test_config_errors_name_a_field():
         out = subprocess.run([BIN, "serve", "--store", os.path.join(d, "none.db"), "--config",
                               path], capture_output=True, text=True)
         assert out.returncode == 2, out
-        assert ("config %s: " % field) in out.stderr, out.stderr
+        # The file itself ("--config: ...") or the key, quoted (issue 18 wording).
+        want = "--config: " if field == "config" else 'key "%s": ' % field
+        assert want in out.stderr, out.stderr
 
 
 def test_decoyed_probes_raise_a_probing_alert():

@@ -83,12 +83,13 @@ def test_unknown_fields_at_every_level_are_named(srv, ops):
     cases.append((v, "volumes[0].time_end.fmt"))
     v = astm_vol(); v["volume"]["outline_radius"] = 1
     cases.append((v, "volumes[0].volume.outline_radius"))
-    v = feature_vol(); v["properties"]["altitude_upper"] = 200
-    cases.append((v, "volumes[0].properties.altitude_upper"))
+    v = feature_vol(); v["properties"]["altitude_uper_m"] = v["properties"].pop("altitude_upper_m")
+    cases.append((v, "volumes[0].properties.altitude_upper_m"))  # free-form, but required
     v = feature_vol(); v["geomtry"] = {}
     cases.append((v, "volumes[0].geomtry"))
     for bad, field in cases:
-        refused(a.req("POST", "/v1/operations", {"volumes": [bad]}), field)
+        refused(a.req("POST", "/v1/operations", {"volumes": [bad]}), field,
+                "is required" if "properties" in field else "unknown field")
     # The same members, spelled right, are approved: the forms are accepted.
     for good in (vol(), astm_vol(), feature_vol()):
         r = a.req("POST", "/v1/operations", {"volumes": [good], "priority": 10, "name": "ok"})
