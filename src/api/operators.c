@@ -34,7 +34,9 @@ void dc__api_operator_create(dc__req *r, const char *unused)
     const char *name = json_string_value(json_object_get(body, "name"));
     if (!name || !valid_name(name)) {
         dc__reply_error(r, 400, "invalid", "name",
-                        "must be 1..64 characters of letters, digits, '_', '-' or '.'");
+                        json_object_get(body, "name")
+                            ? "must be 1..64 characters of letters, digits, '_', '-' or '.'"
+                            : "is required (1..64 letters, digits, '_', '-' or '.')");
         json_decref(body);
         return;
     }

@@ -212,11 +212,14 @@ void dc__api_rs_import(dc__req *r, const char *unused)
     json_t *content = json_object_get(body, "content"), *jx = json_object_get(body, "exempt");
     dc_aip_options opt;
     if (!f || dc_aip_format_parse(f, &fmt) != DC_OK || fmt > DC_AIP_AIXM) {
-        dc__reply_error(r, 400, "invalid", "format", "must be ed318, openair or aixm");
+        dc__reply_error(r, 400, "invalid", "format",
+                        json_object_get(body, "format") ? "must be ed318, openair or aixm"
+                                                        : "is required (ed318, openair or aixm)");
         goto out;
     }
     if (!json_is_string(content)) {
-        dc__reply_error(r, 400, "invalid", "content", "must be the file's text as a string");
+        dc__reply_error(r, 400, "invalid", "content",
+                        content ? "must be the file's text as a string" : "is required");
         goto out;
     }
     if (jx && !json_is_array(jx)) {

@@ -322,8 +322,7 @@ static int export(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "--out")) {
             out = argv[++i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("airspace export", "--format --in --out", argc, argv, i);
         }
     }
     dc_aip_format f;

@@ -56,8 +56,7 @@ int dc_cli_operator(int argc, char **argv)
         } else if (argv[i][0] != '-' && !arg) {
             arg = argv[i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("operator", "--key-out --url --key-file --json", argc, argv, i);
         }
     }
     int list = verb && !strcmp(verb, "list");

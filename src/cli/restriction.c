@@ -86,8 +86,9 @@ int dc_cli_restriction(int argc, char **argv)
         } else if (argv[i][0] != '-' && !arg) {
             arg = argv[i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("restriction",
+                                   "--name --format --out --all --url --key-file --json", argc,
+                                   argv, i);
         }
     }
     int list = verb && !strcmp(verb, "list");

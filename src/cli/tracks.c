@@ -38,8 +38,7 @@ int dc_cli_tracks(int argc, char **argv)
         } else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !file) {
             file = argv[i];
         } else {
-            help(stderr);
-            return DC_EXIT_USAGE;
+            return dc__cli_bad_arg("tracks", "--unknown --url --key-file --json", argc, argv, i);
         }
     }
     if (!file) {
