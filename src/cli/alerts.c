@@ -1,6 +1,7 @@
 /* `deconflict alerts [--follow]`: the caller's alerts, one JSON object per
  * line (GET /v1/alerts), or live from the Server-Sent Events stream
- * (GET /v1/alerts/stream) until interrupted or --max N alerts came. */
+ * (GET /v1/alerts/stream) until interrupted or --max N alerts came; with
+ * --text one readable line each, distances in NM and altitudes in ft/FL. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,15 @@
 
 #include "cli/api.h"
 #include "cli/cli.h"
+#include "cli/units.h"
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict alerts [--since SEQ] [--follow [--max N]] [--url URL]\n"
+    fprintf(f, "usage: deconflict alerts [--since SEQ] [--follow [--max N]] [--text] [--url URL]\n"
                "                         [--key-file FILE]\n\n"
-               "Prints each alert as one line of JSON (oldest first). --follow keeps the\n"
+               "Prints each alert as one line of JSON (oldest first); --text as one line\n"
+               "for a person instead (HH:MMZ, NM with km beside, ft/FL with m beside).\n"
+               "--follow keeps the\n"
                "connection open and prints alerts as they are raised; --max N stops after N.\n"
                "With --since, alerts after that seq (the last line's \"seq\"); the answer's\n"
                "cursor is printed on stderr as \"next: SEQ\".\n\n"
@@ -27,7 +31,24 @@ typedef struct sse {
     char line[65536];
     size_t n;
     long max, seen;
+    int text;
 } sse;
+
+/* One alert as the caller asked: its JSON, or a line for a person. */
+static void print_alert(const json_t *al, int text)
+{
+    if (text) {
+        char at[16], line[600];
+        dc__fmt_hhmm(json_string_value(json_object_get(al, "time")), at, sizeof at);
+        dc__alert_text(al, at, line, sizeof line);
+        printf("%s\n", line);
+        return;
+    }
+    char *s = json_dumps(al, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    if (s)
+        printf("%s\n", s);
+    free(s);
+}
 
 static size_t on_sse(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -42,7 +63,12 @@ static size_t on_sse(char *p, size_t size, size_t nmemb, void *ud)
         s->line[s->n] = 0;
         if (!strncmp(s->line, "data:", 5)) {
             const char *d = s->line + 5 + (s->line[5] == ' ');
-            printf("%s\n", d);
+            json_t *j = s->text ? json_loads(d, 0, NULL) : NULL;
+            if (j)
+                print_alert(j, 1);
+            else
+                printf("%s\n", d);
+            json_decref(j);
             fflush(stdout);
             if (s->max > 0 && ++s->seen >= s->max)
                 return 0; /* enough: abort the transfer */
@@ -52,7 +78,7 @@ static size_t on_sse(char *p, size_t size, size_t nmemb, void *ud)
     return len;
 }
 
-static int follow(dc__api *a, long since, long max)
+static int follow(dc__api *a, long since, long max, int text)
 {
     CURL *cu = curl_easy_init();
     if (!cu)
@@ -71,6 +97,7 @@ static int follow(dc__api *a, long since, long max)
         return DC_EXIT_UNAVAILABLE;
     }
     s->max = max;
+    s->text = text;
     curl_easy_setopt(cu, CURLOPT_URL, url);
     curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_sse);
@@ -100,7 +127,7 @@ int dc_cli_alerts(int argc, char **argv)
     dc__api a;
     dc__api_init(&a, "alerts");
     long since = -1, max = 0;
-    int fol = 0;
+    int fol = 0, text = 0;
     for (int i = 1; i < argc; i++) {
         char *e;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -109,6 +136,8 @@ int dc_cli_alerts(int argc, char **argv)
         } else if (dc__api_opt(&a, argc, argv, &i)) {
         } else if (!strcmp(argv[i], "--follow")) {
             fol = 1;
+        } else if (!strcmp(argv[i], "--text")) {
+            text = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--since") &&
                    (since = strtol(argv[i + 1], &e, 10)) >= 0 && !*e) {
             i++;
@@ -116,15 +145,15 @@ int dc_cli_alerts(int argc, char **argv)
                    (max = strtol(argv[i + 1], &e, 10)) > 0 && !*e) {
             i++;
         } else {
-            return dc__cli_bad_arg("alerts", "--follow --since --max --url --key-file --json", argc,
-                                   argv, i);
+            return dc__cli_bad_arg(
+                "alerts", "--follow --since --max --text --url --key-file --json", argc, argv, i);
         }
     }
     int code = dc__api_open(&a, 1);
     if (code)
         return code;
     if (fol) {
-        code = follow(&a, since, max);
+        code = follow(&a, since, max, text);
         dc__api_close(&a);
         return code;
     }
@@ -140,12 +169,8 @@ int dc_cli_alerts(int argc, char **argv)
             break;
         }
         json_t *al = json_object_get(ans, "alerts");
-        for (size_t i = 0; i < json_array_size(al); i++) {
-            char *s = json_dumps(json_array_get(al, i), JSON_COMPACT | JSON_REAL_PRECISION(10));
-            if (s)
-                printf("%s\n", s);
-            free(s);
-        }
+        for (size_t i = 0; i < json_array_size(al); i++)
+            print_alert(json_array_get(al, i), text);
         long next = (long)json_integer_value(json_object_get(ans, "next"));
         size_t n = json_array_size(al);
         json_decref(ans);

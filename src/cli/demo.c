@@ -177,57 +177,12 @@ static void scen_hhmm(const demo *d, const char *rfc, char *out, size_t len)
     snprintf(out, len, "@%02ld:%02ld", m / 60, m % 60);
 }
 
-static const char *side_text(const json_t *sd, char *buf, size_t len)
+/* One alert record in a line, as its recipient got it, at the scenario clock. */
+static void alert_line(const demo *d, const json_t *a, char *out, size_t len)
 {
-    snprintf(buf, len, "%s/%s",
-             json_string_value(json_object_get(json_object_get(sd, "operator"), "name")),
-             json_string_value(json_object_get(sd, "track_id")));
-    return buf;
-}
-
-/* One alert record in a line, as its recipient got it. */
-static void alert_text(const demo *d, const json_t *a, char *out, size_t len)
-{
-    const char *kind = json_string_value(json_object_get(a, "kind"));
-    const json_t *rel = json_object_get(a, "intruder");
-    char at[16], sa[100], sb[100], cpa[48];
+    char at[16];
     scen_hhmm(d, json_string_value(json_object_get(a, "time")), at, sizeof at);
-    if (json_is_object(rel)) {
-        /* An operator's advisory: a coarse picture and a manoeuvre. */
-        const json_t *adv = json_object_get(a, "advisory");
-        const char *man = json_string_value(json_object_get(adv, "maneuver"));
-        const char *sector = json_string_value(json_object_get(rel, "sector"));
-        char todo[80], alt[40], bnd[48];
-        if (man && !strcmp(man, "turn"))
-            snprintf(todo, sizeof todo, "turn %s %.0f deg to %03.0f",
-                     json_string_value(json_object_get(adv, "direction")),
-                     json_number_value(json_object_get(adv, "turn_deg")),
-                     json_number_value(json_object_get(adv, "heading_deg")));
-        else
-            snprintf(todo, sizeof todo, "%s to %s", man ? man : "?",
-                     dc__fmt_alt(json_number_value(json_object_get(adv, "altitude_m")), alt,
-                                 sizeof alt));
-        snprintf(out, len, "%s %s: own %s; intruder %s, %s, %s; loss in %.0f+ s; advisory: %s", at,
-                 kind, json_string_value(json_object_get(a, "track_id")), sector ? sector : "close",
-                 dc__fmt_distance_band(json_string_value(json_object_get(rel, "distance_band")),
-                                       bnd, sizeof bnd),
-                 json_string_value(json_object_get(rel, "vertical")),
-                 json_number_value(json_object_get(a, "t_los_s")), todo);
-    } else if (json_object_get(a, "a"))
-        snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %s in %.0f s", at, kind,
-                 side_text(json_object_get(a, "a"), sa, sizeof sa),
-                 side_text(json_object_get(a, "b"), sb, sizeof sb),
-                 json_number_value(json_object_get(a, "t_in_s")),
-                 dc__fmt_dist(json_number_value(json_object_get(a, "d_cpa_m")), cpa, sizeof cpa),
-                 json_number_value(json_object_get(a, "t_cpa_s")));
-    else
-        snprintf(out, len, "%s %s: %s%s%s, operation %s", at, kind,
-                 json_object_get(a, "operator")
-                     ? json_string_value(json_object_get(json_object_get(a, "operator"), "name"))
-                     : "own",
-                 json_object_get(a, "operator") ? "/" : " ",
-                 json_string_value(json_object_get(a, "track_id")),
-                 json_string_value(json_object_get(a, "operation_state")));
+    dc__alert_text(a, at, out, len);
 }
 
 static int has(const char *hay, const char *needle)
@@ -265,15 +220,15 @@ static void poll_alerts(demo *d)
                 l->saw_conflict_alert =
                     q->is_authority ? has(txt, d->scen_tracks[0]) && has(txt, d->scen_tracks[1])
                                     : 1;
-                alert_text(d, a, line, sizeof line);
+                alert_line(d, a, line, sizeof line);
                 say(l, "%s", line);
             } else if (nonconf && !l->saw_nonconf) {
                 l->saw_nonconf = 1;
-                alert_text(d, a, line, sizeof line);
+                alert_line(d, a, line, sizeof line);
                 say(l, "%s", line);
             } else if (conf && l->saw_nonconf && !l->saw_conf_again) {
                 l->saw_conf_again = 1;
-                alert_text(d, a, line, sizeof line);
+                alert_line(d, a, line, sizeof line);
                 say(l, "%s", line);
             }
             l->n_alerts++;

@@ -3,6 +3,7 @@
  * on the standard pressure datum, and below that pilots read feet. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/units.h"
 #include "deconflict/deconflict.h"
@@ -92,4 +93,71 @@ void dc__notice_text(const json_t *n, char *out, size_t len)
     dc__fmt_band(json_number_value(json_object_get(n, "altitude_lower_m")),
                  json_number_value(json_object_get(n, "altitude_upper_m")), band, sizeof band);
     snprintf(out, len, "%.2f-%.2fN %.2f-%.2fE %s %s-%s", la0, la1, lo0, lo1, band, a, b);
+}
+
+static const char *side_text(const json_t *sd, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s",
+             json_string_value(json_object_get(json_object_get(sd, "operator"), "name")),
+             json_string_value(json_object_get(sd, "track_id")));
+    return buf;
+}
+
+void dc__alert_text(const json_t *a, const char *at, char *out, size_t len)
+{
+    const char *kind = json_string_value(json_object_get(a, "kind"));
+    const json_t *rel = json_object_get(a, "intruder");
+    char sa[100], sb[100], cpa[48];
+    if (kind && !strcmp(kind, "probing")) {
+        const json_t *area = json_object_get(a, "area");
+        snprintf(
+            out, len, "%s probing: %s, %lld rejections in %.2f-%.2fN %.2f-%.2fE within %lld s", at,
+            json_string_value(json_object_get(json_object_get(a, "operator"), "name")),
+            (long long)json_integer_value(json_object_get(a, "rejections")),
+            json_number_value(json_array_get(area, 1)), json_number_value(json_array_get(area, 3)),
+            json_number_value(json_array_get(area, 0)), json_number_value(json_array_get(area, 2)),
+            (long long)json_integer_value(json_object_get(a, "window_s")));
+    } else if (json_is_object(rel)) {
+        /* An operator's advisory: a coarse picture and a manoeuvre. */
+        const json_t *adv = json_object_get(a, "advisory");
+        const char *man = json_string_value(json_object_get(adv, "maneuver"));
+        const char *sector = json_string_value(json_object_get(rel, "sector"));
+        char todo[80], alt[40], bnd[48];
+        if (man && !strcmp(man, "turn"))
+            snprintf(todo, sizeof todo, "turn %s %.0f deg to %03.0f",
+                     json_string_value(json_object_get(adv, "direction")),
+                     json_number_value(json_object_get(adv, "turn_deg")),
+                     json_number_value(json_object_get(adv, "heading_deg")));
+        else
+            snprintf(todo, sizeof todo, "%s to %s", man ? man : "?",
+                     dc__fmt_alt(json_number_value(json_object_get(adv, "altitude_m")), alt,
+                                 sizeof alt));
+        snprintf(out, len, "%s %s: own %s; intruder %s, %s, %s; loss in %.0f+ s; advisory: %s", at,
+                 kind, json_string_value(json_object_get(a, "track_id")), sector ? sector : "close",
+                 dc__fmt_distance_band(json_string_value(json_object_get(rel, "distance_band")),
+                                       bnd, sizeof bnd),
+                 json_string_value(json_object_get(rel, "vertical")),
+                 json_number_value(json_object_get(a, "t_los_s")), todo);
+    } else if (json_object_get(a, "a") && !json_object_get(a, "d_cpa_m")) {
+        snprintf(out, len, "%s %s: %s and %s", at, kind,
+                 side_text(json_object_get(a, "a"), sa, sizeof sa),
+                 side_text(json_object_get(a, "b"), sb, sizeof sb));
+    } else if (json_object_get(a, "a"))
+        snprintf(out, len, "%s %s: %s and %s; loss in %.0f s, CPA %s in %.0f s", at, kind,
+                 side_text(json_object_get(a, "a"), sa, sizeof sa),
+                 side_text(json_object_get(a, "b"), sb, sizeof sb),
+                 json_number_value(json_object_get(a, "t_in_s")),
+                 dc__fmt_dist(json_number_value(json_object_get(a, "d_cpa_m")), cpa, sizeof cpa),
+                 json_number_value(json_object_get(a, "t_cpa_s")));
+    else if (!json_object_get(a, "operation_state"))
+        snprintf(out, len, "%s %s: own %s", at, kind,
+                 json_string_value(json_object_get(a, "track_id")));
+    else
+        snprintf(out, len, "%s %s: %s%s%s, operation %s", at, kind,
+                 json_object_get(a, "operator")
+                     ? json_string_value(json_object_get(json_object_get(a, "operator"), "name"))
+                     : "own",
+                 json_object_get(a, "operator") ? "/" : " ",
+                 json_string_value(json_object_get(a, "track_id")),
+                 json_string_value(json_object_get(a, "operation_state")));
 }

@@ -23,4 +23,9 @@ void dc__fmt_hhmm(const char *rfc, char *out, size_t len);
  * (1200-4800 m) 05:55Z-09:05Z". */
 void dc__notice_text(const json_t *n, char *out, size_t len);
 
+/* One alert record (GET /v1/alerts: an operator's advisory, the
+ * authority's pair, a conformance change, a probing alert) in a line, with
+ * distances in NM and altitudes in ft/FL; `at` labels its time. */
+void dc__alert_text(const json_t *a, const char *at, char *out, size_t len);
+
 #endif

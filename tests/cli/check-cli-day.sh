@@ -124,6 +124,10 @@ i=0; while ! grep -q raised "$T/out" 2>/dev/null && [ $i -lt 100 ]; do
 done
 grep -q '"kind":"raised"' "$T/out" || fail "coalition got no alert: $(cat "$T/out")"
 if grep -q "IRN\|iran" "$T/out"; then fail "coalition's alert names the other party"; fi
+# The same alert for a person: the intruder's distance band in NM (km beside).
+expect 0 $B alerts --key-file "$T/coalition.key" --text
+grep -q "raised: own .* NM (.* km)" "$T/out" || fail "alerts --text: $(cat "$T/out")"
+if grep -q "IRN\|iran" "$T/out"; then fail "coalition's alert text names the other party"; fi
 i=0; while kill -0 "$FPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.3; i=$((i+1)); done
 grep -q '"kind"' "$T/follow" || fail "alerts --follow printed no alert: $(cat "$T/follow")"
 FPID=""
