@@ -1,0 +1,11 @@
+#!/bin/sh
+# The authority's surveillance feeds in a running server (issue 16): the Los
+# Angeles SBS-1 recording replayed over TCP at speed and faster, a malformed
+# ASTERIX datagram, a feed falling silent, the per-feed metrics and
+# GET /v1/feeds (tests/feed/live_feeds.py says what each step asserts).
+set -eu
+cd "$(dirname "$0")/../.."
+B=${DC_BIN:-build/deconflict}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+python3 tests/feed/live_feeds.py "$B" "$T" || { tail -5 "$T/serve.log" >&2; exit 1; }

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""The authority's surveillance feeds in a running server (issue 16, items
+2-4; run by check-live.sh). Ports come from 24000-24999.
+
+1. The Los Angeles SBS-1 recording replayed over TCP by replay_sbs.py, at
+   200 lines/s and then as fast as TCP takes it (into a restarted server):
+   every aircraft with a position in the recording is in the authority's
+   GET /v1/tracks at its last recorded position and altitude, and no other
+   track comes from the feed. The replayer listens only after the server
+   started, so the feed's first connection fails and it reconnects.
+2. A malformed ASTERIX datagram, then a good one (the real CAT062 blocks of
+   cat062cat065.raw): the error is counted and the good one's tracks appear.
+3. A feed that goes silent raises the authority's "feed_silent" alert (and
+   "feed_resumed" when it speaks again); no operator sees either, and an
+   operator's GET /v1/feeds is 403.
+4. /metrics carries the per-feed counters.
+
+  live_feeds.py BIN TMPDIR
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+BIN, T = sys.argv[1], sys.argv[2]
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+DATA = os.path.join(ROOT, 'tests', 'feed', 'data')
+SBS_PORT, UDP_PORT = 24101, 24102
+procs = []
+
+
+def fail(msg):
+    sys.exit('check-live: FAIL: ' + msg)
+
+
+def call(url, key, path, body=None):
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode() if body else None,
+                                 headers={'Authorization': 'Bearer ' + key,
+                                          'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            data = r.read().decode()
+            return r.status, (json.loads(data) if data.startswith('{') else data)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode() or '{}')
+
+
+def serve(store, cfg):
+    out = open(os.path.join(T, 'url'), 'w+')
+    p = subprocess.Popen([BIN, 'serve', '--store', store, '--listen', '127.0.0.1:0', '--config',
+                          cfg], stdout=out, stderr=open(os.path.join(T, 'serve.log'), 'a'))
+    procs.append(p)
+    for _ in range(300):
+        out.seek(0)
+        line = out.readline().strip()
+        if line:
+            return p, line
+        if p.poll() is not None:
+            fail('server exited: ' + open(os.path.join(T, 'serve.log')).read()[-500:])
+        time.sleep(0.05)
+    fail('server did not start')
+
+
+def stop(p):
+    p.terminate()
+    if p.wait(20) != 0:  # a sanitizer's report makes it non-zero
+        fail('server exit status %d: %s' % (p.returncode,
+                                           open(os.path.join(T, 'serve.log')).read()[-2000:]))
+
+
+def wait_for(what, fn, timeout=30):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.25)
+    fail('timed out waiting for ' + what)
+
+
+def recording():
+    """Each aircraft's last position and altitude in the recording."""
+    last, lines = {}, 0
+    for l in open(os.path.join(DATA, 'sbs', 'msgs.txt')):
+        if not l.strip():
+            continue
+        lines += 1
+        f = l.strip().split(',')
+        if f[0] == 'MSG' and f[1] == '3' and len(f) > 15 and f[14] and f[15] and f[11]:
+            last[f[4].upper()] = (float(f[14]), float(f[15]), float(f[11]) * 0.3048)
+    return last, lines
+
+
+def feed_tracks(url, key, ids):
+    st, body = call(url, key, '/v1/tracks')
+    if st != 200:
+        fail('GET /v1/tracks: %d %s' % (st, body))
+    return {t['track_id']: t for t in body['tracks'] if t['track_id'] in ids or
+            (t['operator'] is None and len(t['track_id']) == 6)}
+
+
+def check_picture(url, key, expect, label):
+    def ready():
+        got = feed_tracks(url, key, expect)
+        if set(got) != set(expect):
+            return None
+        for icao, (lat, lon, alt) in expect.items():
+            t = got[icao]
+            if abs(t['lat'] - lat) > 1e-6 or abs(t['lon'] - lon) > 1e-6 or \
+                    abs(t['alt_m'] - alt) > 0.06:
+                return None
+        return got
+    try:
+        got = wait_for(label, ready, 60)
+    except SystemExit:
+        got = feed_tracks(url, key, expect)
+        fail('%s: the authority sees %s, the recording has %s' % (label, sorted(got),
+                                                                  sorted(expect)))
+    for t in got.values():
+        if t['operator'] is not None:
+            fail('%s: a feed track has an operator: %s' % (label, t))
+    print('check-live: %s: all %d aircraft with a position are in the authority\'s view at '
+          'their last recorded position and altitude, none invented' % (label, len(expect)))
+
+
+def replay(rate):
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tests', 'feed', 'replay_sbs.py'),
+                          os.path.join(DATA, 'sbs', 'msgs.txt'), str(SBS_PORT), rate],
+                         stdout=subprocess.PIPE, text=True)
+    procs.append(p)
+    return p
+
+
+def alerts(url, key):
+    st, body = call(url, key, '/v1/alerts?limit=1000')
+    if st != 200:
+        fail('GET /v1/alerts: %d' % st)
+    return body['alerts']
+
+
+def feeds(url, key):
+    st, body = call(url, key, '/v1/feeds')
+    if st != 200:
+        fail('GET /v1/feeds: %d %s' % (st, body))
+    return {f['name']: f for f in body['feeds']}
+
+
+def main():
+    store = os.path.join(T, 'store.db')
+    subprocess.run([BIN, 'init', '--store', store, '--authority', 'host', '--key-file',
+                    os.path.join(T, 'host.key')], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    auth = open(os.path.join(T, 'host.key')).read().strip()
+    cfg = os.path.join(T, 'config.json')
+    json.dump({'feed_silence_s': 3, 'feeds': [
+        {'name': 'la-adsb', 'type': 'sbs', 'connect': '127.0.0.1:%d' % SBS_PORT},
+        {'name': 'radar', 'type': 'asterix', 'listen': 'udp://127.0.0.1:%d' % UDP_PORT,
+         'clock': 'arrival', 'silence_s': 2}]}, open(cfg, 'w'))
+    expect, n_lines = recording()
+
+    # 1. At speed: the replayer starts after the server, so the first connect fails.
+    srv, url = serve(store, cfg)
+    st, op = call(url, auth, '/v1/operators', {'name': 'coalition'})
+    if st != 201:
+        fail('operator: %d %s' % (st, op))
+    opkey = op['api_key']
+    time.sleep(1.2)
+    rp = replay('200')
+    call(url, auth, '/v1/tracks')  # the track view is fed while someone reads it
+    if rp.stdout.readline().strip() == '':
+        fail('replay at speed')
+    check_picture(url, auth, expect, 'replay at 200 lines/s')
+    f = feeds(url, auth)['la-adsb']
+    if f['messages'] != n_lines or f['decode_errors'] != 0 or f['reconnects'] < 1:
+        fail('la-adsb after the replay: %s (expected %d messages, 0 errors, a reconnect)' %
+             (f, n_lines))
+    print('check-live: la-adsb: %d lines, %d track reports, %d reconnects, 0 decode errors' %
+          (f['messages'], f['reports'], f['reconnects']))
+
+    # 3. Silence: the replay ended; the feed's silence is the authority's alone.
+    def silent():
+        return [a for a in alerts(url, auth) if a.get('kind') == 'feed_silent' and
+                a['feed']['name'] == 'la-adsb']
+    a = wait_for('la-adsb feed_silent alert', silent, 20)[0]
+    if not feeds(url, auth)['la-adsb']['silent']:
+        fail('GET /v1/feeds does not show la-adsb silent')
+    st, _ = call(url, opkey, '/v1/feeds')
+    if st != 403:
+        fail("an operator's GET /v1/feeds answered %d, not 403" % st)
+    for al in alerts(url, opkey):
+        if 'feed' in json.dumps(al):
+            fail('an operator sees a feed alert: %s' % al)
+    print('check-live: silence: the authority got %s after %.1f s; the operator sees no feed '
+          'alert and GET /v1/feeds answers it 403' % (a['kind'], a['silent_s']))
+
+    # 2. ASTERIX: a malformed datagram, then the real CAT062 blocks.
+    raw = open(os.path.join(DATA, 'asterix', 'cat062cat065.raw'), 'rb').read()
+    blocks, off = [], 0
+    while off + 3 <= len(raw):
+        n = int.from_bytes(raw[off + 1:off + 3], 'big')
+        blocks.append(raw[off:off + n])
+        off += n
+    cat062 = [b for b in blocks if b[0] == 62][0]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bad = bytes([62, 0x00, 0x40]) + cat062[3:20]  # its length runs past the datagram
+    u.sendto(bad, ('127.0.0.1', UDP_PORT))
+    time.sleep(0.3)
+    u.sendto(cat062, ('127.0.0.1', UDP_PORT))
+    ids = {'062-25-100-4980', '3C0A55'}
+    wait_for('the CAT062 tracks after a malformed datagram',
+             lambda: ids <= set(feed_tracks(url, auth, ids)), 20)
+    r = feeds(url, auth)['radar']
+    if r['decode_errors'] != 1 or r['messages'] != 2 or not r['last_error']:
+        fail('radar: %s' % r)
+    resumed = [a for a in alerts(url, auth) if a.get('kind') == 'feed_resumed' and
+               a['feed']['name'] == 'radar']
+    if not resumed:
+        fail('no feed_resumed alert for radar')
+    print('check-live: asterix: a malformed datagram refused (%s), the next one\'s tracks %s in '
+          'the authority\'s view; the radar feed was silent then resumed' %
+          (r['last_error'], sorted(ids)))
+
+    # 4. /metrics
+    st, text = call(url, auth, '/metrics')
+    for name in ('messages_total', 'reports_total', 'decode_errors_total', 'reconnects_total',
+                 'last_message_age_seconds'):
+        if 'deconflict_feed_%s{feed="la-adsb",type="sbs"}' % name not in text:
+            fail('/metrics lacks deconflict_feed_%s for la-adsb' % name)
+    if 'deconflict_feed_decode_errors_total{feed="radar",type="asterix"} 1' not in text:
+        fail('/metrics: radar decode errors')
+    stop(srv)
+
+    # 1b. As fast as TCP: a restarted server, a fresh picture.
+    rp.wait(10)
+    srv, url = serve(store, cfg)
+    rp = replay('0')
+    call(url, auth, '/v1/tracks')
+    if rp.stdout.readline().strip() == '':
+        fail('replay at full speed')
+    check_picture(url, auth, expect, 'replay at full speed')
+    f = feeds(url, auth)['la-adsb']
+    if f['messages'] != n_lines or f['decode_errors'] != 0:
+        fail('la-adsb at full speed: %s' % f)
+    stop(srv)
+    rp.wait(10)
+
+
+try:
+    main()
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+print('check-live: passed')
