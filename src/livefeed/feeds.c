@@ -77,6 +77,9 @@ static void on_report(void *ctx, const dc_feed_report *r)
     dc__feed *f = ctx;
     if (f->n_batch == DC__FEED_BATCH)
         flush(f);
+    /* Reports decoded from one read (Beast frames, a datagram's records)
+     * keep their order: each is a microsecond after the one before. */
+    f->now_s += 1e-6;
     dc__fusion_report(&f->all->fu, f, r);
 }
 
@@ -116,14 +119,19 @@ static void check_silence(dc__feed *f)
     }
 }
 
-/* A message arrived now. */
-static void heard(dc__feed *f, unsigned long n)
+/* Data arrived now: strictly increasing, so of two messages in one clock
+ * tick the later is still the newer (an arrival-clock position is never
+ * superseded by its own feed's previous one). */
+static void stamp(dc__feed *f)
 {
-    /* Strictly increasing: of two messages in one clock tick the later is
-     * still the newer (an arrival-clock position is never superseded by
-     * its own feed's previous one). */
     double now = dc__wall_s();
     f->now_s = now > f->now_s ? now : f->now_s + 1e-6;
+}
+
+/* n messages arrived now. */
+static void heard(dc__feed *f, unsigned long n)
+{
+    stamp(f);
     atomic_fetch_add(&f->messages, n);
     atomic_store(&f->last_msg_ms, (long long)(f->now_s * 1000.0));
     if (atomic_load(&f->silent)) {
@@ -221,6 +229,7 @@ static void consume(dc__feed *f)
     size_t used = 0;
     if (f->cfg->type == DC_FEED_SRC_BEAST) {
         dc_feed_stats st = {0, 0, 0, 0};
+        stamp(f);
         dc_beast_decode(f->adsb, f->rbuf, f->rlen, &used, on_report, f, &st);
         if (st.blocks)
             heard(f, st.blocks);
