@@ -10,6 +10,8 @@
 
 #include "server/server.h"
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
 static dc_status bad(dc_error *err, size_t i, const char *field, const char *reason)
 {
     char f[48];
@@ -32,7 +34,8 @@ static int endpoint(const char *s, const char *scheme, dc_feed_config *f)
         return 0;
     memcpy(f->host, s, (size_t)(colon - s));
     f->host[colon - s] = 0;
-    if (strchr(f->host, '/') || strchr(f->host, ':'))
+    /* A name or an IPv4 address: it is printed unescaped in metrics and JSON. */
+    if (strspn(f->host, NAME_CHARS) != strlen(f->host))
         return 0;
     f->port = (uint16_t)port;
     return 1;
@@ -102,8 +105,7 @@ static dc_status one_feed(const json_t *o, size_t i, dc_feed_config *f, dc_error
             continue;
         } else if (!strcmp(key, "name")) {
             if (!str || !str[0] || strlen(str) >= sizeof f->name ||
-                strspn(str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-                    strlen(str))
+                strspn(str, NAME_CHARS) != strlen(str))
                 return bad(err, i, key, "must be 1 to 31 letters, digits, '-', '_' or '.'");
             snprintf(f->name, sizeof f->name, "%s", str);
         } else if (!strcmp(key, "listen")) {

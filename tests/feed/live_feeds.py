@@ -170,6 +170,15 @@ def main():
     if st != 201:
         fail('operator: %d %s' % (st, op))
     opkey = op['api_key']
+    # A second server cannot bind the same UDP port: it refuses to start, naming the field.
+    subprocess.run([BIN, 'init', '--store', os.path.join(T, 'other.db'), '--authority', 'x',
+                    '--key-file', os.path.join(T, 'other.key')], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run([BIN, 'serve', '--store', os.path.join(T, 'other.db'), '--listen',
+                        '127.0.0.1:0', '--config', cfg], capture_output=True, text=True,
+                       timeout=20)
+    if r.returncode == 0 or 'feeds[1].listen' not in r.stderr:
+        fail('a second server on the same UDP port: exit %d, %s' % (r.returncode, r.stderr))
     time.sleep(1.2)
     rp = replay('200')
     call(url, auth, '/v1/tracks')  # the track view is fed while someone reads it

@@ -80,6 +80,7 @@ static void config_errors(void **state)
          "\"connect\":\"nohost\"}]}",
          "feeds[1].connect"},
         {"{\"feeds\": [{\"type\":\"sbs\",\"connect\":\"x:1\",\"radar\":{}}]}", "feeds[0].radar"},
+        {"{\"feeds\": [{\"type\":\"sbs\",\"connect\":\"a\\\"b:1\"}]}", "feeds[0].connect"},
         {"{\"feeds\": [{\"type\":\"asterix\",\"listen\":\"udp://h:1\",\"radar\":{\"lat\":91,"
          "\"lon\":0}}]}",
          "feeds[0].radar"},
