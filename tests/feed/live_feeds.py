@@ -193,9 +193,12 @@ def main():
           (f['messages'], f['reports'], f['reconnects']))
 
     # 3. Silence: the replay ended; the feed's silence is the authority's alone.
+    # (It may have been silent at the start too, before the replayer listened.)
+    ended = max([a['seq'] for a in alerts(url, auth)] + [0])
+
     def silent():
         return [a for a in alerts(url, auth) if a.get('kind') == 'feed_silent' and
-                a['feed']['name'] == 'la-adsb']
+                a['feed']['name'] == 'la-adsb' and a['seq'] > ended]
     a = wait_for('la-adsb feed_silent alert', silent, 20)[0]
     if not feeds(url, auth)['la-adsb']['silent']:
         fail('GET /v1/feeds does not show la-adsb silent')
