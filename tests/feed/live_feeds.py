@@ -267,7 +267,9 @@ def main():
 def dump1090(store, expect):
     """5. Debian's dump1090-mutability in net-only mode as a real source: the
     recording encoded as Beast (beast_from_sbs.py) goes into its Beast input,
-    and the server's beast feed reads its Beast output."""
+    and the server's beast feed reads its Beast output; at the same time the
+    SBS feed gets the recording from the replayer. Fusion: each aircraft,
+    seen on both feeds, is one track."""
     beast = os.path.join(T, 'la.beast')
     subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'feed', 'beast_from_sbs.py'),
                     os.path.join(DATA, 'sbs', 'msgs.txt'), beast, os.path.join(T, 'src.jsonl')],
@@ -279,13 +281,15 @@ def dump1090(store, expect):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(d)
     cfg = os.path.join(T, 'config-dump1090.json')
-    json.dump({'feeds': [{'name': 'dump1090', 'type': 'beast',
-                          'connect': '127.0.0.1:%d' % bo}]}, open(cfg, 'w'))
+    json.dump({'feeds': [{'name': 'dump1090', 'type': 'beast', 'connect': '127.0.0.1:%d' % bo},
+                         {'name': 'la-adsb', 'type': 'sbs',
+                          'connect': '127.0.0.1:%d' % SBS_PORT}]}, open(cfg, 'w'))
     srv, url = serve(store, cfg)
     auth = open(os.path.join(T, 'host.key')).read().strip()
     wait_for('the beast feed connected to dump1090',
              lambda: feeds(url, auth)['dump1090']['state'] == 'connected', 20)
     call(url, auth, '/v1/tracks')
+    rp = replay('0')
     inp = socket.create_connection(('127.0.0.1', bi), timeout=5)
     inp.sendall(open(beast, 'rb').read())
 
@@ -304,14 +308,23 @@ def dump1090(store, expect):
     except SystemExit:
         fail('through dump1090 the authority sees %s, expected %s' %
              (feed_tracks(url, auth, expect), expect))
-    f = feeds(url, auth)['dump1090']
+    rp.wait(20)
+    fs = feeds(url, auth)
+    f, s = fs['dump1090'], fs['la-adsb']
+    if f['reports'] == 0 or s['reports'] == 0:
+        fail('fusion: a feed gave no report: %s' % fs)
+    st, body = call(url, auth, '/v1/feeds')
+    if body['aircraft'] != len(expect):
+        fail('fusion: %d aircraft from two feeds, expected %d' % (body['aircraft'], len(expect)))
     inp.close()
     stop(srv)
     d.terminate()
     d.wait(10)
-    print('check-live: dump1090-mutability (net-only, Beast in and out) as the source: %d frames, '
-          '%d decode errors; all %d aircraft at their last recorded position (to the CPR '
-          'quantum), none invented' % (f['messages'], f['decode_errors'], len(expect)))
+    print('check-live: dump1090-mutability (net-only, Beast in and out) as a source beside the '
+          'SBS replay: %d frames, %d decode errors; %d + %d reports (%d + %d superseded) fused '
+          'into %d aircraft, each one track at its last recorded position (to the CPR quantum), '
+          'none invented' % (f['messages'], f['decode_errors'], f['reports'], s['reports'],
+                             f['superseded'], s['superseded'], body['aircraft']))
 
 
 try:
