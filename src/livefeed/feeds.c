@@ -1,6 +1,6 @@
 /* The feed threads. An ASTERIX feed owns a UDP socket bound at start and
- * decodes each datagram alone (a malformed one is counted and dropped, the
- * next is read as usual). An SBS or Beast feed connects to its TCP server,
+ * decodes each datagram alone, block by block (a malformed block is counted
+ * and dropped, the next is read as usual). An SBS or Beast feed connects to its TCP server,
  * reads lines or frames until the connection ends, and reconnects after a
  * backoff that starts at 0.5 s and doubles to 30 s (back to 0.5 s once a
  * connection carried data). Every thread wakes at least every 200 ms, so it
@@ -150,6 +150,29 @@ static void idle(dc__feed *f)
 
 /* ---- ASTERIX over UDP ---- */
 
+/* One datagram, block by block: a malformed block is refused alone (its
+ * records checked whole by the decoder) and the next one, found by its
+ * length, still decoded; a length that cannot be trusted ends the datagram. */
+static void decode_datagram(dc__feed *f, const dc_asterix_options *opt, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        size_t len = n - off >= 3 ? (size_t)f->rbuf[off + 1] << 8 | f->rbuf[off + 2] : 0;
+        int trusted = len >= 3 && len <= n - off;
+        dc_feed_error err = {0, {0}};
+        if (dc_asterix_decode(f->rbuf + off, trusted ? len : n - off, opt, on_report, f, NULL,
+                              &err) != DC_OK) {
+            atomic_fetch_add(&f->errors, 1);
+            char msg[160];
+            snprintf(msg, sizeof msg, "byte %zu: %s", off + err.offset, err.reason);
+            set_error(f, "%s", msg);
+        }
+        if (!trusted)
+            break;
+        off += len;
+    }
+}
+
 static void udp_loop(dc__feed *f)
 {
     dc_asterix_options opt = f->cfg->asterix;
@@ -162,14 +185,7 @@ static void udp_loop(dc__feed *f)
                     break;
                 heard(f, 1);
                 opt.ref_time_s = f->now_s;
-                dc_feed_error err = {0, {0}};
-                if (dc_asterix_decode(f->rbuf, (size_t)n, &opt, on_report, f, NULL, &err) !=
-                    DC_OK) {
-                    atomic_fetch_add(&f->errors, 1);
-                    char msg[160];
-                    snprintf(msg, sizeof msg, "byte %zu: %s", err.offset, err.reason);
-                    set_error(f, "%s", msg);
-                }
+                decode_datagram(f, &opt, (size_t)n);
             }
         }
         idle(f);

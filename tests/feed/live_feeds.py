@@ -8,8 +8,9 @@
    GET /v1/tracks at its last recorded position and altitude, and no other
    track comes from the feed. The replayer listens only after the server
    started, so the feed's first connection fails and it reconnects.
-2. A malformed ASTERIX datagram, then a good one (the real CAT062 blocks of
-   cat062cat065.raw): the error is counted and the good one's tracks appear.
+2. A malformed ASTERIX datagram, then one holding a malformed block and the
+   real CAT062 block of cat062cat065.raw: both errors are counted and the
+   real block's tracks appear.
 3. A feed that goes silent raises the authority's "feed_silent" alert (and
    "feed_resumed" when it speaks again); no operator sees either, and an
    operator's GET /v1/feeds is 403.
@@ -223,20 +224,21 @@ def main():
     bad = bytes([62, 0x00, 0x40]) + cat062[3:20]  # its length runs past the datagram
     u.sendto(bad, ('127.0.0.1', UDP_PORT))
     time.sleep(0.3)
-    u.sendto(cat062, ('127.0.0.1', UDP_PORT))
+    # A refused block (an empty FSPEC) before the real one in one datagram.
+    u.sendto(bytes([62, 0, 6, 0, 0, 0]) + cat062, ('127.0.0.1', UDP_PORT))
     ids = {'062-25-100-4980', '3C0A55'}
     wait_for('the CAT062 tracks after a malformed datagram',
              lambda: ids <= set(feed_tracks(url, auth, ids)), 20)
     r = feeds(url, auth)['radar']
-    if r['decode_errors'] != 1 or r['messages'] != 2 or not r['last_error']:
+    if r['decode_errors'] != 2 or r['messages'] != 2 or not r['last_error']:
         fail('radar: %s' % r)
     resumed = [a for a in alerts(url, auth) if a.get('kind') == 'feed_resumed' and
                a['feed']['name'] == 'radar']
     if not resumed:
         fail('no feed_resumed alert for radar')
-    print('check-live: asterix: a malformed datagram refused (%s), the next one\'s tracks %s in '
-          'the authority\'s view; the radar feed was silent then resumed' %
-          (r['last_error'], sorted(ids)))
+    print('check-live: asterix: a malformed datagram refused, then a malformed block (%s) and the '
+          'real one in the next datagram: its tracks %s in the authority\'s view; the radar feed '
+          'was silent then resumed' % (r['last_error'], sorted(ids)))
 
     # 4. /metrics
     st, text = call(url, auth, '/metrics')
@@ -244,7 +246,7 @@ def main():
                  'last_message_age_seconds'):
         if 'deconflict_feed_%s{feed="la-adsb",type="sbs"}' % name not in text:
             fail('/metrics lacks deconflict_feed_%s for la-adsb' % name)
-    if 'deconflict_feed_decode_errors_total{feed="radar",type="asterix"} 1' not in text:
+    if 'deconflict_feed_decode_errors_total{feed="radar",type="asterix"} 2' not in text:
         fail('/metrics: radar decode errors')
     stop(srv)
 
