@@ -1,8 +1,9 @@
 /* GET /metrics (Prometheus text): requests by route and status (the
  * transport's), decisions by outcome, the conflict-check latency histogram,
  * group-commit batching and the airspace given up to blind coarsening, then
- * the monitor's, the surveillance feeds' and admission's; and GET /healthz. Counters are atomics,
- * so the request path never takes a lock for them. */
+ * the monitor's, the surveillance feeds' and admission's; and GET
+ * /healthz. Counters are atomics, so the request path never takes a lock
+ * for them. */
 #include <stdio.h>
 #include <string.h>
 

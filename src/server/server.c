@@ -1,8 +1,9 @@
 /* Start and stop: the one place that knows every layer. Start opens the
  * airspace (airspace/state.c), starts the committer and the shared store's
- * follower, the monitor, the surveillance feeds, then the transport with the API's route table;
- * stop undoes it in reverse, letting in-flight decisions reach the store
- * and their clients first. */
+ * follower, the monitor, the surveillance feeds (livefeed/), then the
+ * transport with the API's route table; stop undoes it in reverse (the
+ * feeds first, handing the monitor their last reports), letting in-flight
+ * decisions reach the store and their clients first. */
 #include <pthread.h>
 #include <unistd.h>
 
