@@ -240,6 +240,22 @@ def main():
           'real one in the next datagram: its tracks %s in the authority\'s view; the radar feed '
           'was silent then resumed' % (r['last_error'], sorted(ids)))
 
+    # The CLI: `deconflict feed status`, the authority's; an operator's key exits 3.
+    env = dict(os.environ, DECONFLICT_URL=url)
+    env.pop('DECONFLICT_KEY', None)
+    r = subprocess.run([BIN, 'feed', 'status', '--key-file', os.path.join(T, 'host.key')],
+                       capture_output=True, text=True, env=env, timeout=20)
+    lines = r.stdout.splitlines()
+    if r.returncode != 0 or not any(l.startswith('la-adsb ') and 'SILENT' in l for l in lines) \
+            or not any(l.startswith('radar ') and '2 decode errors' in l for l in lines):
+        fail('feed status: exit %d: %s %s' % (r.returncode, r.stdout, r.stderr))
+    env['DECONFLICT_KEY'] = opkey
+    r = subprocess.run([BIN, 'feed', 'status'], capture_output=True, text=True, env=env,
+                       timeout=20)
+    if r.returncode != 3:
+        fail("an operator's feed status exited %d, not 3" % r.returncode)
+    print('check-live: deconflict feed status:\n  ' + '\n  '.join(lines))
+
     # 4. /metrics
     st, text = call(url, auth, '/metrics')
     for name in ('messages_total', 'reports_total', 'decode_errors_total', 'reconnects_total',
