@@ -16,7 +16,9 @@
    operator's GET /v1/feeds is 403.
 4. /metrics carries the per-feed counters.
 5. Debian's dump1090-mutability (net-only) relays the recording, encoded as
-   Beast, to the server's beast feed: the same picture.
+   Beast, to the server's beast feed while the SBS feed reads the replay:
+   the same picture, one track per aircraft.
+6. An ingest buffer of one report: the feed drops and counts, and reads on.
 
   live_feeds.py BIN TMPDIR
 """
@@ -279,7 +281,29 @@ def main():
         fail('la-adsb at full speed: %s' % f)
     stop(srv)
     rp.wait(10)
+    full_buffer(store, n_lines)
     dump1090(store, expect)
+
+
+def full_buffer(store, n_lines):
+    """6. An ingest buffer that holds one report: the feed drops and counts
+    what does not fit, and goes on reading (it never waits for the tick)."""
+    cfg = os.path.join(T, 'config-full.json')
+    json.dump({'track_buffer_reports': 1, 'feeds': [
+        {'name': 'la-adsb', 'type': 'sbs', 'connect': '127.0.0.1:%d' % SBS_PORT}]}, open(cfg, 'w'))
+    srv, url = serve(store, cfg)
+    auth = open(os.path.join(T, 'host.key')).read().strip()
+    rp = replay('0')
+    rp.wait(20)
+    f = wait_for('the whole recording read with a full buffer',
+                 lambda: (lambda f: f if f['messages'] == n_lines else None)(
+                     feeds(url, auth)['la-adsb']), 20)
+    if f['dropped'] == 0 or f['decode_errors'] != 0:
+        fail('a full ingest buffer: %s' % f)
+    stop(srv)
+    print('check-live: an ingest buffer of one report: all %d lines read, %d reports handed on, '
+          '%d dropped and counted (the feed never waits)' % (f['messages'], f['reports'],
+                                                             f['dropped']))
 
 
 def dump1090(store, expect):
