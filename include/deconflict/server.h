@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "deconflict/engine.h"
+#include "deconflict/feed.h"
 #include "deconflict/status.h"
 #include "deconflict/tactical.h"
 
@@ -18,6 +19,24 @@ typedef enum dc_disclosure {
     DC_DISCLOSURE_BLIND = 0, /* decide against other operators by their notices */
     DC_DISCLOSURE_EXACT = 1  /* decide by docs/design.md section 3 to the metre */
 } dc_disclosure;
+
+/* One surveillance feed of the authority (docs/feeds.md, config key
+ * "feeds"): ASTERIX datagrams received on a UDP port, or SBS-1 / Beast read
+ * from a TCP server (dump1090) that the feed connects to, reconnecting with
+ * backoff. Its reports are the authority's unknown traffic. */
+#define DC_FEEDS_MAX 16
+typedef struct dc_feed_config {
+    char name[32];       /* label in /metrics and GET /v1/feeds ("asterix-0" by default) */
+    dc_feed_source type; /* DC_FEED_SRC_ASTERIX (UDP listen), _SBS or _BEAST (TCP connect) */
+    char host[64];       /* IPv4 address or host name */
+    uint16_t port;
+    dc_asterix_options asterix; /* CAT062 edition, CAT048 radar site (ref_time_s unused) */
+    int has_ref;                /* Beast: receiver position for local CPR decoding */
+    double ref_lat_deg, ref_lon_deg;
+    int clock_arrival; /* 1: a report's time is its arrival (SBS, Beast: always), 0: its own */
+    double silence_s;  /* no message for this long raises the authority's alert; 0: the
+                          server's feed_silence_s */
+} dc_feed_config;
 
 typedef struct dc_server_config {
     dc_params params; /* separation buffers H, V, T */
@@ -71,6 +90,10 @@ typedef struct dc_server_config {
     unsigned log_block;
     int log_off; /* "transparency_log": false, for benchmarks only: records get no leaf
                   * until a later start with the log on (they then name no party) */
+    /* The authority's surveillance feeds (src/livefeed/, docs/feeds.md). */
+    dc_feed_config feeds[DC_FEEDS_MAX];
+    size_t n_feeds;
+    double feed_silence_s; /* default silence threshold, 10 */
 } dc_server_config;
 
 void dc_server_config_default(dc_server_config *c);

@@ -245,6 +245,7 @@ struct dc_server {
 
     /* The layers above, each with its own locks (see their headers). */
     struct dc__monitor *mon;
+    struct dc__feeds *feeds; /* livefeed/: the authority's surveillance feeds, or NULL */
     struct dc__trackview *tv;
     struct dc__http *http;
 };

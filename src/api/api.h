@@ -1,7 +1,7 @@
 /* The /v1 API (docs/openapi.yaml), one file per resource: operations.c,
  * restrictions.c, operators.c, notices.c, audit.c, tracks.c, alerts.c,
- * metrics.c (and /healthz); common.c holds what they share and routes.c the
- * table handed to http/. Handlers are thin: parse, call the airspace
+ * feeds.c, metrics.c (and /healthz); common.c holds what they share and
+ * routes.c the table handed to http/. Handlers are thin: parse, call the airspace
  * (decide, change state) or the monitor, render. What an operator reads is
  * filtered here: another operator's operation is "not found", conflicts
  * and notices come only in blind form (notice envelopes, HMAC ids). */
@@ -12,6 +12,7 @@
 
 #include "airspace/airspace.h"
 #include "http/http.h"
+#include "livefeed/livefeed.h"
 #include "monitor/monitor.h"
 
 extern const dc__route dc__api_routes[];
@@ -76,5 +77,6 @@ void dc__api_tracks_post(dc__req *r, const char *unused);
 void dc__api_tracks_list(dc__req *r, const char *unused);
 void dc__api_alerts_list(dc__req *r, const char *unused);
 void dc__api_alerts_stream(dc__req *r, const char *unused);
+void dc__api_feeds_list(dc__req *r, const char *unused);
 
 #endif

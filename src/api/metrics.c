@@ -1,8 +1,9 @@
 /* GET /metrics (Prometheus text): requests by route and status (the
  * transport's), decisions by outcome, the conflict-check latency histogram,
  * group-commit batching and the airspace given up to blind coarsening, then
- * the monitor's and admission's; and GET /healthz. Counters are atomics, so
- * the request path never takes a lock for them. */
+ * the monitor's, the surveillance feeds' and admission's; and GET
+ * /healthz. Counters are atomics, so the request path never takes a lock
+ * for them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +79,7 @@ static void render(dc_server *s, dc__buf *b)
         b, "# TYPE deconflict_disclosure_mode gauge\ndeconflict_disclosure_mode{mode=\"%s\"} 1\n",
         s->cfg.disclosure == DC_DISCLOSURE_BLIND ? "blind" : "exact");
     dc__monitor_metrics_render(s, b);
+    dc__feeds_metrics_render(s, b);
     dc__admission_metrics_render(s, b);
 }
 

@@ -37,5 +37,6 @@ const dc__route dc__api_routes[] = {
     {"GET", "/v1/tracks", ANY, OTHER, dc__api_tracks_list},
     {"GET", "/v1/alerts", ANY, OTHER, dc__api_alerts_list},
     {"GET", "/v1/alerts/stream", ANY, DC__RATE_STREAM, dc__api_alerts_stream},
+    {"GET", "/v1/feeds", AUTH, OTHER, dc__api_feeds_list},
 };
 const size_t dc__api_n_routes = sizeof dc__api_routes / sizeof dc__api_routes[0];

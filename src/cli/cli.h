@@ -21,6 +21,7 @@ int dc_cli_operations(int argc, char **argv);
 int dc_cli_alerts(int argc, char **argv);
 int dc_cli_tracks(int argc, char **argv);
 int dc_cli_feed(int argc, char **argv);
+int dc__cli_feed_status(int argc, char **argv); /* feed_status.c */
 int dc_cli_verify(int argc, char **argv);
 int dc_cli_log(int argc, char **argv);
 

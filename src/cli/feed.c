@@ -33,7 +33,9 @@ static int usage(FILE *f)
                "  --cat062-edition  CAT062 edition of the data (default 1.18)\n"
                "  --ref             receiver position for ADS-B local CPR decoding\n"
                "Editions and limits: docs/feeds.md. Exit 0 all decoded, 1 some input\n"
-               "refused (reasons on stderr), 2 usage or unreadable file.\n");
+               "refused (reasons on stderr), 2 usage or unreadable file.\n\n"
+               "usage: deconflict feed status [--url URL] [--key-file FILE] [--json]\n"
+               "  a running server's feeds (the authority; see feed status --help)\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -191,6 +193,8 @@ int dc_cli_feed(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
         return usage(stdout);
+    if (argc >= 2 && !strcmp(argv[1], "status"))
+        return dc__cli_feed_status(argc, argv);
     if (argc < 3 || strcmp(argv[1], "decode"))
         return usage(stderr);
     const char *path = NULL, *format = "auto";

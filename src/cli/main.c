@@ -34,7 +34,7 @@ static const struct command commands[] = {
     {"tracks", dc_cli_tracks, "post position reports of your aircraft"},
     {"alerts", dc_cli_alerts, "your alerts, or follow them live (--follow)"},
     {"feed", dc_cli_feed,
-     "feed decode: surveillance recordings (ASTERIX, SBS, Beast) to JSON lines"},
+     "feed decode: recordings (ASTERIX, SBS, Beast) to JSON lines; feed status: live feeds"},
     {"version", dc_cli_version, "print the version of this build (also --version)"},
 };
 

@@ -20,6 +20,7 @@ static void monitor_config_default(dc_server_config *c)
     c->alert_ring = 65536;
     c->sse_heartbeat_s = 15.0;
     c->track_rate_per_s = 20000;
+    c->feed_silence_s = 10;
 }
 
 static dc_status monitor_config_key(dc_server_config *c, const char *key, const json_t *v,
@@ -44,7 +45,8 @@ static dc_status monitor_config_key(dc_server_config *c, const char *key, const 
         double lo, hi;
     } limits[] = {{"tick_s", 0.01, 3600},           {"max_track_reports", 1, 1e6},
                   {"track_buffer_reports", 1, 1e8}, {"alert_ring", 16, 1e8},
-                  {"sse_heartbeat_s", 0.1, 3600},   {"track_rate_per_s", 0, 1e9}};
+                  {"sse_heartbeat_s", 0.1, 3600},   {"track_rate_per_s", 0, 1e9},
+                  {"feed_silence_s", 0.5, 86400}};
     char txt[64];
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
         if (strcmp(key, params[i].key))
@@ -77,8 +79,10 @@ static dc_status monitor_config_key(dc_server_config *c, const char *key, const 
             c->alert_ring = (size_t)d;
         else if (i == 4)
             c->sse_heartbeat_s = d;
-        else
+        else if (i == 5)
             c->track_rate_per_s = d;
+        else
+            c->feed_silence_s = d;
         return DC_OK;
     }
     return DC_ENOTFOUND;
@@ -234,6 +238,8 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
                 n.disclosure = DC_DISCLOSURE_EXACT;
             else
                 rc = dc_error_set(err, key, "must be \"blind\" or \"exact\"");
+        } else if (!strcmp(key, "feeds")) {
+            rc = dc__feeds_config(&n, v, err);
         } else if (!strcmp(key, "h_m")) {
             if ((rc = num(v, key, 0.01, 1e6, &d, err)) == DC_OK)
                 n.params.h_m = d;

@@ -1,12 +1,14 @@
 /* Start and stop: the one place that knows every layer. Start opens the
  * airspace (airspace/state.c), starts the committer and the shared store's
- * follower, the monitor, then the transport with the API's route table;
- * stop undoes it in reverse, letting in-flight decisions reach the store
- * and their clients first. */
+ * follower, the monitor, the surveillance feeds (livefeed/), then the
+ * transport with the API's route table; stop undoes it in reverse (the
+ * feeds first, handing the monitor their last reports), letting in-flight
+ * decisions reach the store and their clients first. */
 #include <pthread.h>
 #include <unistd.h>
 
 #include "api/api.h"
+#include "livefeed/livefeed.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -24,6 +26,8 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
         goto fail;
     if ((rc = dc__monitor_start(s, err)) != DC_OK)
+        goto fail;
+    if ((rc = dc__feeds_start(s, err)) != DC_OK)
         goto fail;
     if ((rc = dc__http_start(s, dc__api_routes, dc__api_n_routes, listen, err)) != DC_OK)
         goto fail;
@@ -48,6 +52,7 @@ void dc_server_stop(dc_server *s)
 {
     if (!s)
         return;
+    dc__feeds_stop(s); /* before the monitor: they hand it their last reports */
     if (dc__http_quiesce(s)) {
         dc__monitor_shutdown(s); /* its last state changes join the journal */
         /* Let in-flight decisions reach the store and their clients. */
@@ -62,6 +67,7 @@ void dc_server_stop(dc_server *s)
         usleep(20000);
     }
     dc__http_stop(s);
+    dc__feeds_free(s);
     dc__monitor_free(s);
     dc__trackview_free(s);
     dc__follower_stop(s);

@@ -10,13 +10,15 @@
  *   panel.js    side lists and legend       map.js    the canvas and pointer
  *   streams.js  SSE over fetch              state.js  the state object, tracks
  *   alerts.js   the alert book              geo.js    shapes and hit tests
- *   api.js      the /v1 client and shapes   format.js text for people */
+ *   api.js      the /v1 client and shapes   format.js text for people
+ *   feeds.js    the authority's surveillance feeds */
 import { Client } from './api.js';
 import { followAlerts } from './streams.js';
 import { state, nowS, selTime, ingestTrack, pruneTracks, setPlans, DAY_S } from './state.js';
 import * as map from './map.js';
 import * as panel from './panel.js';
 import { utc } from './format.js';
+import { followFeeds } from './feeds.js';
 
 const $ = (id) => document.getElementById(id);
 let client = null;
@@ -140,6 +142,7 @@ function start() {
   feedNote();
   followAlerts(client, abort.signal, onAlert, (st) => { Object.assign(state.feed, st); feedNote(); });
   every(pollTracks, 1000);
+  if (state.role === 'authority') followFeeds(client);
   every(pruneTracks, 2000);
   every(() => {
     $('clock').textContent = utc(nowS());
