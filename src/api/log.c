@@ -67,8 +67,7 @@ void dc__api_log_checkpoint(dc__req *r, const char *unused)
     int oom;
     if (log_off(r))
         return;
-    if (dc__req_arg(r, "witnesses") &&
-        arg_u64(r, "witnesses", 0, r->s->cfg.n_witnesses, &min)) /* cfg: read-only */
+    if (dc__req_arg(r, "witnesses") && arg_u64(r, "witnesses", 0, DC_MAX_WITNESSES, &min))
         return;
     char *note = dc__tlog_cosigned_note(r->s, (unsigned)min, &oom);
     if (oom)

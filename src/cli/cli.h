@@ -23,6 +23,7 @@ int dc_cli_tracks(int argc, char **argv);
 int dc_cli_feed(int argc, char **argv);
 int dc_cli_verify(int argc, char **argv);
 int dc_cli_log(int argc, char **argv);
+int dc_cli_witness(int argc, char **argv);
 
 /* The build's version and installed data directory (version.c); static strings. */
 const char *dc_cli_version_str(void);
