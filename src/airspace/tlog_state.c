@@ -210,7 +210,9 @@ static void *issuer_main(void *arg)
             s->tlog.checkpoint = note;
             s->tlog.checkpoint_size = (int64_t)s->tlog.n;
             note = NULL;
-            dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint); /* no memory: not cosignable */
+            /* Without memory the ring keeps the previous checkpoint: it is
+             * served (and cosigned) until the next one is pushed. */
+            dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint);
         }
         dc_free(note);
     }

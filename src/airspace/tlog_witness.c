@@ -10,6 +10,8 @@
 
 #include "airspace/airspace.h"
 
+enum { MAX_LINES = 2 * DC_MAX_WITNESSES };
+
 static void slot_clear(struct dc__cosigned *c)
 {
     dc_free(c->note);
@@ -57,7 +59,13 @@ dc_status dc__tlog_cosignature_add(dc_server *s, const char *text, size_t text_l
     const dc_server_config *cfg = &s->cfg; /* read-only after start */
     int64_t now_s = dc__unix_s();
     dc_status rc = DC_OK;
-    size_t n_got = 0;
+    size_t n_got = 0, n_lines = 0;
+    /* Open to anyone: a bounded number of lines, so a request costs at
+     * most that many signature checks per witness. */
+    for (const char *p = lines; (p = strchr(p, '\n')) && n_lines <= MAX_LINES; p++)
+        n_lines++;
+    if (n_lines > MAX_LINES)
+        return dc_error_set(err, "cosignature", "more than %d lines", MAX_LINES);
     for (const char *line = lines; *line && rc == DC_OK;) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);

@@ -139,6 +139,9 @@ def main():
         r = srv.request("POST", "/v1/log/cosignature", body={"checkpoint": text + "\n",
                                                              "cosignature": "nothing\n"})
         assert r.status == 400, r
+        r = srv.request("POST", "/v1/log/cosignature", body={"checkpoint": note,
+                                                             "cosignature": forged * 100})
+        assert r.status == 400 and "lines" in r.json["reason"], r
         print("check-witness: a forged cosignature and an unnamed witness's are refused (400)")
 
         w.terminate()
