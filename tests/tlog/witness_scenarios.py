@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
 from dcserver import BIN, Server, circle  # noqa: E402
+from test_log import gocheck_binary  # noqa: E402
 
 OK, SIGNATURE, ROLLBACK, FORK, WITNESSES = 0, 10, 11, 12, 14
 DASH = "\u2014 "
@@ -107,6 +108,16 @@ def main():
         note = wait_cosigned(srv, 1)
         assert check_cosignature(note, vkey1), note
         print("check-witness: the server serves the witness's cosignature, and it verifies")
+        go = gocheck_binary(tmp)
+        if go:
+            lines = "log %s 0\ncp %s\ncosig %s %s\n" % (
+                srv.request("GET", "/v1/log/key").text.strip(),
+                base64.b64encode(note.encode()).decode(), vkey1,
+                base64.b64encode(note.encode()).decode())
+            out = subprocess.run([go], input=lines, capture_output=True, text=True)
+            assert out.returncode == 0 and "checks passed" in out.stdout, out
+            print("check-witness: Go's crypto/ed25519 verifies the cosignature "
+                  "(x/mod note takes no type 0x04 key)")
 
         keyfile = os.path.join(tmp, "a.key")
         with open(keyfile, "w") as f:
