@@ -357,34 +357,46 @@ static int check_receipts(vstate *v, const dc_tlog_checkpoint *cur)
 static int check_consistency(vstate *v, const dc_tlog_checkpoint *cur)
 {
     for (size_t i = 0; i < v->n_cps; i++) {
-        const dc_tlog_checkpoint *old = &v->cps[i].cp;
+        const dc_tlog_checkpoint *old = &v->cps[i].cp, *a = old, *b = cur;
         uint8_t p[DC_TLOG_MAX_PROOF][32];
         size_t len;
         json_t *j = NULL;
-        if (old->size > cur->size) {
-            finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
-                    (long long)old->size);
-            continue;
-        }
         if (old->size == cur->size) {
             if (memcmp(old->root, cur->root, 32))
                 finding(v, X_FORK, "two signed roots for size %lld", (long long)old->size);
             continue;
         }
+        if (old->size > cur->size) {
+            /* With witnesses required, cur is the newest cosigned checkpoint,
+             * not the latest: a larger saved one must extend it. */
+            if (!v->min_witnesses) {
+                finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
+                        (long long)old->size);
+                continue;
+            }
+            a = cur;
+            b = old;
+        }
         char q[128];
         snprintf(q, sizeof q, "/v1/log/proof/consistency?from=%llu&to=%llu",
-                 (unsigned long long)old->size, (unsigned long long)cur->size);
+                 (unsigned long long)a->size, (unsigned long long)b->size);
         long st = get(v, q, 0, &j, NULL);
+        if (st == 400 && b == old) { /* the server's latest is below it */
+            json_decref(j);
+            finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
+                    (long long)old->size);
+            continue;
+        }
         if (st != 200 || dc__cli_proof_from(j, p, &len)) {
             fprintf(stderr, "deconflict verify: GET %s: %ld\n", q, st);
             json_decref(j);
             return -1;
         }
         json_decref(j);
-        if (dc_tlog_verify_consistency(old->size, cur->size, (const uint8_t(*)[32])p, len,
-                                       old->root, cur->root) != DC_OK)
-            finding(v, X_FORK, "no consistency proof joins size %lld to the latest",
-                    (long long)old->size);
+        if (dc_tlog_verify_consistency(a->size, b->size, (const uint8_t(*)[32])p, len, a->root,
+                                       b->root) != DC_OK)
+            finding(v, X_FORK, "no consistency proof joins size %lld to size %lld",
+                    (long long)a->size, (long long)b->size);
     }
     return 0;
 }

@@ -158,6 +158,16 @@ def main():
         w.terminate()
         w.wait()
         assert "cosigned" in w.stdout.read()
+        # The witness stopped: the log's latest checkpoint (saved by a run
+        # that needs no witness) is newer than the newest cosigned one, and
+        # that is no truncation: the saved one must extend the cosigned one.
+        time.sleep(1)
+        code, out = run("verify", "--dir", ev, "--url", srv.url, "--key-file", keyfile)
+        assert code == OK, out
+        code, out = run("verify", "--dir", ev, "--url", srv.url, "--key-file", keyfile,
+                        "--witness-key", vkey1)
+        assert code == OK, out
+        print("check-witness: a checkpoint newer than the newest cosigned is no truncation")
         # The host shows the witness a smaller tree, then another root for
         # the size it cosigned: both refused, nothing cosigned.
         origin, lk = log_signer(srv.store)
