@@ -225,3 +225,13 @@ def test_every_decision_answer_carries_the_callers_receipt(srv):
     # A cannot read B's rejection record.
     got = a.req("GET", "/v1/log/leaves/%d" % rec["index"])
     assert got.status == 404
+
+
+def test_restriction_answers_carry_the_authoritys_receipt(srv):
+    auth = srv.authority_key
+    r = srv.request("POST", "/v1/restrictions", auth, {"volumes": [circle(60, 60, 500)]})
+    assert r.status == 201, r
+    assert '"restriction_create"' in r.json["receipt"]["entry"], r.json
+    r = srv.request("DELETE", "/v1/restrictions/" + r.json["id"], auth)
+    assert r.status == 200, r
+    assert '"restriction_delete"' in r.json["receipt"]["entry"], r.json
