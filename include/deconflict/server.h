@@ -38,6 +38,8 @@ typedef struct dc_feed_config {
                           server's feed_silence_s */
 } dc_feed_config;
 
+enum { DC_MAX_WITNESSES = 8 };
+
 typedef struct dc_server_config {
     dc_params params; /* separation buffers H, V, T */
     dc_disclosure disclosure;
@@ -88,6 +90,11 @@ typedef struct dc_server_config {
      * padded with random ones, at least one block per checkpoint. */
     double log_interval_s;
     unsigned log_block;
+    /* Witnesses (C2SP tlog-cosignature): their cosigner verifier keys
+     * ("witnesses" in the config). POST /v1/log/cosignature takes their
+     * cosignatures only; GET /v1/log/checkpoint serves them appended. */
+    char witnesses[DC_MAX_WITNESSES][320];
+    unsigned n_witnesses;
     int log_off; /* "transparency_log": false, for benchmarks only: records get no leaf
                   * until a later start with the log on (they then name no party) */
     /* The authority's surveillance feeds (src/livefeed/, docs/feeds.md). */

@@ -74,6 +74,31 @@ typedef struct dc_tlog_checkpoint {
 dc_status dc_tlog_checkpoint_open(const char *note, const char *vkey, dc_tlog_checkpoint *cp,
                                   dc_error *err);
 
+/* ---- witness cosignatures (C2SP tlog-cosignature, Ed25519 cosignature/v1) ---- */
+
+/* A cosigner's verifier key "name+hash8+base64(0x04 || public key)", key
+ * hash SHA-256(name || "\n" || 0x04 || public key)[:4]; cap >= 300. */
+dc_status dc_tlog_cosigner_key(const char *name, const uint8_t seed[32], char *out, size_t cap);
+/* DC_OK when vkey is a well-formed cosigner key (type 0x04). */
+dc_status dc_tlog_cosigner_key_check(const char *vkey);
+/* The cosignature line "— name base64(keyhash || u64 time_s big-endian ||
+ * Ed25519 sig)\n" over "cosignature/v1\ntime <time_s>\n" || text, where
+ * text is the checkpoint's text (the note up to and including the newline
+ * before its blank line). cap >= 400. */
+dc_status dc_tlog_cosign(const char *name, const uint8_t seed[32], uint64_t time_s,
+                         const char *text, size_t text_len, char *line, size_t cap);
+/* Checks one signature line (with or without its newline) against vkey:
+ * DC_OK (*time_s, may be NULL, gets its timestamp), DC_ENOTFOUND when the
+ * line is another key's (name or key hash differ), DC_ECORRUPT when it
+ * claims vkey but does not verify, DC_EINVAL for a malformed vkey. */
+dc_status dc_tlog_cosignature_check(const char *text, size_t text_len, const char *line,
+                                    size_t line_len, const char *vkey, uint64_t *time_s);
+/* How many of the n_keys cosigner keys (distinct) have a valid cosignature
+ * on note (a signed note: text, blank line, signature lines); *forged (may
+ * be NULL) counts lines that claim one of them and do not verify. */
+size_t dc_tlog_cosigned_by(const char *note, const char *const *vkeys, size_t n_keys,
+                           size_t *forged);
+
 /* Base64 (standard alphabet, padded). encode: out needs 4*ceil(n/3)+1 bytes.
  * decode: DC_EINVAL unless in is exactly n bytes' worth of canonical base64. */
 void dc_tlog_b64(const uint8_t *in, size_t n, char *out);

@@ -167,6 +167,7 @@ typedef struct dc__leaf_meta {
     uint32_t party; /* the operator whose record it is; 0: none */
     uint8_t salt[32];
 } dc__leaf_meta;
+enum { DC__COSIGNED = 16 };
 typedef struct dc__tlog {
     int on;              /* off only with "transparency_log": false */
     uint8_t (*hash)[32]; /* leaf hashes, n of them */
@@ -179,6 +180,19 @@ typedef struct dc__tlog {
     uint8_t seed[32]; /* Ed25519 private key */
     char origin[128];
     char vkey[320];
+    /* The last record's leaf, for the receipt in its decision's answer
+     * (dc__tlog_receipt): its index, and a copy of its canonical bytes. */
+    int64_t last_index; /* -1: none since load */
+    char *last_entry;
+    size_t last_len, last_cap;
+    /* The last DC__COSIGNED checkpoints, newest at cosigned_next - 1, each
+     * with the latest cosignature line of every configured witness (NULL:
+     * none yet; tlog_witness.c). In memory only: witnesses post again. */
+    struct dc__cosigned {
+        char *note;
+        char *lines[DC_MAX_WITNESSES];
+    } cosigned[DC__COSIGNED];
+    size_t cosigned_next;
     /* The issuer thread: its stop flag and wake-up under mu. */
     dc__thread issuer;
     pthread_cond_t cond;
@@ -429,6 +443,9 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
                             json_t *detail);
 dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
                             const char *subject, json_t *detail);
+/* The same, for a record of party's own (its leaf's receipt goes to it). */
+dc_status dc__journal_audit_for(dc_server *s, uint32_t party, const char *actor, const char *action,
+                                const char *subject, json_t *detail);
 dc_status dc__journal_push(dc_server *s, dc__write *w); /* takes ownership, under mu */
 dc__write *dc__write_new(dc__write_kind kind);
 void dc__write_free(dc__write *w);
@@ -460,6 +477,30 @@ dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char 
 /* Under mu: pads the tree to the next block and journals a signed
  * checkpoint of it; *note (caller frees with dc_free) once it is made. */
 dc_status dc__tlog_issue(dc_server *s, char **note);
+/* Under mu: the receipt of the last record journaled, {index, seq, salt,
+ * entry} as GET /v1/log/receipts gives it, when that record is newer than
+ * audit seq `after` and is the caller's (party == who, or the caller is the
+ * authority); NULL otherwise or when the log is off. Caller owns it. */
+json_t *dc__tlog_receipt(dc_server *s, int64_t after, uint32_t who, int is_authority);
+/* ---- witnesses (tlog_witness.c) ---- */
+
+/* Under mu: note (copied) becomes the newest checkpoint witnesses may
+ * cosign; the oldest of DC__COSIGNED is dropped. */
+dc_status dc__tlog_cosigned_push(dc__tlog *t, const char *note);
+/* Not under mu: keeps the cosignature lines (one or more, each ending in a
+ * newline) of configured witnesses on the checkpoint whose text (up to and
+ * including the newline before its blank line) is text. DC_EINVAL when
+ * no line is a configured witness's valid cosignature or one claims a
+ * witness and does not verify (err names the field); DC_ENOTFOUND when the
+ * checkpoint is not among the last DC__COSIGNED. */
+dc_status dc__tlog_cosignature_add(dc_server *s, const char *text, size_t text_len,
+                                   const char *lines, dc_error *err);
+/* Not under mu: the newest recent checkpoint with at least min witnesses'
+ * cosignatures (0: the latest), its note with their lines appended;
+ * dc_malloc'd, NULL when none (or no memory: *oom set). */
+char *dc__tlog_cosigned_note(dc_server *s, unsigned min, int *oom);
+void dc__tlog_cosigned_free(dc__tlog *t);
+
 /* Under mu, inside a shared store's window: folds in the leaves the other
  * instances appended. */
 dc_status dc__tlog_follow(dc_server *s);

@@ -255,6 +255,12 @@ dc_status dc__journal_audit(dc_server *s, const char *actor, const char *action,
     return journal_audit(s, 0, actor, action, subject, detail);
 }
 
+dc_status dc__journal_audit_for(dc_server *s, uint32_t party, const char *actor, const char *action,
+                                const char *subject, json_t *detail)
+{
+    return journal_audit(s, party, actor, action, subject, detail);
+}
+
 dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor, const char *action,
                             json_t *detail)
 {

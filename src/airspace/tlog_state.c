@@ -99,6 +99,25 @@ static dc_status journal_leaf(dc_server *s, int64_t seq, uint32_t party, const c
     return dc__journal_push(s, w);
 }
 
+/* Keeps the record's bytes for its receipt; the buffer only grows, so a
+ * decision does not allocate for it once warm. */
+static dc_status keep_last(dc__tlog *t, const char *entry, size_t len)
+{
+    if (len + 1 > t->last_cap) {
+        size_t cap = len + 1 > 2 * t->last_cap ? len + 1 : 2 * t->last_cap;
+        char *p = dc_realloc(t->last_entry, cap);
+        if (!p)
+            return DC_ENOMEM;
+        t->last_entry = p;
+        t->last_cap = cap;
+    }
+    memcpy(t->last_entry, entry, len);
+    t->last_entry[len] = 0;
+    t->last_len = len;
+    t->last_index = (int64_t)t->n - 1;
+    return DC_OK;
+}
+
 dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char *entry, size_t len,
                           dc_store_leaf *row, int *has_row)
 {
@@ -107,7 +126,25 @@ dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char 
         return DC_OK;
     dc_status rc = append(&s->tlog, seq, party, entry, len, row);
     *has_row = rc == DC_OK;
+    if (rc == DC_OK && keep_last(&s->tlog, entry, len) != DC_OK)
+        s->tlog.last_index = -1; /* no receipt, but the record stands */
     return rc;
+}
+
+json_t *dc__tlog_receipt(dc_server *s, int64_t after, uint32_t who, int is_authority)
+{
+    const dc__tlog *t = &s->tlog;
+    char salt[65];
+    if (!t->on || t->last_index < 0)
+        return NULL;
+    const dc__leaf_meta *m = &t->meta[t->last_index];
+    /* Never another party's record: a decision whose own record failed to
+     * journal must not hand out the record before it. */
+    if (m->seq <= after || !(is_authority || (m->party && m->party == who)))
+        return NULL;
+    dc__hex(m->salt, 32, salt);
+    return json_pack("{s:I, s:I, s:s, s:s%}", "index", (json_int_t)t->last_index, "seq",
+                     (json_int_t)m->seq, "salt", salt, "entry", t->last_entry, t->last_len);
 }
 
 dc_status dc__tlog_issue(dc_server *s, char **note)
@@ -173,6 +210,9 @@ static void *issuer_main(void *arg)
             s->tlog.checkpoint = note;
             s->tlog.checkpoint_size = (int64_t)s->tlog.n;
             note = NULL;
+            /* Without memory the ring keeps the previous checkpoint: it is
+             * served (and cosigned) until the next one is pushed. */
+            dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint);
         }
         dc_free(note);
     }
@@ -303,6 +343,7 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
 {
     load_ctx c = {s, DC_OK, 0};
     dc_status rc;
+    s->tlog.last_index = -1;
     if (s->cfg.log_off)
         return DC_OK;
     if ((rc = read_key(s, err)) != DC_OK)
@@ -320,6 +361,8 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
     }
     if (rc == DC_OK)
         rc = c.rc;
+    if (rc == DC_OK && s->tlog.checkpoint)
+        rc = dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint);
     if (rc != DC_OK)
         return dc_error_set(err, "store", "cannot load the transparency log: %s",
                             dc_status_str(rc)),
@@ -334,6 +377,11 @@ void dc__tlog_free(dc_server *s)
     dc_free(t->hash);
     dc_free(t->meta);
     dc_free(t->checkpoint);
+    dc_free(t->last_entry);
+    dc__tlog_cosigned_free(t);
+    t->last_entry = NULL;
+    t->last_len = t->last_cap = 0;
+    t->last_index = -1;
     t->hash = NULL;
     t->meta = NULL;
     t->checkpoint = NULL;

@@ -41,6 +41,10 @@ int dc__api_candidate(dc__req *r, const json_t *body, int is_restriction, dc__ca
 int dc__api_refuse_probing(dc__req *r);
 /* Under mu: answers 409 with the blind conflicts and a suggestion, audits
  * the rejection and counts it for probing; answers after the commit. */
+/* Under mu, right after a decision: resp (taken) with "receipt", the
+ * caller's receipt of the decision's record when one newer than audit seq
+ * after was journaled (docs/transparency.md). */
+json_t *dc__api_receipt(dc__req *r, json_t *resp, int64_t after);
 void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
                     const char *skip, const char *action);
 /* Without mu, after a submission: hands the probing alerts raised to the
@@ -69,6 +73,7 @@ void dc__api_notices(dc__req *r, const char *unused);
 void dc__api_audit(dc__req *r, const char *unused);
 void dc__api_log_key(dc__req *r, const char *unused);
 void dc__api_log_checkpoint(dc__req *r, const char *unused);
+void dc__api_log_cosignature(dc__req *r, const char *unused);
 void dc__api_log_inclusion(dc__req *r, const char *unused);
 void dc__api_log_consistency(dc__req *r, const char *unused);
 void dc__api_log_receipts(dc__req *r, const char *unused);

@@ -1,8 +1,10 @@
 /* What the resource files share: ids, the entry and notice views (what an
  * operator may see of an entry: blind notices with per-requester ids, never
  * another operator's identity), visibility (another operator's operation is
- * "not found"), request body helpers, and the rejection answer (blind
- * conflicts, the airspace's suggestion, probing accounting). */
+ * "not found"), request body helpers, the rejection answer (blind
+ * conflicts, the airspace's suggestion, probing accounting, the rejected
+ * party's own record) and the receipts in decision answers. */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,30 @@ static int by_notice_id(const void *x, const void *y)
     return strcmp(a ? a : "", b ? b : "");
 }
 
+/* The rejected party's own record: the digest of the volumes it sent (as
+ * the server read them), the decision, and the notice ids its 409 names
+ * (ids made for it alone), never the operations behind them. */
+static json_t *rejection_detail(dc__req *r, const dc__candidate *c, const json_t *conflicts,
+                                const char *request)
+{
+    uint8_t d[32];
+    char hex[65];
+    unsigned dl = 0;
+    const char *v = c->volumes_json ? c->volumes_json : "";
+    json_t *ids = json_array(), *n;
+    size_t i;
+    EVP_Digest(v, strlen(v), d, &dl, EVP_sha256(), NULL);
+    dc__hex(d, 32, hex);
+    json_array_foreach(conflicts, i, n)
+    {
+        json_t *id = json_object_get(n, "id");
+        if (json_is_string(id))
+            json_array_append(ids, id);
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "operator", r->who_id, "decision", "rejected",
+                     "request", request, "plan_sha256", hex, "notices", ids);
+}
+
 void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
                     const char *skip, const char *action)
 {
@@ -188,9 +214,17 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
         if (!ex.total)
             atomic_fetch_add(&s->m.blind_only_rejections, 1);
     }
+    /* The authority's record names the operations hit; the rejected
+     * party's own record holds only what its 409 shows it. Every rejection
+     * makes both, so neither the answer's time nor the log's growth tells
+     * one rejection from another. */
     dc__journal_audit(s, r->who_id, action, skip ? skip : "",
                       json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
                                 (json_int_t)h->total, "with", with));
+    int64_t seq0 = s->audit_seq;
+    dc__journal_audit_for(s, r->who, r->who_id, "rejected", skip ? skip : "",
+                          rejection_detail(r, c, conflicts, action));
+    json_t *receipt = dc__tlog_receipt(s, seq0, r->who, r->is_authority);
     dc__probing_rejection(s, r->who, r->is_authority, c->vols, c->n);
     char reason[160];
     if (h->n)
@@ -198,11 +232,23 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
                  (unsigned)h->h[0].cand, h->n, h->n == 1 ? "" : "s");
     else
         snprintf(reason, sizeof reason, "conflicts with %zu notices", h->n);
-    dc__reply_json(r, 409,
-                   json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field", "volumes",
-                             "reason", reason, "conflicts", conflicts, "suggestion",
-                             sugg ? sugg : json_null()));
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field", "volumes", "reason",
+                  reason, "conflicts", conflicts, "suggestion", sugg ? sugg : json_null());
+    if (receipt)
+        json_object_set_new(body, "receipt", receipt);
+    dc__reply_json(r, 409, body);
     dc__await(r);
+}
+
+json_t *dc__api_receipt(dc__req *r, json_t *resp, int64_t after)
+{
+    json_t *receipt = dc__tlog_receipt(r->s, after, r->who, r->is_authority);
+    if (resp && receipt)
+        json_object_set_new(resp, "receipt", receipt);
+    else
+        json_decref(receipt);
+    return resp;
 }
 
 void dc__api_flush_alerts(dc_server *s)

@@ -37,24 +37,6 @@ void dc__api_log_key(dc__req *r, const char *unused)
     reply_text(r, line);
 }
 
-void dc__api_log_checkpoint(dc__req *r, const char *unused)
-{
-    (void)unused;
-    if (log_off(r))
-        return;
-    pthread_mutex_lock(&r->s->mu);
-    char *note = r->s->tlog.checkpoint ? dc_strdup(r->s->tlog.checkpoint) : NULL;
-    int none = !r->s->tlog.checkpoint;
-    pthread_mutex_unlock(&r->s->mu);
-    if (none)
-        dc__reply_error(r, 404, "not_found", "checkpoint", "no checkpoint issued yet");
-    else if (!note)
-        dc__reply_status(r, DC_ENOMEM, NULL);
-    else
-        reply_text(r, note);
-    dc_free(note);
-}
-
 /* A query argument 0 <= v <= max (lo for the minimum). */
 static int arg_u64(dc__req *r, const char *name, uint64_t lo, uint64_t max, uint64_t *v)
 {
@@ -74,6 +56,63 @@ static int arg_u64(dc__req *r, const char *name, uint64_t lo, uint64_t max, uint
     }
     *v = x;
     return 0;
+}
+
+/* The latest checkpoint with its witnesses' cosignatures; ?witnesses=K:
+ * the newest recent one that K configured witnesses have cosigned. */
+void dc__api_log_checkpoint(dc__req *r, const char *unused)
+{
+    (void)unused;
+    uint64_t min = 0;
+    int oom;
+    if (log_off(r))
+        return;
+    if (dc__req_arg(r, "witnesses") && arg_u64(r, "witnesses", 0, DC_MAX_WITNESSES, &min))
+        return;
+    char *note = dc__tlog_cosigned_note(r->s, (unsigned)min, &oom);
+    if (oom)
+        dc__reply_status(r, DC_ENOMEM, NULL);
+    else if (!note)
+        dc__reply_error(r, 404, "not_found", "checkpoint",
+                        min ? "no recent checkpoint has that many witnesses' cosignatures"
+                            : "no checkpoint issued yet");
+    else
+        reply_text(r, note);
+    dc_free(note);
+}
+
+/* POST {"checkpoint": note, "cosignature": lines}: a witness's cosignature
+ * of one of the recent checkpoints, kept and served with it. */
+void dc__api_log_cosignature(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc_error err = {{0}, {0}};
+    json_t *body;
+    if (log_off(r) || !(body = dc__req_json(r)))
+        return;
+    const char *cp = json_string_value(json_object_get(body, "checkpoint"));
+    const char *lines = json_string_value(json_object_get(body, "cosignature"));
+    const char *sep = cp ? strstr(cp, "\n\n") : NULL;
+    if (!cp || !sep)
+        dc__reply_error(r, 400, "invalid", "checkpoint",
+                        "required: the signed checkpoint as GET /v1/log/checkpoint serves it");
+    else if (!lines || !*lines)
+        dc__reply_error(r, 400, "invalid", "cosignature",
+                        "required: one or more cosignature lines (C2SP tlog-cosignature)");
+    else if (!r->s->cfg.n_witnesses)
+        dc__reply_error(r, 400, "invalid", "cosignature", "this server names no witnesses");
+    else {
+        dc_status rc = dc__tlog_cosignature_add(r->s, cp, (size_t)(sep - cp) + 1, lines, &err);
+        if (rc == DC_OK)
+            dc__reply_json(r, 200, json_pack("{s:b}", "accepted", 1));
+        else if (rc == DC_ENOTFOUND)
+            dc__reply_error(r, 404, "not_found", err.field, err.reason);
+        else if (rc == DC_EINVAL)
+            dc__reply_error(r, 400, "invalid", err.field, err.reason);
+        else
+            dc__reply_status(r, rc, NULL);
+    }
+    json_decref(body);
 }
 
 /* A copy of the first n leaf hashes, so a proof is computed without mu:

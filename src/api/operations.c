@@ -2,7 +2,7 @@
  * modify (If-Match), withdraw, activate, end. Each handler validates its
  * input outside the lock, then decides and changes state through the
  * airspace (decide.c) in one critical section, and answers after the
- * commit (dc__await). */
+ * commit (dc__await), with the receipt of the decision's log leaf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +40,7 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     if (dc__api_refuse_probing(r))
         goto unlock;
     dc__hits h;
+    int64_t seq0 = s->audit_seq;
     int exact = dc__decide_submission(s, r->who, r->is_authority, c.vols, c.n, NULL, &h);
     if (h.total && !override) {
         dc__api_reject(r, &c, &h, exact, NULL, "reject");
@@ -66,7 +67,7 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         json_object_set(resp, "preempted", preempted);
     json_decref(preempted);
     dc__api_set_etag(r, e);
-    dc__reply_json(r, 201, resp);
+    dc__reply_json(r, 201, dc__api_receipt(r, resp, seq0));
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);
@@ -167,6 +168,7 @@ void dc__api_op_modify(dc__req *r, const char *id)
     if (dc__api_refuse_probing(r))
         goto unlock;
     dc__hits h;
+    int64_t seq0 = s->audit_seq;
     int exact = dc__decide_submission(s, e->owner, r->is_authority, c.vols, c.n, e->id, &h);
     if (h.total) {
         dc__api_reject(r, &c, &h, exact, e->id, "reject_modification");
@@ -178,7 +180,7 @@ void dc__api_op_modify(dc__req *r, const char *id)
         goto unlock;
     }
     dc__api_set_etag(r, e);
-    dc__reply_json(r, 200, dc__api_entry_json(s, e, r->is_authority));
+    dc__reply_json(r, 200, dc__api_receipt(r, dc__api_entry_json(s, e, r->is_authority), seq0));
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);
@@ -215,9 +217,10 @@ static void transition(dc__req *r, const char *id, unsigned allowed, dc__state t
         goto unlock;
     }
     dc__change c = {to, NULL, r->who_id, action, json_pack("{s:s}", "operator", r->who_id)};
+    int64_t seq0 = s->audit_seq;
     dc__entry_change(s, e, &c);
     dc__api_set_etag(r, e);
-    dc__reply_json(r, 200, dc__api_entry_json(s, e, r->is_authority));
+    dc__reply_json(r, 200, dc__api_receipt(r, dc__api_entry_json(s, e, r->is_authority), seq0));
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);

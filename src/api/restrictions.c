@@ -68,6 +68,7 @@ void dc__api_rs_create(dc__req *r, const char *unused)
         goto unlock;
     }
     json_t *preempted = json_array();
+    int64_t seq0 = s->audit_seq;
     dc_status rc = dc__restriction_create(s, e, jn ? json_string_value(jn) : "", exempt, n_exempt,
                                           &c, r->who_id, preempted);
     exempt = NULL; /* taken */
@@ -81,7 +82,7 @@ void dc__api_rs_create(dc__req *r, const char *unused)
     json_t *resp = dc__api_entry_json(s, e, 1);
     json_object_set_new(resp, "preempted", preempted);
     dc__api_set_etag(r, e);
-    dc__reply_json(r, 201, resp);
+    dc__reply_json(r, 201, dc__api_receipt(r, resp, seq0));
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);
@@ -120,8 +121,9 @@ void dc__api_rs_delete(dc__req *r, const char *id)
         dc__reply_error(r, 409, "invalid_state", "state", "the restriction is already deleted");
     } else if (e) {
         dc__change c = {DC__DELETED, NULL, r->who_id, "restriction_delete", NULL};
+        int64_t seq0 = s->audit_seq;
         dc__entry_change(s, e, &c);
-        dc__reply_json(r, 200, dc__api_entry_json(s, e, 1));
+        dc__reply_json(r, 200, dc__api_receipt(r, dc__api_entry_json(s, e, 1), seq0));
         dc__await(r);
     }
     pthread_mutex_unlock(&s->mu);

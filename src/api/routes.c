@@ -29,6 +29,7 @@ const dc__route dc__api_routes[] = {
     {"GET", "/v1/audit", AUTH, OTHER, dc__api_audit},
     {"GET", "/v1/log/key", DC__ROLE_NONE, OTHER, dc__api_log_key},
     {"GET", "/v1/log/checkpoint", DC__ROLE_NONE, OTHER, dc__api_log_checkpoint},
+    {"POST", "/v1/log/cosignature", DC__ROLE_NONE, OTHER, dc__api_log_cosignature},
     {"GET", "/v1/log/proof/inclusion", ANY, OTHER, dc__api_log_inclusion},
     {"GET", "/v1/log/proof/consistency", DC__ROLE_NONE, OTHER, dc__api_log_consistency},
     {"GET", "/v1/log/receipts", ANY, OTHER, dc__api_log_receipts},

@@ -24,6 +24,7 @@ int dc_cli_feed(int argc, char **argv);
 int dc__cli_feed_status(int argc, char **argv); /* feed_status.c */
 int dc_cli_verify(int argc, char **argv);
 int dc_cli_log(int argc, char **argv);
+int dc_cli_witness(int argc, char **argv);
 
 /* Prints one line naming what is wrong with argv[i] (an unknown option, a
  * missing or invalid value, a stray argument) given the command's options

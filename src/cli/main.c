@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"verify", dc_cli_verify,
      "check the transparency log against the evidence kept in a directory"},
     {"log", dc_cli_log, "log key: print the transparency log's verifier key"},
+    {"witness", dc_cli_witness,
+     "cosign the transparency log's checkpoints as a third party; keygen"},
     {"backup", dc_cli_backup, "copy a SQLite store while servers keep running on it"},
     {"cpa", dc_cli_cpa, "offline tactical conflict detection over a file of position reports"},
     {"demo", dc_cli_demo, "play the reference scenario against a real server, party by party"},

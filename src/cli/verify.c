@@ -5,8 +5,11 @@
  * and the caller's receipts, then checks every saved checkpoint's
  * signature, every receipt's inclusion in the latest checkpoint, and every
  * saved checkpoint's consistency with the latest (which makes every pair
- * consistent: all are prefixes of one tree). Exit codes: 0 holds, 1 cannot
- * check, 2 usage, 10 bad signature, 11 truncated, 12 fork, 13 rewritten;
+ * consistent: all are prefixes of one tree). With --witness-key and
+ * --min-witnesses K it accepts only a checkpoint that K of those witnesses
+ * have cosigned (C2SP tlog-cosignature). Exit codes: 0 holds, 1 cannot
+ * check, 2 usage, 10 bad signature, 11 truncated, 12 fork, 13 rewritten,
+ * 14 not enough witnesses;
  * every finding is printed, the exit code names the most specific.
  * `deconflict log key --store S` prints a store's verifier key.
  * docs/transparency.md. */
@@ -20,7 +23,9 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/evidence.h"
 #include "deconflict/audit.h"
+#include "deconflict/server.h"
 #include "deconflict/tlog.h"
 
 enum {
@@ -30,20 +35,26 @@ enum {
     X_SIGNATURE = 10,
     X_TRUNCATED = 11,
     X_FORK = 12,
-    X_REWRITTEN = 13
+    X_REWRITTEN = 13,
+    X_WITNESSES = 14
 };
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: deconflict verify --dir DIR [--url URL] [--key-file FILE]\n\n"
+    fprintf(f, "usage: deconflict verify --dir DIR [--url URL] [--key-file FILE]\n"
+               "                         [--witness-key VKEY]... [--min-witnesses K]\n\n"
                "Keeps evidence in DIR (key, checkpoints/, receipts/) and checks the\n"
                "server's transparency log against it. With --url, fetches the log key,\n"
                "the latest signed checkpoint and (with an API key from --key-file or\n"
                "DECONFLICT_KEY) the caller's receipts, then checks every receipt's\n"
                "inclusion and every saved checkpoint's consistency with the latest.\n"
-               "Without --url, checks the saved evidence only (signatures, forks).\n\n"
+               "Without --url, checks the saved evidence only (signatures, forks).\n"
+               "--witness-key (repeatable) names a witness's cosigner verifier key;\n"
+               "--min-witnesses K (default 1 with keys) accepts only a checkpoint that\n"
+               "K of them have cosigned.\n\n"
                "Exit: 0 the log holds, 1 cannot check, 2 usage, 10 bad signature,\n"
-               "11 truncated log, 12 fork, 13 a record of yours was rewritten.\n");
+               "11 truncated log, 12 fork, 13 a record of yours was rewritten,\n"
+               "14 not enough witnesses cosigned the latest checkpoint.\n");
 }
 
 typedef struct saved_cp {
@@ -58,6 +69,9 @@ typedef struct vstate {
     char vkey[400];
     saved_cp *cps;
     size_t n_cps;
+    const char *witness[DC_MAX_WITNESSES]; /* cosigner verifier keys */
+    size_t n_witness;
+    unsigned min_witnesses;
     int result; /* the first finding's exit code */
 } vstate;
 
@@ -69,7 +83,8 @@ static void finding(vstate *v, int code, const char *fmt, ...)
     static const char *const names[] = {[X_SIGNATURE] = "BAD SIGNATURE",
                                         [X_TRUNCATED] = "TRUNCATED",
                                         [X_FORK] = "FORK",
-                                        [X_REWRITTEN] = "REWRITTEN"};
+                                        [X_REWRITTEN] = "REWRITTEN",
+                                        [X_WITNESSES] = "NOT ENOUGH WITNESSES"};
     printf("%s: ", names[code]);
     va_start(ap, fmt);
     vprintf(fmt, ap);
@@ -78,56 +93,9 @@ static void finding(vstate *v, int code, const char *fmt, ...)
     /* The exit code names the most specific finding: a rewrite or a
      * truncation also breaks consistency, so it outranks a plain fork. */
     static const int rank[] = {
-        [X_SIGNATURE] = 4, [X_REWRITTEN] = 3, [X_TRUNCATED] = 2, [X_FORK] = 1};
+        [X_SIGNATURE] = 5, [X_REWRITTEN] = 4, [X_TRUNCATED] = 3, [X_FORK] = 2, [X_WITNESSES] = 1};
     if (!v->result || rank[code] > rank[v->result])
         v->result = code;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    char tmp[4096];
-    while ((got = fread(tmp, 1, sizeof tmp, f)) > 0) {
-        if (len + got + 1 > cap) {
-            cap = 2 * (len + got + 1);
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        memcpy(buf + len, tmp, got);
-        len += got;
-    }
-    fclose(f);
-    if (!buf)
-        buf = calloc(1, 1);
-    else
-        buf[len] = 0;
-    return buf;
-}
-
-/* Written whole or not at all: a temporary file renamed over. */
-static int write_text(const char *path, const char *text)
-{
-    char tmp[700];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 static long get(vstate *v, const char *path, int auth, json_t **json, char **raw)
@@ -140,7 +108,7 @@ static int pin_key(vstate *v)
 {
     char path[600], *raw = NULL;
     snprintf(path, sizeof path, "%s/key", v->dir);
-    char *saved = read_text(path);
+    char *saved = dc__cli_read_text(path);
     if (v->c) {
         long st = get(v, "/v1/log/key", 0, NULL, &raw);
         if (st != 200 || !raw) {
@@ -150,7 +118,7 @@ static int pin_key(vstate *v)
             return -1;
         }
         raw[strcspn(raw, "\r\n")] = 0;
-        if (!saved && write_text(path, raw)) {
+        if (!saved && dc__cli_write_text(path, raw)) {
             fprintf(stderr, "deconflict verify: cannot write %s\n", path);
             free(raw);
             return -1;
@@ -176,7 +144,7 @@ static int pin_key(vstate *v)
 
 static int add_saved(vstate *v, const char *path)
 {
-    char *note = read_text(path);
+    char *note = dc__cli_read_text(path);
     dc_error err = {{0}, {0}};
     if (!note)
         return -1;
@@ -228,11 +196,20 @@ static int load_checkpoints(vstate *v)
 /* Fetches the latest checkpoint into DIR; *cp its content (size 0: none). */
 static int fetch_checkpoint(vstate *v, dc_tlog_checkpoint *cp)
 {
-    char *raw = NULL, path[700];
+    char *raw = NULL, path[700], q[64];
     dc_error err = {{0}, {0}};
     memset(cp, 0, sizeof *cp);
-    long st = get(v, "/v1/log/checkpoint", 0, NULL, &raw);
+    /* With witnesses required, the newest checkpoint they have cosigned:
+     * the latest may not be cosigned yet. */
+    if (v->min_witnesses)
+        snprintf(q, sizeof q, "/v1/log/checkpoint?witnesses=%u", v->min_witnesses);
+    else
+        snprintf(q, sizeof q, "/v1/log/checkpoint");
+    long st = get(v, q, 0, NULL, &raw);
     if (st == 404) {
+        if (v->min_witnesses)
+            finding(v, X_WITNESSES, "no recent checkpoint is cosigned by %u witnesses",
+                    v->min_witnesses);
         free(raw);
         return 0;
     }
@@ -247,6 +224,18 @@ static int fetch_checkpoint(vstate *v, dc_tlog_checkpoint *cp)
         free(raw);
         return 0;
     }
+    if (v->min_witnesses) {
+        size_t forged, n = dc_tlog_cosigned_by(raw, v->witness, v->n_witness, &forged);
+        if (n < v->min_witnesses) {
+            finding(v, X_WITNESSES,
+                    "the checkpoint of size %llu has %zu valid cosignatures of your %zu "
+                    "witnesses (%zu forged), %u required",
+                    (unsigned long long)cp->size, n, v->n_witness, forged, v->min_witnesses);
+            memset(cp, 0, sizeof *cp);
+            free(raw);
+            return 0;
+        }
+    }
     /* Named by size and root, so a second root for a size is kept too. */
     char rh[65];
     for (int i = 0; i < 4; i++)
@@ -254,7 +243,7 @@ static int fetch_checkpoint(vstate *v, dc_tlog_checkpoint *cp)
     snprintf(path, sizeof path, "%s/checkpoints/%020llu-%s.note", v->dir,
              (unsigned long long)cp->size, rh);
     struct stat sb;
-    if (stat(path, &sb) && write_text(path, raw)) {
+    if (stat(path, &sb) && dc__cli_write_text(path, raw)) {
         fprintf(stderr, "deconflict verify: cannot write %s\n", path);
         free(raw);
         return -1;
@@ -288,7 +277,7 @@ static int fetch_receipts(vstate *v)
             long long idx = (long long)json_integer_value(json_object_get(r, "index"));
             snprintf(file, sizeof file, "%s/receipts/%020lld.json", v->dir, idx);
             char *text = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT);
-            char *old = read_text(file);
+            char *old = dc__cli_read_text(file);
             if (!text) {
                 free(old);
                 json_decref(j);
@@ -297,7 +286,7 @@ static int fetch_receipts(vstate *v)
             if (old && strcmp(old, text))
                 finding(v, X_REWRITTEN, "the server's receipt for leaf %lld differs from yours",
                         idx);
-            else if (!old && write_text(file, text)) {
+            else if (!old && dc__cli_write_text(file, text)) {
                 fprintf(stderr, "deconflict verify: cannot write %s\n", file);
                 free(text);
                 json_decref(j);
@@ -313,23 +302,6 @@ static int fetch_receipts(vstate *v)
         if (!more)
             return 0;
     }
-}
-
-static int proof_from(json_t *j, uint8_t p[DC_TLOG_MAX_PROOF][32], size_t *len)
-{
-    json_t *a = json_object_get(j, "proof"), *h;
-    size_t i;
-    *len = 0;
-    if (!json_is_array(a) || json_array_size(a) > DC_TLOG_MAX_PROOF)
-        return -1;
-    json_array_foreach(a, i, h)
-    {
-        const char *t = json_string_value(h);
-        if (!t || dc_tlog_unb64(t, strlen(t), p[i], 32) != DC_OK)
-            return -1;
-        (*len)++;
-    }
-    return 0;
 }
 
 static int check_receipts(vstate *v, const dc_tlog_checkpoint *cur)
@@ -366,7 +338,7 @@ static int check_receipts(vstate *v, const dc_tlog_checkpoint *cur)
             snprintf(q, sizeof q, "/v1/log/proof/inclusion?index=%lld&size=%llu", idx,
                      (unsigned long long)cur->size);
             long st = get(v, q, 1, &pj, NULL);
-            if (st != 200 || proof_from(pj, p, &len)) {
+            if (st != 200 || dc__cli_proof_from(pj, p, &len)) {
                 fprintf(stderr, "deconflict verify: GET %s: %ld\n", q, st);
                 rc = -1;
             } else if (dc_tlog_verify_inclusion((uint64_t)idx, cur->size, leaf,
@@ -385,34 +357,46 @@ static int check_receipts(vstate *v, const dc_tlog_checkpoint *cur)
 static int check_consistency(vstate *v, const dc_tlog_checkpoint *cur)
 {
     for (size_t i = 0; i < v->n_cps; i++) {
-        const dc_tlog_checkpoint *old = &v->cps[i].cp;
+        const dc_tlog_checkpoint *old = &v->cps[i].cp, *a = old, *b = cur;
         uint8_t p[DC_TLOG_MAX_PROOF][32];
         size_t len;
         json_t *j = NULL;
-        if (old->size > cur->size) {
-            finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
-                    (long long)old->size);
-            continue;
-        }
         if (old->size == cur->size) {
             if (memcmp(old->root, cur->root, 32))
                 finding(v, X_FORK, "two signed roots for size %lld", (long long)old->size);
             continue;
         }
+        if (old->size > cur->size) {
+            /* With witnesses required, cur is the newest cosigned checkpoint,
+             * not the latest: a larger saved one must extend it. */
+            if (!v->min_witnesses) {
+                finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
+                        (long long)old->size);
+                continue;
+            }
+            a = cur;
+            b = old;
+        }
         char q[128];
         snprintf(q, sizeof q, "/v1/log/proof/consistency?from=%llu&to=%llu",
-                 (unsigned long long)old->size, (unsigned long long)cur->size);
+                 (unsigned long long)a->size, (unsigned long long)b->size);
         long st = get(v, q, 0, &j, NULL);
-        if (st != 200 || proof_from(j, p, &len)) {
+        if (st == 400 && b == old) { /* the server's latest is below it */
+            json_decref(j);
+            finding(v, X_TRUNCATED, "the log was signed at size %lld and is now smaller",
+                    (long long)old->size);
+            continue;
+        }
+        if (st != 200 || dc__cli_proof_from(j, p, &len)) {
             fprintf(stderr, "deconflict verify: GET %s: %ld\n", q, st);
             json_decref(j);
             return -1;
         }
         json_decref(j);
-        if (dc_tlog_verify_consistency(old->size, cur->size, (const uint8_t(*)[32])p, len,
-                                       old->root, cur->root) != DC_OK)
-            finding(v, X_FORK, "no consistency proof joins size %lld to the latest",
-                    (long long)old->size);
+        if (dc_tlog_verify_consistency(a->size, b->size, (const uint8_t(*)[32])p, len, a->root,
+                                       b->root) != DC_OK)
+            finding(v, X_FORK, "no consistency proof joins size %lld to size %lld",
+                    (long long)a->size, (long long)b->size);
     }
     return 0;
 }
@@ -429,10 +413,32 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
+/* A --witness-key: a cosigner verifier key, each counted once. */
+static int witness_key(vstate *v, const char *vkey)
+{
+    if (dc_tlog_cosigner_key_check(vkey) != DC_OK) {
+        fprintf(stderr,
+                "deconflict verify: --witness-key %s is not a cosigner verifier key "
+                "(deconflict witness keygen prints one)\n",
+                vkey);
+        return 0;
+    }
+    for (size_t i = 0; i < v->n_witness; i++)
+        if (!strcmp(v->witness[i], vkey))
+            return 1;
+    if (v->n_witness == DC_MAX_WITNESSES) {
+        fprintf(stderr, "deconflict verify: at most %d --witness-key\n", DC_MAX_WITNESSES);
+        return 0;
+    }
+    v->witness[v->n_witness++] = vkey;
+    return 1;
+}
+
 int dc_cli_verify(int argc, char **argv)
 {
     const char *url = NULL, *key_file = NULL;
     char keybuf[256];
+    long min_witnesses = -1;
     vstate v = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -444,6 +450,18 @@ int dc_cli_verify(int argc, char **argv)
             url = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--key-file")) {
             key_file = argv[++i];
+        } else if (i + 1 < argc && !strcmp(argv[i], "--witness-key")) {
+            if (!witness_key(&v, argv[++i]))
+                return X_USAGE;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--min-witnesses")) {
+            char *end;
+            unsigned long k = strtoul(argv[++i], &end, 10);
+            if (*end || !argv[i][0] || argv[i][0] == '-' || k > DC_MAX_WITNESSES) {
+                fprintf(stderr, "deconflict verify: --min-witnesses must be 0..%d\n",
+                        DC_MAX_WITNESSES);
+                return X_USAGE;
+            }
+            min_witnesses = (long)k;
         } else {
             fprintf(stderr, "deconflict verify: unexpected argument '%s'\n", argv[i]);
             help(stderr);
@@ -452,6 +470,12 @@ int dc_cli_verify(int argc, char **argv)
     }
     if (!v.dir) {
         help(stderr);
+        return X_USAGE;
+    }
+    v.min_witnesses = min_witnesses >= 0 ? (unsigned)min_witnesses : v.n_witness ? 1 : 0;
+    if (v.min_witnesses > v.n_witness) {
+        fprintf(stderr, "deconflict verify: --min-witnesses %u needs as many --witness-key\n",
+                v.min_witnesses);
         return X_USAGE;
     }
     int rc = X_ERROR;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deconflict/tlog.h"
 #include "server/server.h"
 
 /* ---- tactical monitoring (monitor/) ---- */
@@ -200,6 +201,28 @@ static dc_status num(json_t *v, const char *key, double lo, double hi, double *o
     return DC_OK;
 }
 
+/* "witnesses": cosigner verifier keys, "name+hash8+base64(0x04 || key)". */
+static dc_status witnesses(json_t *v, dc_server_config *c, dc_error *err)
+{
+    size_t i;
+    json_t *k;
+    if (!json_is_array(v) || json_array_size(v) > DC_MAX_WITNESSES)
+        return dc_error_set(err, "witnesses", "must be an array of at most %d verifier keys",
+                            DC_MAX_WITNESSES);
+    json_array_foreach(v, i, k)
+    {
+        const char *t = json_string_value(k);
+        if (!t || strlen(t) >= sizeof c->witnesses[0] || dc_tlog_cosigner_key_check(t) != DC_OK)
+            return dc_error_set(err, "witnesses",
+                                "entry %zu is not a cosigner verifier key "
+                                "(name+hash+base64(0x04 || key), from deconflict witness keygen)",
+                                i);
+        snprintf(c->witnesses[i], sizeof c->witnesses[i], "%s", t);
+    }
+    c->n_witnesses = (unsigned)json_array_size(v);
+    return DC_OK;
+}
+
 dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error *err)
 {
     json_error_t je;
@@ -230,6 +253,8 @@ dc_status dc_server_config_load(const char *path, dc_server_config *c, dc_error 
                 rc = dc_error_set(err, key, "must be true or false");
             else
                 n.log_off = !json_is_true(v);
+        } else if (!strcmp(key, "witnesses")) {
+            rc = witnesses(v, &n, err);
         } else if (!strcmp(key, "disclosure")) {
             const char *m = json_string_value(v);
             if (m && !strcmp(m, "blind"))

@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deconflict/tlog.h"
-
-#define SIG_PREFIX "\xe2\x80\x94 " /* "— " */
+#include "tlog/tlog_int.h"
 
 void dc_tlog_b64(const uint8_t *in, size_t n, char *out)
 {
@@ -41,7 +39,7 @@ dc_status dc_tlog_key_new(uint8_t seed[32])
     return RAND_bytes(seed, 32) == 1 ? DC_OK : DC_EIO;
 }
 
-static dc_status public_key(const uint8_t seed[32], uint8_t pub[32])
+dc_status dc__tlog_public_key(const uint8_t seed[32], uint8_t pub[32])
 {
     size_t n = 32;
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
@@ -50,7 +48,7 @@ static dc_status public_key(const uint8_t seed[32], uint8_t pub[32])
     return rc;
 }
 
-static int name_ok(const char *name)
+int dc__tlog_name_ok(const char *name)
 {
     size_t n = strlen(name);
     if (n == 0 || n > 200)
@@ -61,31 +59,37 @@ static int name_ok(const char *name)
     return 1;
 }
 
-static void key_hash(const char *name, const uint8_t pub[32], uint8_t out[4])
+void dc__tlog_key_hash(const char *name, uint8_t alg, const uint8_t pub[32], uint8_t out[4])
 {
     uint8_t buf[256 + 34], h[32];
-    size_t n = strlen(name); /* name_ok: at most 200 */
+    size_t n = strlen(name); /* dc__tlog_name_ok: at most 200 */
     memcpy(buf, name, n);
     buf[n] = '\n';
-    buf[n + 1] = 1;
+    buf[n + 1] = alg;
     memcpy(buf + n + 2, pub, 32);
     SHA256(buf, n + 34, h);
     memcpy(out, h, 4);
 }
 
-dc_status dc_tlog_verifier_key(const char *name, const uint8_t seed[32], char *out, size_t cap)
+dc_status dc__tlog_vkey(const char *name, uint8_t alg, const uint8_t seed[32], char *out,
+                        size_t cap)
 {
     uint8_t pub[33], kh[4];
     char b64[64];
-    if (!name_ok(name))
+    if (!dc__tlog_name_ok(name))
         return DC_EINVAL;
-    pub[0] = 1;
-    if (public_key(seed, pub + 1) != DC_OK)
+    pub[0] = alg;
+    if (dc__tlog_public_key(seed, pub + 1) != DC_OK)
         return DC_EIO;
-    key_hash(name, pub + 1, kh);
+    dc__tlog_key_hash(name, alg, pub + 1, kh);
     dc_tlog_b64(pub, sizeof pub, b64);
     int n = snprintf(out, cap, "%s+%02x%02x%02x%02x+%s", name, kh[0], kh[1], kh[2], kh[3], b64);
     return n > 0 && (size_t)n < cap ? DC_OK : DC_EINVAL;
+}
+
+dc_status dc_tlog_verifier_key(const char *name, const uint8_t seed[32], char *out, size_t cap)
+{
+    return dc__tlog_vkey(name, DC__TLOG_ALG_NOTE, seed, out, cap);
 }
 
 dc_status dc_tlog_checkpoint_sign(const char *origin, const uint8_t seed[32], uint64_t size,
@@ -98,15 +102,15 @@ dc_status dc_tlog_checkpoint_sign(const char *origin, const uint8_t seed[32], ui
     EVP_MD_CTX *md = NULL;
     EVP_PKEY *k = NULL;
     *note = NULL;
-    if (!name_ok(origin))
+    if (!dc__tlog_name_ok(origin))
         return DC_EINVAL;
     dc_tlog_b64(root, 32, rootb);
     int n = snprintf(body, sizeof body, "%s\n%llu\n%s\n", origin, (unsigned long long)size, rootb);
     if (n < 0 || (size_t)n >= sizeof body)
         return DC_EINVAL;
-    if (public_key(seed, pub) != DC_OK)
+    if (dc__tlog_public_key(seed, pub) != DC_OK)
         return DC_EIO;
-    key_hash(origin, pub, sig);
+    dc__tlog_key_hash(origin, DC__TLOG_ALG_NOTE, pub, sig);
     if (!(k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)) ||
         !(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, NULL, NULL, k) != 1 ||
         EVP_DigestSign(md, sig + 4, &siglen, (const unsigned char *)body, (size_t)n) != 1 ||
@@ -126,8 +130,8 @@ fail:
     return rc;
 }
 
-/* Parses "name+hash8+base64" into name and public key. */
-static dc_status parse_vkey(const char *vkey, char name[256], uint8_t pub[32], uint8_t kh[4])
+dc_status dc__tlog_parse_vkey(const char *vkey, uint8_t alg, char name[256], uint8_t pub[32],
+                              uint8_t kh[4])
 {
     const char *p1 = strchr(vkey, '+'), *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
     uint8_t raw[33], want[4];
@@ -135,7 +139,8 @@ static dc_status parse_vkey(const char *vkey, char name[256], uint8_t pub[32], u
         return DC_EINVAL;
     memcpy(name, vkey, (size_t)(p1 - vkey));
     name[p1 - vkey] = 0;
-    if (!name_ok(name) || dc_tlog_unb64(p2 + 1, strlen(p2 + 1), raw, 33) != DC_OK || raw[0] != 1)
+    if (!dc__tlog_name_ok(name) || dc_tlog_unb64(p2 + 1, strlen(p2 + 1), raw, 33) != DC_OK ||
+        raw[0] != alg)
         return DC_EINVAL;
     for (int i = 0; i < 4; i++) {
         char h[3] = {p1[1 + 2 * i], p1[2 + 2 * i], 0};
@@ -145,11 +150,12 @@ static dc_status parse_vkey(const char *vkey, char name[256], uint8_t pub[32], u
             return DC_EINVAL;
     }
     memcpy(pub, raw + 1, 32);
-    key_hash(name, pub, want);
+    dc__tlog_key_hash(name, alg, pub, want);
     return memcmp(want, kh, 4) ? DC_EINVAL : DC_OK;
 }
 
-static dc_status check_sig(const uint8_t pub[32], const char *msg, size_t n, const uint8_t sig[64])
+dc_status dc__tlog_check_sig(const uint8_t pub[32], const char *msg, size_t n,
+                             const uint8_t sig[64])
 {
     EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -198,7 +204,7 @@ dc_status dc_tlog_checkpoint_open(const char *note, const char *vkey, dc_tlog_ch
     char name[256];
     uint8_t pub[32], kh[4], sig[68];
     dc_status rc;
-    if (parse_vkey(vkey, name, pub, kh) != DC_OK)
+    if (dc__tlog_parse_vkey(vkey, DC__TLOG_ALG_NOTE, name, pub, kh) != DC_OK)
         return dc_error_set(err, "key", "not a note verifier key");
     /* The text ends at the first blank line; signatures follow. */
     const char *sep = strstr(note, "\n\n");
@@ -221,7 +227,7 @@ dc_status dc_tlog_checkpoint_open(const char *note, const char *vkey, dc_tlog_ch
             const char *b = line + pl + nn + 1;
             if (dc_tlog_unb64(b, (size_t)(end - b), sig, sizeof sig) == DC_OK &&
                 !memcmp(sig, kh, 4)) {
-                if (check_sig(pub, note, text_len, sig + 4) != DC_OK)
+                if (dc__tlog_check_sig(pub, note, text_len, sig + 4) != DC_OK)
                     return DC_ECORRUPT;
                 found = 1;
             }

@@ -199,6 +199,10 @@ ROWS = {
     ("GET", "/v1/log/key"): (_noop, "", None),  # public
     ("GET", "/v1/log/checkpoint"): (_noop, "", None),  # public
     ("GET", "/v1/log/proof/consistency"): (_noop, "?from=1&to=1", None),  # public
+    # public: anyone may post, only a configured witness's cosignature is kept
+    ("POST", "/v1/log/cosignature"):
+        (lambda w, who: (None, {"checkpoint": "x\n1\nAA==\n\n", "cosignature": "x\n"}, None),
+         "", None),
     ("GET", "/v1/log/proof/inclusion"): (_noop, "?index=0&size=1", _ok(200)),
     ("GET", "/v1/log/receipts"): (_noop, "", _ok(200)),
     ("GET", "/v1/log/leaves/{id}"): (_a_leaf, "", _owned(200)),
@@ -209,6 +213,8 @@ ROWS = {
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/v1/log/key"), ("GET", "/v1/log/checkpoint"),
           ("GET", "/v1/log/proof/consistency")}
+# Public, and refused for everyone alike: this server names no witnesses.
+PUBLIC_400 = {("POST", "/v1/log/cosignature")}
 STREAMS = {("GET", "/v1/alerts/stream")}
 
 
@@ -293,6 +299,8 @@ def test_matrix(world):
                 status, text = r.status, r.text
             if (method, path) in PUBLIC:
                 want = 200
+            elif (method, path) in PUBLIC_400:
+                want = 400
             elif who in ("none", "malformed", "revoked"):
                 want = 401
             else:

@@ -171,3 +171,67 @@ def test_go_accepts_a_live_servers_log(srv):
         assert "checks passed" in out.stdout
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_every_decision_answer_carries_the_callers_receipt(srv):
+    """Submit, modify, activate, end and withdraw answer with the receipt of
+    the decision's own leaf; a rejection (409) with the receipt of the
+    rejected party's own record, which names no other party's operation."""
+    a, b = srv.operator("rc_a"), srv.operator("rc_b")
+    r = a.req("POST", "/v1/operations", {"volumes": [circle(40, 40, 500)]})
+    assert r.status == 201, r
+    op = r.json["id"]
+    seen = [r.json["receipt"]]
+    r = a.req("PUT", "/v1/operations/" + op, {"volumes": [circle(40, 40, 600)]},
+              headers={"If-Match": '"1"'})
+    assert r.status == 200, r
+    seen.append(r.json["receipt"])
+    r = a.req("POST", "/v1/operations/%s/activate" % op)
+    assert r.status == 200, r
+    seen.append(r.json["receipt"])
+    r = a.req("POST", "/v1/operations/%s/end" % op)
+    assert r.status == 200, r
+    seen.append(r.json["receipt"])
+    r = a.req("POST", "/v1/operations", {"volumes": [circle(41, 40, 500)]})
+    op2 = r.json["id"]
+    seen.append(r.json["receipt"])
+    r = a.req("DELETE", "/v1/operations/" + op2)
+    assert r.status == 200, r
+    seen.append(r.json["receipt"])
+    actions = ['"approve"', '"modify"', '"activate"', '"end"', '"approve"', '"withdraw"']
+    for x, action in zip(seen, actions):
+        assert set(x) == {"index", "seq", "salt", "entry"}, x
+        assert action in x["entry"] and a.id in x["entry"], x
+    assert len({x["index"] for x in seen}) == len(seen)
+    # B is rejected by A's live operation: its receipt holds its own id,
+    # the notice ids its 409 shows, and nothing of A.
+    live = a.req("POST", "/v1/operations", {"volumes": [circle(42, 40, 500)]}).json["id"]
+    r = b.req("POST", "/v1/operations", {"volumes": [circle(42, 40, 500)]})
+    assert r.status == 409, r
+    rec = r.json["receipt"]
+    assert set(rec) == {"index", "seq", "salt", "entry"}, rec
+    assert live not in r.text and a.id not in r.text and "op_" not in rec["entry"]
+    assert b.id in rec["entry"] and '"rejected"' in rec["entry"]
+    for n in r.json["conflicts"]:
+        assert n["id"] in rec["entry"]
+    # Every receipt in an answer is the one GET /v1/log/receipts gives later.
+    note = wait_size_above(srv, max(x["index"] for x in seen + [rec]))
+    _, size, root = parse_checkpoint(note)
+    for op_, x in [(a, y) for y in seen] + [(b, rec)]:
+        assert op_.req("GET", "/v1/log/leaves/%d" % x["index"]).json == x
+        p = op_.req("GET", "/v1/log/proof/inclusion?index=%d&size=%d" % (x["index"], size))
+        proof = [base64.b64decode(h) for h in p.json["proof"]]
+        assert verify_inclusion(x["index"], size, leaf_hash(x), proof, root)
+    # A cannot read B's rejection record.
+    got = a.req("GET", "/v1/log/leaves/%d" % rec["index"])
+    assert got.status == 404
+
+
+def test_restriction_answers_carry_the_authoritys_receipt(srv):
+    auth = srv.authority_key
+    r = srv.request("POST", "/v1/restrictions", auth, {"volumes": [circle(60, 60, 500)]})
+    assert r.status == 201, r
+    assert '"restriction_create"' in r.json["receipt"]["entry"], r.json
+    r = srv.request("DELETE", "/v1/restrictions/" + r.json["id"], auth)
+    assert r.status == 200, r
+    assert '"restriction_delete"' in r.json["receipt"]["entry"], r.json

@@ -77,7 +77,8 @@ def test_decisions_carry_their_request(run):
     assert approve[0]["req"] == got[1].headers["X-Request-Id"]
     assert approve[0]["actor"] == a.id
     reject = [d for d in decisions if d.get("req") == got[2].headers["X-Request-Id"]]
-    assert [d["action"] for d in reject] == ["reject"], decisions
+    # The authority's record, then the rejected party's own (its receipt).
+    assert [d["action"] for d in reject] == ["reject", "rejected"], decisions
     created = [d for d in decisions if d["action"] == "operator_create"]
     assert {d["subject"] for d in created} >= {a.id, b.id}, decisions
 

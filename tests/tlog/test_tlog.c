@@ -119,11 +119,64 @@ static void test_checkpoint_sign_and_open(void **state)
     dc_free(note);
 }
 
+/* C2SP tlog-cosignature: a witness's line checks against its own key only,
+ * over exactly the checkpoint text and timestamp it signed; a log key
+ * (type 0x01) never passes for a cosigner key (type 0x04). */
+static void test_cosignature(void **state)
+{
+    (void)state;
+    uint8_t log[32], w1[32], w2[32], root[32];
+    char k1[320], k2[320], klog[320], line[400], line2[400], *note;
+    uint64_t t = 0;
+    memset(root, 9, 32);
+    assert_int_equal(dc_tlog_key_new(log), DC_OK);
+    assert_int_equal(dc_tlog_key_new(w1), DC_OK);
+    assert_int_equal(dc_tlog_key_new(w2), DC_OK);
+    assert_int_equal(dc_tlog_cosigner_key("w.example/1", w1, k1, sizeof k1), DC_OK);
+    assert_int_equal(dc_tlog_cosigner_key("w.example/2", w2, k2, sizeof k2), DC_OK);
+    assert_int_equal(dc_tlog_verifier_key("w.example/1", w1, klog, sizeof klog), DC_OK);
+    assert_int_equal(dc_tlog_cosigner_key_check(k1), DC_OK);
+    assert_int_equal(dc_tlog_cosigner_key_check(klog), DC_EINVAL);
+    assert_int_equal(dc_tlog_checkpoint_sign("example.org/log", log, 42, root, &note), DC_OK);
+    size_t text_len = (size_t)(strstr(note, "\n\n") - note) + 1;
+    assert_int_equal(
+        dc_tlog_cosign("w.example/1", w1, 1700000000, note, text_len, line, sizeof line), DC_OK);
+    assert_int_equal(dc_tlog_cosignature_check(note, text_len, line, strlen(line), k1, &t), DC_OK);
+    assert_int_equal(t, 1700000000);
+    /* Another witness's line; the same name under a log key's hash. */
+    assert_int_equal(dc_tlog_cosignature_check(note, text_len, line, strlen(line), k2, NULL),
+                     DC_ENOTFOUND);
+    assert_int_equal(dc_tlog_cosignature_check(note, text_len, line, strlen(line), klog, NULL),
+                     DC_EINVAL);
+    /* Another checkpoint text: the signature no longer holds. */
+    assert_int_equal(
+        dc_tlog_cosignature_check("example.org/log\n43\nAA==\n", 23, line, strlen(line), k1, NULL),
+        DC_ECORRUPT);
+    /* Counted on the cosigned note: w1 yes, w2 no; a forged w2 line counts
+     * as forged. */
+    assert_int_equal(
+        dc_tlog_cosign("w.example/2", w2, 1700000001, note, text_len, line2, sizeof line2), DC_OK);
+    size_t len = strlen(note), forged;
+    char *both = malloc(len + strlen(line) + strlen(line2) + 1);
+    memcpy(both, note, len);
+    strcpy(both + len, line);
+    const char *keys[2] = {k1, k2};
+    assert_int_equal(dc_tlog_cosigned_by(both, keys, 2, &forged), 1);
+    assert_int_equal(forged, 0);
+    line2[strlen(line2) - 10] ^= 1; /* a flipped bit in the signature's base64 */
+    strcat(both, line2);
+    assert_int_equal(dc_tlog_cosigned_by(both, keys, 2, &forged), 1);
+    assert_int_equal(forged, 1);
+    free(both);
+    dc_free(note);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proofs_verify_and_tampering_fails),
         cmocka_unit_test(test_checkpoint_sign_and_open),
+        cmocka_unit_test(test_cosignature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
