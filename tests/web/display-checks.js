@@ -69,6 +69,20 @@ async function readable(t) {
     check(Math.abs(zin.ppd / last.ppd - 2) < 1e-6 && Math.abs(zout.ppd / last.ppd - 1) < 1e-6 && zin.scale[0].text !== last.scale[0].text,
       'the + key zooms in twice (scale ' + zin.scale[0].text + '), the - button back (' + zout.scale[0].text + ')');
 
+    // A click on an operation zooms to its extent: centred on it, its volumes filling the view.
+    const op = await R.page.evaluate(() => {
+      const o = window.dc.state.operations.find((x) => x.volumes.length === 1 && x.volumes[0].footprint.type === 'Point');
+      return o && { id: o.id, c: o.volumes[0].footprint.coordinates, r: o.volumes[0].footprint.radius_m };
+    });
+    if (op) {
+      await R.page.click('#ops li[data-op="' + op.id + '"]');
+      const v = await R.page.evaluate(() => Object.assign({}, window.dc.state.view, { h: document.getElementById('map').clientHeight }));
+      const spanPx = 2 * op.r / 111320 * v.ppd;
+      check(Math.abs(v.lon - op.c[0]) < 1e-6 && Math.abs(v.lat - op.c[1]) < 1e-6 && spanPx > v.h * 0.5 && spanPx <= v.h,
+        'a click on an operation zooms to it (its circle ' + Math.round(spanPx) + ' px across in a map ' + v.h + ' px high)');
+      await R.page.click('#zoom-fit');
+    }
+
     // The converging pair's alert: its countdown moves; a click rings VIPER2 and IRN12.
     const li = '#alerts li[data-alert]';
     const cd = () => R.page.$$eval(li + ' .cd', (l) => l.map((x) => x.textContent));

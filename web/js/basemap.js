@@ -27,7 +27,7 @@ function gridStep(pxPerDeg) { return STEPS.find((s) => s * pxPerDeg >= 70) || 30
 
 function degLabel(v, pos, neg) {
   const a = Math.abs(v), t = Number.isInteger(a) ? String(a) : a.toFixed(2).replace(/0+$/, '');
-  return t + '\u00b0' + (v > 0 ? pos : v < 0 ? neg : '');
+  return t + '\u00b0' + (a === 180 || !v ? '' : v > 0 ? pos : neg);
 }
 
 /* Longitude in (-180, 180]. */
@@ -51,7 +51,8 @@ function graticule(c, P) {
   c.textBaseline = 'alphabetic';
 }
 
-/* Country outlines; a ring reaching past +-180 is drawn again 360 degrees over. */
+/* Country outlines; a ring reaching past +-180 is drawn again 360 degrees
+ * over. */
 function outlines(c, P) {
   const tl = P.unproject(0, 0), br = P.unproject(P.W, P.H);
   c.beginPath();
@@ -59,8 +60,16 @@ function outlines(c, P) {
     const b = r.b, p = r.p;
     for (const off of [-360, 0, 360]) {
       if (b[2] + off < tl.lon || b[0] + off > br.lon || b[3] < br.lat || b[1] > tl.lat) continue;
-      c.moveTo(P.px(p[0] + off), P.py(p[1]));
-      for (let i = 2; i < p.length; i += 2) c.lineTo(P.px(p[i] + off), P.py(p[i + 1]));
+      /* Points under a pixel from the last one drawn are skipped: at world
+       * zoom that leaves a tenth of the path to fill. */
+      let lx = P.px(p[0] + off), ly = P.py(p[1]);
+      c.moveTo(lx, ly);
+      for (let i = 2; i < p.length; i += 2) {
+        const x = P.px(p[i] + off), y = P.py(p[i + 1]);
+        if (Math.abs(x - lx) + Math.abs(y - ly) < 0.8 && i < p.length - 2) continue;
+        c.lineTo(x, y);
+        lx = x; ly = y;
+      }
       c.closePath();
     }
   });
