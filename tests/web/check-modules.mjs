@@ -85,6 +85,8 @@ check(l3.hidden === 0 && !l3.placed.some((a, i) => l3.placed.some((b, j) => j > 
 const moved = three.map((t) => Object.assign({}, t, { x: t.x + 1 }));
 const before = new Map(), a1 = placeLabels(three, before, 1024, 640, 14), a2 = placeLabels(moved, before, 1024, 640, 14);
 check(a1.placed.every((l, i) => Math.abs(a2.placed[i].x - l.x - 1) < 1e-9 && a2.placed[i].y === l.y), 'labels keep their place as aircraft move a little');
+placeLabels(moved.slice(0, 1), before, 1024, 640, 14);
+check(before.size === 1, 'an aircraft gone from the map is forgotten by the placer');
 
 // Antimeridian: a ring from 179 E to 179 W is continuous; one around the pole is closed along it.
 const r1 = unwrap([179, 60, -179, 60, -179, 61, 179, 61, 179, 60]);

@@ -114,11 +114,11 @@ async function namesAndEnded(t) {
   const name = 'Dawn patrol ' + Date.now().toString(36);
   const now = Date.now();
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-  // A small circle in the western desert, far from the scenario, for 20 s.
+  // A small circle in the western desert, far from the scenario, for 10 s.
   const body = {
     name, priority: 10,
     volumes: [{ footprint: { type: 'Point', coordinates: [39.6, 30.2], radius_m: 1500 }, altitude_lower_m: 100, altitude_upper_m: 300,
-      time_start: iso(now + 5000), time_end: iso(now + 25000) }]
+      time_start: iso(now + 2000), time_end: iso(now + 12000) }]
   };
   const made = await api(url, keys.coalition, 'POST', '/v1/operations', body);
   check(made.status === 201 && made.body.name === name, 'coalition submits "' + name + '" (' + made.status + ')');

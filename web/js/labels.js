@@ -90,6 +90,11 @@ export function placeLabels(items, prev, W, H, h) {
     placer.add(best);
     placed.push({ key: it.key, text: it.text, x: best.x, y: best.y, w: best.w, h: best.h, ax: it.x, ay: it.y, ring: best.ring, leader: bi !== 0 });
   }
+  /* Forget aircraft no longer given (off the map, or gone). */
+  if (prev.size > items.length) {
+    const keys = new Set(items.map((it) => it.key));
+    prev.forEach((v, k) => { if (!keys.has(k)) prev.delete(k); });
+  }
   return { placed, hidden };
 }
 

@@ -245,7 +245,7 @@ function renderStatic() {
     if (it.state === 'ended' || it.state === 'withdrawn') return;
     const inTime = t >= it.ts && t < it.te;
     drawShape(c, it.sh, STATE_COLOURS[it.state] || '#888', inTime ? 1 : 0.22,
-      it.what === 'notice' || it.state === 'preempted');
+      (it.what === 'notice' && it.state !== 'restriction') || it.state === 'preempted');
   });
   restrictionNames(c, t);
   state.dirty.static = false;
