@@ -66,8 +66,9 @@ async function readable(t) {
     const zin = await drawn(R.page);
     await R.page.click('#zoom-out');
     const zout = await drawn(R.page);
-    check(Math.abs(zin.ppd / last.ppd - 2) < 1e-6 && Math.abs(zout.ppd / last.ppd - 1) < 1e-6 && zin.scale[0].text !== last.scale[0].text,
-      'the + key zooms in twice (scale ' + zin.scale[0].text + '), the - button back (' + zout.scale[0].text + ')');
+    const bar = (d) => d.scale[0].text + ' = ' + d.scale[0].px + ' px';
+    check(Math.abs(zin.ppd / last.ppd - 2) < 1e-6 && Math.abs(zout.ppd / last.ppd - 1) < 1e-6 && bar(zin) !== bar(last) && bar(zout) === bar(last),
+      'the + key zooms in twice (scale bar ' + bar(zin) + '), the - button back (' + bar(zout) + ')');
 
     // A click on an operation zooms to its extent: centred on it, its volumes filling the view.
     const op = await R.page.evaluate(() => {
