@@ -108,6 +108,13 @@ bench: all $(BENCHES)
 run: all
 	@./scripts/run.sh
 
+# The web display's place names and airports (web/vendor/places/), derived
+# from the npm packages pinned in scripts/web-data/package-lock.json; the
+# output is committed, so the page and its tests need no network.
+.PHONY: web-data
+web-data:
+	cd scripts/web-data && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node build.mjs
+
 # Every C file of the tree, headers too: make format rewrites them, make
 # test checks them.
 FORMAT_SRC := $(sort $(wildcard src/*/*.[ch] include/deconflict/*.h tests/*/*.[ch] bench/*.[ch] fuzz/*.[ch]))

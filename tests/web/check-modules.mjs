@@ -1,7 +1,11 @@
 // The page's modules that need no browser, run in node: the alert book
-// (web/js/alerts.js) folds a clear into its raise by the `alert` ref, and
-// the SSE reader (web/js/streams.js) parses events split anywhere across
-// chunks, with CRLF, comments and retry:. check-web.sh runs this first.
+// (web/js/alerts.js) folds a clear into its raise by the `alert` ref, the
+// SSE reader (web/js/streams.js) parses events split anywhere across
+// chunks, with CRLF, comments and retry:, label placement (labels.js) puts
+// no label over another however crowded the aircraft, rings across the
+// antimeridian are made continuous (geo.js), and times carry their date
+// when not today, levels "FL" and distances NM (format.js). check-web.sh
+// runs this first.
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -16,6 +20,9 @@ fs.writeFileSync(path.join(tmp, 'package.json'), '{"type": "module"}\n');
 const load = (name) => import(pathToFileURL(path.join(tmp, name)).href);
 const { AlertBook } = await load('alerts.js');
 const { readEvents } = await load('streams.js');
+const { placeLabels, overlap } = await load('labels.js');
+const { unwrap } = await load('geo.js');
+const fmt = await load('format.js');
 fs.rmSync(tmp, { recursive: true, force: true });
 
 let failures = 0;
@@ -59,6 +66,42 @@ for (const size of [1, 3, 7, bytes.length]) {
     events[1].id === '2' && events[1].data === '{"seq":\n2}' && retries.join() === '2000',
   'SSE read in chunks of ' + size + ' bytes: two events, retry 2000');
 }
+
+// Labels: 40 aircraft within 60 px (the knot of a converging pair, and worse).
+let seed2 = 7;
+const rnd2 = () => { seed2 = (seed2 * 1103515245 + 12345) % 2147483648; return seed2 / 2147483648; };
+const knot = Array.from({ length: 40 }, (_, i) => ({ key: 'k' + i, x: 500 + 60 * rnd2(), y: 300 + 60 * rnd2(), text: 'T' + i + ' FL100', w: 70 }));
+const spots = new Map();
+const lab = placeLabels(knot, spots, 1024, 640, 14);
+const clash = lab.placed.some((a, i) => lab.placed.some((b, j) => j > i && overlap(a, b)));
+check(!clash && lab.placed.length + lab.hidden === 40 && lab.placed.length >= 30,
+  'labels of 40 aircraft within 60 px: ' + lab.placed.length + ' placed, ' + lab.hidden + ' left out, none over another');
+check(lab.placed.every((l) => l.x >= 0 && l.y >= 0 && l.x + l.w <= 1024 && l.y + l.h <= 640), 'every label inside the map');
+const three = [{ key: 'VIPER2', x: 300, y: 200, text: 'VIPER2 FL110', w: 80 }, { key: 'IRN12', x: 304, y: 203, text: 'IRN12 FL108', w: 76 },
+  { key: 'IRN11', x: 298, y: 207, text: 'IRN11 FL098', w: 76 }];
+const l3 = placeLabels(three, new Map(), 1024, 640, 14);
+check(l3.hidden === 0 && !l3.placed.some((a, i) => l3.placed.some((b, j) => j > i && overlap(a, b))) && l3.placed.filter((l) => l.leader).length >= 2,
+  'three aircraft on top of one another: three labels apart, set off with leader lines');
+const moved = three.map((t) => Object.assign({}, t, { x: t.x + 1 }));
+const before = new Map(), a1 = placeLabels(three, before, 1024, 640, 14), a2 = placeLabels(moved, before, 1024, 640, 14);
+check(a1.placed.every((l, i) => Math.abs(a2.placed[i].x - l.x - 1) < 1e-9 && a2.placed[i].y === l.y), 'labels keep their place as aircraft move a little');
+placeLabels(moved.slice(0, 1), before, 1024, 640, 14);
+check(before.size === 1, 'an aircraft gone from the map is forgotten by the placer');
+
+// Antimeridian: a ring from 179 E to 179 W is continuous; one around the pole is closed along it.
+const r1 = unwrap([179, 60, -179, 60, -179, 61, 179, 61, 179, 60]);
+check(r1.every((v, i) => i % 2 || v >= 179) && Math.max(...r1.filter((v, i) => !(i % 2))) === 181, 'a ring across the antimeridian runs on past 180');
+const r2 = unwrap([-180, -80, -60, -75, 60, -75, 180, -80]);
+check(r2.length === 12 && r2[9] === -90 && r2[11] === -90, 'a ring around the south pole is closed along it');
+
+// Text: dates when not today, FL, NM.
+const now = Date.parse('2026-12-02T12:00:00Z') / 1000;
+const ts = (s) => Date.parse(s) / 1000;
+check(fmt.span(ts('2026-12-02T10:00:00Z'), ts('2026-12-02T12:00:00Z'), now) === '10:00Z\u201312:00Z', 'a window today has no date');
+check(fmt.span(ts('2020-05-01T10:00:00Z'), ts('2020-05-01T12:00:00Z'), now) === '2020-05-01 10:00Z\u201312:00Z', 'a window of 2020 has its date');
+check(fmt.span(ts('2026-12-02T22:00:00Z'), ts('2026-12-03T02:00:00Z'), now) === '22:00Z\u20132026-12-03 02:00Z', 'an end tomorrow has its date');
+check(fmt.fl(3352.8) === 'FL110' && fmt.fl(300) === 'FL010', 'flight levels read FL110, FL010');
+check(fmt.dist(1342) === '0.72 NM (1.3 km)' && fmt.mft(3352.8) === '11000 ft (3353 m)', 'distances in NM with km, heights in ft with m');
 
 console.log(failures ? failures + ' failed' : 'modules: all passed');
 process.exit(failures ? 1 : 0);

@@ -13,15 +13,17 @@
  * @typedef {{footprint: Footprint, altitude_lower_m: number, altitude_upper_m: number,
  *            time_start: string, time_end: string}} Volume
  * @typedef {'approved'|'active'|'ended'|'withdrawn'|'nonconforming'|'preempted'} OperationState
- * @typedef {{id: string, version: number, state: OperationState, priority: number, reason?: string,
+ *   ended: its window has passed (the server ends it by itself)
+ * @typedef {{id: string, version: number, state: OperationState, priority: number, reason?: string, name?: string,
  *            owner?: OperatorRef, volumes: Volume[], preempted?: string[],
  *            created: string, updated: string}} Operation
- *   owner and preempted: authority only
+ *   owner and preempted: authority only; name: its owner's and the authority's only
  * @typedef {{id: string, version: number, state: 'in_force'|'deleted', name?: string,
  *            exempt: string[], volumes: Volume[], created: string, updated: string}} Restriction
- * @typedef {{id: string, kind: 'operation'|'restriction', footprint: Footprint,
+ * @typedef {{id: string, kind: 'operation'|'restriction', name?: string, footprint: Footprint,
  *            altitude_lower_m: number, altitude_upper_m: number,
  *            time_start: string, time_end: string}} Notice
+ *   name: a restriction's published name (restrictions are exact); an operation's never
  * @typedef {{track_id: string, time: string, lat: number, lon: number, alt_m: number,
  *            ground_speed_mps: number, track_deg: number, vertical_rate_mps: number,
  *            operation_id?: string|null, operator?: OperatorRef|null}} TrackReport
@@ -80,6 +82,9 @@ export class Client {
 
   /** @returns {Promise<{status: number, ok: boolean, body: {operations: Operation[]}}>} */
   operations() { return this.get('/v1/operations'); }
+  /** The caller: {name, role}; 404 from a server older than the route.
+   *  @returns {Promise<{status: number, ok: boolean, body: {name: string, role: 'authority'|'operator'}}>} */
+  whoami() { return this.get('/v1/whoami'); }
   /** Authority only (403 for an operator). @returns {Promise<{body: {operators: Operator[]}}>} */
   operators() { return this.get('/v1/operators'); }
   /** Authority only. @returns {Promise<{body: {restrictions: Restriction[]}}>} */

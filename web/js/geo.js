@@ -5,6 +5,28 @@
 export const DEG = Math.PI / 180;
 export const M_PER_DEG = 111320;
 
+/* A ring that crosses the antimeridian jumps by 360 degrees of longitude
+ * (drawn as is, a line across the whole world). Made continuous instead:
+ * longitudes may then run past +-180 and the map draws such a ring once
+ * more, 360 degrees over. A ring around a pole (Antarctica's) ends 360
+ * degrees from where it began: it is closed along the pole. */
+export function unwrap(pts) {
+  let off = 0;
+  for (let i = 2; i < pts.length; i += 2) {
+    const d = pts[i] + off - pts[i - 2];
+    if (d > 180) off -= 360; else if (d < -180) off += 360;
+    pts[i] += off;
+  }
+  const n = pts.length;
+  if (n >= 4 && Math.abs(pts[n - 2] - pts[0]) > 180) {
+    let lat = 0;
+    for (let i = 1; i < n; i += 2) lat += pts[i];
+    const pole = lat > 0 ? 90 : -90;
+    pts.push(pts[n - 2], pole, pts[0], pole);
+  }
+  return pts;
+}
+
 /** TopoJSON (quantized arcs) to rings: {p: Float64Array [lon, lat, ...], b: [minlon, minlat, maxlon, maxlat]}. */
 export function decodeTopo(topo) {
   const tf = topo.transform;
@@ -29,7 +51,8 @@ export function decodeTopo(topo) {
         pts.push(arc[2 * j], arc[2 * j + 1]);
       }
     });
-    const r = new Float64Array(pts), b = [180, 90, -180, -90];
+    unwrap(pts);
+    const r = new Float64Array(pts), b = [Infinity, 90, -Infinity, -90];
     for (let i = 0; i < r.length; i += 2) {
       b[0] = Math.min(b[0], r[i]); b[2] = Math.max(b[2], r[i]);
       b[1] = Math.min(b[1], r[i + 1]); b[3] = Math.max(b[3], r[i + 1]);

@@ -8,13 +8,14 @@
  * Modules (ES modules, no build step; dependencies run downwards):
  *   main.js     sign-in, polling, timers
  *   panel.js    side lists and legend       map.js    the canvas and pointer
+ *   basemap.js  outlines, places, grid      labels.js label placement
  *   streams.js  SSE over fetch              state.js  the state object, tracks
  *   alerts.js   the alert book              geo.js    shapes and hit tests
  *   api.js      the /v1 client and shapes   format.js text for people
  *   feeds.js    the authority's surveillance feeds */
 import { Client } from './api.js';
 import { followAlerts } from './streams.js';
-import { state, nowS, selTime, ingestTrack, pruneTracks, setPlans, DAY_S } from './state.js';
+import { state, nowS, selTime, ingestTrack, pruneTracks, setPlans, operatorColour, DAY_S } from './state.js';
 import * as map from './map.js';
 import * as panel from './panel.js';
 import { utc } from './format.js';
@@ -32,25 +33,48 @@ function showSignin(msg) {
   $('signin-error').textContent = msg || '';
 }
 
-/* The role is told by /v1/operators: the authority's route (403 for an
- * operator, whose header then shows its key's prefix). */
+/* The authority's parties: names, and track colours in name order. */
+function setOperators(list) {
+  list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).forEach((o) => {
+    state.operators.set(o.id, o.name);
+    if (o.role === 'authority') state.me = state.me || o.name;
+    else operatorColour(o.id);
+  });
+}
+
+/* Who the key is: GET /v1/whoami. A server without it (404) is asked the
+ * old way: /v1/operators answers the authority only (an operator's
+ * header then shows its key's prefix). */
+async function identify(key) {
+  const me = await client.whoami();
+  if (me.ok && me.body && (me.body.role === 'authority' || me.body.role === 'operator')) {
+    state.hasWhoami = true;
+    state.role = me.body.role;
+    state.me = me.body.name;
+    if (state.role === 'authority') {
+      const who = await client.operators();
+      if (who.ok) setOperators(who.body.operators);
+    }
+    return;
+  }
+  if (me.status !== 404) throw new Error('server answered ' + me.status + ' to GET /v1/whoami');
+  const who = await client.operators();
+  if (who.ok) {
+    state.role = 'authority';
+    setOperators(who.body.operators);
+  } else {
+    state.role = 'operator';
+    state.me = 'operator ' + key.slice(0, 12) + '\u2026';
+  }
+}
+
 async function signin(key) {
   abort = new AbortController();
   client = new Client(key, abort.signal);
   const ops = await client.operations();
   if (ops.status === 401) throw new Error('invalid or revoked key');
   if (!ops.ok) throw new Error('server answered ' + ops.status);
-  const who = await client.operators();
-  if (who.ok) {
-    state.role = 'authority';
-    who.body.operators.forEach((o) => {
-      state.operators.set(o.id, o.name);
-      if (o.role === 'authority') state.me = o.name;
-    });
-  } else {
-    state.role = 'operator';
-    state.me = 'operator ' + key.slice(0, 12) + '\u2026';
-  }
+  await identify(key);
   sessionStorage.setItem('dc.key', key);
   /* A key revoked or rotated while signed in (a stream ends at its next
    * event, and every poll answers 401): back to the sign-in form. */
@@ -76,7 +100,7 @@ async function refreshPlans() {
     if (state.role === 'authority') {
       const [o, r, p] = await Promise.all([client.operations(), client.restrictions(), client.operators()]);
       if (!o.ok || !r.ok || !p.ok) return;
-      p.body.operators.forEach((x) => state.operators.set(x.id, x.name));
+      setOperators(p.body.operators);
       setPlans(o.body.operations, r.body.restrictions, []);
     } else {
       const [o, n] = await Promise.all([client.operations(), client.notices(state.t0, state.t0 + DAY_S)]);
@@ -122,7 +146,12 @@ function start() {
   state.t0 = Math.floor(nowS() / 60) * 60 - DAY_S / 2;
   $('time').max = String(DAY_S / 60);
   panel.legend();
-  panel.setup((op) => { map.centreOn(op); syncSlider(); });
+  panel.setup((op) => { map.zoomTo(op); syncSlider(); }, (entry) => {
+    /* An alert clicked: its aircraft ringed, and centred when drawn. */
+    state.selected = panel.alertTracks(entry);
+    map.centreOnTracks(state.selected);
+    state.dirty.lists = true;
+  });
   map.start($('map'), $('tip'), panel.render);
   $('time').addEventListener('input', () => {
     state.live = false;
@@ -149,6 +178,7 @@ function start() {
     syncSlider();
     $('stats').textContent = state.tracks.size + ' tracks \u00b7 draw ' + map.perf.lastDraw.toFixed(1) + ' ms';
     if (state.alerts.expire(nowS())) state.dirty.lists = true;
+    panel.tick();
     map.tick();
   }, 1000);
 }

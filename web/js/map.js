@@ -1,15 +1,21 @@
-/* The map: one canvas. A base layer (graticule, country outlines) redrawn
- * when the view changes, a static layer (base plus every volume, faint
+/* The map: one canvas. A base layer (basemap.js: graticule with degree
+ * labels, country outlines, airports, place names) redrawn when the view
+ * changes, a static layer (base plus every volume, faint
  * outside its time window) redrawn when the data or the selected time
  * change, and a per-frame layer of tracks (extrapolated linearly from their
  * last report) and active alerts, drawn from ImageBitmap sprites so that
  * thousands of tracks stay smooth. What is circled is also written to the
- * canvas's data-circled attribute (alert refs, space separated): the
- * picture itself cannot be asserted on. */
+ * canvas's data-circled attribute (alert refs, space separated), and the
+ * labels drawn are in state.labels: the picture itself cannot be asserted
+ * on. Track labels are placed by labels.js, never over one another, with a
+ * leader line when set off from their aircraft. The scale bar (#scalebar)
+ * and the zoom buttons are HTML over the canvas. */
 import { state, selTime, nowS, trackKey, ownerName, STALE_S, DAY_S } from './state.js';
 import { seconds } from './api.js';
 import { DEG, M_PER_DEG, decodeTopo, footprintShape, shapePoints, inShape } from './geo.js';
-import { utc, mft, dist, FT_PER_M, KT_PER_MPS } from './format.js';
+import { utc, mft, dist, fl, FT_PER_M, KT_PER_MPS, M_PER_NM } from './format.js';
+import { renderBase as paintBase, setCountries, loadPlaces, haloText } from './basemap.js';
+import { placeLabels, nearestPoint } from './labels.js';
 
 export const STATE_COLOURS = {
   approved: '#4f8ef7', active: '#35c46a', nonconforming: '#ff9f1a',
@@ -28,7 +34,6 @@ let canvas, ctx, tip;
 const staticCanvas = document.createElement('canvas'), sctx = staticCanvas.getContext('2d');
 const baseCanvas = document.createElement('canvas'), bctx = baseCanvas.getContext('2d');
 let W = 0, H = 0, DPR = 1;
-let countries = null;
 let items = [];        /* drawable volumes of the plans, rebuilt with the static layer */
 let inTimeSig = '';    /* which of them are in their window at the painted time */
 let drawnAt = 0;
@@ -70,7 +75,40 @@ function px(lon) { return (lon - V.lon) * V.ppd * V.k + W / 2; }
 function py(lat) { return H / 2 - (lat - V.lat) * V.ppd; }
 function unproject(x, y) { return { lon: V.lon + (x - W / 2) / (V.ppd * V.k), lat: V.lat + (H / 2 - y) / V.ppd }; }
 function mPerPx() { return M_PER_DEG / V.ppd; }
-function viewChanged() { state.dirty.base = state.dirty.static = true; }
+const P = { px, py, unproject, W: 0, H: 0, ppd: 0, k: 1 };
+const MIN_PPD = 2, MAX_PPD = 5000;
+function viewChanged() {
+  V.lat = Math.max(-80, Math.min(80, V.lat));
+  V.lon = ((V.lon + 540) % 360 + 360) % 360 - 180;
+  V.k = Math.cos(V.lat * DEG);
+  state.dirty.base = state.dirty.static = true;
+  scaleBar();
+}
+
+/* ---- scale bar: the longest round distance in NM and in km under 120 px ---- */
+
+const NICE = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+function scaleBar() {
+  const el = document.getElementById('scalebar');
+  if (!el || !W) return;
+  const row = (unitM, unit) => {
+    const n = NICE.filter((v) => v * unitM / mPerPx() <= 120).pop() || NICE[0];
+    const w = Math.round(n * unitM / mPerPx());
+    return '<div class="row"><div class="bar" style="width:' + w + 'px" data-px="' + w + '"></div><span>' + n + ' ' + unit + '</span></div>';
+  };
+  el.innerHTML = row(M_PER_NM, 'NM') + row(1000, 'km');
+}
+
+/** Zooms by factor f about the canvas point (x, y), the centre by default. */
+export function zoomBy(f, x, y) {
+  if (x === undefined) { x = W / 2; y = H / 2; }
+  const before = unproject(x, y);
+  V.ppd = Math.max(MIN_PPD, Math.min(MAX_PPD, V.ppd * f));
+  const after = unproject(x, y);
+  V.lon += before.lon - after.lon;
+  V.lat += before.lat - after.lat;
+  viewChanged();
+}
 
 export function resize() {
   const r = canvas.getBoundingClientRect();
@@ -78,6 +116,7 @@ export function resize() {
   if (dpr !== DPR) sprites.clear();
   DPR = dpr;
   W = Math.max(1, r.width); H = Math.max(1, r.height);
+  P.W = W; P.H = H;
   canvas.width = staticCanvas.width = baseCanvas.width = Math.round(W * DPR);
   canvas.height = staticCanvas.height = baseCanvas.height = Math.round(H * DPR);
   viewChanged();
@@ -135,19 +174,20 @@ function drawShape(c, sh, colour, alpha, dashed) {
 function volumeItems() {
   const out = [];
   state.restrictions.forEach((r) => r.volumes.forEach((v) => out.push({
-    what: 'restriction', title: 'Restriction ' + (r.name || r.id), id: r.id, owner: '', state: 'restriction',
+    what: 'restriction', title: 'Restriction ' + (r.name || r.id), name: r.name || '', id: r.id, owner: '', state: 'restriction',
     lower: v.altitude_lower_m, upper: v.altitude_upper_m, sh: footprintShape(v.footprint),
     ts: seconds(v.time_start), te: seconds(v.time_end)
   })));
   state.notices.forEach((n) => out.push({
-    what: 'notice', title: 'Unavailable airspace (' + n.kind + ')', id: n.id, owner: '',
+    what: 'notice', title: n.kind === 'restriction' && n.name ? 'Restriction ' + n.name : 'Unavailable airspace (' + n.kind + ')',
+    name: n.kind === 'restriction' && n.name ? n.name : '', id: n.id, owner: '',
     state: n.kind === 'restriction' ? 'restriction' : 'notice',
     lower: n.altitude_lower_m, upper: n.altitude_upper_m, sh: footprintShape(n.footprint),
     ts: seconds(n.time_start), te: seconds(n.time_end)
   }));
   state.operations.forEach((o) => o.volumes.forEach((v, i) => out.push({
-    what: 'operation', title: 'Operation ' + o.id + (o.volumes.length > 1 ? ' #' + (i + 1) : ''),
-    id: o.id, owner: ownerName(o), state: o.state, priority: o.priority, reason: o.reason,
+    what: 'operation', title: 'Operation ' + (o.name ? o.name + ' (' + o.id + ')' : o.id) + (o.volumes.length > 1 ? ' #' + (i + 1) : ''),
+    name: '', id: o.id, owner: ownerName(o), state: o.state, priority: o.priority, reason: o.reason,
     lower: v.altitude_lower_m, upper: v.altitude_upper_m, sh: footprintShape(v.footprint),
     ts: seconds(v.time_start), te: seconds(v.time_end)
   })));
@@ -163,32 +203,33 @@ export function tick() {
   if (state.live && timeSig(nowS()) !== inTimeSig) state.dirty.static = true;
 }
 
-/* Graticule and country outlines. */
 function renderBase() {
   const c = bctx;
   c.setTransform(DPR, 0, 0, DPR, 0, 0);
-  c.fillStyle = '#0b1420';
-  c.fillRect(0, 0, W, H);
-  const tl = unproject(0, 0), br = unproject(W, H);
-  c.strokeStyle = '#16263a'; c.lineWidth = 1; c.beginPath();
-  const step = V.ppd > 60 ? 1 : V.ppd > 12 ? 5 : 15;
-  for (let lo = Math.ceil(tl.lon / step) * step; lo <= br.lon; lo += step) { c.moveTo(px(lo), 0); c.lineTo(px(lo), H); }
-  for (let la = Math.ceil(br.lat / step) * step; la <= tl.lat; la += step) { c.moveTo(0, py(la)); c.lineTo(W, py(la)); }
-  c.stroke();
-  if (countries) {
-    c.beginPath();
-    countries.forEach((r) => {
-      const b = r.b;
-      if (b[2] < tl.lon || b[0] > br.lon || b[3] < br.lat || b[1] > tl.lat) return;
-      const p = r.p;
-      c.moveTo(px(p[0]), py(p[1]));
-      for (let i = 2; i < p.length; i += 2) c.lineTo(px(p[i]), py(p[i + 1]));
-      c.closePath();
-    });
-    c.fillStyle = '#132033'; c.fill('evenodd');
-    c.strokeStyle = '#46607f'; c.lineWidth = 0.8; c.stroke();
-  }
+  P.ppd = V.ppd; P.k = V.k;
+  state.labels.places = paintBase(c, P);
   state.dirty.base = false;
+}
+
+/* Restriction names over their shapes, drawn once a name. */
+function restrictionNames(c, t) {
+  const seen = new Set();
+  c.font = '600 11px system-ui, sans-serif';
+  c.textAlign = 'center';
+  items.forEach((it) => {
+    if (!it.name || seen.has(it.name)) return;
+    seen.add(it.name);
+    /* Above the shape, centred: its middle often holds a place of the same name. */
+    const pts = shapePoints(it.sh);
+    let x = 0, y = Infinity;
+    pts.forEach((p) => { x += px(p[0]); y = Math.min(y, py(p[1])); });
+    x /= pts.length;
+    if (it.sh.kind === 'circle') y -= it.sh.r / mPerPx();
+    y = Math.max(14, y - 5);
+    if (x < 0 || y > H || x > W) return;
+    haloText(c, it.name, x, y, t >= it.ts && t < it.te ? '#ff9b9b' : '#b07a7a');
+  });
+  c.textAlign = 'left';
 }
 
 function renderStatic() {
@@ -204,8 +245,9 @@ function renderStatic() {
     if (it.state === 'ended' || it.state === 'withdrawn') return;
     const inTime = t >= it.ts && t < it.te;
     drawShape(c, it.sh, STATE_COLOURS[it.state] || '#888', inTime ? 1 : 0.22,
-      it.what === 'notice' || it.state === 'preempted');
+      (it.what === 'notice' && it.state !== 'restriction') || it.state === 'preempted');
   });
+  restrictionNames(c, t);
   state.dirty.static = false;
 }
 
@@ -266,13 +308,77 @@ function drawTracks(t) {
     ctx.drawImage(set[b] || (set[b] = makeSprite(tr.colour, b)),
       Math.round((x - 9) * DPR) / DPR, Math.round((y - 9) * DPR) / DPR, 18, 18);
   });
-  if (labels) {
-    ctx.font = '11px system-ui, sans-serif';
+  if (labels) drawLabels(screen);
+  else { state.labels.tracks = []; state.labels.hidden = 0; }
+}
+
+const LABEL_H = 14;
+const labelSpot = new Map();   /* track key -> candidate used last frame */
+const widths = new Map();      /* label text -> its width */
+
+/* Callsign and flight level beside each aircraft, never over another
+ * label: the selected and alerted aircraft are placed first. */
+function drawLabels(screen) {
+  ctx.font = '11px system-ui, sans-serif';
+  const first = new Set(state.selected);
+  state.alerts.entries.forEach((e) => {
+    if (!e.active || !e.raised) return;
+    const a = e.raised;
+    if (a.a) { first.add(trackKey(a.a.operator, a.a.track_id)); first.add(trackKey(a.b.operator, a.b.track_id)); }
+    else if (a.track_id) first.add(trackKey(a.operator || null, a.track_id));
+  });
+  const list = screen.map((tr) => {
+    const text = tr.id + ' ' + fl(tr.cur.alt);
+    let w = widths.get(text);
+    if (w === undefined) {
+      if (widths.size > 5000) widths.clear();
+      widths.set(text, w = Math.ceil(ctx.measureText(text).width) + 6);
+    }
+    return { key: tr.key, x: tr.x, y: tr.y, text, w, pri: first.has(tr.key) ? 0 : 1 };
+  });
+  list.sort((a, b) => a.pri - b.pri || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { placed, hidden } = placeLabels(list, labelSpot, W, H, LABEL_H);
+  ctx.strokeStyle = 'rgba(200,214,230,0.7)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  placed.forEach((l) => {
+    if (!l.leader) return;
+    const e = nearestPoint(l, l.ax, l.ay), d = Math.hypot(e.x - l.ax, e.y - l.ay) || 1;
+    ctx.moveTo(l.ax + (e.x - l.ax) * 7 / d, l.ay + (e.y - l.ay) * 7 / d);
+    ctx.lineTo(e.x, e.y);
+  });
+  ctx.stroke();
+  placed.forEach((l) => {
+    ctx.fillStyle = 'rgba(11,20,32,0.72)';
+    ctx.fillRect(l.x, l.y, l.w, l.h);
     ctx.fillStyle = '#e8eef5';
-    screen.forEach((tr) => {
-      ctx.fillText(tr.id + ' ' + Math.round(tr.cur.alt * FT_PER_M / 100).toString().padStart(3, '0'), tr.x + 8, tr.y - 6);
+    ctx.fillText(l.text, l.x + 3, l.y + 11);
+  });
+  state.labels.tracks = placed;
+  state.labels.hidden = hidden;
+}
+
+/* A white ring around each aircraft of the alert clicked last. */
+function drawSelected() {
+  const shown = [];
+  if (state.selected.length) {
+    ctx.save();
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    state.selected.forEach((k) => {
+      const tr = state.tracks.get(k);
+      if (!tr || !Number.isFinite(tr.x)) return;
+      shown.push(k);
+      ctx.moveTo(tr.x + 17, tr.y);
+      ctx.arc(tr.x, tr.y, 17, 0, 2 * Math.PI);
     });
+    ctx.stroke();
+    ctx.restore();
   }
+  const v = shown.join(' ');
+  if (canvas.dataset.selected !== v) canvas.dataset.selected = v;
 }
 
 function drawnTrack(operator, trackId) {
@@ -341,6 +447,7 @@ function frame(ts) {
     const t = nowS();
     timed('tracks', () => drawTracks(t));
     timed('alerts', drawAlerts);
+    drawSelected();
   } else {
     state.screen.length = 0;
     setCircled([]);
@@ -361,10 +468,13 @@ function tooltip(x, y) {
   if (best) {
     const p = best.cur;
     lines.push('Track ' + best.id + (best.operatorName ? ' (' + best.operatorName + ')' : ''));
-    if (best.operation) lines.push('operation ' + best.operation);
-    lines.push('altitude ' + mft(p.alt) + ', FL' + Math.round(p.alt * FT_PER_M / 100));
-    lines.push('ground speed ' + Math.round(best.gs) + ' m/s (' + Math.round(best.gs * KT_PER_MPS) + ' kt), track ' + Math.round(best.trk) + '\u00b0');
-    lines.push('vertical rate ' + best.vr.toFixed(1) + ' m/s (' + Math.round(best.vr * FT_PER_M * 60) + ' ft/min)');
+    if (best.operation) {
+      const op = state.operations.find((o) => o.id === best.operation);
+      lines.push('operation ' + (op && op.name ? op.name + ' (' + best.operation + ')' : best.operation));
+    }
+    lines.push(fl(p.alt) + ', altitude ' + mft(p.alt));
+    lines.push('ground speed ' + Math.round(best.gs * KT_PER_MPS) + ' kt (' + Math.round(best.gs) + ' m/s), track ' + Math.round(best.trk) + '\u00b0');
+    lines.push('vertical rate ' + Math.round(best.vr * FT_PER_M * 60) + ' ft/min (' + best.vr.toFixed(1) + ' m/s)');
     lines.push(p.lat.toFixed(4) + ', ' + p.lon.toFixed(4) + '  report ' + utc(best.t));
   } else {
     const g = unproject(x, y), t = selTime();
@@ -409,41 +519,67 @@ function setupInteraction() {
   canvas.addEventListener('wheel', (e) => {
     e.preventDefault();
     const r = canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
-    const before = unproject(x, y);
-    V.ppd = Math.max(2, Math.min(5000, V.ppd * Math.pow(1.0015, -e.deltaY)));
-    const after = unproject(x, y);
-    V.lon += before.lon - after.lon;
-    V.lat += before.lat - after.lat;
-    viewChanged();
+    zoomBy(Math.pow(1.0015, -e.deltaY), x, y);
   }, { passive: false });
+  /* Zoom buttons, and + and - on the keyboard (not while typing). */
+  const btn = (id, fn) => { const b = document.getElementById(id); if (b) b.addEventListener('click', fn); };
+  btn('zoom-in', () => zoomBy(2));
+  btn('zoom-out', () => zoomBy(0.5));
+  btn('zoom-fit', () => fitView());
+  window.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|TEXTAREA|SELECT)$/.test((e.target && e.target.tagName) || '')) return;
+    if (e.key === '+' || e.key === '=') { zoomBy(2); e.preventDefault(); }
+    else if (e.key === '-' || e.key === '_') { zoomBy(0.5); e.preventDefault(); }
+  });
   window.addEventListener('resize', resize);
 }
 
-/** Frames the data: the extent of operations, else of notices, else Iraq. */
-export function fitView() {
-  let b = [180, 90, -180, -90], n = 0;
-  volumeItems().forEach((it) => {
-    if (it.what === 'restriction') return;
-    shapePoints(it.sh).forEach((p) => {
-      b[0] = Math.min(b[0], p[0]); b[1] = Math.min(b[1], p[1]); b[2] = Math.max(b[2], p[0]); b[3] = Math.max(b[3], p[1]);
-      n++;
+/* The extent [minlon, minlat, maxlon, maxlat] of shapes, circles and
+ * corridors with their radius or half width. */
+function extent(shapes) {
+  const b = [180, 90, -180, -90];
+  shapes.forEach((sh) => {
+    const m = sh.kind === 'circle' ? sh.r : sh.kind === 'corridor' ? sh.hw : 0;
+    shapePoints(sh).forEach((p) => {
+      const dy = m / M_PER_DEG, dx = dy / Math.max(0.05, Math.cos(p[1] * DEG));
+      b[0] = Math.min(b[0], p[0] - dx); b[1] = Math.min(b[1], p[1] - dy);
+      b[2] = Math.max(b[2], p[0] + dx); b[3] = Math.max(b[3], p[1] + dy);
     });
   });
-  if (!n) b = [38.5, 29, 48.5, 37.5];
+  return b[0] <= b[2] ? b : null;
+}
+
+/* Shows the extent b with a margin; spans under minDeg are shown as minDeg. */
+function showExtent(b, minDeg) {
   V.lon = (b[0] + b[2]) / 2;
   V.lat = (b[1] + b[3]) / 2;
   V.k = Math.cos(V.lat * DEG);
-  const spanX = Math.max(0.5, b[2] - b[0]) * V.k, spanY = Math.max(0.5, b[3] - b[1]);
-  V.ppd = Math.max(2, Math.min(W / (spanX * 1.25), H / (spanY * 1.25)));
+  const spanX = Math.max(minDeg, b[2] - b[0]) * V.k, spanY = Math.max(minDeg, b[3] - b[1]);
+  V.ppd = Math.max(MIN_PPD, Math.min(MAX_PPD, W / (spanX * 1.25), H / (spanY * 1.25)));
   viewChanged();
 }
 
-/** Centres on an operation's first volume (and, off live, selects its start). */
-export function centreOn(op) {
-  const c = shapePoints(footprintShape(op.volumes[0].footprint))[0];
-  V.lon = c[0]; V.lat = c[1];
+/** Frames the data: the extent of operations and notices, else Iraq. */
+export function fitView() {
+  const b = extent(volumeItems().filter((it) => it.what !== 'restriction' && it.state !== 'ended' &&
+    it.state !== 'withdrawn').map((it) => it.sh));
+  showExtent(b || [38.5, 29, 48.5, 37.5], 0.5);
+}
+
+/** Zooms to the extent of an operation's volumes (and, off live, selects its start). */
+export function zoomTo(op) {
+  showExtent(extent(op.volumes.map((v) => footprintShape(v.footprint))), 0.05);
   if (!state.live) state.tSel = Math.max(state.t0, Math.min(state.t0 + DAY_S, seconds(op.volumes[0].time_start)));
+}
+
+/** Centres on tracks (keys) without changing the zoom; false when none is drawn. */
+export function centreOnTracks(keys) {
+  const trs = keys.map((k) => state.tracks.get(k)).filter((t) => t && t.cur);
+  if (!trs.length) return false;
+  V.lon = trs.reduce((a, t) => a + t.cur.lon, 0) / trs.length;
+  V.lat = trs.reduce((a, t) => a + t.cur.lat, 0) / trs.length;
   viewChanged();
+  return true;
 }
 
 let onFrame = null;
@@ -469,8 +605,9 @@ export function start(canvasEl, tipEl, beforeFrame) {
     } catch (e) { /* not supported */ }
   }
   fetch('vendor/world-atlas/countries-50m.json').then((r) => r.json()).then((topo) => {
-    countries = decodeTopo(topo);
+    setCountries(decodeTopo(topo));
     viewChanged();
   }).catch(() => {});
+  loadPlaces().then(viewChanged);
   requestAnimationFrame(frame);
 }

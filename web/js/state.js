@@ -5,11 +5,11 @@
  * writes only the screen positions of tracks (x, y, cur) and `screen`. */
 import { AlertBook } from './alerts.js';
 import { seconds } from './api.js';
-import { hue } from './format.js';
+import { PALETTE, UNKNOWN_COLOUR } from './format.js';
 
 export const STALE_S = 30;   /* a track older than this is gone (the server's stale_s) */
 export const DAY_S = 86400;
-export const OWN_COLOUR = '#3fd0e0';
+export const OWN_COLOUR = PALETTE[0];
 
 /**
  * @typedef {{key: string, id: string, operatorId: string, operatorName: string,
@@ -25,8 +25,10 @@ export const state = {
   /* session (main.js, at sign-in) */
   role: /** @type {'authority'|'operator'|null} */ (null),
   me: '',
+  hasWhoami: false,   /* the server answers GET /v1/whoami */
   /* plans (main.js refreshPlans, whole) */
   operators: /** @type {Map<string, string>} id -> name, authority only */ (new Map()),
+  palette: /** @type {Map<string, string>} operator id -> track colour, authority only */ (new Map()),
   operations: /** @type {import('./api.js').Operation[]} */ ([]),
   restrictions: /** @type {import('./api.js').Restriction[]} */ ([]),
   notices: /** @type {import('./api.js').Notice[]} */ ([]),
@@ -42,9 +44,13 @@ export const state = {
   t0: 0,        /* the slider's start, seconds UTC */
   /* what needs repainting (set by anyone, cleared by the painter) */
   dirty: { base: true, static: true, lists: true },
-  /* drawn last frame (map.js): tracks on screen, alerts circled */
+  /* drawn last frame (map.js): tracks on screen, alerts circled, labels */
   screen: /** @type {Track[]} */ ([]),
-  circled: /** @type {string[]} */ ([])
+  circled: /** @type {string[]} */ ([]),
+  labels: { tracks: /** @type {{key: string, text: string, x: number, y: number, w: number, h: number}[]} */ ([]),
+    places: /** @type {string[]} */ ([]), hidden: 0 },
+  /* the aircraft of the alert clicked last (track keys), ringed on the map */
+  selected: /** @type {string[]} */ ([])
 };
 
 export function nowS() { return Date.now() / 1000; }
@@ -67,8 +73,16 @@ export function ingestTrack(r) {
   tr.t = t;
   tr.lat = r.lat; tr.lon = r.lon; tr.alt = r.alt_m;
   tr.gs = r.ground_speed_mps; tr.trk = r.track_deg; tr.vr = r.vertical_rate_mps;
-  tr.colour = state.role === 'authority' ? (tr.operatorName ? hue(tr.operatorName) : '#ffffff') : OWN_COLOUR;
+  tr.colour = state.role === 'authority' ? (tr.operatorId ? operatorColour(tr.operatorId) : UNKNOWN_COLOUR) : OWN_COLOUR;
   if (!old) state.tracks.set(key, tr);
+}
+
+/** An operator's track colour: the next of the palette in the order
+ *  operators were first met (main.js meets them sorted by name). */
+export function operatorColour(id) {
+  let c = state.palette.get(id);
+  if (!c) state.palette.set(id, c = PALETTE[state.palette.size % PALETTE.length]);
+  return c;
 }
 
 export function pruneTracks() {
