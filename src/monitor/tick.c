@@ -412,6 +412,9 @@ static void tick(dc__monitor *m)
     if (t->n_inh)
         dc__inherit_step(m, now_s);
     process_events(m);
+    /* Operations whose window has passed end by themselves, on this tick
+     * (the lease holder's, on a shared store). */
+    dc__windows_sweep(m->s, (int64_t)now_s);
     dc__streams_notify(m);
     unsigned long ev_us = (unsigned long)((dc__mono_s() - t3) * 1e6);
     if (ev_us > atomic_load(&m->m.events_us_max))
