@@ -52,8 +52,9 @@ int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t e
     json_t *resp = NULL;
     p->parties = calloc(n, sizeof *p->parties);
     p->op_ids = json_object();
-    p->to_activate = json_object();
-    if (!p->parties || !p->op_ids || !p->to_activate) {
+    p->op_vols = json_object();
+    p->activated = json_object();
+    if (!p->parties || !p->op_ids || !p->op_vols || !p->activated) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
@@ -181,7 +182,7 @@ int dc__play_plans(dc__play *p)
         }
         if (st == 201 && ref) {
             json_object_set(p->op_ids, ref, json_object_get(resp, "id"));
-            json_object_set(p->to_activate, ref, json_object_get(resp, "volumes"));
+            json_object_set(p->op_vols, ref, json_object_get(resp, "volumes"));
         } else if (!expect || strcmp(expect, "any"))
             failed++;
         json_decref(body);
@@ -203,13 +204,14 @@ int dc__play_activate(dc__play *p, double now_s)
         const dc__party *by = dc__play_party(p, json_string_value(json_object_get(r, "operator")));
         int64_t t0, t1;
         /* The approved window, which the suggestion may have moved. */
-        if (!id || !by || window_of(json_object_get(p->to_activate, ref), &t0, &t1) ||
-            now_s < (double)t0 || now_s >= (double)t1)
+        if (!id || !by || json_object_get(p->activated, ref) ||
+            window_of(json_object_get(p->op_vols, ref), &t0, &t1) || now_s < (double)t0 ||
+            now_s >= (double)t1)
             continue;
         char path[160];
         snprintf(path, sizeof path, "/v1/operations/%s/activate", id);
         if (dc__client_call(p->http, "POST", path, by->key, NULL, NULL, NULL, NULL) == 200) {
-            json_object_del(p->to_activate, ref);
+            json_object_set_new(p->activated, ref, json_true());
             n++;
         }
     }
@@ -235,6 +237,11 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
                     r.ground_speed_mps, "track_deg", fmod(r.track_deg + 360.0, 360.0),
                     "vertical_rate_mps", r.vertical_rate_mps);
                 json_t *op = r.operation_ref ? json_object_get(p->op_ids, r.operation_ref) : NULL;
+                int64_t t0, t1;
+                /* A little before the server's sweep ends it. */
+                if (op && !window_of(json_object_get(p->op_vols, r.operation_ref), &t0, &t1) &&
+                    report_s >= (double)t1 - 2)
+                    op = NULL;
                 if (op)
                     json_object_set(rep, "operation_id", op);
                 json_array_append_new(reports, rep);
@@ -271,8 +278,9 @@ void dc__play_free(dc__play *p)
     p->n_parties = 0;
     json_decref(p->op_ids);
     p->op_ids = NULL;
-    json_decref(p->to_activate);
-    p->to_activate = NULL;
+    json_decref(p->op_vols);
+    json_decref(p->activated);
+    p->op_vols = p->activated = NULL;
 }
 
 int dc__parse_hhmm(const char *s, int *out_s)

@@ -35,9 +35,10 @@ typedef struct dc__play {
     size_t n_parties;
     json_t *op_ids; /* plan ref -> operation id (approved plans only) */
     /* plan ref -> the approved operation's volumes (a retried plan's are
-     * the suggestion's), until it is activated */
-    json_t *to_activate;
-    size_t n_past; /* plans not submitted: they ended before play began */
+     * the suggestion's) */
+    json_t *op_vols;
+    json_t *activated; /* plan ref -> true once activated */
+    size_t n_past;     /* plans not submitted: they ended before play began */
     void (*on_submit)(void *ctx, const dc__submit_event *ev);
     void *ctx;
 } dc__play;
@@ -59,7 +60,10 @@ int dc__play_plans(dc__play *p);
  * refuses an activation outside the window). Returns how many. */
 int dc__play_activate(dc__play *p, double now_s);
 /* Posts the position of every aircraft airborne at scenario time scen_s,
- * stamped with report time report_s, one batch per operator. Returns the
+ * stamped with report time report_s, one batch per operator; a report
+ * names its operation only until that operation's approved window ends
+ * (then the server ends it, and a report naming it would be refused).
+ * Returns the
  * number of reports accepted, -1 if a batch failed (message in err). */
 long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len);
 const dc__party *dc__play_party(const dc__play *p, const char *name);

@@ -176,8 +176,14 @@ static void apply_conformance(dc__monitor *m, event *ev)
         int others = 0;
         for (size_t i = 0; i < t->n_nc; i++)
             others |= !strcmp(t->nc[i].operation, ev->a.operation);
-        if (!others && e->state == DC__NONCONFORMING)
-            set_state(s, e, DC__ACTIVE, &ev->a, ev->time_s);
+        /* Back inside: active again, or approved when its window has not
+         * opened (an operation is never active outside it; window.c); once
+         * the window is over the sweep ends it. */
+        if (!others && e->state == DC__NONCONFORMING && dc__unix_s() < e->t_last_s)
+            set_state(s, e,
+                      dc__activation_check(e, dc__unix_s(), NULL) == DC_OK ? DC__ACTIVE
+                                                                           : DC__APPROVED,
+                      &ev->a, ev->time_s);
     }
     ev->a.state = dc__state_name(e->state);
 }
