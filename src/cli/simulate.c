@@ -34,7 +34,9 @@ static void help(FILE *f)
             "DECONFLICT_KEY environment variable (the last two keep it out of `ps`).\n"
             "Creates the scenario's operators, restrictions and plans on the server at URL\n"
             "(a fresh store), then posts each operator's position reports every second\n"
-            "until interrupted. --at: the scenario time that is now (default 06:55);\n"
+            "until interrupted. Plans already over are not submitted; operations are\n"
+            "activated on the wall clock once their approved window opens.\n"
+            "--at: the scenario time that is now (default 06:55);\n"
             "--speed: scenario seconds per real second (default 1); --scale N adds N\n"
             "generated operators with 3 aircraft each; --keys-out writes each operator's\n"
             "name and API key, one per line (mode 600).\n");

@@ -10,19 +10,20 @@
 
 static void help(FILE *f)
 {
-    fprintf(
-        f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--override]\n"
-           "                         [--take-suggestion] [--url URL] [--key-file FILE] [--json]\n\n"
-           "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
-           "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
-           "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
-           "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
-           "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
-           "(exit 0 when that one is approved).\n\n"
-           "examples:\n"
-           "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
-           "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
-           "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
+    fprintf(f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--name NAME]\n"
+               "                         [--override] [--take-suggestion] [--url URL]\n"
+               "                         [--key-file FILE] [--json]\n\n"
+               "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
+               "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
+               "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
+               "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
+               "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
+               "(exit 0 when that one is approved). --name: the operation's name, seen only\n"
+               "by you and the authority (at most 80 characters).\n\n"
+               "examples:\n"
+               "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
+               "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
+               "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
 }
 
 static void print_notice(const json_t *n)
@@ -40,9 +41,10 @@ static void print_notice(const json_t *n)
         y0 = y < y0 ? y : y0;
         y1 = y > y1 ? y : y1;
     }
-    printf("  in the way: %s %s, %.0f-%.0f m, %s to %s",
-           json_string_value(json_object_get(n, "kind")),
-           json_string_value(json_object_get(n, "id")), lo, hi,
+    const char *name = json_string_value(json_object_get(n, "name"));
+    printf("  in the way: %s%s%s%s %s, %.0f-%.0f m, %s to %s",
+           json_string_value(json_object_get(n, "kind")), name ? " \"" : "", name ? name : "",
+           name ? "\"" : "", json_string_value(json_object_get(n, "id")), lo, hi,
            json_string_value(json_object_get(n, "time_start")),
            json_string_value(json_object_get(n, "time_end")));
     if (json_array_size(ring))
@@ -57,6 +59,7 @@ int dc_cli_submit(int argc, char **argv)
     const char *file = NULL;
     long priority = -1;
     int override = 0, take = 0;
+    const char *name = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
@@ -69,6 +72,8 @@ int dc_cli_submit(int argc, char **argv)
                 help(stderr);
                 return DC_EXIT_USAGE;
             }
+        } else if (i + 1 < argc && !strcmp(argv[i], "--name")) {
+            name = argv[++i];
         } else if (!strcmp(argv[i], "--override")) {
             override = 1;
         } else if (!strcmp(argv[i], "--take-suggestion")) {
@@ -91,6 +96,8 @@ int dc_cli_submit(int argc, char **argv)
         json_object_set_new(body, "priority", json_integer(priority));
     if (override)
         json_object_set_new(body, "override", json_true());
+    if (name)
+        json_object_set_new(body, "name", json_string(name));
     int code = dc__api_open(&a, 1);
     if (code) {
         json_decref(body);
