@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "airspace/airspace.h"
+#include "deconflict/aip.h"
 
 #define ENV_MARGIN_M 50.0
 #define M_PER_DEG_LAT_MIN 110574.0 /* meridian degree at the equator, the shortest */
@@ -235,7 +236,13 @@ void dc__notice_render(const dc_server *s, const dc__entry *e, size_t v, const c
     /* A restriction is the host's published airspace: exact, and named. */
     char *name = NULL;
     if (e->is_restriction) {
-        json_t *js = json_string(e->note ? e->note : "");
+        /* An imported restriction's name starts with its source id
+         * ("openair:R_12 R 12 Range"): the published name is the rest. */
+        const char *nm = e->note ? e->note : "";
+        char src[256];
+        if (dc_aip_source_of(nm, src, sizeof src) && nm[strlen(src)] == ' ')
+            nm += strlen(src) + 1;
+        json_t *js = json_string(nm);
         name = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
         json_decref(js);
     }

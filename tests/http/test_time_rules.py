@@ -120,3 +120,13 @@ def test_restrictions_reach_operators_exact_and_named(srv, a):
     for fmt in ("kml", "ed318"):
         r = a.req("GET", "/v1/notices?bbox=43,32,46,35&format=" + fmt)
         assert r.status == 200 and "Baghdad" in r.text, (fmt, r)
+
+
+def test_imported_restriction_shows_its_published_name(srv, a):
+    air = ("AC R\nAN Range Kilo\nAL GND\nAH FL100\nDP 10:00:00 S 020:00:00 W\n"
+           "DP 10:10:00 S 020:00:00 W\nDP 10:10:00 S 020:10:00 W\n")
+    r = srv.request("POST", "/v1/restrictions:import", srv.authority_key,
+                    {"format": "openair", "content": air})
+    assert r.status == 201, r
+    got = a.req("GET", "/v1/notices?bbox=-21,-11,-19,-9").json["notices"]
+    assert [n["name"] for n in got if n["kind"] == "restriction"] == ["Range Kilo"], got
