@@ -75,7 +75,7 @@ static const char *const states[] = {"approved", "active", "withdrawn", "preempt
 
 static void make_row(dc_store_entry *r, fz_reader *in, const char *id)
 {
-    *r = (dc_store_entry){id, 0, 1, 0, "approved", 1, "[]", "[]", "", 100, 100};
+    *r = (dc_store_entry){id, 0, 1, 0, "approved", 1, "[]", "[]", "", 100, 100, ""};
     r->is_restriction = id[0] == 'r';
     r->state = states[fz_u8(in) % 4];
     r->version = fz_u8(in);

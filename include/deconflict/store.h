@@ -47,6 +47,7 @@ typedef struct dc_store_entry {
     const char *exempt_json;  /* JSON array of exempt operator numbers */
     const char *note;         /* restriction name, or why the state changed */
     int64_t created_s, updated_s;
+    const char *name; /* an operation's name from its owner ("" or NULL: none) */
 } dc_store_entry;
 
 /* One audit record: entry holds the canonical bytes that were hashed. */

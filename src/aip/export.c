@@ -64,7 +64,8 @@ static int flatten(const json_t *items, vol **out, size_t *n, dc_error *err)
             }
             vol *o = &v[k];
             o->id = str(it, "id") ? str(it, "id") : "";
-            o->name = str(it, "name") ? str(it, "name") : o->id;
+            /* A restriction's notice carries its name in its properties. */
+            o->name = str(it, "name") ? str(it, "name") : str(p, "name") ? str(p, "name") : o->id;
             o->kind = str(p, "kind") ? str(p, "kind") : "restriction";
             o->exempt = json_array_size(json_object_get(it, "exempt")) > 0;
             o->fp = features ? json_object_get(it, "geometry") : json_object_get(x, "footprint");

@@ -45,6 +45,10 @@ typedef struct dc__notice {
 dc_status dc__envelope(const dc_volume *v, const dc_server_config *cfg, const char *field,
                        dc_volume *env, dc__notice *out, dc_error *err);
 void dc__notice_clear(dc__notice *n);
+/* Replaces n's region, band, window and rendering with v's own, exact: a
+ * restriction's notice (restrictions are the host's published airspace,
+ * never coarsened). n's previous strings are kept on DC_ENOMEM. */
+dc_status dc__notice_exact(const dc_volume *v, dc__notice *n);
 
 /* ---- airspace state (state.c) ---- */
 
@@ -94,8 +98,12 @@ typedef struct dc__entry {
     uint32_t *exempt;   /* operator numbers */
     size_t n_exempt;
     char *note;
+    char *name; /* an operation's name from its owner, "" if none (owned) */
     size_t n_vols;
     dc__notice *notices; /* n_vols, while live */
+    /* The window, while live: earliest time_start and latest time_end of
+     * its volumes (wall seconds UTC; window.c). */
+    int64_t t_first_s, t_last_s;
     int64_t created_s, updated_s;
 } dc__entry;
 
@@ -225,6 +233,9 @@ struct dc_server {
     int64_t audit_seq;
     uint8_t audit_hash[32];
     double envelope_area_km2; /* live notices */
+    /* No live operation's window ends before this (window.c): the sweep
+     * looks at the operations only from then on. */
+    int64_t next_end_s;
 
     /* Guarded by mu: the group commit (journal.c). */
     dc__write *j_head, *j_tail;
@@ -404,11 +415,11 @@ dc_status dc__restriction_create(dc_server *s, dc__entry *e, const char *name, u
                                  size_t n_exempt, dc__candidate *c, const char *actor,
                                  json_t *preempted);
 
-/* A decided modification: e (live) takes c's volumes (taking them) and
- * priority, as a state change "modify" by actor; on failure e keeps its
- * previous volumes and priority. */
+/* A decided modification: e (live) takes c's volumes (taking them),
+ * priority and name (NULL: unchanged), as a state change "modify" by actor;
+ * on failure e keeps its previous volumes, priority and name. */
 dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int priority,
-                           const char *actor);
+                           const char *name, const char *actor);
 
 /* The one preemption path: every live operation that conflicts exactly
  * with vols (as owner's), has a priority below below_priority and an owner
@@ -417,6 +428,24 @@ dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int pri
 size_t dc__preempt(dc_server *s, uint32_t owner, const dc_volume *vols, size_t n,
                    int below_priority, const uint32_t *exempt, size_t n_exempt, const char *actor,
                    const char *reason, json_t *ids);
+
+/* ---- time rules (window.c, docs/operations.md "Time") ---- */
+
+/* How long before its window opens an operation may be activated. */
+#define DC_ACTIVATE_EARLY_S 300
+/* A plan that ends at or before now_s is refused: DC_EINVAL naming
+ * volumes[k].time_end of its last volume. */
+dc_status dc__plan_time_check(const dc_volume *vols, size_t n, int64_t now_s, dc_error *err);
+/* Whether live operation e may be activated at now_s: DC_OK from
+ * DC_ACTIVATE_EARLY_S before its window opens until it ends; else
+ * DC_ECONFLICT with err naming time_start (too early) or time_end (over). */
+dc_status dc__activation_check(const dc__entry *e, int64_t now_s, dc_error *err);
+/* Under mu: every live operation whose window has ended by now_s becomes
+ * `ended` through the one state change (actor "system"). Returns how many. */
+size_t dc__windows_end(dc_server *s, int64_t now_s);
+/* Takes the write lock when an operation is due and runs dc__windows_end;
+ * the monitor's tick calls it each pass. Not under mu. */
+size_t dc__windows_sweep(dc_server *s, int64_t now_s);
 
 /* ---- probing control (probing.c): both mechanisms ---- */
 

@@ -153,8 +153,11 @@ dc_status dc__entry_change(dc_server *s, dc__entry *e, const dc__change *c)
 }
 
 dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int priority,
-                           const char *actor)
+                           const char *name, const char *actor)
 {
+    char *new_name = name ? dc_strdup(name) : NULL;
+    if (name && !new_name)
+        return DC_ENOMEM;
     dc__entry_uninstall(s, e);
     int old_priority = e->priority;
     e->priority = priority;
@@ -171,10 +174,15 @@ dc_status dc__entry_modify(dc_server *s, dc__entry *e, dc__candidate *c, int pri
         dc__candidate_free(&old);
         json_decref(arr);
         dc_free(json);
+        dc_free(new_name);
         return rc;
     }
     dc_free(e->volumes_json);
     e->volumes_json = json;
+    if (new_name) {
+        dc_free(e->name);
+        e->name = new_name;
+    }
     atomic_fetch_add(&s->m.approved, 1);
     dc__change ch = {e->state, NULL, actor, "modify",
                      json_pack("{s:s, s:i}", "operator", actor, "priority", priority)};

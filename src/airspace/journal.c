@@ -270,7 +270,8 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
     if (!detail)
         detail = json_object();
     if (!w || !ex || !detail || !(w->strs[0] = dc_strdup(e->volumes_json)) ||
-        !(w->strs[1] = dc_strdup(e->note ? e->note : ""))) {
+        !(w->strs[1] = dc_strdup(e->note ? e->note : "")) ||
+        !(w->strs[4] = dc_strdup(e->name ? e->name : ""))) {
         dc__write_free(w);
         dc_free(ex);
         json_decref(detail);
@@ -278,9 +279,9 @@ dc_status dc__journal_entry(dc_server *s, const dc__entry *e, const char *actor,
     }
     w->strs[2] = ex;
     w->u.e = (dc_store_entry){
-        e->id,       e->is_restriction, e->owner, e->priority, dc__state_name(e->state),
-        e->version,  w->strs[0],        ex,       w->strs[1],  e->created_s,
-        e->updated_s};
+        e->id,        e->is_restriction, e->owner, e->priority, dc__state_name(e->state),
+        e->version,   w->strs[0],        ex,       w->strs[1],  e->created_s,
+        e->updated_s, w->strs[4]};
     /* id and state are copied: the entry may change before the commit. */
     if (!(w->strs[3] = dc_strdup(e->id))) {
         dc__write_free(w);

@@ -13,9 +13,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "airspace/airspace.h"
+#include "deconflict/aip.h"
 
 #define ENV_MARGIN_M 50.0
 #define M_PER_DEG_LAT_MIN 110574.0 /* meridian degree at the equator, the shortest */
@@ -180,6 +182,38 @@ fail:
     return rc;
 }
 
+dc_status dc__notice_exact(const dc_volume *v, dc__notice *n)
+{
+    json_t *fp = dc_json_from_footprint(v->fp);
+    char *geom = fp ? json_dumps(fp, JSON_COMPACT) : NULL;
+    char t0[32], t1[32];
+    dc__buf p = {0};
+    json_decref(fp);
+    dc_time_format(v->t_start_s, t0, sizeof t0);
+    dc_time_format(v->t_end_s, t1, sizeof t1);
+    dc__buf_fmt(&p,
+                "\"altitude_lower_m\":%.10g,\"altitude_upper_m\":%.10g,\"time_start\":\"%s\","
+                "\"time_end\":\"%s\"",
+                v->alt_lower_m, v->alt_upper_m, t0, t1);
+    char *g = geom ? dc_strdup(geom) : NULL;
+    free(geom);
+    if (!g || p.oom) {
+        dc_free(g);
+        dc__buf_free(&p);
+        return DC_ENOMEM;
+    }
+    dc_free(n->geom);
+    dc_free(n->props);
+    n->geom = g;
+    n->props = p.p;
+    dc_footprint_bbox(v->fp, &n->lat_min, &n->lon_min, &n->lat_max, &n->lon_max);
+    n->alt_lower_m = v->alt_lower_m;
+    n->alt_upper_m = v->alt_upper_m;
+    n->t_start_s = v->t_start_s;
+    n->t_end_s = v->t_end_s;
+    return DC_OK;
+}
+
 void dc__notice_id(const dc_server *s, const char *entry_id, size_t vol, const char *requester,
                    char out[40])
 {
@@ -199,12 +233,27 @@ void dc__notice_render(const dc_server *s, const dc__entry *e, size_t v, const c
     const dc__notice *n = &e->notices[v];
     dc__notice_id(s, e->id, v, requester, id);
     const char *kind = e->is_restriction ? "restriction" : "operation";
+    /* A restriction is the host's published airspace: exact, and named. */
+    char *name = NULL;
+    if (e->is_restriction) {
+        /* An imported restriction's name starts with its source id
+         * ("openair:R_12 R 12 Range"): the published name is the rest. */
+        const char *nm = e->note ? e->note : "";
+        char src[256];
+        if (dc_aip_source_of(nm, src, sizeof src) && nm[strlen(src)] == ' ')
+            nm += strlen(src) + 1;
+        json_t *js = json_string(nm);
+        name = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+        json_decref(js);
+    }
     if (geojson)
         dc__buf_fmt(b,
                     "{\"type\":\"Feature\",\"id\":\"%s\",\"geometry\":%s,\"properties\":"
-                    "{\"kind\":\"%s\",%s}}",
-                    id, n->geom, kind, n->props);
-    else
-        dc__buf_fmt(b, "{\"id\":\"%s\",\"kind\":\"%s\",\"footprint\":%s,%s}", id, kind, n->geom,
+                    "{\"kind\":\"%s\",%s%s%s%s}}",
+                    id, n->geom, kind, name ? "\"name\":" : "", name ? name : "", name ? "," : "",
                     n->props);
+    else
+        dc__buf_fmt(b, "{\"id\":\"%s\",\"kind\":\"%s\",%s%s%s\"footprint\":%s,%s}", id, kind,
+                    name ? "\"name\":" : "", name ? name : "", name ? "," : "", n->geom, n->props);
+    free(name);
 }

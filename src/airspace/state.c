@@ -66,6 +66,7 @@ void dc__entry_free(dc__entry *e)
     notices_drop(NULL, e);
     dc_free(e->volumes_json);
     dc_free(e->note);
+    dc_free(e->name);
     dc_free(e->exempt);
     dc_free(e);
 }
@@ -158,6 +159,8 @@ dc_status dc__candidate_parse(dc_server *s, const json_t *arr, int is_restrictio
         char field[64];
         snprintf(field, sizeof field, "volumes[%zu]", i);
         rc = dc__envelope(&c->vols[i], &s->cfg, field, &c->env[i], &c->notices[i], err);
+        if (rc == DC_OK && is_restriction)
+            rc = dc__notice_exact(&c->vols[i], &c->notices[i]);
         if (rc != DC_OK)
             goto fail;
         if (json_array_append_new(norm, dc_json_from_volume(&c->vols[i]))) {
@@ -184,6 +187,14 @@ dc_status dc__entry_install(dc_server *s, dc__entry *e, dc__candidate *c)
 {
     dc_entry_spec spec = {e->id, e->owner, e->is_restriction, e->exempt, e->n_exempt, e->priority};
     dc_status rc;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!i || c->vols[i].t_start_s < e->t_first_s)
+            e->t_first_s = c->vols[i].t_start_s;
+        if (!i || c->vols[i].t_end_s > e->t_last_s)
+            e->t_last_s = c->vols[i].t_end_s;
+    }
+    if (!e->is_restriction && c->n && e->t_last_s < s->next_end_s)
+        s->next_end_s = e->t_last_s; /* the sweep (window.c) looks from then on */
     if (e->is_restriction) {
         if ((rc = dc_engine_add(s->restr, &spec, c->vols, c->n)) != DC_OK)
             return rc;
@@ -333,7 +344,8 @@ static dc_status entry_from_row(dc_server *s, dc__entry *e, const dc_store_entry
         dc_error_set(err, "store", "entry %.40s has an unknown state", se->id);
         return DC_ECORRUPT;
     }
-    if (!(e->volumes_json = dc_strdup(se->volumes_json)) || !(e->note = dc_strdup(se->note)))
+    if (!(e->volumes_json = dc_strdup(se->volumes_json)) || !(e->note = dc_strdup(se->note)) ||
+        !(e->name = dc_strdup(se->name ? se->name : "")))
         return DC_ENOMEM;
     if ((rc = parse_exempt(se->exempt_json, e)) != DC_OK)
         return rc;
@@ -448,6 +460,7 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
                    rc;
         s->sync_seq = head.change_seq;
     }
+    s->next_end_s = INT64_MAX; /* each installed operation lowers it */
     s->ops_exact = dc_engine_new();
     s->ops_blind = dc_engine_new();
     s->restr = dc_engine_new();

@@ -57,6 +57,7 @@ void dc__api_metrics(dc__req *r, const char *unused);
 void dc__api_operator_create(dc__req *r, const char *unused);
 void dc__api_operator_list(dc__req *r, const char *unused);
 void dc__api_key_rotate(dc__req *r, const char *id);
+void dc__api_whoami(dc__req *r, const char *unused);
 void dc__api_op_submit(dc__req *r, const char *unused);
 void dc__api_op_list(dc__req *r, const char *unused);
 void dc__api_op_get(dc__req *r, const char *id);

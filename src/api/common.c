@@ -70,6 +70,8 @@ json_t *dc__api_entry_json(dc_server *s, const dc__entry *e, int for_authority)
         json_object_set_new(o, "name", json_string(e->note ? e->note : ""));
         json_object_set_new(o, "exempt", exempt_ids(s, e));
     } else {
+        /* Only ever rendered for the owner or the authority (visibility). */
+        json_object_set_new(o, "name", json_string(e->name ? e->name : ""));
         json_object_set_new(o, "priority", json_integer(e->priority));
         if (e->note && e->note[0])
             json_object_set_new(o, "reason", json_string(e->note));

@@ -9,11 +9,50 @@
 
 #include "api/api.h"
 
+#define NAME_MAX_CHARS 80
+
+/* The optional "name": *out NULL when absent; 0 after replying 400. */
+static int op_name(dc__req *r, const json_t *body, const char **out)
+{
+    json_t *n = json_object_get(body, "name");
+    *out = NULL;
+    if (!n)
+        return 1;
+    const char *v = json_string_value(n);
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)v; v && *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dc__reply_error(r, 400, "invalid", "name", "must not hold control characters");
+            return 0;
+        }
+        chars += (*p & 0xc0) != 0x80; /* UTF-8: count the lead bytes */
+    }
+    if (!v || chars > NAME_MAX_CHARS) {
+        dc__reply_error(r, 400, "invalid", "name", "must be a string of at most 80 characters");
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* The plan's times against the server's clock (airspace/window.c); 0
+ * after replying 400. */
+static int plan_times(dc__req *r, const dc__candidate *c)
+{
+    dc_error err = {{0}, {0}};
+    dc_status rc = dc__plan_time_check(c->vols, c->n, dc__unix_s(), &err);
+    if (rc == DC_OK)
+        return 1;
+    dc__reply_status(r, rc, &err);
+    return 0;
+}
+
 void dc__api_op_submit(dc__req *r, const char *unused)
 {
     (void)unused;
     dc_server *s = r->s;
     int priority = 0, override = 0;
+    const char *name = NULL;
     dc__candidate c = {0};
     json_t *body = dc__req_json(r);
     if (!body)
@@ -21,7 +60,8 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     /* "name" is the operation's own label (optional). */
     static const char *const keys[] = {"volumes", "priority", "override", "name", NULL};
     json_t *ov = json_object_get(body, "override");
-    if (!dc__api_known(r, body, keys) || !dc__api_priority(r, body, &priority))
+    if (!dc__api_known(r, body, keys) || !dc__api_priority(r, body, &priority) ||
+        !op_name(r, body, &name))
         goto out;
     if (ov && !json_is_boolean(ov)) {
         dc__reply_error(r, 400, "invalid", "override", "must be true or false");
@@ -32,7 +72,7 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         dc__reply_error(r, 403, "forbidden", "override", "only the authority may override");
         goto out;
     }
-    if (!dc__api_candidate(r, body, 0, &c))
+    if (!dc__api_candidate(r, body, 0, &c) || !plan_times(r, &c))
         goto out;
 
     if (dc__api_write_lock(r))
@@ -48,7 +88,9 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     }
     char id[32];
     dc__entry *e = NULL;
-    if (dc__api_new_id("op_", 10, id, sizeof id) || !(e = dc__entry_new(id))) {
+    if (dc__api_new_id("op_", 10, id, sizeof id) || !(e = dc__entry_new(id)) ||
+        !(e->name = dc_strdup(name ? name : ""))) {
+        dc__entry_free(e);
         dc__reply_error(r, 500, "internal", "", "cannot allocate an id");
         goto unlock;
     }
@@ -132,6 +174,7 @@ void dc__api_op_modify(dc__req *r, const char *id)
     int bad;
     int64_t want = if_match(r, &bad);
     json_t *body = NULL;
+    const char *name = NULL;
     if (bad) {
         dc__reply_error(r, 400, "invalid", "If-Match", "must be the operation's version");
         return;
@@ -150,7 +193,8 @@ void dc__api_op_modify(dc__req *r, const char *id)
     dc__entry *e = dc__api_visible(r, id, 0);
     int priority = e ? e->priority : 0;
     pthread_mutex_unlock(&s->mu);
-    if (!e || !dc__api_priority(r, body, &priority) || !dc__api_candidate(r, body, 0, &c))
+    if (!e || !dc__api_priority(r, body, &priority) || !op_name(r, body, &name) ||
+        !dc__api_candidate(r, body, 0, &c) || !plan_times(r, &c))
         goto out;
 
     if (dc__api_write_lock(r) || !(e = dc__api_visible(r, id, 0)))
@@ -174,7 +218,7 @@ void dc__api_op_modify(dc__req *r, const char *id)
         dc__api_reject(r, &c, &h, exact, e->id, "reject_modification");
         goto unlock;
     }
-    dc_status rc = dc__entry_modify(s, e, &c, priority, r->who_id);
+    dc_status rc = dc__entry_modify(s, e, &c, priority, name, r->who_id);
     if (rc != DC_OK) {
         dc__reply_status(r, rc, NULL);
         goto unlock;
@@ -190,7 +234,8 @@ out:
     json_decref(body);
 }
 
-/* A lifecycle step: allowed is a bit mask of source states. */
+/* A lifecycle step: allowed is a bit mask of source states; activation
+ * only within the operation's window (airspace/window.c). */
 static void transition(dc__req *r, const char *id, unsigned allowed, dc__state to,
                        const char *action)
 {
@@ -214,6 +259,11 @@ static void transition(dc__req *r, const char *id, unsigned allowed, dc__state t
         char reason[96];
         snprintf(reason, sizeof reason, "not allowed from state %s", dc__state_name(e->state));
         dc__reply_error(r, 409, "invalid_state", "state", reason);
+        goto unlock;
+    }
+    dc_error err = {{0}, {0}};
+    if (to == DC__ACTIVE && dc__activation_check(e, dc__unix_s(), &err) != DC_OK) {
+        dc__reply_error(r, 409, "outside_window", err.field, err.reason);
         goto unlock;
     }
     dc__change c = {to, NULL, r->who_id, action, json_pack("{s:s}", "operator", r->who_id)};

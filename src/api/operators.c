@@ -1,6 +1,7 @@
 /* /v1/operators: create (with its first key), list, and key rotation (the
- * old keys are revoked at once). The state changes are the airspace's
- * (airspace/operators.c); keys are shown once. */
+ * old keys are revoked at once); /v1/whoami: the caller's own name and
+ * role. The state changes are the airspace's (airspace/operators.c); keys
+ * are shown once. */
 #include <string.h>
 
 #include "api/api.h"
@@ -105,4 +106,21 @@ void dc__api_key_rotate(dc__req *r, const char *id)
     dc__await(r);
 unlock:
     pthread_mutex_unlock(&s->mu);
+}
+
+void dc__api_whoami(dc__req *r, const char *unused)
+{
+    (void)unused;
+    dc_server *s = r->s;
+    pthread_mutex_lock(&s->mu);
+    dc__operator *o = dc__operator_get(s, r->who);
+    json_t *j = o ? json_pack("{s:s, s:s, s:s}", "name", o->name, "role",
+                              r->is_authority ? "authority" : "operator", "id", o->id)
+                  : NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!j) {
+        dc__reply_error(r, 404, "not_found", "", "the key's operator is unknown");
+        return;
+    }
+    dc__reply_json(r, 200, j);
 }

@@ -44,7 +44,9 @@ static int check_operations(dc__req *r, const dc_track_report *rep, size_t n, dc
             return 0;
         }
         last_ok = oid;
-        if (e->state != DC__APPROVED)
+        /* A first report activates an approved operation, within its
+         * window only (airspace/window.c); outside it, it stays approved. */
+        if (e->state != DC__APPROVED || dc__activation_check(e, dc__unix_s(), NULL) != DC_OK)
             continue;
         size_t k = 0;
         while (k < *n_act && (*act)[k] != e)

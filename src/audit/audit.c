@@ -75,11 +75,11 @@ void dc_audit_entry_digest(const dc_store_entry *e, char hex[65])
     uint8_t d[32];
     snprintf(num, sizeof num, "%d\n%u\n%d\n%lld\n", e->is_restriction, e->owner, e->priority,
              (long long)e->version);
-    const char *parts[] = {e->id, "\n",
-                           num,   e->state,
-                           "\n",  e->volumes_json,
-                           "\n",  e->exempt_json ? e->exempt_json : "[]",
-                           "\n",  e->note ? e->note : ""};
+    const char *parts[] = {e->id, "\n", num, e->state, "\n", e->volumes_json, "\n",
+                           e->exempt_json ? e->exempt_json : "[]", "\n", e->note ? e->note : "",
+                           /* Only a named operation hashes its name: the
+                            * digests of entries made before names stay. */
+                           e->name && e->name[0] ? "\n" : "", e->name ? e->name : ""};
     enum { N = sizeof parts / sizeof parts[0] };
     const void *p[N];
     size_t lens[N];

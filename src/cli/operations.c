@@ -52,13 +52,15 @@ int dc_cli_operations(int argc, char **argv)
                    *v0 = json_array_get(json_object_get(o, "volumes"), 0);
             const char *owner =
                 json_string_value(json_object_get(json_object_get(o, "owner"), "name"));
-            printf("%-14s %-13s p%-3lld %2zu volume(s) from %s%s%s\n",
+            const char *name = json_string_value(json_object_get(o, "name"));
+            printf("%-14s %-13s p%-3lld %2zu volume(s) from %s%s%s%s%s%s\n",
                    json_string_value(json_object_get(o, "id")),
                    json_string_value(json_object_get(o, "state")),
                    (long long)json_integer_value(json_object_get(o, "priority")),
                    json_array_size(json_object_get(o, "volumes")),
                    json_string_value(json_object_get(v0, "time_start")), owner ? "  " : "",
-                   owner ? owner : "");
+                   owner ? owner : "", name && *name ? "  \"" : "", name && *name ? name : "",
+                   name && *name ? "\"" : "");
         }
         if (!json_array_size(ops))
             printf("no operations\n");

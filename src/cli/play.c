@@ -2,6 +2,7 @@
  * made with the key of the party that would make it, so what the server
  * answers each party is exactly what that party would see. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,9 @@ int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t e
     json_t *resp = NULL;
     p->parties = calloc(n, sizeof *p->parties);
     p->op_ids = json_object();
-    if (!p->parties || !p->op_ids) {
+    p->op_vols = json_object();
+    p->activated = json_object();
+    if (!p->parties || !p->op_ids || !p->op_vols || !p->activated) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
@@ -109,6 +112,26 @@ static void notify(dc__play *p, const json_t *plan, const dc__party *by, int ret
         p->on_submit(p->ctx, &ev);
 }
 
+/* The window of a volumes array: earliest start, latest end; -1 when a
+ * time is missing. */
+static int window_of(const json_t *vols, int64_t *t0, int64_t *t1)
+{
+    size_t k;
+    json_t *v;
+    *t0 = INT64_MAX;
+    *t1 = INT64_MIN;
+    json_array_foreach(vols, k, v)
+    {
+        int64_t a, b;
+        if (dc_time_parse(json_string_value(json_object_get(v, "time_start")), 0, &a) != DC_OK ||
+            dc_time_parse(json_string_value(json_object_get(v, "time_end")), 1, &b) != DC_OK)
+            return -1;
+        *t0 = a < *t0 ? a : *t0;
+        *t1 = b > *t1 ? b : *t1;
+    }
+    return json_array_size(vols) ? 0 : -1;
+}
+
 int dc__play_plans(dc__play *p)
 {
     const json_t *plans = dc_scenario_plans(p->sc);
@@ -143,6 +166,11 @@ int dc__play_plans(dc__play *p)
             failed++;
             continue;
         }
+        int64_t t0, t1;
+        if (!window_of(json_object_get(r, "volumes"), &t0, &t1) && (double)t1 <= dc__now()) {
+            p->n_past++;
+            continue;
+        }
         json_t *body = json_pack("{s:O, s:O}", "priority", json_object_get(r, "priority"),
                                  "volumes", json_object_get(r, "volumes"));
         long st =
@@ -156,9 +184,10 @@ int dc__play_plans(dc__play *p)
                                  NULL);
             notify(p, r, by, 1, st, resp);
         }
-        if (st == 201 && ref)
+        if (st == 201 && ref) {
             json_object_set(p->op_ids, ref, json_object_get(resp, "id"));
-        else if (!expect || strcmp(expect, "any"))
+            json_object_set(p->op_vols, ref, json_object_get(resp, "volumes"));
+        } else if (!expect || strcmp(expect, "any"))
             failed++;
         json_decref(body);
         json_decref(resp);
@@ -170,28 +199,25 @@ int dc__play_activate(dc__play *p, double now_s)
 {
     const json_t *plans = dc_scenario_plans(p->sc);
     int n = 0;
-    size_t i, k;
-    json_t *r, *v;
+    size_t i;
+    json_t *r;
     json_array_foreach(json_object_get(plans, "operations"), i, r)
     {
-        const char *id = json_string_value(
-            json_object_get(p->op_ids, str_or(json_string_value(json_object_get(r, "ref")), "")));
+        const char *ref = str_or(json_string_value(json_object_get(r, "ref")), "");
+        const char *id = json_string_value(json_object_get(p->op_ids, ref));
         const dc__party *by = dc__play_party(p, json_string_value(json_object_get(r, "operator")));
-        int now_in = 0;
-        json_array_foreach(json_object_get(r, "volumes"), k, v)
-        {
-            int64_t t0, t1;
-            if (dc_time_parse(json_string_value(json_object_get(v, "time_start")), 0, &t0) ==
-                    DC_OK &&
-                dc_time_parse(json_string_value(json_object_get(v, "time_end")), 1, &t1) == DC_OK &&
-                now_s >= (double)t0 && now_s < (double)t1)
-                now_in = 1;
-        }
-        if (!id || !by || !now_in)
+        int64_t t0, t1;
+        /* The approved window, which the suggestion may have moved. */
+        if (!id || !by || json_object_get(p->activated, ref) ||
+            window_of(json_object_get(p->op_vols, ref), &t0, &t1) || now_s < (double)t0 ||
+            now_s >= (double)t1)
             continue;
         char path[160];
         snprintf(path, sizeof path, "/v1/operations/%s/activate", id);
-        n += dc__client_call(p->http, "POST", path, by->key, NULL, NULL, NULL, NULL) == 200;
+        if (dc__client_call(p->http, "POST", path, by->key, NULL, NULL, NULL, NULL) == 200) {
+            json_object_set_new(p->activated, ref, json_true());
+            n++;
+        }
     }
     return n;
 }
@@ -215,6 +241,11 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
                     r.ground_speed_mps, "track_deg", fmod(r.track_deg + 360.0, 360.0),
                     "vertical_rate_mps", r.vertical_rate_mps);
                 json_t *op = r.operation_ref ? json_object_get(p->op_ids, r.operation_ref) : NULL;
+                int64_t t0, t1;
+                /* A little before the server's sweep ends it. */
+                if (op && !window_of(json_object_get(p->op_vols, r.operation_ref), &t0, &t1) &&
+                    report_s >= (double)t1 - 2)
+                    op = NULL;
                 if (op)
                     json_object_set(rep, "operation_id", op);
                 json_array_append_new(reports, rep);
@@ -251,6 +282,9 @@ void dc__play_free(dc__play *p)
     p->n_parties = 0;
     json_decref(p->op_ids);
     p->op_ids = NULL;
+    json_decref(p->op_vols);
+    json_decref(p->activated);
+    p->op_vols = p->activated = NULL;
 }
 
 int dc__parse_hhmm(const char *s, int *out_s)

@@ -34,6 +34,11 @@ typedef struct dc__play {
     dc__party *parties; /* [0] is the authority */
     size_t n_parties;
     json_t *op_ids; /* plan ref -> operation id (approved plans only) */
+    /* plan ref -> the approved operation's volumes (a retried plan's are
+     * the suggestion's) */
+    json_t *op_vols;
+    json_t *activated; /* plan ref -> true once activated */
+    size_t n_past;     /* plans not submitted: they ended before play began */
     void (*on_submit)(void *ctx, const dc__submit_event *ev);
     void *ctx;
 } dc__play;
@@ -44,14 +49,21 @@ typedef struct dc__play {
 int dc__play_parties(dc__play *p, const char *authority_key, char *err, size_t err_len);
 /* Creates the restrictions (exemptions by name), then submits every plan
  * with its owner's key, in the file's order; a 409 on a plan that expects
- * "reject_then_retry" is retried once with the suggestion's volumes.
- * Returns the number of restrictions and plans that failed unexpectedly. */
+ * "reject_then_retry" is retried once with the suggestion's volumes. A
+ * plan that has already ended by the wall clock is not submitted (the
+ * server refuses plans in the past) and counted in n_past. Returns the
+ * number of restrictions and plans that failed unexpectedly. */
 int dc__play_plans(dc__play *p);
-/* Activates every approved operation of the scenario whose window holds
- * now_s (owner's key). Returns how many were activated. */
+/* Activates, with its owner's key, every approved operation not yet
+ * activated whose approved window holds now_s: wall seconds UTC, the
+ * server's clock (never the scenario's accelerated time; the server
+ * refuses an activation outside the window). Returns how many. */
 int dc__play_activate(dc__play *p, double now_s);
 /* Posts the position of every aircraft airborne at scenario time scen_s,
- * stamped with report time report_s, one batch per operator. Returns the
+ * stamped with report time report_s, one batch per operator; a report
+ * names its operation only until that operation's approved window ends
+ * (then the server ends it, and a report naming it would be refused).
+ * Returns the
  * number of reports accepted, -1 if a batch failed (message in err). */
 long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len);
 const dc__party *dc__play_party(const dc__play *p, const char *name);

@@ -34,7 +34,9 @@ static void help(FILE *f)
             "DECONFLICT_KEY environment variable (the last two keep it out of `ps`).\n"
             "Creates the scenario's operators, restrictions and plans on the server at URL\n"
             "(a fresh store), then posts each operator's position reports every second\n"
-            "until interrupted. --at: the scenario time that is now (default 06:55);\n"
+            "until interrupted. Plans already over are not submitted; operations are\n"
+            "activated on the wall clock once their approved window opens.\n"
+            "--at: the scenario time that is now (default 06:55);\n"
             "--speed: scenario seconds per real second (default 1); --scale N adds N\n"
             "generated operators with 3 aircraft each; --keys-out writes each operator's\n"
             "name and API key, one per line (mode 600).\n");
@@ -131,17 +133,20 @@ int dc_cli_simulate(int argc, char **argv)
             fclose(f);
     }
     fprintf(stderr,
-            "deconflict simulate: %zu operators, %zu plans approved (%d unexpected answers); "
-            "%zu aircraft from scenario time %02d:%02d at %gx\n",
-            p.n_parties - 1, json_object_size(p.op_ids), failed, dc_scenario_aircraft_count(sc),
-            at_s / 3600, at_s / 60 % 60, speed);
+            "deconflict simulate: %zu operators, %zu plans approved (%d unexpected answers, "
+            "%zu already over and not submitted); %zu aircraft from scenario time %02d:%02d at "
+            "%gx\n",
+            p.n_parties - 1, json_object_size(p.op_ids), failed, p.n_past,
+            dc_scenario_aircraft_count(sc), at_s / 3600, at_s / 60 % 60, speed);
     double last_activate = 0, last_note = 0;
     long total = 0;
     while (!stop) {
         double now = dc__now();
         double scen = t_start + (now - t_start) * speed;
-        if (now - last_activate >= 30) {
-            dc__play_activate(&p, scen);
+        /* Activation on the server's clock (wall time), within a few
+         * seconds of each approved window opening; never before. */
+        if (now - last_activate >= 5) {
+            dc__play_activate(&p, now);
             last_activate = now;
         }
         long n = dc__play_tracks(&p, scen, now, msg, sizeof msg);

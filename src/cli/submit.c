@@ -11,19 +11,20 @@
 
 static void help(FILE *f)
 {
-    fprintf(
-        f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--override]\n"
-           "                         [--take-suggestion] [--url URL] [--key-file FILE] [--json]\n\n"
-           "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
-           "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
-           "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
-           "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
-           "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
-           "(exit 0 when that one is approved).\n\n"
-           "examples:\n"
-           "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
-           "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
-           "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
+    fprintf(f, "usage: deconflict submit PLAN.json|PLAN.geojson [--priority N] [--name NAME]\n"
+               "                         [--override] [--take-suggestion] [--url URL]\n"
+               "                         [--key-file FILE] [--json]\n\n"
+               "PLAN.json: {\"volumes\": [...]} (docs/openapi.yaml OperationRequest);\n"
+               "PLAN.geojson: a Feature or FeatureCollection whose features are volumes\n"
+               "(properties altitude_lower_m, altitude_upper_m, time_start, time_end).\n"
+               "Prints \"approved ID\" or \"rejected\", the notices in the way and the\n"
+               "suggestion; --take-suggestion submits the suggested volumes when rejected\n"
+               "(exit 0 when that one is approved). --name: the operation's name, seen only\n"
+               "by you and the authority (at most 80 characters).\n\n"
+               "examples:\n"
+               "  DECONFLICT_KEY=$(cat coalition.key) deconflict submit plan.json\n"
+               "  deconflict submit --key-file iran.key --take-suggestion route.geojson\n"
+               "  deconflict submit plan.json --json | jq .decision\n\n" DC_EXIT_HELP);
 }
 
 static void print_notice(const json_t *n)
@@ -43,11 +44,13 @@ static void print_notice(const json_t *n)
     }
     char band[64];
     json_t *cv = json_object_get(n, "candidate_volume");
+    const char *name = json_string_value(json_object_get(n, "name"));
     if (cv)
         printf("  volumes[%lld] meets:", (long long)json_integer_value(cv));
-    printf("%s in the way: %s %s, %s, %s to %s", cv ? "" : " ",
-           json_string_value(json_object_get(n, "kind")),
-           json_string_value(json_object_get(n, "id")), dc__fmt_band(lo, hi, band, sizeof band),
+    printf("%s in the way: %s%s%s%s %s, %s, %s to %s", cv ? "" : " ",
+           json_string_value(json_object_get(n, "kind")), name ? " \"" : "", name ? name : "",
+           name ? "\"" : "", json_string_value(json_object_get(n, "id")),
+           dc__fmt_band(lo, hi, band, sizeof band),
            json_string_value(json_object_get(n, "time_start")),
            json_string_value(json_object_get(n, "time_end")));
     if (json_array_size(ring))
@@ -62,6 +65,7 @@ int dc_cli_submit(int argc, char **argv)
     const char *file = NULL;
     long priority = -1;
     int override = 0, take = 0;
+    const char *name = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help(stdout);
@@ -74,6 +78,8 @@ int dc_cli_submit(int argc, char **argv)
                 help(stderr);
                 return DC_EXIT_USAGE;
             }
+        } else if (i + 1 < argc && !strcmp(argv[i], "--name")) {
+            name = argv[++i];
         } else if (!strcmp(argv[i], "--override")) {
             override = 1;
         } else if (!strcmp(argv[i], "--take-suggestion")) {
@@ -97,6 +103,8 @@ int dc_cli_submit(int argc, char **argv)
         json_object_set_new(body, "priority", json_integer(priority));
     if (override)
         json_object_set_new(body, "override", json_true());
+    if (name)
+        json_object_set_new(body, "name", json_string(name));
     int code = dc__api_open(&a, 1);
     if (code) {
         json_decref(body);

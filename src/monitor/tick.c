@@ -176,8 +176,14 @@ static void apply_conformance(dc__monitor *m, event *ev)
         int others = 0;
         for (size_t i = 0; i < t->n_nc; i++)
             others |= !strcmp(t->nc[i].operation, ev->a.operation);
-        if (!others && e->state == DC__NONCONFORMING)
-            set_state(s, e, DC__ACTIVE, &ev->a, ev->time_s);
+        /* Back inside: active again, or approved when its window has not
+         * opened (an operation is never active outside it; window.c); once
+         * the window is over the sweep ends it. */
+        if (!others && e->state == DC__NONCONFORMING && dc__unix_s() < e->t_last_s)
+            set_state(s, e,
+                      dc__activation_check(e, dc__unix_s(), NULL) == DC_OK ? DC__ACTIVE
+                                                                           : DC__APPROVED,
+                      &ev->a, ev->time_s);
     }
     ev->a.state = dc__state_name(e->state);
 }
@@ -412,6 +418,9 @@ static void tick(dc__monitor *m)
     if (t->n_inh)
         dc__inherit_step(m, now_s);
     process_events(m);
+    /* Operations whose window has passed end by themselves, on this tick
+     * (the lease holder's, on a shared store). */
+    dc__windows_sweep(m->s, (int64_t)now_s);
     dc__streams_notify(m);
     unsigned long ev_us = (unsigned long)((dc__mono_s() - t3) * 1e6);
     if (ev_us > atomic_load(&m->m.events_us_max))

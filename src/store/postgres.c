@@ -35,14 +35,16 @@ static const char *const ps_sql[PS_COUNT] = {
         "operator = EXCLUDED.operator, salt = EXCLUDED.salt, hash = EXCLUDED.hash, "
         "revoked = EXCLUDED.revoked, created = EXCLUDED.created, "
         "change_seq = EXCLUDED.change_seq",
-    [PS_ENTRY_PUT] = "INSERT INTO entries(id, is_restriction, owner, priority, state, version, "
-                     "volumes, exempt, note, created, updated, change_seq) VALUES ($1, $2, $3, $4, "
-                     "$5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET "
-                     "is_restriction = EXCLUDED.is_restriction, owner = EXCLUDED.owner, "
-                     "priority = EXCLUDED.priority, state = EXCLUDED.state, "
-                     "version = EXCLUDED.version, volumes = EXCLUDED.volumes, "
-                     "exempt = EXCLUDED.exempt, note = EXCLUDED.note, created = EXCLUDED.created, "
-                     "updated = EXCLUDED.updated, change_seq = EXCLUDED.change_seq",
+    [PS_ENTRY_PUT] =
+        "INSERT INTO entries(id, is_restriction, owner, priority, state, version, "
+        "volumes, exempt, note, created, updated, change_seq, name) VALUES ($1, $2, $3, "
+        "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO UPDATE SET "
+        "is_restriction = EXCLUDED.is_restriction, owner = EXCLUDED.owner, "
+        "priority = EXCLUDED.priority, state = EXCLUDED.state, "
+        "version = EXCLUDED.version, volumes = EXCLUDED.volumes, "
+        "exempt = EXCLUDED.exempt, note = EXCLUDED.note, created = EXCLUDED.created, "
+        "updated = EXCLUDED.updated, change_seq = EXCLUDED.change_seq, "
+        "name = EXCLUDED.name",
     /* A reused seq must not abort the transaction (SQLite's does not). */
     [PS_AUDIT_APPEND] = "INSERT INTO audit(seq, entry, hash) VALUES ($1, $2, $3) "
                         "ON CONFLICT (seq) DO NOTHING",
@@ -59,7 +61,7 @@ static const char *const ps_sql[PS_COUNT] = {
 const char dc__pg_q_operators[] = "SELECT number, id, name, is_authority, created FROM operators";
 const char dc__pg_q_keys[] = "SELECT prefix, operator, salt, hash, revoked, created FROM api_keys";
 const char dc__pg_q_entries[] = "SELECT id, is_restriction, owner, priority, state, version, "
-                                "volumes, exempt, note, created, updated FROM entries";
+                                "volumes, exempt, note, created, updated, name FROM entries";
 
 /* ---- libpq helpers ---- */
 
@@ -356,7 +358,8 @@ static dc_status visit_entries(PGresult *res, dc_store_entry_fn fn, void *ctx)
                             PQgetvalue(res, i, 7),
                             PQgetvalue(res, i, 8),
                             dc__pg_col_i64(res, i, 9),
-                            dc__pg_col_i64(res, i, 10)};
+                            dc__pg_col_i64(res, i, 10),
+                            PQgetvalue(res, i, 11)};
         if (fn(ctx, &e))
             break;
     }
@@ -431,7 +434,7 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
     snprintf(created, sizeof created, "%lld", (long long)e->created_s);
     snprintf(updated, sizeof updated, "%lld", (long long)e->updated_s);
     snprintf(seq, sizeof seq, "%lld", (long long)s->batch_seq);
-    const char *vals[12] = {e->id,
+    const char *vals[13] = {e->id,
                             e->is_restriction ? "t" : "f",
                             owner,
                             prio,
@@ -442,9 +445,10 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
                             e->note ? e->note : "",
                             created,
                             updated,
-                            seq};
+                            seq,
+                            e->name ? e->name : ""};
     s->dirty = 1;
-    return dc__pg_prep0(s, PS_ENTRY_PUT, 12, vals, NULL, NULL);
+    return dc__pg_prep0(s, PS_ENTRY_PUT, 13, vals, NULL, NULL);
 }
 
 static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
@@ -452,7 +456,7 @@ static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
     return dc__pg_query_visit(
         ((pg_store *)base)->wr,
         "SELECT id, is_restriction, owner, priority, state, version, volumes, "
-        "exempt, note, created, updated FROM entries ORDER BY created, id",
+        "exempt, note, created, updated, name FROM entries ORDER BY created, id",
         NULL, dc__pg_v_entries, &fn, ctx);
 }
 

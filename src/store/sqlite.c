@@ -46,11 +46,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_KEY_EACH] = "SELECT prefix, operator, salt, hash, revoked, created FROM api_keys",
     [ST_ENTRY_PUT] = "INSERT OR REPLACE INTO entries(id, is_restriction, owner, priority, state, "
-                     "version, volumes, exempt, note, created, updated) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     "version, volumes, exempt, note, created, updated, name) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_ENTRY_EACH] =
         "SELECT id, is_restriction, owner, priority, state, version, volumes, exempt, "
-        "note, created, updated FROM entries ORDER BY created, id",
+        "note, created, updated, name FROM entries ORDER BY created, id",
     [ST_AUDIT_APPEND] = "INSERT INTO audit(seq, entry, hash) VALUES (?1, ?2, ?3)",
     [ST_LEAF_APPEND] = "INSERT INTO tlog_leaves(idx, seq, party, salt, hash) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -76,7 +76,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS entries(id TEXT PRIMARY KEY, is_restriction INTEGER NOT NULL,"
     " owner INTEGER NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,"
     " version INTEGER NOT NULL, volumes TEXT NOT NULL, exempt TEXT NOT NULL, note TEXT NOT NULL,"
-    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL, name TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, entry TEXT NOT NULL,"
     " hash BLOB NOT NULL);";
 
@@ -317,6 +317,7 @@ static dc_status sq_entry_put(dc_store *base, const dc_store_entry *e)
     sqlite3_bind_text(st, 9, e->note ? e->note : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, e->created_s);
     sqlite3_bind_int64(st, 11, e->updated_s);
+    sqlite3_bind_text(st, 12, e->name ? e->name : "", -1, SQLITE_STATIC);
     return step_done(s, st);
 }
 
@@ -336,7 +337,8 @@ static dc_status sq_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
                             col_text(st, 7),
                             col_text(st, 8),
                             sqlite3_column_int64(st, 9),
-                            sqlite3_column_int64(st, 10)};
+                            sqlite3_column_int64(st, 10),
+                            col_text(st, 11)};
         if (fn(ctx, &e))
             break;
     }
@@ -617,8 +619,12 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
         dc_error_set(err, "store", "cannot create schema in %s: %s", path, sqlite3_errmsg(s->wr));
         goto fail;
     }
-    /* A read-only file cannot gain the tables; then the prepare below fails. */
+    /* A read-only file cannot gain the tables; then the prepare below fails.
+     * A store made before operation names gains their column (the ALTER
+     * fails harmlessly once it is there). */
     exec(s->wr, tlog_schema_sql);
+    if (sqlite3_exec(s->wr, "SELECT name FROM entries LIMIT 0", NULL, NULL, NULL) != SQLITE_OK)
+        exec(s->wr, "ALTER TABLE entries ADD COLUMN name TEXT NOT NULL DEFAULT ''");
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v2(s->wr, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
             rc = DC_ESTORE;

@@ -1,6 +1,8 @@
 /* The airspace rules without HTTP or sockets (src/airspace/): decide (exact
  * and blind), suggest, the one preemption path, the one state change,
- * notices and their ids, and both probing mechanisms, on a server object
+ * notices and their ids, both probing mechanisms, and the time rules of
+ * operations (plans in the past, the activation window, windows that end
+ * by themselves; restrictions' exact notices), on a server object
  * opened over a fresh SQLite store with no thread started. Operations are
  * put in memory the way the store's loader does it. */
 #include <setjmp.h>
@@ -66,8 +68,8 @@ static dc__entry *add_entry(dc_server *s, const char *id, int is_restriction, ui
 {
     dc__load_ctx l = {s, DC_OK, NULL};
     dc_store_entry e = {
-        id, is_restriction, owner,  priority, state, 1, vols, exempt_json ? exempt_json : "[]",
-        "", T0 - 60,        T0 - 60};
+        id, is_restriction, owner,   priority, state, 1, vols, exempt_json ? exempt_json : "[]",
+        "", T0 - 60,        T0 - 60, ""};
     assert_int_equal(dc__load_entry(&l, &e), 0);
     assert_int_equal(l.rc, DC_OK);
     dc__entry *got = dc__entry_get(s, id);
@@ -333,7 +335,7 @@ static void test_modify(void **state)
     dc__candidate moved = candidate(s, w, 0);
     dc__hits h;
     dc__decide_opts o = {2, 1, NULL, 0, 0, 0};
-    assert_int_equal(dc__entry_modify(s, e, &moved, 20, "opr_iran"), DC_OK);
+    assert_int_equal(dc__entry_modify(s, e, &moved, 20, NULL, "opr_iran"), DC_OK);
     assert_int_equal(e->state, DC__ACTIVE);
     assert_int_equal(e->version, 2);
     assert_int_equal(e->priority, 20);
@@ -546,6 +548,138 @@ static void test_probing(void **state)
     dc__candidate_free(&c);
 }
 
+/* ---- the time rules of operations (window.c, issue 18) ---- */
+
+/* An operation named by its owner, as a loaded row would carry it. */
+static dc__entry *named(dc__entry *e)
+{
+    dc_free(e->name);
+    e->name = dc_strdup("Diyala recce");
+    return e;
+}
+
+/* A plan that ends at or before now is refused, naming the time_end of its
+ * last volume; one that ends later is not. */
+static void test_plan_in_the_past(void **state)
+{
+    fixture *f = *state;
+    char v[1024], w[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    json_t *arr = json_loads(v, 0, NULL);
+    dc__candidate c;
+    dc_error err = {{0}, {0}};
+    assert_int_equal(dc__candidate_parse(f->s, arr, 0, 64, &c, &err), DC_OK);
+    json_decref(arr);
+    assert_int_equal(dc__plan_time_check(c.vols, c.n, T0 - 1, &err), DC_OK);
+    assert_int_equal(dc__plan_time_check(c.vols, c.n, T1 - 1, &err), DC_OK);
+    assert_int_equal(dc__plan_time_check(c.vols, c.n, T1, &err), DC_EINVAL);
+    assert_string_equal(err.field, "volumes[0].time_end");
+    assert_non_null(strstr(err.reason, "future"));
+    dc__candidate_free(&c);
+
+    /* Two volumes: the plan ends with its later one, which is named. */
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0 - 7200, T0 - 3600);
+    volumes(w, sizeof w, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    v[strlen(v) - 1] = ',';
+    strcat(v, w + 1);
+    arr = json_loads(v, 0, NULL);
+    assert_non_null(arr);
+    assert_int_equal(dc__candidate_parse(f->s, arr, 0, 64, &c, &err), DC_OK);
+    json_decref(arr);
+    assert_int_equal(dc__plan_time_check(c.vols, c.n, T0, &err), DC_OK);
+    assert_int_equal(dc__plan_time_check(c.vols, c.n, T1 + 5, &err), DC_EINVAL);
+    assert_string_equal(err.field, "volumes[1].time_end");
+    dc__candidate_free(&c);
+}
+
+static void test_activation_window(void **state)
+{
+    fixture *f = *state;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *e = named(add_entry(f->s, "op_1", 0, 2, 10, "approved", v, NULL));
+    assert_int_equal(e->t_first_s, T0);
+    assert_int_equal(e->t_last_s, T1);
+    assert_string_equal(e->name, "Diyala recce");
+    dc_error err = {{0}, {0}};
+    assert_int_equal(dc__activation_check(e, T0 - DC_ACTIVATE_EARLY_S - 1, &err), DC_ECONFLICT);
+    assert_string_equal(err.field, "time_start");
+    assert_non_null(strstr(err.reason, "2030-01-01T10:00:00Z"));
+    assert_int_equal(dc__activation_check(e, T0 - DC_ACTIVATE_EARLY_S, &err), DC_OK);
+    assert_int_equal(dc__activation_check(e, T0, &err), DC_OK);
+    assert_int_equal(dc__activation_check(e, T1 - 1, &err), DC_OK);
+    assert_int_equal(dc__activation_check(e, T1, &err), DC_ECONFLICT);
+    assert_string_equal(err.field, "time_end");
+}
+
+/* Live operations past their window end by themselves, through the one
+ * state change; those still flying, the ones already over and the
+ * restrictions are left alone. */
+static void test_windows_end(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *a = add_entry(s, "op_a", 0, 2, 10, "active", v, NULL);
+    dc__entry *b = add_entry(s, "op_b", 0, 2, 10, "nonconforming", v, NULL);
+    dc__entry *w = add_entry(s, "op_w", 0, 2, 10, "withdrawn", v, NULL);
+    dc__entry *rs = add_entry(s, "rs_1", 1, DC_OWNER_NONE, 100, "in_force", v, NULL);
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1 + 3600);
+    dc__entry *later = add_entry(s, "op_later", 0, 2, 10, "approved", v, NULL);
+    assert_int_equal(s->next_end_s, T1);
+
+    assert_int_equal(dc__windows_end(s, T1 - 1), 0);
+    assert_int_equal(journal_len(s), 0);
+    assert_int_equal(dc__windows_end(s, T1), 2);
+    assert_int_equal(a->state, DC__ENDED);
+    assert_int_equal(b->state, DC__ENDED);
+    assert_int_equal(a->version, 2);
+    assert_string_equal(a->note, "its time window ended");
+    assert_int_equal(w->state, DC__WITHDRAWN);
+    assert_int_equal(w->version, 1);
+    assert_int_equal(rs->state, DC__IN_FORCE);
+    assert_int_equal(later->state, DC__APPROVED);
+    /* Each change is an entry row plus its audit record. */
+    assert_int_equal(journal_len(s), 4);
+    assert_int_equal(s->next_end_s, T1 + 3600);
+    /* Ended operations leave the engines: nothing conflicts with them. */
+    assert_int_equal(dc_engine_count(s->ops_exact), 1);
+    /* Nothing more is due before the next end. */
+    assert_int_equal(dc__windows_end(s, T1 + 3599), 0);
+    assert_int_equal(journal_len(s), 4);
+    assert_int_equal(dc__windows_end(s, T1 + 3600), 1);
+    assert_int_equal(later->state, DC__ENDED);
+    assert_int_equal(s->next_end_s, INT64_MAX);
+}
+
+/* A restriction's notice is its own published volume, exact and named. */
+static void test_restriction_notice_exact(void **state)
+{
+    fixture *f = *state;
+    char v[512];
+    volumes(v, sizeof v, 33.315, 44.366, 5000, 1000, 3000, T0, T1);
+    dc__entry *rs = add_entry(f->s, "rs_1", 1, DC_OWNER_NONE, 100, "in_force", v, NULL);
+    dc_free(rs->note);
+    rs->note = dc_strdup("Baghdad"); /* a restriction's note is its name */
+    const dc__notice *n = &rs->notices[0];
+    assert_true(n->alt_lower_m == 1000 && n->alt_upper_m == 3000);
+    assert_int_equal(n->t_start_s, T0);
+    assert_int_equal(n->t_end_s, T1);
+    dc__buf b = {0};
+    dc__notice_render(f->s, rs, 0, "opr_coalition", 0, &b);
+    json_t *j = json_loads(b.p, 0, NULL);
+    dc__buf_free(&b);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "Baghdad");
+    assert_string_equal(json_string_value(json_object_get(j, "kind")), "restriction");
+    json_t *fp = json_object_get(j, "footprint");
+    assert_string_equal(json_string_value(json_object_get(fp, "type")), "Point");
+    assert_true(json_number_value(json_object_get(fp, "radius_m")) == 5000);
+    assert_true(json_number_value(json_object_get(j, "altitude_upper_m")) == 3000);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +695,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probing_sliding_minute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_in_the_past, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activation_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_windows_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restriction_notice_exact, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

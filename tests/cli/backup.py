@@ -12,17 +12,24 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
 from dcserver import BIN, Operator, Server, circle  # noqa: E402
 
-DAY = ("2030-04-01T00:00:00Z", "2030-04-02T00:00:00Z")
+# A day around now: the operations are activated, so their window must hold
+# the server's clock (issue 18).
+DAY = tuple(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + d))
+            for d in (-3600, 23 * 3600))
 NOTICES = "/v1/notices?bbox=44,33,46,35&from=%s&to=%s" % DAY
 
 
+T0 = int(time.time()) - 600  # vol(0) is flying now
+
+
 def vol(i, lower=1000, upper=2000):
-    start = "2030-04-01T%02d:00:00Z" % (6 + i % 12)
-    end = "2030-04-01T%02d:30:00Z" % (6 + i % 12)
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + 3600 * (i % 12)))
+    end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + 3600 * (i % 12) + 1800))
     return circle(44.2 + 0.03 * (i % 20), 33.2 + 0.03 * (i // 20), 800, lower, upper, start, end)
 
 

@@ -76,13 +76,15 @@ while read -r who ref exp; do
   else
     plan="$T/plan-$ref.json"
     [ "$who" = iran ] && plan="$T/plan-$ref.geojson"   # iran plans in a GIS tool
-    expect 0 $B submit --key-file "$T/$who.key" "$plan"
+    expect 0 $B submit --key-file "$T/$who.key" --name "plan $ref" "$plan"
     grep -q "^approved op_" "$T/out" || fail "$ref: $(cat "$T/out")"
   fi
 done < "$T/plans.txt"
 [ $rejected = 1 ] || fail "expected one blind rejection, saw $rejected"
 expect 0 $B operations --key-file "$T/iran.key"
 [ "$(grep -c approved "$T/out")" = 3 ] || fail "iran's operations: $(cat "$T/out")"
+grep -q '"plan iran-diyala"' "$T/out" || fail "iran's operations lack their names: $(cat "$T/out")"
+if grep -q '"plan coalition' "$T/out"; then fail "iran sees a coalition operation's name"; fi
 expect 0 $B operations --key-file "$T/iraq.key" --json
 python3 -c "import json,sys; assert len(json.load(open(sys.argv[1]))['operations'])==8" "$T/out"
 

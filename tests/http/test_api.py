@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -127,9 +128,15 @@ def test_key_rotation(srv):
 
 # ---------------------------------------------------------------- operations
 
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 def test_operation_lifecycle(srv, ops):
     a, b, _ = ops
-    vol = circle(43.49, 34.93, 3000, start="2030-02-01T10:00:00Z", end="2030-02-01T12:00:00Z")
+    # A window open now: activation is allowed only within it (issue 18).
+    now = int(time.time())
+    vol = circle(43.49, 34.93, 3000, start=rfc3339(now - 600), end=rfc3339(now + 7200))
     r = a.req("POST", "/v1/operations", {"priority": 20, "volumes": [vol]})
     assert r.status == 201, r
     op = r.json

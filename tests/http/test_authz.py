@@ -3,8 +3,8 @@
 operator A, operator B, authority}, each cell on fresh resources owned by A:
 the expected status; B reaching A's resources gets the same 404 as a
 nonexistent id; and nothing A receives (bodies, headers, error messages,
-the alert stream) holds B's name, operator id, operation ids, track ids or
-exact coordinates (and the reverse).
+the alert stream) holds B's name, operator id, operation ids and names,
+track ids or exact coordinates (and the reverse).
 
 A route the table below does not know fails the test: add its row (what it
 needs and who may use it) when adding the route."""
@@ -30,6 +30,9 @@ B_LON, B_LAT = 47.4837261, 29.7162839
 A_LON, A_LAT = 36.5193847, 12.3871592
 # Where the two aircraft converge (converge()): B's position is as secret.
 A_CONV, B_CONV = (40.0, 35.0), (40.3019263, 35.0004817)
+# The names the operators give their operations (issue 18): their owner's
+# and the authority's only.
+A_OP_NAME, B_OP_NAME = "Alpha sortie Kx27", "Bravo strike Qz91"
 
 
 def fmt_time(t):
@@ -68,9 +71,9 @@ class World:
         self.keys = {"none": None, "malformed": "dck_not-a-key!", "revoked": a.key,
                      "A": r.json["api_key"], "B": b.key, "authority": srv.authority_key}
         self.b_ops = [self.call("B", "POST", "/v1/operations",
-                                {"volumes": [vol(B_LON, B_LAT)]}).json["id"]]
+                                {"name": B_OP_NAME, "volumes": [vol(B_LON, B_LAT)]}).json["id"]]
         self.a_ops = [self.call("A", "POST", "/v1/operations",
-                                {"volumes": [vol(A_LON, A_LAT)]}).json["id"]]
+                                {"name": A_OP_NAME, "volumes": [vol(A_LON, A_LAT)]}).json["id"]]
         self.b_tracks = ["BRV-7731x"]
         self.a_tracks = ["ALF-1142q"]
 
@@ -91,7 +94,8 @@ class World:
 
     def a_operation(self, state="approved"):
         lon, lat = self.spot()
-        r = self.call("A", "POST", "/v1/operations", {"volumes": [vol(lon, lat, 1000)]})
+        r = self.call("A", "POST", "/v1/operations",
+                      {"name": A_OP_NAME, "volumes": [vol(lon, lat, 1000)]})
         assert r.status == 201, r
         self.a_ops.append(r.json["id"])
         return r.json["id"]
@@ -178,6 +182,7 @@ ROWS = {
     ("GET", "/metrics"): (_noop, "", _authority(200)),
     ("POST", "/v1/operators"): (_operator_body, "", _authority(201)),
     ("GET", "/v1/operators"): (_noop, "", _authority(200)),
+    ("GET", "/v1/whoami"): (_noop, "", _ok(200)),
     ("POST", "/v1/operators/{id}/keys"): (lambda w, who: (w.a_id, None, None), "", _owned(201)),
     ("POST", "/v1/operations"): (lambda w, who: (None, w.op_body(), None), "", _ok(201)),
     ("GET", "/v1/operations"): (_noop, "", _ok(200)),
@@ -354,9 +359,9 @@ def test_zz_nothing_of_the_other_operator_reaches_either(world):
         if o.get("owner") and o["owner"]["id"] in ops_of:
             ops_of[o["owner"]["id"]].add(o["id"])
     secrets = {
-        "A": [w.b_name, w.b_id] + sorted(ops_of[w.b_id]) + w.b_tracks
+        "A": [w.b_name, w.b_id, B_OP_NAME] + sorted(ops_of[w.b_id]) + w.b_tracks
         + sorted(coord_strings(B_LON, B_LAT) | coord_strings(*B_CONV)),
-        "B": [w.a_name, w.a_id] + sorted(ops_of[w.a_id]) + w.a_tracks
+        "B": [w.a_name, w.a_id, A_OP_NAME] + sorted(ops_of[w.a_id]) + w.a_tracks
         + sorted(coord_strings(A_LON, A_LAT)),
     }
     scanned = 0
@@ -370,4 +375,29 @@ def test_zz_nothing_of_the_other_operator_reaches_either(world):
     got = "\n".join(w.received["A"])
     assert re.search(r'"intruder":\{"sector"', got), ("A saw no pair alert", [t for t in w.received["A"] if "alerts" in t])
     assert re.search(r'\{"notices":\[\{"id"', got), "A saw no notice of B's operation"
+    # Each sees its own operation's name (so the scan above would catch it).
+    assert A_OP_NAME in got and B_OP_NAME in "\n".join(w.received["B"])
     assert scanned > 90
+
+
+def test_whoami_and_operation_names(world):
+    """Each caller learns its own name and role; an operation's name goes to
+    its owner and the authority, and B's to nobody else."""
+    w = world
+    assert w.call("A", "GET", "/v1/whoami").json == {
+        "name": w.a_name, "role": "operator", "id": w.a_id}
+    assert w.call("B", "GET", "/v1/whoami").json["name"] == w.b_name
+    me = w.call("authority", "GET", "/v1/whoami").json
+    assert me["role"] == "authority" and me["name"]
+    assert w.call("none", "GET", "/v1/whoami").status == 401
+    assert w.call("B", "GET", "/v1/operations/" + w.b_ops[0]).json["name"] == B_OP_NAME
+    by_auth = {o["id"]: o for o in
+               w.call("authority", "GET", "/v1/operations").json["operations"]}
+    assert by_auth[w.b_ops[0]]["name"] == B_OP_NAME
+    assert by_auth[w.a_ops[0]]["name"] == A_OP_NAME
+    # A rejected submission over B's operation answers blind: no name.
+    r = w.call("A", "POST", "/v1/operations", {"volumes": [vol(B_LON, B_LAT)]})
+    assert r.status == 409 and B_OP_NAME not in r.text, r
+    for bad, why in ((7, "string"), ("x" * 81, "80"), ("tab\there", "control")):
+        r = w.call("A", "POST", "/v1/operations", {"name": bad, "volumes": [vol(10, 10)]})
+        assert r.status == 400 and r.json["field"] == "name" and why in r.json["reason"], r

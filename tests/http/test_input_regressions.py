@@ -26,11 +26,19 @@ def test_times_outside_the_writable_range_are_refused_and_restart_works():
         r = a.req("POST", "/v1/operations", {"volumes": [circle(
             10, 10, 100, start="9999-12-31T22:00:00Z", end="9999-12-31T23:59:59Z")]})
         assert r.status == 201, r
-        r = a.req("POST", "/v1/operations", {"volumes": [circle(
-            20, 10, 100, start="1900-01-01T00:00:00Z", end="1900-01-01T01:00:00Z")]})
+        # The earliest edge parses, but a plan there ends in the past
+        # (issue 18): a restriction, which may, keeps it over a restart.
+        early = circle(20, 10, 100, start="1900-01-01T00:00:00Z", end="1900-01-01T01:00:00Z")
+        r = a.req("POST", "/v1/operations", {"volumes": [early]})
+        assert r.status == 400 and r.json["field"] == "volumes[0].time_end", r
+        r = s.request("POST", "/v1/restrictions", s.authority_key,
+                      {"name": "edge", "volumes": [early]}, label="authority")
         assert r.status == 201, r
         s.restart()
-        assert len(a.req("GET", "/v1/operations").json["operations"]) == 2
+        assert len(a.req("GET", "/v1/operations").json["operations"]) == 1
+        r = s.request("GET", "/v1/restrictions", s.authority_key, label="authority")
+        assert [x["volumes"][0]["time_start"] for x in r.json["restrictions"]] == [
+            "1900-01-01T00:00:00Z"], r
     finally:
         assert s.stop() == 0
 

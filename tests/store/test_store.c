@@ -91,8 +91,8 @@ static int count_op(void *ctx, const dc_store_operator *o)
 static int count_entry(void *ctx, const dc_store_entry *e)
 {
     seen *s = ctx;
-    snprintf(s->last, sizeof s->last, "%s:%s:%lld:%s", e->id, e->state, (long long)e->version,
-             e->volumes_json);
+    snprintf(s->last, sizeof s->last, "%s:%s:%lld:%s%s%s", e->id, e->state, (long long)e->version,
+             e->volumes_json, e->name && e->name[0] ? ":" : "", e->name ? e->name : "");
     s->n++;
     return 0;
 }
@@ -141,7 +141,7 @@ static void test_rows_round_trip_and_upsert(void **state)
     assert_int_equal(ops->operator_put(s, &o), DC_OK);
     dc_store_key k = {"prefix1", 1, {1}, {2}, 0, 100};
     assert_int_equal(ops->key_put(s, &k), DC_OK);
-    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100, "Baiji sweep"};
     assert_int_equal(ops->entry_put(s, &e), DC_OK);
     e.state = "active";
     e.version = 2;
@@ -163,7 +163,7 @@ static void test_rows_round_trip_and_upsert(void **state)
     assert_string_equal(so.last, "1:opr_1:iraq:1");
     assert_int_equal(ops->entry_each(s, count_entry, &se), DC_OK);
     assert_int_equal(se.n, 1);
-    assert_string_equal(se.last, "op_1:active:2:[]");
+    assert_string_equal(se.last, "op_1:active:2:[]:Baiji sweep");
     assert_int_equal(ops->key_each(s, count_key, &sk), DC_OK);
     assert_int_equal(sk.n, 1);
     assert_string_equal(sk.last, "prefix1:1:1:00");
@@ -191,7 +191,7 @@ static void test_sqlite_wal_is_checkpointed_while_open(void **state)
         assert_int_equal(dc_store_begin(s), DC_OK);
         for (int i = 0; i < 500; i++) {
             snprintf(id, sizeof id, "op_%d_%d", b, i);
-            dc_store_entry e = {id, 0, 1, 5, "approved", 1, json, "[]", "", 100, 100};
+            dc_store_entry e = {id, 0, 1, 5, "approved", 1, json, "[]", "", 100, 100, ""};
             assert_int_equal(ops->entry_put(s, &e), DC_OK);
         }
         assert_int_equal(dc_store_commit(s), DC_OK);
@@ -213,7 +213,7 @@ static void test_rollback_discards(void **state)
     (void)state;
     dc_store *s = open_new();
     const struct dc_store_ops *ops = dc_store_ops_of(s);
-    dc_store_entry e = {"op_x", 0, 1, 5, "approved", 1, "[]", "[]", "", 1, 1};
+    dc_store_entry e = {"op_x", 0, 1, 5, "approved", 1, "[]", "[]", "", 1, 1, ""};
     assert_int_equal(dc_store_begin(s), DC_OK);
     assert_int_equal(ops->entry_put(s, &e), DC_OK);
     assert_int_equal(dc_store_rollback(s), DC_OK);
@@ -318,7 +318,7 @@ static void test_verify_rows_without_digests_and_nul_in_detail(void **state)
     json_decref(d);
     dc_audit_report rep;
     assert_int_equal(dc_audit_verify(s, &rep), DC_OK);
-    dc_store_entry e = {"op_9", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    dc_store_entry e = {"op_9", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100, ""};
     assert_int_equal(dc_store_begin(s), DC_OK);
     assert_int_equal(ops->entry_put(s, &e), DC_OK);
     assert_int_equal(dc_store_commit(s), DC_OK);
@@ -343,7 +343,7 @@ static void test_verify_checks_entries_against_their_digest(void **state)
     (void)state;
     dc_store *s = open_new();
     const struct dc_store_ops *ops = dc_store_ops_of(s);
-    dc_store_entry e = {"op_9", 0, 2, 5, "approved", 1, "[1]", "[]", "", 1, 1};
+    dc_store_entry e = {"op_9", 0, 2, 5, "approved", 1, "[1]", "[]", "", 1, 1, ""};
     char hex[65];
     dc_audit_entry_digest(&e, hex);
     json_t *d = json_pack("{s:s}", "entry_sha256", hex);
@@ -485,7 +485,7 @@ static void test_pg_change_feed_and_head(void **state)
     assert_int_equal(h.change_seq, 0);
     assert_int_equal(h.audit_seq, 0);
     dc_store_operator o = {1, "opr_1", "iraq", 1, 100};
-    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100, ""};
     assert_int_equal(ops->operator_put(a, &o), DC_OK);
     assert_int_equal(ops->entry_put(a, &e), DC_OK);
     size_t len;
@@ -634,7 +634,7 @@ static void test_backup_copies_committed_state(void **state)
         return;
     }
     dc_store_operator o = {1, "opr_1", "iraq", 1, 100};
-    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100};
+    dc_store_entry e = {"op_1", 0, 1, 5, "approved", 1, "[]", "[]", "", 100, 100, ""};
     assert_int_equal(dc_store_begin(s), DC_OK);
     assert_int_equal(ops->operator_put(s, &o), DC_OK);
     assert_int_equal(ops->entry_put(s, &e), DC_OK);
