@@ -180,6 +180,7 @@ def _a_leaf(w, who):
 ROWS = {
     ("GET", "/healthz"): (_noop, "", None),  # public: 200 for everyone
     ("GET", "/metrics"): (_noop, "", _authority(200)),
+    ("GET", "/v1/feeds"): (_noop, "", _authority(200)),
     ("POST", "/v1/operators"): (_operator_body, "", _authority(201)),
     ("GET", "/v1/operators"): (_noop, "", _authority(200)),
     ("GET", "/v1/whoami"): (_noop, "", _ok(200)),

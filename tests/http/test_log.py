@@ -178,11 +178,15 @@ def test_every_decision_answer_carries_the_callers_receipt(srv):
     the decision's own leaf; a rejection (409) with the receipt of the
     rejected party's own record, which names no other party's operation."""
     a, b = srv.operator("rc_a"), srv.operator("rc_b")
-    r = a.req("POST", "/v1/operations", {"volumes": [circle(40, 40, 500)]})
+    # A window open now: activation is allowed only within it (issue 18).
+    now = int(time.time())
+    span = {"start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 600)),
+            "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 7200))}
+    r = a.req("POST", "/v1/operations", {"volumes": [circle(40, 40, 500, **span)]})
     assert r.status == 201, r
     op = r.json["id"]
     seen = [r.json["receipt"]]
-    r = a.req("PUT", "/v1/operations/" + op, {"volumes": [circle(40, 40, 600)]},
+    r = a.req("PUT", "/v1/operations/" + op, {"volumes": [circle(40, 40, 600, **span)]},
               headers={"If-Match": '"1"'})
     assert r.status == 200, r
     seen.append(r.json["receipt"])
