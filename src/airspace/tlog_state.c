@@ -298,9 +298,11 @@ static int load_leaf(void *ctx, const dc_store_leaf *l)
     if ((c->rc = grow(t)) != DC_OK)
         return 1;
     c->rc = DC_ECORRUPT;
-    if (slot < 0 || slot >= (int64_t)t->block || (one_by_one && slot != 0))
+    if (l->idx < 0 || slot >= (int64_t)t->block || (one_by_one && slot != 0))
         return 1;
-    if (!one_by_one && !dc_tlog_slots_is_free(&t->slots, (uint32_t)slot)) {
+    /* Held already: one of ours, in the open block or in a block the fold
+     * has just filled up and sealed. */
+    if (slot < 0 || (!one_by_one && !dc_tlog_slots_is_free(&t->slots, (uint32_t)slot))) {
         c->rc = memcmp(t->hash[l->idx], l->hash, 32) ? DC_ECORRUPT : DC_OK;
         return c->rc != DC_OK;
     }
