@@ -57,9 +57,12 @@ void dc_tlog_frontier_root(const dc_tlog_frontier *f, uint8_t out[32]);
 typedef struct dc_tlog_slots {
     uint32_t *free; /* free[0 .. n_free) are the free slots */
     uint32_t *pos;  /* pos[slot]: its place in free; >= n_free when taken */
-    uint32_t n_free, size;
+    uint32_t n_free, size, cap;
 } dc_tlog_slots;
+/* All size slots free; fails (DC_ENOMEM) only when size is the largest yet. */
 dc_status dc_tlog_slots_reset(dc_tlog_slots *s, uint32_t size);
+/* Adds free slots up to size, the taken ones staying taken. */
+dc_status dc_tlog_slots_grow(dc_tlog_slots *s, uint32_t size);
 /* Takes the free slot number rnd % n_free (n_free > 0) and returns it;
  * with a uniform 64-bit rnd every free slot is equally likely. */
 uint32_t dc_tlog_slots_take_random(dc_tlog_slots *s, uint64_t rnd);

@@ -46,7 +46,7 @@ dc_status dc__tlog_init_leaf(dc_store *st, int64_t idx, const dc_audit_record *r
 /* Room for the sealed leaves and the whole open block. */
 static dc_status grow(dc__tlog *t)
 {
-    size_t need = t->n + t->block;
+    size_t need = t->n + (t->slots.size > t->block ? t->slots.size : t->block);
     if (need <= t->cap)
         return DC_OK;
     size_t cap = t->cap ? 2 * t->cap : 1024;
@@ -67,10 +67,10 @@ static dc_status grow(dc__tlog *t)
 /* The open block is full: its leaves join the right edge, a new one opens. */
 static void seal(dc__tlog *t)
 {
-    for (uint32_t i = 0; i < t->block; i++)
+    for (uint32_t i = 0; i < t->slots.size; i++)
         dc_tlog_frontier_append(&t->edge, t->hash[t->n + i]);
-    t->n += t->block;
-    dc_tlog_slots_reset(&t->slots, t->block); /* same size: cannot fail */
+    t->n += t->slots.size;
+    dc_tlog_slots_reset(&t->slots, t->block); /* not the largest yet: cannot fail */
 }
 
 /* Puts a leaf in a random free slot of the open block (sealing it when it
@@ -188,7 +188,7 @@ dc_status dc__tlog_issue(dc_server *s, char **note)
     *note = NULL;
     /* The open block sealed if it holds anything; at least one new block
      * per checkpoint, all padding when nothing happened. */
-    if (t->slots.n_free < t->block)
+    if (t->slots.n_free < t->slots.size)
         rc = fill_block(s);
     while (rc == DC_OK && t->n <= (size_t)t->checkpoint_size)
         rc = fill_block(s);
@@ -294,11 +294,19 @@ static int load_leaf(void *ctx, const dc_store_leaf *l)
     load_ctx *c = ctx;
     dc__tlog *t = &c->s->tlog;
     int64_t slot = l->idx - (int64_t)t->n;
-    int one_by_one = l->idx < t->checkpoint_size && t->slots.n_free == t->block;
-    if ((c->rc = grow(t)) != DC_OK)
-        return 1;
+    int one_by_one = l->idx < t->checkpoint_size && t->slots.n_free == t->slots.size;
     c->rc = DC_ECORRUPT;
-    if (l->idx < 0 || slot >= (int64_t)t->block || (one_by_one && slot != 0))
+    if (l->idx < 0 || (one_by_one && slot != 0))
+        return 1;
+    /* An open block longer than log_block: written before log_block was
+     * made smaller. Its leaves stay where they are; it is sealed whole,
+     * rounded up to whole blocks. */
+    if (!one_by_one && slot >= (int64_t)t->slots.size &&
+        (slot >= (int64_t)1 << 24 ||
+         (c->rc = dc_tlog_slots_grow(&t->slots, (uint32_t)(slot / t->block + 1) * t->block)) !=
+             DC_OK))
+        return 1;
+    if ((c->rc = grow(t)) != DC_OK)
         return 1;
     /* Held already: one of ours, in the open block or in a block the fold
      * has just filled up and sealed. */

@@ -1,25 +1,55 @@
-/* The open block's free slots (docs/transparency.md, "What an operator's
- * indices tell"): a record takes a uniformly random free slot of the block,
- * not the next index, so the gap between two of a party's own indices
- * does not count the records others made in between. A free list with its
- * inverse: taking a random slot or a given one is O(1). */
+/* The open block's free slots (docs/transparency.md, "Blocks and slots"):
+ * a record takes a uniformly random free slot of the block, not the next
+ * index, so the gap between two of a party's own indices does not count
+ * the records others made in between. A free list with its inverse: taking
+ * a random slot or a given one is O(1). */
 #include "deconflict/tlog.h"
+
+/* Room for size slots; the arrays only grow, so a smaller reset cannot fail. */
+static dc_status reserve(dc_tlog_slots *s, uint32_t size)
+{
+    if (size <= s->cap)
+        return DC_OK;
+    uint32_t *f = dc_realloc(s->free, (size_t)size * sizeof *f);
+    if (!f)
+        return DC_ENOMEM;
+    s->free = f;
+    uint32_t *p = dc_realloc(s->pos, (size_t)size * sizeof *p);
+    if (!p)
+        return DC_ENOMEM;
+    s->pos = p;
+    s->cap = size;
+    return DC_OK;
+}
 
 dc_status dc_tlog_slots_reset(dc_tlog_slots *s, uint32_t size)
 {
-    if (size != s->size) {
-        dc_tlog_slots_free(s);
-        s->free = dc_malloc((size ? size : 1) * sizeof *s->free);
-        s->pos = dc_malloc((size ? size : 1) * sizeof *s->pos);
-        if (!s->free || !s->pos) {
-            dc_tlog_slots_free(s);
-            return DC_ENOMEM;
-        }
-        s->size = size;
-    }
+    dc_status rc = reserve(s, size ? size : 1);
+    if (rc != DC_OK)
+        return rc;
     for (uint32_t i = 0; i < size; i++)
         s->free[i] = s->pos[i] = i;
-    s->n_free = size;
+    s->n_free = s->size = size;
+    return DC_OK;
+}
+
+dc_status dc_tlog_slots_grow(dc_tlog_slots *s, uint32_t size)
+{
+    if (size <= s->size)
+        return DC_OK;
+    uint32_t old = s->size, n_taken = old - s->n_free;
+    dc_status rc = reserve(s, size);
+    if (rc != DC_OK)
+        return rc;
+    /* The taken slots move to the end, the new ones join the free. */
+    uint32_t k = size - n_taken;
+    for (uint32_t i = s->n_free; i < old; i++)
+        s->free[k++] = s->free[i];
+    for (uint32_t j = old; j < size; j++)
+        s->free[s->n_free++] = j;
+    for (uint32_t i = 0; i < size; i++)
+        s->pos[s->free[i]] = i;
+    s->size = size;
     return DC_OK;
 }
 
@@ -60,5 +90,5 @@ void dc_tlog_slots_free(dc_tlog_slots *s)
     dc_free(s->free);
     dc_free(s->pos);
     s->free = s->pos = NULL;
-    s->size = s->n_free = 0;
+    s->size = s->n_free = s->cap = 0;
 }

@@ -207,6 +207,21 @@ static void test_slots_take_each_once(void **state)
     assert_int_equal(dc_tlog_slots_reset(&s, 16), DC_OK);
     assert_int_equal(s.n_free, 16);
     assert_true(dc_tlog_slots_is_free(&s, 3));
+    /* Grown (a block written with a larger log_block): taken stay taken. */
+    assert_int_equal(dc_tlog_slots_reset(&s, 4), DC_OK);
+    assert_int_equal(dc_tlog_slots_take(&s, 1), 0);
+    assert_int_equal(dc_tlog_slots_take(&s, 2), 0);
+    assert_int_equal(dc_tlog_slots_grow(&s, 12), DC_OK);
+    assert_int_equal(s.n_free, 10);
+    assert_false(dc_tlog_slots_is_free(&s, 1) || dc_tlog_slots_is_free(&s, 2));
+    assert_int_equal(dc_tlog_slots_take(&s, 9), 0);
+    memset(seen, 0, sizeof seen);
+    seen[1] = seen[2] = seen[9] = 1;
+    while (s.n_free) {
+        uint32_t k = dc_tlog_slots_take_random(&s, mix(&x));
+        assert_true(k < 12 && !seen[k]);
+        seen[k] = 1;
+    }
     dc_tlog_slots_free(&s);
 }
 
