@@ -50,6 +50,27 @@ void dc_tlog_frontier_append(dc_tlog_frontier *f, const uint8_t leaf[32]);
 /* Equals dc_tlog_root over the same n leaves. */
 void dc_tlog_frontier_root(const dc_tlog_frontier *f, uint8_t out[32]);
 
+/* The free slots of the log's open block (docs/transparency.md): a record
+ * takes a uniformly random free slot, so its index says nothing of how
+ * many records came before it in the block. Zero-initialise; reset makes
+ * all size slots free. */
+typedef struct dc_tlog_slots {
+    uint32_t *free; /* free[0 .. n_free) are the free slots */
+    uint32_t *pos;  /* pos[slot]: its place in free; >= n_free when taken */
+    uint32_t n_free, size, cap;
+} dc_tlog_slots;
+/* All size slots free; fails (DC_ENOMEM) only when size is the largest yet. */
+dc_status dc_tlog_slots_reset(dc_tlog_slots *s, uint32_t size);
+/* Adds free slots up to size, the taken ones staying taken. */
+dc_status dc_tlog_slots_grow(dc_tlog_slots *s, uint32_t size);
+/* Takes the free slot number rnd % n_free (n_free > 0) and returns it;
+ * with a uniform 64-bit rnd every free slot is equally likely. */
+uint32_t dc_tlog_slots_take_random(dc_tlog_slots *s, uint64_t rnd);
+/* Takes a given slot: 0, or 1 when it is out of range or already taken. */
+int dc_tlog_slots_take(dc_tlog_slots *s, uint32_t slot);
+int dc_tlog_slots_is_free(const dc_tlog_slots *s, uint32_t slot);
+void dc_tlog_slots_free(dc_tlog_slots *s);
+
 /* ---- keys and signed notes (Ed25519 through OpenSSL EVP) ---- */
 
 /* A key is its 32-byte Ed25519 seed. name is the log's origin line: no

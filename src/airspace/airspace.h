@@ -177,12 +177,16 @@ typedef struct dc__leaf_meta {
 } dc__leaf_meta;
 enum { DC__COSIGNED = 16 };
 typedef struct dc__tlog {
-    int on;              /* off only with "transparency_log": false */
-    uint8_t (*hash)[32]; /* leaf hashes, n of them */
-    dc__leaf_meta *meta; /* n */
-    size_t n, cap;
-    dc_tlog_frontier edge; /* the same n leaves' right edge: the root in O(log n) */
-    char *checkpoint;      /* latest durable signed checkpoint; NULL: none yet */
+    int on;                /* off only with "transparency_log": false */
+    uint8_t (*hash)[32];   /* leaf hashes: n sealed, then the open block's */
+    dc__leaf_meta *meta;   /* the same */
+    size_t n, cap;         /* n: leaves in sealed blocks; cap >= n + block */
+    dc_tlog_frontier edge; /* the n sealed leaves' right edge: the root in O(log n) */
+    /* The open block, leaves n .. n + block - 1: a record takes a random
+     * free slot; the issuer fills the rest with padding and seals it. */
+    uint32_t block;
+    dc_tlog_slots slots;
+    char *checkpoint; /* latest durable signed checkpoint; NULL: none yet */
     int64_t checkpoint_size;
     /* Set at load, then read-only. */
     uint8_t seed[32]; /* Ed25519 private key */

@@ -1,11 +1,14 @@
 /* The transparency log of the audit records (docs/transparency.md): a leaf
  * per record, journaled in the record's own batch, so the tree is durable
- * exactly when the decision is; an issuer thread that every log_interval_s
- * pads the tree to the next multiple of log_block with random leaves (at
- * least one block per checkpoint, so sizes show blocks, not records), signs
- * a checkpoint and publishes it once it is durable. On a shared store the
- * committer folds the other instances' leaves in at each window
- * (dc__tlog_follow) and the issuer pads and signs inside a window. */
+ * exactly when the decision is. The tree grows in blocks of log_block
+ * leaves: a record takes a random free slot of the open block (so its
+ * index does not count the records before it); a full block is sealed, and
+ * an issuer thread every log_interval_s fills the open block's free slots
+ * with random padding (a whole block when nothing happened, so sizes show
+ * blocks, not records), seals it, signs a checkpoint and publishes it once
+ * it is durable. On a shared store the committer folds the other
+ * instances' leaves in at each window (dc__tlog_follow), and slots are
+ * taken and the issuer pads and signs only inside a window. */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,11 +43,15 @@ dc_status dc__tlog_init_leaf(dc_store *st, int64_t idx, const dc_audit_record *r
     return dc_store_leaf_append(st, &l);
 }
 
+/* Room for the sealed leaves and the whole open block. */
 static dc_status grow(dc__tlog *t)
 {
-    if (t->n < t->cap)
+    size_t need = t->n + (t->slots.size > t->block ? t->slots.size : t->block);
+    if (need <= t->cap)
         return DC_OK;
     size_t cap = t->cap ? 2 * t->cap : 1024;
+    while (cap < need)
+        cap *= 2;
     uint8_t(*h)[32] = dc_realloc(t->hash, cap * sizeof *h);
     if (!h)
         return DC_ENOMEM;
@@ -57,31 +64,46 @@ static dc_status grow(dc__tlog *t)
     return DC_OK;
 }
 
-/* Appends a leaf to memory; *row (when non-NULL) gets its store row. */
+/* The open block is full: its leaves join the right edge, a new one opens. */
+static void seal(dc__tlog *t)
+{
+    for (uint32_t i = 0; i < t->slots.size; i++)
+        dc_tlog_frontier_append(&t->edge, t->hash[t->n + i]);
+    t->n += t->slots.size;
+    dc_tlog_slots_reset(&t->slots, t->block); /* not the largest yet: cannot fail */
+}
+
+/* Puts a leaf in a random free slot of the open block (sealing it when it
+ * is full); *row (when non-NULL) gets its store row, *index its index. */
 static dc_status append(dc__tlog *t, int64_t seq, uint32_t party, const char *entry, size_t len,
-                        dc_store_leaf *row)
+                        dc_store_leaf *row, size_t *index)
 {
     dc_status rc = grow(t);
-    uint8_t data[32];
+    uint8_t data[32], salt[32];
+    uint64_t rnd;
     if (rc != DC_OK)
         return rc;
-    dc__leaf_meta *m = &t->meta[t->n];
-    if (RAND_bytes(m->salt, 32) != 1)
+    if (RAND_bytes(salt, 32) != 1 || RAND_bytes((unsigned char *)&rnd, sizeof rnd) != 1)
         return DC_EIO;
+    size_t i = t->n + dc_tlog_slots_take_random(&t->slots, rnd);
+    dc__leaf_meta *m = &t->meta[i];
+    memcpy(m->salt, salt, 32);
     m->seq = seq;
     m->party = party;
     if (entry)
         dc_tlog_commit(m->salt, entry, len, data);
     else
         memcpy(data, m->salt, 32); /* padding: the random bytes are the data */
-    dc_tlog_leaf_hash(data, 32, t->hash[t->n]);
-    dc_tlog_frontier_append(&t->edge, t->hash[t->n]);
+    dc_tlog_leaf_hash(data, 32, t->hash[i]);
     if (row) {
-        *row = (dc_store_leaf){.idx = (int64_t)t->n, .seq = seq, .party = party};
+        *row = (dc_store_leaf){.idx = (int64_t)i, .seq = seq, .party = party};
         memcpy(row->salt, m->salt, 32);
-        memcpy(row->hash, t->hash[t->n], 32);
+        memcpy(row->hash, t->hash[i], 32);
     }
-    t->n++;
+    if (index)
+        *index = i;
+    if (!t->slots.n_free)
+        seal(t);
     return DC_OK;
 }
 
@@ -91,7 +113,7 @@ static dc_status journal_leaf(dc_server *s, int64_t seq, uint32_t party, const c
     dc__write *w = dc__write_new(DC__W_LEAF);
     if (!w)
         return DC_ENOMEM;
-    dc_status rc = append(&s->tlog, seq, party, entry, len, &w->u.leaf);
+    dc_status rc = append(&s->tlog, seq, party, entry, len, &w->u.leaf, NULL);
     if (rc != DC_OK) {
         dc__write_free(w);
         return rc;
@@ -101,7 +123,7 @@ static dc_status journal_leaf(dc_server *s, int64_t seq, uint32_t party, const c
 
 /* Keeps the record's bytes for its receipt; the buffer only grows, so a
  * decision does not allocate for it once warm. */
-static dc_status keep_last(dc__tlog *t, const char *entry, size_t len)
+static dc_status keep_last(dc__tlog *t, size_t index, const char *entry, size_t len)
 {
     if (len + 1 > t->last_cap) {
         size_t cap = len + 1 > 2 * t->last_cap ? len + 1 : 2 * t->last_cap;
@@ -114,7 +136,7 @@ static dc_status keep_last(dc__tlog *t, const char *entry, size_t len)
     memcpy(t->last_entry, entry, len);
     t->last_entry[len] = 0;
     t->last_len = len;
-    t->last_index = (int64_t)t->n - 1;
+    t->last_index = (int64_t)index;
     return DC_OK;
 }
 
@@ -124,9 +146,10 @@ dc_status dc__tlog_record(dc_server *s, int64_t seq, uint32_t party, const char 
     *has_row = 0;
     if (!s->tlog.on)
         return DC_OK;
-    dc_status rc = append(&s->tlog, seq, party, entry, len, row);
+    size_t index;
+    dc_status rc = append(&s->tlog, seq, party, entry, len, row, &index);
     *has_row = rc == DC_OK;
-    if (rc == DC_OK && keep_last(&s->tlog, entry, len) != DC_OK)
+    if (rc == DC_OK && keep_last(&s->tlog, index, entry, len) != DC_OK)
         s->tlog.last_index = -1; /* no receipt, but the record stands */
     return rc;
 }
@@ -147,18 +170,28 @@ json_t *dc__tlog_receipt(dc_server *s, int64_t after, uint32_t who, int is_autho
                      (json_int_t)m->seq, "salt", salt, "entry", t->last_entry, t->last_len);
 }
 
+/* Padding into every free slot of the open block, which seals it. */
+static dc_status fill_block(dc_server *s)
+{
+    size_t n = s->tlog.n;
+    dc_status rc = DC_OK;
+    while (rc == DC_OK && s->tlog.n == n)
+        rc = journal_leaf(s, 0, 0, NULL, 0);
+    return rc;
+}
+
 dc_status dc__tlog_issue(dc_server *s, char **note)
 {
     dc__tlog *t = &s->tlog;
-    uint64_t block = s->cfg.log_block ? s->cfg.log_block : 1;
-    uint64_t target = (t->n + block - 1) / block * block;
     uint8_t root[32];
     dc_status rc = DC_OK;
     *note = NULL;
-    if (target <= (uint64_t)t->checkpoint_size)
-        target = (uint64_t)t->checkpoint_size + block;
-    while (rc == DC_OK && t->n < target)
-        rc = journal_leaf(s, 0, 0, NULL, 0);
+    /* The open block sealed if it holds anything; at least one new block
+     * per checkpoint, all padding when nothing happened. */
+    if (t->slots.n_free < t->slots.size)
+        rc = fill_block(s);
+    while (rc == DC_OK && t->n <= (size_t)t->checkpoint_size)
+        rc = fill_block(s);
     if (rc != DC_OK)
         return rc;
     dc_tlog_frontier_root(&t->edge, root); /* under mu: O(log n), not O(n) */
@@ -252,21 +285,47 @@ typedef struct load_ctx {
     int64_t max_seq;
 } load_ctx;
 
+/* Leaves come in index order. Those below the latest checkpoint are all
+ * there, one after the other; from it on the tree is in blocks: full ones
+ * sealed, the last one open with its holes (free slots). On a shared store
+ * a fold reads the open block again: a leaf already held is skipped. */
 static int load_leaf(void *ctx, const dc_store_leaf *l)
 {
     load_ctx *c = ctx;
     dc__tlog *t = &c->s->tlog;
-    if (l->idx != (int64_t)t->n) {
-        c->rc = DC_ECORRUPT;
+    int64_t slot = l->idx - (int64_t)t->n;
+    int one_by_one = l->idx < t->checkpoint_size && t->slots.n_free == t->slots.size;
+    c->rc = DC_ECORRUPT;
+    if (l->idx < 0 || (one_by_one && slot != 0))
         return 1;
-    }
+    /* An open block longer than log_block: written before log_block was
+     * made smaller. Its leaves stay where they are; it is sealed whole,
+     * rounded up to whole blocks. */
+    if (!one_by_one && slot >= (int64_t)t->slots.size &&
+        (slot >= (int64_t)1 << 24 ||
+         (c->rc = dc_tlog_slots_grow(&t->slots, (uint32_t)(slot / t->block + 1) * t->block)) !=
+             DC_OK))
+        return 1;
     if ((c->rc = grow(t)) != DC_OK)
         return 1;
-    memcpy(t->hash[t->n], l->hash, 32);
-    dc_tlog_frontier_append(&t->edge, l->hash);
-    t->meta[t->n] = (dc__leaf_meta){.seq = l->seq, .party = l->party};
-    memcpy(t->meta[t->n].salt, l->salt, 32);
-    t->n++;
+    /* Held already: one of ours, in the open block or in a block the fold
+     * has just filled up and sealed. */
+    if (slot < 0 || (!one_by_one && !dc_tlog_slots_is_free(&t->slots, (uint32_t)slot))) {
+        c->rc = memcmp(t->hash[l->idx], l->hash, 32) ? DC_ECORRUPT : DC_OK;
+        return c->rc != DC_OK;
+    }
+    c->rc = DC_OK;
+    memcpy(t->hash[l->idx], l->hash, 32);
+    t->meta[l->idx] = (dc__leaf_meta){.seq = l->seq, .party = l->party};
+    memcpy(t->meta[l->idx].salt, l->salt, 32);
+    if (one_by_one) {
+        dc_tlog_frontier_append(&t->edge, l->hash);
+        t->n++;
+    } else {
+        dc_tlog_slots_take(&t->slots, (uint32_t)slot);
+        if (!t->slots.n_free)
+            seal(t);
+    }
     if (l->seq > c->max_seq)
         c->max_seq = l->seq;
     return 0;
@@ -302,7 +361,7 @@ static int backfill(void *ctx, const dc_audit_record *r)
 {
     load_ctx *c = ctx;
     dc_store_leaf row;
-    if ((c->rc = append(&c->s->tlog, r->seq, 0, r->entry, r->entry_len, &row)) == DC_OK)
+    if ((c->rc = append(&c->s->tlog, r->seq, 0, r->entry, r->entry_len, &row, NULL)) == DC_OK)
         c->rc = dc_store_leaf_append(c->s->store, &row);
     return c->rc != DC_OK;
 }
@@ -348,8 +407,14 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
         return DC_OK;
     if ((rc = read_key(s, err)) != DC_OK)
         return rc;
-    if ((rc = dc_store_leaf_each(s->store, -1, load_leaf, &c)) == DC_OK && c.rc == DC_OK)
-        rc = dc_store_checkpoint_each(s->store, load_checkpoint, &c);
+    s->tlog.block = s->cfg.log_block ? s->cfg.log_block : 1;
+    if ((rc = dc_tlog_slots_reset(&s->tlog.slots, s->tlog.block)) != DC_OK)
+        return dc_error_set(err, "store", "cannot load the transparency log: %s",
+                            dc_status_str(rc)),
+               rc;
+    /* The checkpoints first: the blocks start at the latest one. */
+    if ((rc = dc_store_checkpoint_each(s->store, load_checkpoint, &c)) == DC_OK && c.rc == DC_OK)
+        rc = dc_store_leaf_each(s->store, -1, load_leaf, &c);
     /* Backfill writes; on a shared store it would race the other
      * instances, and init has already written its records' leaves. */
     if (rc == DC_OK && c.rc == DC_OK && !s->shared && (rc = dc_store_begin(s->store)) == DC_OK) {
@@ -379,6 +444,8 @@ void dc__tlog_free(dc_server *s)
     dc_free(t->checkpoint);
     dc_free(t->last_entry);
     dc__tlog_cosigned_free(t);
+    dc_tlog_slots_free(&t->slots);
+    t->block = 0;
     t->last_entry = NULL;
     t->last_len = t->last_cap = 0;
     t->last_index = -1;

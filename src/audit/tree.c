@@ -2,7 +2,10 @@
  * one leaf whose hash is its salted commitment, and every stored signed
  * checkpoint opens under the store's log key with the root of that many
  * leaves. So rewriting a record (even with its chain rebuilt) or removing
- * the last leaves shows against the latest checkpoint. docs/transparency.md. */
+ * the last leaves shows against the latest checkpoint. Records sit in
+ * random slots of their blocks, so they are matched to leaves by seq, not
+ * by order; the open block after the latest checkpoint may have holes,
+ * nothing below it may. docs/transparency.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,12 +22,21 @@ typedef struct tree_ctx {
     dc_audit_report *rep;
     int64_t last_cp;
     const char *vkey;
+    size_t first_hole; /* SIZE_MAX: none */
+    size_t holes;
 } tree_ctx;
 
+/* A hole (no leaf at that index) is kept as seq -1. */
 static int leaf_visit(void *ctx, const dc_store_leaf *l)
 {
     tree_ctx *t = ctx;
-    if (t->n == t->cap) {
+    if (l->idx < (int64_t)t->n || l->idx > ((int64_t)1 << 40)) {
+        snprintf(t->rep->reason, sizeof t->rep->reason, "leaf %lld out of order",
+                 (long long)l->idx);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
+    while ((size_t)l->idx >= t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 1024;
         void *h = dc_realloc(t->hash, cap * 32), *s = NULL, *q = NULL;
         if (h)
@@ -39,10 +51,12 @@ static int leaf_visit(void *ctx, const dc_store_leaf *l)
         }
         t->cap = cap;
     }
-    if (l->idx != (int64_t)t->n) {
-        snprintf(t->rep->reason, sizeof t->rep->reason, "leaf %lld missing", (long long)t->n);
-        t->rc = DC_ECORRUPT;
-        return 1;
+    if (t->n < (size_t)l->idx && t->first_hole == SIZE_MAX)
+        t->first_hole = t->n;
+    while (t->n < (size_t)l->idx) {
+        memset(t->hash[t->n], 0, 32);
+        t->seq[t->n++] = -1;
+        t->holes++;
     }
     memcpy(t->hash[t->n], l->hash, 32);
     memcpy(t->salt[t->n], l->salt, 32);
@@ -101,6 +115,13 @@ static int checkpoint_visit(void *ctx, const dc_store_checkpoint *c)
         t->rc = DC_ECORRUPT;
         return 1;
     }
+    if (t->first_hole < cp.size) {
+        snprintf(t->rep->reason, sizeof t->rep->reason,
+                 "leaf %zu missing under the checkpoint of %llu leaves", t->first_hole,
+                 (unsigned long long)cp.size);
+        t->rc = DC_ECORRUPT;
+        return 1;
+    }
     dc_tlog_root((const uint8_t(*)[32])t->hash, cp.size, root);
     if (memcmp(root, cp.root, 32)) {
         snprintf(t->rep->reason, sizeof t->rep->reason,
@@ -144,7 +165,7 @@ dc_status dc_audit_log_key(dc_store *s, char *vkey, size_t cap)
 dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkpoint_size)
 {
     char vkey[320];
-    tree_ctx t = {.rep = rep};
+    tree_ctx t = {.rep = rep, .first_hole = SIZE_MAX};
     memset(rep, 0, sizeof *rep);
     *checkpoint_size = 0;
     dc_status rc = verifier_key(s, vkey, sizeof vkey);
@@ -161,32 +182,42 @@ dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkp
         rc = t.rc;
     if (rc == DC_OK && (rc = dc_store_audit_each(s, 0, 0, record_visit, &t)) == DC_OK)
         rc = t.rc;
-    /* Every record, in order, has a leaf; padding leaves (seq 0) between. */
-    int64_t want = 1;
+    /* Every record has exactly one leaf, in some slot of its block;
+     * padding leaves (seq 0) and the open block's holes (-1) between. */
+    size_t *at = NULL;
+    if (rc == DC_OK && !(at = dc_malloc(((size_t)t.next_seq + 1) * sizeof *at)))
+        rc = DC_ENOMEM;
+    for (int64_t q = 0; rc == DC_OK && q <= t.next_seq; q++)
+        at[q] = SIZE_MAX;
     for (size_t i = 0; rc == DC_OK && i < t.n; i++) {
-        if (!t.seq[i])
+        if (t.seq[i] <= 0)
             continue;
-        if (t.seq[i] != want) {
-            rep->bad_seq = want;
-            snprintf(rep->reason, sizeof rep->reason, "audit record %lld has no leaf (leaf %zu)",
-                     (long long)want, i);
+        if (t.seq[i] > t.next_seq || at[t.seq[i]] != SIZE_MAX) {
+            rep->bad_seq = t.seq[i];
+            snprintf(rep->reason, sizeof rep->reason, "leaf %zu: audit record %lld %s", i,
+                     (long long)t.seq[i],
+                     t.seq[i] > t.next_seq ? "does not exist" : "has another leaf too");
             rc = DC_ECORRUPT;
             break;
         }
-        leaf_of lo = {&t, i};
+        at[t.seq[i]] = i;
+    }
+    for (int64_t want = 1; rc == DC_OK && want <= t.next_seq; want++) {
+        if (at[want] == SIZE_MAX) {
+            rep->bad_seq = want;
+            snprintf(rep->reason, sizeof rep->reason, "audit record %lld has no leaf",
+                     (long long)want);
+            rc = DC_ECORRUPT;
+            break;
+        }
+        leaf_of lo = {&t, at[want]};
         if ((rc = dc_store_audit_each(s, want - 1, 1, check_record, &lo)) == DC_OK)
             rc = t.rc;
-        want++;
     }
-    if (rc == DC_OK && want <= t.next_seq) {
-        rep->bad_seq = want;
-        snprintf(rep->reason, sizeof rep->reason, "audit records from %lld have no leaf",
-                 (long long)want);
-        rc = DC_ECORRUPT;
-    }
+    dc_free(at);
     if (rc == DC_OK && (rc = dc_store_checkpoint_each(s, checkpoint_visit, &t)) == DC_OK)
         rc = t.rc;
-    rep->records = (int64_t)t.n;
+    rep->records = (int64_t)(t.n - t.holes); /* leaves, the open block's holes not counted */
     *checkpoint_size = t.last_cp;
     dc_free(t.hash);
     dc_free(t.salt);

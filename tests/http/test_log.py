@@ -16,7 +16,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dcserver import ROOT, Server, circle  # noqa: E402
+from dcserver import BIN, ROOT, Server, circle  # noqa: E402
 
 BLOCK = 8
 
@@ -239,3 +239,61 @@ def test_restriction_answers_carry_the_authoritys_receipt(srv):
     r = srv.request("DELETE", "/v1/restrictions/" + r.json["id"], auth)
     assert r.status == 200, r
     assert '"restriction_delete"' in r.json["receipt"]["entry"], r.json
+
+
+def test_own_indices_do_not_count_others_records():
+    """Issue 14, item 3: A decides, B makes K decisions, A decides again.
+    Leaves appended in order made A's index gap always K + 1, the count of
+    B's records; a record now takes a random free slot of the open block,
+    so the gap varies (and is often negative). Then the server restarts
+    with the open block partly filled: it is reloaded with its holes, no
+    slot is given twice, and every receipt proves inclusion once a
+    checkpoint seals the block."""
+    tmp = tempfile.mkdtemp(prefix="dc-shuffle-")
+    try:
+        s = Server({"log_interval_s": 3600, "log_block": 16, "probe_limit": 0}, tmp=tmp)
+        a, b = s.operator("gap_a"), s.operator("gap_b")
+        K, gaps, mine = 3, [], []
+
+        def decide(op, i):
+            r = op.req("POST", "/v1/operations", {"volumes": [circle(70 + i % 50, 10, 300)]})
+            assert r.status == 201, r
+            return r.json["receipt"]
+
+        n = 0
+        for _ in range(8):
+            first = decide(a, n)
+            for _ in range(K):
+                decide(b, n + 1)
+                n += 1
+            second = decide(a, n + 1)
+            n += 2
+            mine += [first, second]
+            gaps.append(second["index"] - first["index"])
+        print("A's index gaps around %d of B's records: %r" % (K, gaps))
+        assert len(set(gaps)) > 1, "the index gap counts B's records: %r" % gaps
+        assert any(g != K + 1 for g in gaps), gaps
+        # No checkpoint yet (hourly): the open block is partly filled.
+        assert s.request("GET", "/v1/log/checkpoint").status == 404
+        s.stop()
+        # ... and log_block made smaller: the open block keeps its leaves
+        # where they are, and is sealed whole.
+        s.config = {"log_interval_s": 0.2, "log_block": 4, "probe_limit": 0}
+        s.start()
+        last = decide(a, n + 1)
+        mine.append(last)
+        assert len({x["index"] for x in mine}) == len(mine), "a slot was given twice"
+        note = wait_size_above(s, max(x["index"] for x in mine))
+        _, size, root = parse_checkpoint(note)
+        assert size % 4 == 0
+        for x in mine:
+            assert a.req("GET", "/v1/log/leaves/%d" % x["index"]).json == x
+            p = a.req("GET", "/v1/log/proof/inclusion?index=%d&size=%d" % (x["index"], size))
+            proof = [base64.b64decode(h) for h in p.json["proof"]]
+            assert verify_inclusion(x["index"], size, leaf_hash(x), proof, root)
+        assert s.stop() == 0
+        audit = subprocess.run([BIN, "audit", "verify", "--store", s.store], capture_output=True,
+                               text=True)
+        assert audit.returncode == 0 and "transparency log OK" in audit.stdout, audit.stdout
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

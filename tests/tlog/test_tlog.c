@@ -2,6 +2,7 @@
  * verifiers accept what the library proves and refuse a changed leaf, a
  * changed root, a wrong size, a bad signature and another key. The Go
  * cross-check is tests/tlog/check-tlog.sh. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,12 +172,105 @@ static void test_cosignature(void **state)
     dc_free(note);
 }
 
+/* A fixed-seed generator (splitmix64): the statistics below are the same
+ * on every run, so they cannot flake. The server draws from RAND_bytes. */
+static uint64_t mix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The open block's slots: random takes give every slot once; a given slot
+ * is taken once. */
+static void test_slots_take_each_once(void **state)
+{
+    (void)state;
+    dc_tlog_slots s = {0};
+    uint64_t x = 1;
+    int seen[16] = {0};
+    assert_int_equal(dc_tlog_slots_reset(&s, 16), DC_OK);
+    assert_int_equal(dc_tlog_slots_take(&s, 3), 0);
+    assert_int_equal(dc_tlog_slots_take(&s, 3), 1);
+    assert_int_equal(dc_tlog_slots_take(&s, 16), 1);
+    assert_false(dc_tlog_slots_is_free(&s, 3));
+    seen[3] = 1;
+    while (s.n_free) {
+        uint32_t k = dc_tlog_slots_take_random(&s, mix(&x));
+        assert_true(k < 16);
+        assert_int_equal(seen[k], 0);
+        seen[k] = 1;
+    }
+    for (int i = 0; i < 16; i++)
+        assert_false(dc_tlog_slots_is_free(&s, (uint32_t)i));
+    assert_int_equal(dc_tlog_slots_reset(&s, 16), DC_OK);
+    assert_int_equal(s.n_free, 16);
+    assert_true(dc_tlog_slots_is_free(&s, 3));
+    /* Grown (a block written with a larger log_block): taken stay taken. */
+    assert_int_equal(dc_tlog_slots_reset(&s, 4), DC_OK);
+    assert_int_equal(dc_tlog_slots_take(&s, 1), 0);
+    assert_int_equal(dc_tlog_slots_take(&s, 2), 0);
+    assert_int_equal(dc_tlog_slots_grow(&s, 12), DC_OK);
+    assert_int_equal(s.n_free, 10);
+    assert_false(dc_tlog_slots_is_free(&s, 1) || dc_tlog_slots_is_free(&s, 2));
+    assert_int_equal(dc_tlog_slots_take(&s, 9), 0);
+    memset(seen, 0, sizeof seen);
+    seen[1] = seen[2] = seen[9] = 1;
+    while (s.n_free) {
+        uint32_t k = dc_tlog_slots_take_random(&s, mix(&x));
+        assert_true(k < 12 && !seen[k]);
+        seen[k] = 1;
+    }
+    dc_tlog_slots_free(&s);
+}
+
+/* The leak of issue 14: A decides, others make k records, A decides again,
+ * all in one block of 16. Appended in order the gap of A's two indices was
+ * always k + 1; with random free slots it is distributed as for two
+ * uniform distinct slots, P(d) = (16 - |d|) / 240, whatever k is. */
+static void test_slots_gap_does_not_count_others(void **state)
+{
+    (void)state;
+    enum { B = 16, T = 48000 };
+    static const unsigned ks[] = {0, 1, 5, 13};
+    double hist[4][2 * B];
+    dc_tlog_slots s = {0};
+    uint64_t x = 20261202;
+    for (size_t j = 0; j < 4; j++) {
+        memset(hist[j], 0, sizeof hist[j]);
+        for (int t = 0; t < T; t++) {
+            assert_int_equal(dc_tlog_slots_reset(&s, B), DC_OK);
+            int a = (int)dc_tlog_slots_take_random(&s, mix(&x));
+            for (unsigned i = 0; i < ks[j]; i++)
+                dc_tlog_slots_take_random(&s, mix(&x));
+            int b = (int)dc_tlog_slots_take_random(&s, mix(&x));
+            hist[j][b - a + B] += 1.0 / T;
+        }
+        for (int d = -(B - 1); d <= B - 1; d++) {
+            double want = d ? (double)(B - abs(d)) / (B * (B - 1)) : 0;
+            /* within 25 % (over 4 standard deviations at the rarest gap) */
+            assert_true(hist[j][d + B] >= 0.75 * want && hist[j][d + B] <= 1.25 * want);
+        }
+        /* The old rule's answer is no likelier than any other gap near it. */
+        assert_true(hist[j][ks[j] + 1 + B] < 0.07);
+    }
+    /* Total variation between k = 0 and k = 13: sampling noise only. */
+    double tv = 0;
+    for (int d = 0; d < 2 * B; d++)
+        tv += fabs(hist[0][d] - hist[3][d]) / 2;
+    assert_true(tv < 0.02);
+    dc_tlog_slots_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proofs_verify_and_tampering_fails),
         cmocka_unit_test(test_checkpoint_sign_and_open),
         cmocka_unit_test(test_cosignature),
+        cmocka_unit_test(test_slots_take_each_once),
+        cmocka_unit_test(test_slots_gap_does_not_count_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
