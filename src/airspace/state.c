@@ -67,6 +67,7 @@ void dc__entry_free(dc__entry *e)
     dc_free(e->volumes_json);
     dc_free(e->note);
     dc_free(e->exempt);
+    dc_free(e->mode_s);
     dc_free(e);
 }
 
@@ -471,6 +472,8 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
     if (rc == DC_OK && l.rc == DC_OK)
         rc = dc_store_entry_each(s->store, dc__load_entry, &l);
     if (rc == DC_OK && l.rc == DC_OK)
+        rc = dc_store_mode_s_each(s->store, dc__load_mode_s, &l);
+    if (rc == DC_OK && l.rc == DC_OK)
         rc = dc_store_audit_each(s->store, 0, 0, load_audit, &l);
     if (rc == DC_OK)
         rc = l.rc;
@@ -508,6 +511,7 @@ static void operator_free_any(void *p)
 
 void dc__airspace_free(dc_server *s)
 {
+    dc__mode_s_free(s);
     list_free(&s->entries, &s->n_entries, entry_free_any);
     list_free(&s->operators, &s->n_operators, operator_free_any);
     list_free(&s->key_list, &s->n_keys, dc_free);

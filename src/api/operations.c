@@ -15,11 +15,14 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     dc_server *s = r->s;
     int priority = 0, override = 0;
     dc__candidate c = {0};
+    uint32_t *mode_s = NULL;
+    size_t n_mode_s = 0;
     json_t *body = dc__req_json(r);
     if (!body)
         return;
-    /* "name" is the operation's own label (optional). */
-    static const char *const keys[] = {"volumes", "priority", "override", "name", NULL};
+    /* "name" is the operation's own label (optional); "mode_s" its aircraft
+     * (api/mode_s.c). */
+    static const char *const keys[] = {"volumes", "priority", "override", "name", "mode_s", NULL};
     json_t *ov = json_object_get(body, "override");
     if (!dc__api_known(r, body, keys) || !dc__api_priority(r, body, &priority))
         goto out;
@@ -32,12 +35,13 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         dc__reply_error(r, 403, "forbidden", "override", "only the authority may override");
         goto out;
     }
-    if (!dc__api_candidate(r, body, 0, &c))
+    if (!dc__api_candidate(r, body, 0, &c) ||
+        !dc__api_mode_s_parse(r, body, "mode_s", 64, &mode_s, &n_mode_s))
         goto out;
 
     if (dc__api_write_lock(r))
         goto unlock;
-    if (dc__api_refuse_probing(r))
+    if (dc__api_refuse_probing(r) || !dc__api_mode_s_owned(r, mode_s, n_mode_s))
         goto unlock;
     dc__hits h;
     int exact = dc__decide_submission(s, r->who, r->is_authority, c.vols, c.n, NULL, &h);
@@ -55,6 +59,8 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     dc_status rc =
         dc__operation_approve(s, e, r->who, priority, override && h.total,
                               override ? "override" : "approve", &c, r->who_id, preempted);
+    if (rc == DC_OK)
+        rc = dc__mode_s_declare(s, e, mode_s, n_mode_s);
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);
@@ -73,6 +79,7 @@ unlock:
     dc__api_flush_alerts(s);
 out:
     dc__candidate_free(&c);
+    dc_free(mode_s);
     json_decref(body);
 }
 

@@ -395,6 +395,10 @@ void dc__conformance_records(dc__monitor *m, const event *ev)
         dc__time_str(ev->time_s, ts);
         dc__buf_fmt(&b, "\"kind\":\"%s\",\"time\":\"%s\"", kind, ts);
         own_track(&b, &ev->a);
+        /* A track the host's surveillance tied to the operation (docs/feeds.md). */
+        if (!strncmp(ev->a.track, DC_TRACK_SURVEILLANCE_PREFIX,
+                     strlen(DC_TRACK_SURVEILLANCE_PREFIX)))
+            dc__buf_str(&b, ",\"per\":\"surveillance\"");
         if (ev->a.state)
             dc__buf_fmt(&b, ",\"operation_state\":\"%s\"", ev->a.state);
         if (auth) {
