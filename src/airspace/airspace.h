@@ -341,6 +341,8 @@ dc_status dc__mode_s_declare(dc_server *s, dc__entry *e, const uint32_t *addrs, 
  * *operation_id (borrowed until mu is released) set. */
 int dc__mode_s_tie(dc_server *s, uint32_t addr, uint32_t *owner, const char **operation_id);
 int dc__load_mode_s(void *ctx, const dc_store_mode_s *m); /* store visitor, under mu */
+/* Reads every Mode S row again (a shared store: other instances write). */
+dc_status dc__mode_s_reload(dc_server *s);
 void dc__mode_s_free(dc_server *s);
 
 /* ---- the rules (decide.c), all under mu ---- */

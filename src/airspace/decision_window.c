@@ -146,8 +146,13 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
             s->failed = 1;
         return;
     }
-    if (head->change_seq > s->sync_seq)
+    if (head->change_seq > s->sync_seq) {
+        /* Mode S rows are not in the change feed: another instance's batch
+         * may have written some, so read them again (a small table). */
+        if (dc__mode_s_reload(s) != DC_OK)
+            fprintf(stderr, "deconflict: cannot read the Mode S addresses again\n");
         s->sync_seq = head->change_seq;
+    }
 }
 
 /* ---- the committer on a shared store ---- */
