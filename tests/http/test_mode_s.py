@@ -177,13 +177,20 @@ def test_feed_track_is_tied_and_judged_on_what_the_host_sees(srv, ops, feed):
               {"volumes": [circle_now(30.0, 0.0, 10000)], "mode_s": ["ABC123"]})
     assert r.status == 201 and r.json["mode_s"] == ["ABC123"], r
     op = r.json["id"]
-    assert a.req("POST", "/v1/operations/%s/activate" % op).status == 200
     a0, b0 = len(alerts(a)), len(alerts(b))
     auth0 = len(auth(srv, "GET", "/v1/alerts?limit=1000").json["alerts"])
+
+    def authority_tracks():
+        return {t["track_id"]: t for t in auth(srv, "GET", "/v1/tracks").json["tracks"]}
     # The host sees A's aircraft 55 km east of its volume, at 5,000 m; and
-    # another aircraft nobody declared.
+    # another aircraft nobody declared. Before the operation is active A's
+    # aircraft is unknown traffic like any other.
     feed.aircraft["ABC123"] = (0.0, 30.5, 16404)
     feed.aircraft["DEF456"] = (0.0, 31.0, 16404)
+    before = wait_for(lambda: authority_tracks().get("ABC123"))
+    assert before and before["operator"] is None and "operation_id" not in before, before
+    assert "modes:ABC123" not in authority_tracks()
+    assert a.req("POST", "/v1/operations/%s/activate" % op).status == 200
 
     def nonconforming():
         return [x for x in alerts(a)[a0:] if x["kind"] == "nonconforming"]
@@ -198,9 +205,6 @@ def test_feed_track_is_tied_and_judged_on_what_the_host_sees(srv, ops, feed):
     assert nc and nc[0]["operator"]["id"] == a.id and nc[0]["per"] == "surveillance", mine
     assert nc[0]["track_id"] == "modes:ABC123" and nc[0]["operation_id"] == op
     # The authority's picture: the tie, and the other aircraft as unknown traffic.
-    def authority_tracks():
-        return {t["track_id"]: t for t in auth(srv, "GET", "/v1/tracks").json["tracks"]}
-    # (The track view is fed while someone reads it: the first read starts it.)
     tracks = wait_for(lambda: "modes:ABC123" in authority_tracks() and authority_tracks())
     tied = tracks["modes:ABC123"]
     assert tied["operator"]["id"] == a.id and tied["operation_id"] == op, tied
@@ -215,6 +219,10 @@ def test_feed_track_is_tied_and_judged_on_what_the_host_sees(srv, ops, feed):
     assert not [x for x in alerts(b)[b0:] if x["kind"] in ("nonconforming", "conforming")]
     for x in alerts(b)[b0:]:
         assert "ABC123" not in str(x) and op not in str(x), x
+    # The unknown track of before the tie is the same aircraft, not an intruder.
+    assert not [x for x in alerts(a)[a0:] if x["kind"] == "raised"], alerts(a)[a0:]
+    assert not [y for y in auth(srv, "GET", "/v1/alerts?limit=1000").json["alerts"][auth0:]
+                if y["kind"] == "raised"]
     # The audit says why the operation changed state.
     r = auth(srv, "GET", "/v1/audit?limit=1000")
     why = [e["entry"] for e in r.json["entries"] if e["entry"]["subject"] == op and
