@@ -42,6 +42,7 @@ typedef struct dc__feed {
 
     /* Written by the feed's thread, read by health.c. */
     _Atomic unsigned long messages, reports, errors, reconnects, dropped, superseded, incomplete;
+    _Atomic unsigned long tied; /* reports tied to an operation by Mode S (tie.c) */
     _Atomic int state, silent;
     _Atomic long long last_msg_ms; /* wall milliseconds of the last message; 0 never */
     double started_s;              /* wall */

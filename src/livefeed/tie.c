@@ -14,7 +14,7 @@
 
 size_t dc__feed_tie(dc_server *s, dc__feed *f)
 {
-    size_t bytes = 0;
+    size_t bytes = 0, n = 0;
     if (!f->n_batch || !atomic_load(&s->mode_s_declared))
         return 0;
     pthread_mutex_lock(&s->mu);
@@ -31,7 +31,9 @@ size_t dc__feed_tie(dc_server *s, dc__feed *f)
         r->track_id = f->ids[i];
         r->operation_id = f->tie_ops[i];
         bytes += strlen(f->tie_ops[i]) + 1;
+        n++;
     }
     pthread_mutex_unlock(&s->mu);
+    atomic_fetch_add(&f->tied, n);
     return bytes;
 }

@@ -219,6 +219,10 @@ def test_feed_track_is_tied_and_judged_on_what_the_host_sees(srv, ops, feed):
     assert not [x for x in alerts(b)[b0:] if x["kind"] in ("nonconforming", "conforming")]
     for x in alerts(b)[b0:]:
         assert "ABC123" not in str(x) and op not in str(x), x
+    feeds = auth(srv, "GET", "/v1/feeds").json["feeds"]
+    assert feeds[0]["tied"] > 0, feeds
+    assert 'deconflict_feed_tied_total{feed="adsb",type="sbs"}' in \
+        auth(srv, "GET", "/metrics").text
     # The unknown track of before the tie is the same aircraft, not an intruder.
     assert not [x for x in alerts(a)[a0:] if x["kind"] == "raised"], alerts(a)[a0:]
     assert not [y for y in auth(srv, "GET", "/v1/alerts?limit=1000").json["alerts"][auth0:]
