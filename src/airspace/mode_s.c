@@ -136,12 +136,14 @@ json_t *dc__mode_s_registered(dc_server *s, uint32_t op)
     return list;
 }
 
-/* Records e as declaring addrs in memory (e->mode_s takes a copy). */
+/* Records e as declaring addrs in memory (e->mode_s takes a copy); on
+ * DC_ENOMEM no address lists e. */
 static dc_status declare_mem(dc_server *s, dc__entry *e, const uint32_t *addrs, size_t n)
 {
     uint32_t *copy = n ? dc_malloc(n * sizeof *copy) : NULL;
     if (n && !copy)
         return DC_ENOMEM;
+    /* Room first, so that either every address lists e or none does. */
     for (size_t i = 0; i < n; i++) {
         mode_s_addr *a = find_or_add(s, addrs[i]);
         if (!a) {
@@ -158,7 +160,11 @@ static dc_status declare_mem(dc_server *s, dc__entry *e, const uint32_t *addrs, 
             dc_free(copy);
             return DC_ENOMEM;
         }
-        a->ops[a->n_ops++] = e;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mode_s_addr *a = find(s, addrs[i]);
+        if (!a->n_ops || a->ops[a->n_ops - 1] != e) /* an address listed twice */
+            a->ops[a->n_ops++] = e;
         copy[i] = addrs[i] & 0xffffff;
     }
     dc_free(e->mode_s);

@@ -59,12 +59,18 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     dc_status rc =
         dc__operation_approve(s, e, r->who, priority, override && h.total,
                               override ? "override" : "approve", &c, r->who_id, preempted);
-    if (rc == DC_OK)
-        rc = dc__mode_s_declare(s, e, mode_s, n_mode_s);
     if (rc != DC_OK) {
         dc__entry_free(e);
         json_decref(preempted);
         dc__reply_status(r, rc, NULL);
+        goto unlock;
+    }
+    /* After the approval: e is the airspace's now (out of memory: approved
+     * without its aircraft, and the caller told so). */
+    if (dc__mode_s_declare(s, e, mode_s, n_mode_s) != DC_OK) {
+        json_decref(preempted);
+        dc__reply_error(r, 500, "internal", "mode_s", "approved, but its mode_s was not stored");
+        dc__await(r);
         goto unlock;
     }
     json_t *resp = dc__api_entry_json(s, e, r->is_authority);
