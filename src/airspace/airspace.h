@@ -340,9 +340,9 @@ dc_status dc__mode_s_declare(dc_server *s, dc__entry *e, const uint32_t *addrs, 
  * nonconforming) operation of the operator it is registered to; *owner and
  * *operation_id (borrowed until mu is released) set. */
 int dc__mode_s_tie(dc_server *s, uint32_t addr, uint32_t *owner, const char **operation_id);
-int dc__load_mode_s(void *ctx, const dc_store_mode_s *m); /* store visitor, under mu */
-/* Reads every Mode S row again (a shared store: other instances write). */
-dc_status dc__mode_s_reload(dc_server *s);
+/* Store visitor, under mu; on a shared store the change follower
+ * (decision_window.c) frees the state and loads every row again. */
+int dc__load_mode_s(void *ctx, const dc_store_mode_s *m);
 void dc__mode_s_free(dc_server *s);
 
 /* ---- the rules (decide.c), all under mu ---- */

@@ -249,15 +249,6 @@ int dc__load_mode_s(void *ctx, const dc_store_mode_s *m)
     return l->rc != DC_OK;
 }
 
-dc_status dc__mode_s_reload(dc_server *s)
-{
-    dc_error err = {{0}, {0}};
-    dc__load_ctx l = {s, DC_OK, &err};
-    dc__mode_s_free(s);
-    dc_status rc = dc_store_mode_s_each(s->store, dc__load_mode_s, &l);
-    return rc != DC_OK ? rc : l.rc;
-}
-
 void dc__mode_s_free(dc_server *s)
 {
     for (size_t i = 0; i < s->n_mode_s; i++) {

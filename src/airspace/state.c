@@ -364,6 +364,11 @@ static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry
     dc__entry prev = *old;
     *old = *e;
     *e = prev;
+    /* The Mode S declaration is not in the row (mode_s.c keeps it). */
+    old->mode_s = e->mode_s;
+    old->n_mode_s = e->n_mode_s;
+    e->mode_s = NULL;
+    e->n_mode_s = 0;
     if (dc__state_live(old->state))
         rc = dc__entry_install(s, old, &c);
 out:

@@ -4,7 +4,8 @@
 # each instance reads them again when it folds in the other's commit. An
 # address registered on one instance may be declared on the other; moved to
 # another operator on one, the old owner's declaration is refused on the
-# other, and registering it back there is a conflict. Ports 28201-28202.
+# other, and registering it back there is a conflict; an operation's
+# declaration survives the other instance's change of its state. Ports 28201-28202.
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${DC_BIN:-$(pwd)/build/deconflict}
@@ -41,6 +42,16 @@ st, r = call(28201, key, "PUT", "/v1/operators/%s/mode_s" % a["id"], {"addresses
 st, r = call(28202, a["api_key"], "POST", "/v1/operations", {"volumes": vol, "mode_s": ["ABC123"]})
 print("declare on the other instance:", st, r.get("mode_s"), r.get("reason"))
 assert st == 201
+op = r["id"]
+# Activated on instance 1: instance 2 folds the new row in and keeps the declaration.
+st, r = call(28201, a["api_key"], "POST", "/v1/operations/%s/activate" % op); assert st == 200, r
+for _ in range(50):
+    st, r = call(28202, a["api_key"], "GET", "/v1/operations/" + op)
+    if r.get("state") == "active":
+        break
+    time.sleep(0.1)
+print("activated on instance 1, seen on instance 2:", r.get("state"), r.get("mode_s"))
+assert r["state"] == "active" and r.get("mode_s") == ["ABC123"], r
 # Moved to B on instance 2: A may no longer declare it on instance 1.
 st, r = call(28202, key, "PUT", "/v1/operators/%s/mode_s" % a["id"], {"addresses": []}); assert st == 200, r
 st, r = call(28202, key, "PUT", "/v1/operators/%s/mode_s" % b["id"], {"addresses": ["ABC123"]}); assert st == 200, r
