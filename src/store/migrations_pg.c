@@ -44,7 +44,7 @@ const dc__migration dc__pg_migrations[] = {
      "CREATE TABLE tlog_leaves(idx bigint PRIMARY KEY, seq bigint NOT NULL,"
      " party bigint NOT NULL, salt bytea NOT NULL, hash bytea NOT NULL);"
      "CREATE TABLE tlog_checkpoints(size bigint PRIMARY KEY, note text NOT NULL);"},
-    {4, "Mode S addresses: the operators' register, the operations' declarations",
+    {5, "Mode S addresses: the operators' register, the operations' declarations",
      "CREATE TABLE mode_s(holder text PRIMARY KEY, addresses text NOT NULL);"},
 };
 

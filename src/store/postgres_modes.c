@@ -1,4 +1,4 @@
-/* Mode S addresses in the PostgreSQL store (docs/feeds.md; migration 4):
+/* Mode S addresses in the PostgreSQL store (docs/feeds.md; migration 5):
  * one row per holder (an operator's register, an operation's declaration).
  * Written by the writer inside the caller's transaction, read by the
  * reader. Not part of the change feed: other instances read the rows when
