@@ -264,20 +264,17 @@ static void tie_only_declared_active(void **state)
     dc__load_ctx l = {s, DC_OK, NULL};
     dc_store_operator a = {2, "opr_a", "a", 0, 0};
     assert_int_equal(dc__load_operator(&l, &a), 0);
-    dc_store_entry e = {"op_a",
-                        0,
-                        2,
-                        0,
-                        "approved",
-                        1,
-                        "[{\"footprint\":{\"type\":\"Point\",\"coordinates\":[30,0],"
-                        "\"radius_m\":1000},\"altitude_lower_m\":0,\"altitude_upper_m\":100,"
-                        "\"time_start\":\"2030-01-01T10:00:00Z\",\"time_end\":"
-                        "\"2030-01-01T11:00:00Z\"}]",
-                        "[]",
-                        "",
-                        0,
-                        0};
+    dc_store_entry e = {.id = "op_a",
+                        .owner = 2,
+                        .state = "approved",
+                        .version = 1,
+                        .volumes_json =
+                            "[{\"footprint\":{\"type\":\"Point\",\"coordinates\":[30,0],"
+                            "\"radius_m\":1000},\"altitude_lower_m\":0,\"altitude_upper_m\":100,"
+                            "\"time_start\":\"2030-01-01T10:00:00Z\",\"time_end\":"
+                            "\"2030-01-01T11:00:00Z\"}]",
+                        .exempt_json = "[]",
+                        .note = ""};
     assert_int_equal(dc__load_entry(&l, &e), 0);
     dc__entry *op = dc__entry_get(s, "op_a");
     assert_non_null(op);
