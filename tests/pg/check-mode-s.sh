@@ -34,9 +34,11 @@ def call(port, k, m, path, body=None):
         return e.code, json.loads(e.read() or b"{}")
 st, a = call(28201, key, "POST", "/v1/operators", {"name": "a"}); assert st == 201, a
 st, b = call(28201, key, "POST", "/v1/operators", {"name": "b"}); assert st == 201, b
+now = int(time.time())
+fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 vol = [{"footprint": {"type": "Point", "coordinates": [30, 0], "radius_m": 1000},
         "altitude_lower_m": 100, "altitude_upper_m": 200,
-        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T11:00:00Z"}]
+        "time_start": fmt(now - 600), "time_end": fmt(now + 3600)}]  # open now: it can be activated
 # Registered on instance 1, declared on instance 2.
 st, r = call(28201, key, "PUT", "/v1/operators/%s/mode_s" % a["id"], {"addresses": ["ABC123"]}); assert st == 200, r
 st, r = call(28202, a["api_key"], "POST", "/v1/operations", {"volumes": vol, "mode_s": ["ABC123"]})
