@@ -50,6 +50,15 @@ typedef struct dc_store_entry {
     const char *name; /* an operation's name from its owner ("" or NULL: none) */
 } dc_store_entry;
 
+/* Mode S addresses (docs/feeds.md): the authority's register of which
+ * aircraft addresses belong to an operator (holder its public id "opr_...")
+ * and those an operation declares (holder its id "op_..."). addresses:
+ * comma-separated 6-hex-digit addresses, "" for none. Borrowed. */
+typedef struct dc_store_mode_s {
+    const char *holder;
+    const char *addresses;
+} dc_store_mode_s;
+
 /* One audit record: entry holds the canonical bytes that were hashed. */
 typedef struct dc_audit_record {
     int64_t seq; /* 1, 2, 3, ... */
@@ -83,6 +92,7 @@ typedef int (*dc_store_entry_fn)(void *ctx, const dc_store_entry *e);
 typedef int (*dc_store_audit_fn)(void *ctx, const dc_audit_record *r);
 typedef int (*dc_store_leaf_fn)(void *ctx, const dc_store_leaf *l);
 typedef int (*dc_store_checkpoint_fn)(void *ctx, const dc_store_checkpoint *c);
+typedef int (*dc_store_mode_s_fn)(void *ctx, const dc_store_mode_s *m);
 
 /* The committed head of a store shared by several server processes: the
  * last change batch and the end of the audit chain. */
@@ -137,6 +147,10 @@ struct dc_store_ops {
     dc_status (*leaf_each)(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
     dc_status (*checkpoint_put)(dc_store *s, const dc_store_checkpoint *c);
     dc_status (*checkpoint_each)(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
+    /* Mode S addresses by holder: put inserts or replaces the holder's row
+     * (in the caller's transaction); each visits every row. */
+    dc_status (*mode_s_put)(dc_store *s, const dc_store_mode_s *m);
+    dc_status (*mode_s_each)(dc_store *s, dc_store_mode_s_fn fn, void *ctx);
 
     /* ---- Optional: stores shared by several processes (PostgreSQL). A
      * single-process backend (SQLite) leaves these NULL. See
@@ -224,6 +238,8 @@ dc_status dc_store_leaf_append(dc_store *s, const dc_store_leaf *l);
 dc_status dc_store_leaf_each(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
 dc_status dc_store_checkpoint_put(dc_store *s, const dc_store_checkpoint *c);
 dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
+dc_status dc_store_mode_s_put(dc_store *s, const dc_store_mode_s *m);
+dc_status dc_store_mode_s_each(dc_store *s, dc_store_mode_s_fn fn, void *ctx);
 dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                               void *ctx);
 /* 1 when the backend is shared by several processes (begin_locked and the

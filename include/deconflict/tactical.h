@@ -22,6 +22,11 @@
  * unknown ones included. */
 #define DC_TRACK_OPERATOR_UNKNOWN UINT32_MAX
 
+/* Track ids of the host's surveillance tied to an operation (a live feed's
+ * track of a Mode S address declared on it, docs/feeds.md) start with this;
+ * a posted report may not use it (dc_json_track_report refuses it). */
+#define DC_TRACK_SURVEILLANCE_PREFIX "modes:"
+
 /* Buffer sizes, NUL included: ids may be up to 63 bytes. */
 #define DC_TRACK_ID_MAX 64
 #define DC_TRACK_OPERATION_ID_MAX 64
@@ -50,7 +55,8 @@ dc_status dc_track_report_check(const dc_track_report *r, const char *prefix, dc
  * "ground_speed_mps", "track_deg", "vertical_rate_mps", optional
  * "operation_id"}; time is RFC 3339 with optional fractional seconds, or
  * a number of seconds UTC) and checks it. Strings in *out are borrowed from
- * j. Unknown members are ignored. Field names as in dc_track_report_check. */
+ * j. Unknown members are ignored. Field names as in dc_track_report_check;
+ * a track_id starting with DC_TRACK_SURVEILLANCE_PREFIX is refused. */
 dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t operator_number,
                                dc_track_report *out, dc_error *err);
 

@@ -105,6 +105,8 @@ typedef struct dc__entry {
      * its volumes (wall seconds UTC; window.c). */
     int64_t t_first_s, t_last_s;
     int64_t created_s, updated_s;
+    uint32_t *mode_s; /* Mode S addresses declared at submission (mode_s.c) */
+    size_t n_mode_s;
 } dc__entry;
 
 /* ---- journal (journal.c): store writes waiting for the next commit ---- */
@@ -116,7 +118,8 @@ typedef enum dc__write_kind {
     DC__W_AUDIT,
     DC__W_META,
     DC__W_LEAF,
-    DC__W_CHECKPOINT
+    DC__W_CHECKPOINT,
+    DC__W_MODE_S
 } dc__write_kind;
 
 typedef struct dc__write {
@@ -132,6 +135,7 @@ typedef struct dc__write {
         } meta;
         dc_store_leaf leaf;
         dc_store_checkpoint cp;
+        dc_store_mode_s ms;
     } u;
     /* DC__W_AUDIT: the record's leaf in the transparency log, written in
      * the same step (has_leaf 0: the log is off). */
@@ -240,6 +244,10 @@ struct dc_server {
     /* No live operation's window ends before this (window.c): the sweep
      * looks at the operations only from then on. */
     int64_t next_end_s;
+    dc__map mode_s;           /* "4CA7A8" -> struct dc__mode_s_addr (mode_s.c) */
+    struct dc__mode_s_addr **mode_s_list;
+    size_t n_mode_s, cap_mode_s;
+    _Atomic int mode_s_declared; /* an operation declared an address: feeds look for ties */
 
     /* Guarded by mu: the group commit (journal.c). */
     dc__write *j_head, *j_tail;
@@ -340,6 +348,31 @@ dc_status dc__key_issue(dc_server *s, const dc__operator *o, const char *actor, 
                         size_t key_len);
 /* Revokes every key of o at once, journaled. */
 void dc__keys_revoke(dc_server *s, const dc__operator *o, const char *actor);
+
+/* ---- Mode S addresses (mode_s.c, docs/feeds.md), all under mu ---- */
+
+/* 0 when str is exactly 6 hex digits (*out the 24-bit address). */
+int dc__mode_s_parse(const char *str, uint32_t *out);
+/* Replaces o's registered addresses with addrs (the authority's register),
+ * journaled and audited. DC_EEXIST: addrs[*bad] belongs to another
+ * operator, whose public id goes to holder (for the authority's eyes). */
+dc_status dc__mode_s_register(dc_server *s, const dc__operator *o, const uint32_t *addrs, size_t n,
+                              const char *actor, size_t *bad, char holder[24]);
+/* The operator number an address is registered to, 0 when none. */
+uint32_t dc__mode_s_owner(dc_server *s, uint32_t addr);
+/* A JSON array of operator op's registered addresses (new reference). */
+json_t *dc__mode_s_registered(dc_server *s, uint32_t op);
+/* Declares addrs (each registered to e's owner: the caller checked) on
+ * the new operation e, journaled. */
+dc_status dc__mode_s_declare(dc_server *s, dc__entry *e, const uint32_t *addrs, size_t n);
+/* The tie of a feed track: 1 when addr is declared on an active (or
+ * nonconforming) operation of the operator it is registered to; *owner and
+ * *operation_id (borrowed until mu is released) set. */
+int dc__mode_s_tie(dc_server *s, uint32_t addr, uint32_t *owner, const char **operation_id);
+/* Store visitor, under mu; on a shared store the change follower
+ * (decision_window.c) frees the state and loads every row again. */
+int dc__load_mode_s(void *ctx, const dc_store_mode_s *m);
+void dc__mode_s_free(dc_server *s);
 
 /* ---- the rules (decide.c), all under mu ---- */
 

@@ -54,6 +54,7 @@ int dc__write_lock(dc_server *s)
 typedef struct feed {
     dc__write *head, *tail;
     int oom;
+    int mode_s; /* the Mode S rows were read (all of them, after the changes) */
 } feed;
 
 /* Queues a write of kind holding a copy of the row rec (size bytes, its
@@ -118,10 +119,26 @@ static int feed_entry(void *ctx, const dc_store_entry *e)
     return ((feed *)ctx)->oom;
 }
 
+static int feed_mode_s(void *ctx, const dc_store_mode_s *m)
+{
+    dc__write *w = feed_add(ctx, DC__W_MODE_S, m, sizeof *m);
+    if (w) {
+        w->u.ms.holder = keep(ctx, w, 0, m->holder);
+        w->u.ms.addresses = keep(ctx, w, 1, m->addresses);
+    }
+    return ((feed *)ctx)->oom;
+}
+
 static dc_status feed_read(dc_server *s, int64_t after, int in_txn, feed *f, dc_store_head *head)
 {
     dc_status rc = dc_store_changes_since(s->store, after, in_txn, feed_operator, feed_key,
                                           feed_entry, f, head);
+    /* Mode S rows are not in the change feed: when another instance
+     * committed, read them all again (a small table), still outside mu. */
+    if (rc == DC_OK && !f->oom && head->change_seq > after) {
+        rc = dc_store_mode_s_each(s->store, feed_mode_s, f);
+        f->mode_s = rc == DC_OK;
+    }
     return rc == DC_OK && f->oom ? DC_ENOMEM : rc;
 }
 
@@ -131,6 +148,11 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
 {
     dc_error err = {{0}, {0}};
     dc__load_ctx l = {s, DC_OK, &err};
+    /* The rows replace the Mode S state unless memory is already newer (the
+     * committer folded in a later head while the follower read this one). */
+    int mode_s = f->mode_s && head->change_seq >= s->sync_seq;
+    if (mode_s)
+        dc__mode_s_free(s);
     for (dc__write *w = f->head; w && l.rc == DC_OK; w = w->next) {
         if (w->kind == DC__W_OPERATOR)
             dc__load_operator(&l, &w->u.o);
@@ -138,6 +160,8 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
             dc__load_key(&l, &w->u.k);
         else if (w->kind == DC__W_ENTRY)
             dc__load_entry(&l, &w->u.e);
+        else if (w->kind == DC__W_MODE_S && mode_s)
+            dc__load_mode_s(&l, &w->u.ms);
     }
     if (l.rc != DC_OK) {
         fprintf(stderr, "deconflict: cannot fold in a change (%s: %s); reloading\n",

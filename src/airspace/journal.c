@@ -59,6 +59,8 @@ static dc_status apply(dc_store *st, const dc__write *w)
         return dc_store_leaf_append(st, &w->u.leaf);
     case DC__W_CHECKPOINT:
         return dc_store_checkpoint_put(st, &w->u.cp);
+    case DC__W_MODE_S:
+        return dc_store_mode_s_put(st, &w->u.ms);
     }
     return DC_EINVAL;
 }

@@ -68,6 +68,7 @@ void dc__entry_free(dc__entry *e)
     dc_free(e->note);
     dc_free(e->name);
     dc_free(e->exempt);
+    dc_free(e->mode_s);
     dc_free(e);
 }
 
@@ -375,6 +376,11 @@ static dc_status entry_update(dc_server *s, dc__entry *old, const dc_store_entry
     dc__entry prev = *old;
     *old = *e;
     *e = prev;
+    /* The Mode S declaration is not in the row (mode_s.c keeps it). */
+    old->mode_s = e->mode_s;
+    old->n_mode_s = e->n_mode_s;
+    e->mode_s = NULL;
+    e->n_mode_s = 0;
     if (dc__state_live(old->state))
         rc = dc__entry_install(s, old, &c);
 out:
@@ -484,6 +490,8 @@ dc_status dc__airspace_load(dc_server *s, dc_error *err)
     if (rc == DC_OK && l.rc == DC_OK)
         rc = dc_store_entry_each(s->store, dc__load_entry, &l);
     if (rc == DC_OK && l.rc == DC_OK)
+        rc = dc_store_mode_s_each(s->store, dc__load_mode_s, &l);
+    if (rc == DC_OK && l.rc == DC_OK)
         rc = dc_store_audit_each(s->store, 0, 0, load_audit, &l);
     if (rc == DC_OK)
         rc = l.rc;
@@ -521,6 +529,7 @@ static void operator_free_any(void *p)
 
 void dc__airspace_free(dc_server *s)
 {
+    dc__mode_s_free(s);
     list_free(&s->entries, &s->n_entries, entry_free_any);
     list_free(&s->operators, &s->n_operators, operator_free_any);
     list_free(&s->key_list, &s->n_keys, dc_free);

@@ -51,6 +51,15 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
  * authority's alert stream. */
 void dc__api_flush_alerts(dc_server *s);
 
+/* mode_s.c: an array of Mode S addresses body[field] (absent: none) into
+ * *out (caller frees with dc_free), at most max, no repeats; 0 after
+ * replying 400 naming field[i]. */
+int dc__api_mode_s_parse(dc__req *r, const json_t *body, const char *field, size_t max,
+                         uint32_t **out, size_t *n);
+/* Under mu: 1 when every address is registered to the caller, else 0 after
+ * replying 400 "mode_s[i]" "not registered to you" (whoever holds it). */
+int dc__api_mode_s_owned(dc__req *r, const uint32_t *addrs, size_t n);
+
 /* ---- handlers (routes.c lists them) ---- */
 void dc__api_healthz(dc__req *r, const char *unused);
 void dc__api_metrics(dc__req *r, const char *unused);
@@ -58,6 +67,8 @@ void dc__api_operator_create(dc__req *r, const char *unused);
 void dc__api_operator_list(dc__req *r, const char *unused);
 void dc__api_key_rotate(dc__req *r, const char *id);
 void dc__api_whoami(dc__req *r, const char *unused);
+void dc__api_mode_s_get(dc__req *r, const char *id);
+void dc__api_mode_s_put(dc__req *r, const char *id);
 void dc__api_op_submit(dc__req *r, const char *unused);
 void dc__api_op_list(dc__req *r, const char *unused);
 void dc__api_op_get(dc__req *r, const char *id);

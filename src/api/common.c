@@ -77,6 +77,12 @@ json_t *dc__api_entry_json(dc_server *s, const dc__entry *e, int for_authority)
             json_object_set_new(o, "reason", json_string(e->note));
         if (for_authority)
             json_object_set_new(o, "owner", operator_ref(s, e->owner));
+        if (e->n_mode_s) {
+            json_t *ms = json_array();
+            for (size_t i = 0; i < e->n_mode_s; i++)
+                json_array_append_new(ms, json_sprintf("%06X", e->mode_s[i]));
+            json_object_set_new(o, "mode_s", ms);
+        }
     }
     json_object_set_new(o, "volumes", vols ? vols : json_array());
     json_object_set_new(o, "created", dc__api_time_json(e->created_s));

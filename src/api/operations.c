@@ -54,11 +54,14 @@ void dc__api_op_submit(dc__req *r, const char *unused)
     int priority = 0, override = 0;
     const char *name = NULL;
     dc__candidate c = {0};
+    uint32_t *mode_s = NULL;
+    size_t n_mode_s = 0;
     json_t *body = dc__req_json(r);
     if (!body)
         return;
-    /* "name" is the operation's own label (optional). */
-    static const char *const keys[] = {"volumes", "priority", "override", "name", NULL};
+    /* "name" is the operation's own label (optional); "mode_s" its aircraft
+     * (api/mode_s.c). */
+    static const char *const keys[] = {"volumes", "priority", "override", "name", "mode_s", NULL};
     json_t *ov = json_object_get(body, "override");
     if (!dc__api_known(r, body, keys) || !dc__api_priority(r, body, &priority) ||
         !op_name(r, body, &name))
@@ -72,12 +75,13 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         dc__reply_error(r, 403, "forbidden", "override", "only the authority may override");
         goto out;
     }
-    if (!dc__api_candidate(r, body, 0, &c) || !plan_times(r, &c))
+    if (!dc__api_candidate(r, body, 0, &c) || !plan_times(r, &c) ||
+        !dc__api_mode_s_parse(r, body, "mode_s", 64, &mode_s, &n_mode_s))
         goto out;
 
     if (dc__api_write_lock(r))
         goto unlock;
-    if (dc__api_refuse_probing(r))
+    if (dc__api_refuse_probing(r) || !dc__api_mode_s_owned(r, mode_s, n_mode_s))
         goto unlock;
     dc__hits h;
     int64_t seq0 = s->audit_seq;
@@ -104,6 +108,14 @@ void dc__api_op_submit(dc__req *r, const char *unused)
         dc__reply_status(r, rc, NULL);
         goto unlock;
     }
+    /* After the approval: e is the airspace's now (out of memory: approved
+     * without its aircraft, and the caller told so). */
+    if (dc__mode_s_declare(s, e, mode_s, n_mode_s) != DC_OK) {
+        json_decref(preempted);
+        dc__reply_error(r, 500, "internal", "mode_s", "approved, but its mode_s was not stored");
+        dc__await(r);
+        goto unlock;
+    }
     json_t *resp = dc__api_entry_json(s, e, r->is_authority);
     if (r->is_authority)
         json_object_set(resp, "preempted", preempted);
@@ -116,6 +128,7 @@ unlock:
     dc__api_flush_alerts(s);
 out:
     dc__candidate_free(&c);
+    dc_free(mode_s);
     json_decref(body);
 }
 

@@ -14,6 +14,8 @@ const dc__route dc__api_routes[] = {
     {"GET", "/v1/operators", AUTH, OTHER, dc__api_operator_list},
     {"POST", "/v1/operators/{id}/keys", ANY, OTHER, dc__api_key_rotate},
     {"GET", "/v1/whoami", ANY, OTHER, dc__api_whoami},
+    {"GET", "/v1/operators/{id}/mode_s", ANY, OTHER, dc__api_mode_s_get},
+    {"PUT", "/v1/operators/{id}/mode_s", AUTH, OTHER, dc__api_mode_s_put},
     {"POST", "/v1/operations", ANY, DC__RATE_SUBMIT, dc__api_op_submit},
     {"GET", "/v1/operations", ANY, OTHER, dc__api_op_list},
     {"GET", "/v1/operations/{id}", ANY, OTHER, dc__api_op_get},

@@ -53,7 +53,7 @@ static void flush(dc__feed *f)
     if (!f->n_batch)
         return;
     char fresh[DC__FEED_BATCH];
-    size_t n_fresh = 0, bytes = 0;
+    size_t n_fresh = 0, bytes = dc__feed_tie(s, f);
     double now = dc__wall_s();
     for (size_t i = 0; i < f->n_batch; i++) {
         double age = now - f->batch[i].time_s;
@@ -410,7 +410,8 @@ dc_status dc__feeds_start(dc_server *s, dc_error *err)
         f->rbuf = dc_malloc(f->rcap);
         f->batch = dc_calloc(DC__FEED_BATCH, sizeof *f->batch);
         f->ids = dc_calloc(DC__FEED_BATCH, sizeof *f->ids);
-        if (!f->rbuf || !f->batch || !f->ids)
+        f->tie_ops = dc_calloc(DC__FEED_BATCH, sizeof *f->tie_ops);
+        if (!f->rbuf || !f->batch || !f->ids || !f->tie_ops)
             return DC_ENOMEM;
         if (f->cfg->type == DC_FEED_SRC_BEAST &&
             !(f->adsb = dc_adsb_new(0, f->cfg->has_ref, f->cfg->ref_lat_deg, f->cfg->ref_lon_deg)))
@@ -451,6 +452,7 @@ void dc__feeds_free(dc_server *s)
         dc_free(f->rbuf);
         dc_free(f->batch);
         dc_free(f->ids);
+        dc_free(f->tie_ops);
         pthread_mutex_destroy(&f->st_mu);
     }
     dc_free(fs->v);

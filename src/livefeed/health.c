@@ -56,6 +56,8 @@ void dc__feeds_metrics_render(dc_server *s, dc__buf *b)
         {"superseded_total",
          "Positions dropped: another feed's position of the aircraft was as new or newer.",
          offsetof(dc__feed, superseded), 0},
+        {"tied_total", "Track reports tied to an operator's operation by Mode S address.",
+         offsetof(dc__feed, tied), 0},
         {"last_message_age_seconds",
          "Seconds since the last message (since the start when none came).", 0, G_AGE},
         {"up", "1 while connected (TCP) or listening (UDP).", 0, G_UP},
@@ -97,13 +99,13 @@ void dc__feeds_json(dc_server *s, dc__buf *b)
                     ",\"type\":\"%s\",\"endpoint\":\"%s%s:%u\",\"state\":\"%s\",\"silent\":%s,"
                     "\"silence_s\":%.1f,\"messages\":%lu,\"reports\":%lu,\"decode_errors\":%lu,"
                     "\"reconnects\":%lu,\"dropped\":%lu,\"superseded\":%lu,\"incomplete\":%lu,"
-                    "\"last_message_age_s\":",
+                    "\"tied\":%lu,\"last_message_age_s\":",
                     dc__feed_type_name(c->type), c->type == DC_FEED_SRC_ASTERIX ? "udp://" : "",
                     c->host, (unsigned)c->port, state_name(atomic_load(&f->state)),
                     atomic_load(&f->silent) ? "true" : "false", limit, atomic_load(&f->messages),
                     atomic_load(&f->reports), atomic_load(&f->errors), atomic_load(&f->reconnects),
                     atomic_load(&f->dropped), atomic_load(&f->superseded),
-                    atomic_load(&f->incomplete));
+                    atomic_load(&f->incomplete), atomic_load(&f->tied));
         double a = age_s(f, now);
         if (a < 0)
             dc__buf_str(b, "null");

@@ -42,6 +42,7 @@ typedef struct dc__feed {
 
     /* Written by the feed's thread, read by health.c. */
     _Atomic unsigned long messages, reports, errors, reconnects, dropped, superseded, incomplete;
+    _Atomic unsigned long tied; /* reports tied to an operation by Mode S (tie.c) */
     _Atomic int state, silent;
     _Atomic long long last_msg_ms; /* wall milliseconds of the last message; 0 never */
     double started_s;              /* wall */
@@ -55,6 +56,7 @@ typedef struct dc__feed {
     size_t rlen, rcap;
     dc_track_report *batch;
     char (*ids)[DC__FEED_KEY_MAX];
+    char (*tie_ops)[DC_TRACK_OPERATION_ID_MAX]; /* a tied report's operation (tie.c) */
     size_t n_batch;
     double flushed_mono_s;
     double now_s; /* wall arrival of the message being decoded */
@@ -68,6 +70,12 @@ struct dc__feeds {
     dc__feed *v;
     size_t n;
 };
+
+/* tie.c: under the server's mu, turns each report of f's batch whose Mode S
+ * address is declared on an active operation of the operator it is
+ * registered to into that operator's track "modes:<address>" linked to the
+ * operation (docs/feeds.md). Returns the string bytes the batch gained. */
+size_t dc__feed_tie(dc_server *s, dc__feed *f);
 
 /* fusion.c */
 dc_status dc__fusion_init(dc__fusion *fu, size_t cap, double window_s);

@@ -347,8 +347,23 @@ static int side_counts(const side *sd)
     return !sd->known || sd->is_authority || sd->operation[0];
 }
 
+/* A feed track tied to an operation (modes:<address>) and the unknown
+ * track the feed made of the same aircraft before the tie, until that one
+ * goes stale: one aircraft, never a pair (docs/feeds.md). */
+static int same_aircraft(const side *x, const side *y)
+{
+    size_t n = strlen(DC_TRACK_SURVEILLANCE_PREFIX);
+    if (y->op == DC_TRACK_OPERATOR_UNKNOWN && !strncmp(x->track, DC_TRACK_SURVEILLANCE_PREFIX, n))
+        return !strcmp(x->track + n, y->track);
+    if (x->op == DC_TRACK_OPERATOR_UNKNOWN && !strncmp(y->track, DC_TRACK_SURVEILLANCE_PREFIX, n))
+        return !strcmp(y->track + n, x->track);
+    return 0;
+}
+
 void dc__pair_records(dc__monitor *m, const event *ev)
 {
+    if (same_aircraft(&ev->a, &ev->b))
+        return;
     int raised = ev->kind == DC_TAC_ALERT_RAISED;
     char ref[40];
     dc__buf b = {0};
@@ -395,6 +410,10 @@ void dc__conformance_records(dc__monitor *m, const event *ev)
         dc__time_str(ev->time_s, ts);
         dc__buf_fmt(&b, "\"kind\":\"%s\",\"time\":\"%s\"", kind, ts);
         own_track(&b, &ev->a);
+        /* A track the host's surveillance tied to the operation (docs/feeds.md). */
+        if (!strncmp(ev->a.track, DC_TRACK_SURVEILLANCE_PREFIX,
+                     strlen(DC_TRACK_SURVEILLANCE_PREFIX)))
+            dc__buf_str(&b, ",\"per\":\"surveillance\"");
         if (ev->a.state)
             dc__buf_fmt(&b, ",\"operation_state\":\"%s\"", ev->a.state);
         if (auth) {

@@ -138,11 +138,16 @@ static void set_state(dc_server *s, dc__entry *e, dc__state to, const side *sd, 
 {
     char ts[32];
     dc__time_str(time_s, ts);
-    dc__change c = {to, NULL, "monitor", dc__state_name(to),
-                    json_pack("{s:s, s:s, s:s}", "reason",
-                              to == DC__NONCONFORMING ? "track outside its operation's volumes"
-                                                      : "tracks back inside the volumes",
-                              "track_id", sd->track, "report_time", ts)};
+    int per_surveillance =
+        !strncmp(sd->track, DC_TRACK_SURVEILLANCE_PREFIX, strlen(DC_TRACK_SURVEILLANCE_PREFIX));
+    const char *why = to == DC__NONCONFORMING ? per_surveillance
+                                                    ? "track outside its operation's volumes "
+                                                      "per surveillance"
+                                                    : "track outside its operation's volumes"
+                                              : "tracks back inside the volumes";
+    dc__change c = {
+        to, NULL, "monitor", dc__state_name(to),
+        json_pack("{s:s, s:s, s:s}", "reason", why, "track_id", sd->track, "report_time", ts)};
     dc__entry_change(s, e, &c);
 }
 

@@ -45,6 +45,8 @@ const dc__migration dc__pg_migrations[] = {
      " party bigint NOT NULL, salt bytea NOT NULL, hash bytea NOT NULL);"
      "CREATE TABLE tlog_checkpoints(size bigint PRIMARY KEY, note text NOT NULL);"},
     {4, "operation names", "ALTER TABLE entries ADD COLUMN name text NOT NULL DEFAULT '';"},
+    {5, "Mode S addresses: the operators' register, the operations' declarations",
+     "CREATE TABLE mode_s(holder text PRIMARY KEY, addresses text NOT NULL);"},
 };
 
 const size_t dc__pg_n_migrations = sizeof dc__pg_migrations / sizeof dc__pg_migrations[0];

@@ -67,6 +67,10 @@ dc_status dc__pg_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn f
 dc_status dc__pg_checkpoint_put(dc_store *base, const dc_store_checkpoint *c);
 dc_status dc__pg_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx);
 
+/* Mode S addresses (postgres_modes.c) */
+dc_status dc__pg_mode_s_put(dc_store *base, const dc_store_mode_s *m);
+dc_status dc__pg_mode_s_each(dc_store *base, dc_store_mode_s_fn fn, void *ctx);
+
 /* The shared-store methods of the table (postgres_shared.c) */
 dc_status dc__pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
                                dc_store_operator_fn op_fn, dc_store_key_fn key_fn,

@@ -453,6 +453,16 @@ static dc_status sq_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, v
     return r == SQLITE_ROW || r == SQLITE_DONE ? DC_OK : store_err(s->wr, r);
 }
 
+static dc_status sq_mode_s_put(dc_store *base, const dc_store_mode_s *m)
+{
+    return dc__sq_mode_s_put(((sqlite_store *)base)->wr, m);
+}
+
+static dc_status sq_mode_s_each(dc_store *base, dc_store_mode_s_fn fn, void *ctx)
+{
+    return dc__sq_mode_s_each(((sqlite_store *)base)->wr, fn, ctx);
+}
+
 /* fsync of a file or directory by path; 0 on success. */
 static int sync_path(const char *path, int flags)
 {
@@ -584,6 +594,8 @@ static const struct dc_store_ops sqlite_ops = {
     .leaf_each = sq_leaf_each,
     .checkpoint_put = sq_checkpoint_put,
     .checkpoint_each = sq_checkpoint_each,
+    .mode_s_put = sq_mode_s_put,
+    .mode_s_each = sq_mode_s_each,
     .backup = sq_backup,
 };
 
@@ -625,6 +637,7 @@ dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error
     exec(s->wr, tlog_schema_sql);
     if (sqlite3_exec(s->wr, "SELECT name FROM entries LIMIT 0", NULL, NULL, NULL) != SQLITE_OK)
         exec(s->wr, "ALTER TABLE entries ADD COLUMN name TEXT NOT NULL DEFAULT ''");
+    exec(s->wr, dc__sq_mode_s_schema);
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v2(s->wr, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
             rc = DC_ESTORE;

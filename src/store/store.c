@@ -121,6 +121,16 @@ dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void 
     return s->ops->checkpoint_each(s, fn, ctx);
 }
 
+dc_status dc_store_mode_s_put(dc_store *s, const dc_store_mode_s *m)
+{
+    return s->ops->mode_s_put(s, m);
+}
+
+dc_status dc_store_mode_s_each(dc_store *s, dc_store_mode_s_fn fn, void *ctx)
+{
+    return s->ops->mode_s_each(s, fn, ctx);
+}
+
 dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                               void *ctx)
 {

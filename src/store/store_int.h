@@ -12,6 +12,12 @@ struct dc_store {
 /* SQLite backend (sqlite.c). */
 dc_status dc__sqlite_open(const char *path, int create, dc_store **out, dc_error *err);
 
+/* SQLite's Mode S table (sqlite_modes.c), on the writer connection. */
+typedef struct sqlite3 sqlite3;
+extern const char dc__sq_mode_s_schema[];
+dc_status dc__sq_mode_s_put(sqlite3 *db, const dc_store_mode_s *m);
+dc_status dc__sq_mode_s_each(sqlite3 *db, dc_store_mode_s_fn fn, void *ctx);
+
 /* PostgreSQL backend (postgres.c) and its schema (migrations_pg.c). */
 dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error *err);
 typedef struct dc__migration {

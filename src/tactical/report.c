@@ -93,6 +93,8 @@ dc_status dc_json_track_report(const json_t *j, const char *prefix, uint32_t ope
         return fail(err, prefix, "track_id", "is required");
     if (!r.track_id)
         return fail(err, prefix, "track_id", "must be a non-empty string");
+    if (!strncmp(r.track_id, DC_TRACK_SURVEILLANCE_PREFIX, strlen(DC_TRACK_SURVEILLANCE_PREFIX)))
+        return fail(err, prefix, "track_id", "\"modes:\" is reserved for the host's surveillance");
     if (!json_object_get(j, "time"))
         return fail(err, prefix, "time", "is required");
     if (parse_time(json_object_get(j, "time"), &r.time_s))

@@ -680,6 +680,93 @@ static void test_restriction_notice_exact(void **state)
     json_decref(j);
 }
 
+/* Mode S addresses (mode_s.c): an address is one operator's; the register
+ * is replaced whole and journaled with its audit record; a feed track is
+ * tied only to an active (or nonconforming) operation of the address's
+ * operator that declared it, never to another's nor to one not flying; the
+ * rows load back. */
+static void test_mode_s(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    uint32_t x, owner = 0;
+    const char *op = NULL;
+    size_t bad = 99;
+    char holder[24] = "";
+    assert_int_equal(dc__mode_s_parse("4ca7A8", &x), 0);
+    assert_int_equal(x, 0x4CA7A8);
+    assert_int_not_equal(dc__mode_s_parse("4CA7A", &x), 0);
+    assert_int_not_equal(dc__mode_s_parse("4CA7A8 ", &x), 0);
+    assert_int_not_equal(dc__mode_s_parse("4CG7A8", &x), 0);
+    assert_int_not_equal(dc__mode_s_parse(NULL, &x), 0);
+
+    dc__operator *coalition = dc__operator_get(s, 2), *iran = dc__operator_get(s, 3);
+    uint32_t mine[2] = {0x4CA7A8, 0xABC123}, theirs[2] = {0x000001, 0xABC123};
+    size_t j0 = journal_len(s);
+    assert_int_equal(dc__mode_s_register(s, coalition, mine, 2, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(journal_len(s), j0 + 2); /* the row and its audit record */
+    assert_int_equal(s->j_head->kind, DC__W_MODE_S);
+    assert_string_equal(s->j_head->u.ms.holder, "opr_coalition");
+    assert_string_equal(s->j_head->u.ms.addresses, "4CA7A8,ABC123");
+    /* Iran may not have the coalition's address; nothing of Iran's changes. */
+    assert_int_equal(dc__mode_s_register(s, iran, theirs, 2, "opr_host", &bad, holder), DC_EEXIST);
+    assert_int_equal(bad, 1);
+    assert_string_equal(holder, "opr_coalition");
+    assert_int_equal(dc__mode_s_owner(s, 0x000001), 0);
+    assert_int_equal(dc__mode_s_owner(s, 0xABC123), 2);
+    /* Replaced whole: 4CA7A8 is free again, and then Iran's. */
+    assert_int_equal(dc__mode_s_register(s, coalition, &mine[1], 1, "opr_host", &bad, holder),
+                     DC_OK);
+    assert_int_equal(dc__mode_s_owner(s, 0x4CA7A8), 0);
+    assert_int_equal(dc__mode_s_register(s, iran, mine, 1, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(dc__mode_s_owner(s, 0x4CA7A8), 3);
+
+    char v[512];
+    volumes(v, sizeof v, 34.27, 45.17, 5000, 1000, 3000, T0, T1);
+    dc__entry *e = add_entry(s, "op_coal1", 0, 2, 10, "approved", v, NULL);
+    assert_int_equal(dc__mode_s_declare(s, e, &mine[1], 1), DC_OK);
+    assert_int_equal(e->n_mode_s, 1);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 0); /* approved: not flying */
+    dc__change act = {DC__ACTIVE, NULL, "opr_coalition", "activate", NULL};
+    assert_int_equal(dc__entry_change(s, e, &act), DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 1);
+    assert_int_equal(owner, 2);
+    assert_string_equal(op, "op_coal1");
+    assert_int_equal(dc__mode_s_tie(s, 0x4CA7A8, &owner, &op), 0); /* Iran's, undeclared */
+    /* Taken from the coalition, the address ties to nothing of its. */
+    assert_int_equal(dc__mode_s_register(s, coalition, NULL, 0, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 0);
+    /* Registered to Iran, it still ties to nothing: the declaration is the
+     * coalition's operation. */
+    assert_int_equal(dc__mode_s_register(s, iran, &mine[1], 1, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 0);
+    assert_int_equal(dc__mode_s_register(s, coalition, &mine[1], 1, "opr_host", &bad, holder),
+                     DC_EEXIST);
+    assert_int_equal(dc__mode_s_register(s, iran, NULL, 0, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(dc__mode_s_register(s, coalition, &mine[1], 1, "opr_host", &bad, holder),
+                     DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 1);
+    dc__change end = {DC__ENDED, NULL, "opr_coalition", "end", NULL};
+    assert_int_equal(dc__entry_change(s, e, &end), DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 0); /* over */
+
+    /* The rows load back (as the store hands them over). */
+    dc__mode_s_free(s);
+    dc__load_ctx l = {s, DC_OK, NULL};
+    dc_store_mode_s reg = {"opr_coalition", "ABC123"}, decl = {"op_coal1", "ABC123"};
+    assert_int_equal(dc__load_mode_s(&l, &reg), 0);
+    assert_int_equal(dc__load_mode_s(&l, &decl), 0);
+    assert_int_equal(dc__mode_s_owner(s, 0xABC123), 2);
+    dc__change back = {DC__NONCONFORMING, NULL, "monitor", "nonconforming", NULL};
+    assert_int_equal(dc__entry_change(s, e, &back), DC_OK);
+    assert_int_equal(dc__mode_s_tie(s, 0xABC123, &owner, &op), 1);
+    dc_store_mode_s broken = {"opr_coalition", "ABC12"};
+    dc_error err = {{0}, {0}};
+    l.err = &err;
+    assert_int_equal(dc__load_mode_s(&l, &broken), 1);
+    assert_int_equal(l.rc, DC_ECORRUPT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_activation_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_windows_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restriction_notice_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_s, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,6 +185,9 @@ ROWS = {
     ("GET", "/v1/operators"): (_noop, "", _authority(200)),
     ("GET", "/v1/whoami"): (_noop, "", _ok(200)),
     ("POST", "/v1/operators/{id}/keys"): (lambda w, who: (w.a_id, None, None), "", _owned(201)),
+    ("GET", "/v1/operators/{id}/mode_s"): (lambda w, who: (w.a_id, None, None), "", _owned(200)),
+    ("PUT", "/v1/operators/{id}/mode_s"):
+        (lambda w, who: (w.a_id, {"addresses": []}, None), "", _authority(200)),
     ("POST", "/v1/operations"): (lambda w, who: (None, w.op_body(), None), "", _ok(201)),
     ("GET", "/v1/operations"): (_noop, "", _ok(200)),
     ("GET", "/v1/operations/{id}"): (_op_id, "", _owned(200)),

@@ -1,7 +1,9 @@
 /* The live feeds' configuration (server/feeds_config.c: every field checked,
  * errors naming feeds[i].field) and fusion (livefeed/fusion.c: one aircraft
  * by Mode S address or track number, partial reports merged, the newest
- * position wins across feeds). The threads, sockets and alerts run in
+ * position wins across feeds), and the Mode S tie (livefeed/tie.c: only a
+ * declared address of an active operation of its registered operator
+ * becomes that operator's track). The threads, sockets and alerts run in
  * tests/feed/check-live.sh against a real server. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,6 +246,84 @@ static void fusion_track_number_alias(void **state)
     rig_free(g);
 }
 
+/* A batch of three fused reports: A's declared address, an address nobody
+ * declared, a track-number key. Only the first is tied, and only while the
+ * operation is active. */
+static void tie_only_declared_active(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dc-tie-XXXXXX", uri[128], key[256], path[160];
+    dc_error err;
+    dc_server *s = NULL;
+    assert_non_null(mkdtemp(dir));
+    snprintf(uri, sizeof uri, "sqlite:%s/store.db", dir);
+    assert_int_equal(dc_server_init_store(uri, "host", key, sizeof key, &err), DC_OK);
+    dc_server_config cfg;
+    dc_server_config_default(&cfg);
+    assert_int_equal(dc__airspace_open(uri, &cfg, &s, &err), DC_OK);
+    dc__load_ctx l = {s, DC_OK, NULL};
+    dc_store_operator a = {2, "opr_a", "a", 0, 0};
+    assert_int_equal(dc__load_operator(&l, &a), 0);
+    dc_store_entry e = {.id = "op_a",
+                        .owner = 2,
+                        .state = "approved",
+                        .version = 1,
+                        .volumes_json =
+                            "[{\"footprint\":{\"type\":\"Point\",\"coordinates\":[30,0],"
+                            "\"radius_m\":1000},\"altitude_lower_m\":0,\"altitude_upper_m\":100,"
+                            "\"time_start\":\"2030-01-01T10:00:00Z\",\"time_end\":"
+                            "\"2030-01-01T11:00:00Z\"}]",
+                        .exempt_json = "[]",
+                        .note = ""};
+    assert_int_equal(dc__load_entry(&l, &e), 0);
+    dc__entry *op = dc__entry_get(s, "op_a");
+    assert_non_null(op);
+    uint32_t addr = 0xABC123;
+    size_t bad;
+    char holder[24];
+    assert_int_equal(
+        dc__mode_s_register(s, dc__operator_get(s, 2), &addr, 1, "opr_host", &bad, holder), DC_OK);
+    assert_int_equal(dc__mode_s_declare(s, op, &addr, 1), DC_OK);
+
+    dc_track_report batch[3];
+    char ids[3][DC__FEED_KEY_MAX];
+    char ops[3][DC_TRACK_OPERATION_ID_MAX];
+    dc__feed f = {.batch = batch, .ids = ids, .tie_ops = ops, .n_batch = 3};
+    const char *keys[3] = {"ABC123", "DEF456", "062-25-100-4980"};
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 3; i++) {
+            snprintf(ids[i], sizeof ids[i], "%s", keys[i]);
+            batch[i] =
+                (dc_track_report){.operator_number = DC_TRACK_OPERATOR_UNKNOWN, .track_id = ids[i]};
+        }
+        size_t bytes = dc__feed_tie(s, &f);
+        if (!pass) { /* approved: nothing flies yet */
+            assert_int_equal(bytes, 0);
+            assert_int_equal(batch[0].operator_number, DC_TRACK_OPERATOR_UNKNOWN);
+            assert_null(batch[0].operation_id);
+            dc__change act = {DC__ACTIVE, NULL, "opr_a", "activate", NULL};
+            assert_int_equal(dc__entry_change(s, op, &act), DC_OK);
+            continue;
+        }
+        assert_int_equal(bytes, strlen("op_a") + 1);
+        assert_int_equal(batch[0].operator_number, 2);
+        assert_string_equal(batch[0].track_id, "modes:ABC123");
+        assert_string_equal(batch[0].operation_id, "op_a");
+        for (int i = 1; i < 3; i++) {
+            assert_int_equal(batch[i].operator_number, DC_TRACK_OPERATOR_UNKNOWN);
+            assert_string_equal(batch[i].track_id, keys[i]);
+            assert_null(batch[i].operation_id);
+        }
+    }
+    dc__airspace_close(s);
+    const char *files[3] = {"store.db", "store.db-wal", "store.db-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +332,7 @@ int main(void)
         cmocka_unit_test(fusion_merges_partials),
         cmocka_unit_test(fusion_newest_wins),
         cmocka_unit_test(fusion_track_number_alias),
+        cmocka_unit_test(tie_only_declared_active),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,6 +170,42 @@ static void test_rows_round_trip_and_upsert(void **state)
     dc_store_close(s);
 }
 
+static int count_mode_s(void *ctx, const dc_store_mode_s *m)
+{
+    seen *s = ctx;
+    s->n++;
+    snprintf(s->last + strlen(s->last), sizeof s->last - strlen(s->last), "%s=%s;", m->holder,
+             m->addresses);
+    return 0;
+}
+
+/* Mode S rows (an operator's register, an operation's declaration): put
+ * replaces a holder's row, rows are durable, rolled back with their batch. */
+static void test_mode_s_rows(void **state)
+{
+    (void)state;
+    dc_store *s = open_new();
+    dc_store_mode_s a = {"opr_1", "4CA7A8,ABC123"}, b = {"op_1", "4CA7A8"};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_mode_s_put(s, &a), DC_OK);
+    assert_int_equal(dc_store_mode_s_put(s, &b), DC_OK);
+    a.addresses = "ABC123";
+    assert_int_equal(dc_store_mode_s_put(s, &a), DC_OK); /* replaces */
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    dc_store_mode_s c = {"opr_2", "000001"};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_mode_s_put(s, &c), DC_OK);
+    assert_int_equal(dc_store_rollback(s), DC_OK);
+    dc_store_close(s);
+    dc_error err;
+    assert_int_equal(dc_store_open(path, 0, &s, &err), DC_OK);
+    seen m = {0};
+    assert_int_equal(dc_store_mode_s_each(s, count_mode_s, &m), DC_OK);
+    assert_int_equal(m.n, 2);
+    assert_string_equal(m.last, "op_1=4CA7A8;opr_1=ABC123;");
+    dc_store_close(s);
+}
+
 /* SQLite: the background checkpointer really copies the WAL into the
  * database while the store stays open (it once returned at once, the
  * connection not knowing it was in WAL mode, and the WAL grew without
@@ -672,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_round_trip_and_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_s_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_rows_without_digests_and_nul_in_detail, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sqlite_wal_is_checkpointed_while_open, setup,

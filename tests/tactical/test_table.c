@@ -408,6 +408,12 @@ static void test_json_reports(void **state)
     assert_int_equal(dc_json_track_reports(body, 3, r, 4, &n, &err), DC_EINVAL);
     assert_string_equal(err.field, "reports");
     json_decref(body);
+    /* A track id of the host's surveillance (a Mode S tie) cannot be posted. */
+    body = json_pack("{s:[{s:s, s:f, s:f, s:f, s:f}]}", "reports", "track_id", "modes:4CA7A8",
+                     "time", 1714564800.0, "lat", 1.0, "lon", 1.0, "alt_m", 100.0);
+    assert_int_equal(dc_json_track_reports(body, 3, r, 4, &n, &err), DC_EINVAL);
+    assert_string_equal(err.field, "reports[0].track_id");
+    json_decref(body);
 }
 
 /* ---- allocation failure ----------------------------------------------- */
