@@ -34,7 +34,19 @@ import urllib.request
 BIN, T = sys.argv[1], sys.argv[2]
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 DATA = os.path.join(ROOT, 'tests', 'feed', 'data')
-SBS_PORT, UDP_PORT = 24101, 24102
+
+
+def free_port(kind):
+    """A loopback port free at this moment (the kernel's choice), so two runs
+    or other tests on the machine never collide on a fixed number."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+SBS_PORT, UDP_PORT = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
 procs = []
 
 
@@ -316,7 +328,7 @@ def dump1090(store, expect):
     subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'feed', 'beast_from_sbs.py'),
                     os.path.join(DATA, 'sbs', 'msgs.txt'), beast, os.path.join(T, 'src.jsonl')],
                    check=True)
-    bi, bo = 24103, 24104
+    bi, bo = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
     d = subprocess.Popen(['dump1090-mutability', '--net-only', '--net-bind-address', '127.0.0.1',
                           '--net-bi-port', str(bi), '--net-bo-port', str(bo), '--net-sbs-port',
                           '0', '--net-ri-port', '0', '--net-ro-port', '0', '--quiet'],

@@ -26,7 +26,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from dcserver import Server  # noqa: E402
 
-SBS_PORT = 28101
 TICK = 0.2
 
 
@@ -40,7 +39,8 @@ class SbsFeed:
         self.stop = False
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", port))
+        self.srv.bind(("127.0.0.1", port))  # 0: the kernel picks a free one
+        self.port = self.srv.getsockname()[1]
         self.srv.listen(4)
         self.srv.settimeout(0.2)
         threading.Thread(target=self._accept, daemon=True).start()
@@ -78,7 +78,7 @@ class SbsFeed:
 
 @pytest.fixture(scope="module")
 def feed():
-    f = SbsFeed(SBS_PORT)
+    f = SbsFeed(0)
     yield f
     f.close()
 
@@ -87,7 +87,7 @@ def feed():
 def srv(feed):
     s = Server({"probe_limit": 0, "tick_s": TICK, "conf_dwell_s": 1,
                 "feeds": [{"name": "adsb", "type": "sbs",
-                           "connect": "127.0.0.1:%d" % SBS_PORT}]})
+                           "connect": "127.0.0.1:%d" % feed.port}]})
     yield s
     assert s.stop() == 0, "server did not shut down cleanly"
 
