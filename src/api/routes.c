@@ -12,7 +12,7 @@ const dc__route dc__api_routes[] = {
     {"GET", "/metrics", AUTH, OTHER, dc__api_metrics},
     {"POST", "/v1/operators", AUTH, OTHER, dc__api_operator_create},
     {"GET", "/v1/operators", AUTH, OTHER, dc__api_operator_list},
-    {"POST", "/v1/operators/{id}/keys", ANY, OTHER, dc__api_key_rotate},
+    {"POST", "/v1/operators/{id}/keys", ANY, DC__RATE_KEYS, dc__api_key_rotate},
     {"POST", "/v1/operations", ANY, DC__RATE_SUBMIT, dc__api_op_submit},
     {"GET", "/v1/operations", ANY, OTHER, dc__api_op_list},
     {"GET", "/v1/operations/{id}", ANY, OTHER, dc__api_op_get},

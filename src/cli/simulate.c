@@ -82,7 +82,7 @@ int dc_cli_simulate(int argc, char **argv)
             goto usage;
         }
     }
-    key = dc__cli_key(NULL, key_file, keybuf, sizeof keybuf);
+    key = dc__cli_key(key_file, keybuf, sizeof keybuf);
     if (!url || !key)
         goto usage;
 

@@ -229,3 +229,33 @@ def test_key_rotation_does_not_reset_the_rate():
         assert r.status == 429 and int(r.headers["Retry-After"]) >= 1, r
     finally:
         assert s.stop() == 0
+
+
+def test_own_key_rotation_is_rate_limited_and_old_keys_are_forgotten():
+    """Issue 13: rotation itself was not rate-limited, and every rotated
+    key's admission state stayed for the server's life. An operator rotates
+    its own key 3 times at once (then 12 an hour, by operator); the old keys
+    stop working and are dropped; the authority is exempt."""
+    s = Server({})
+    try:
+        b = s.operator("rotator_kr2")
+        old = []
+        for i in range(3):
+            r = b.req("POST", "/v1/operators/%s/keys" % b.id)
+            assert r.status == 201, r
+            old.append(b.key)
+            b.key = r.json["api_key"]
+        r = b.req("POST", "/v1/operators/%s/keys" % b.id)
+        assert r.status == 429 and int(r.headers["Retry-After"]) >= 1, r
+        assert r.json["error"] == "rate_limited", r
+        assert b.req("GET", "/v1/operations").status == 200
+        for k in old:
+            assert s.request("GET", "/v1/operations", k).status == 401
+        assert metric(s, 'deconflict_rate_limited_total{limit="keys"}') == 1
+        for i in range(4):
+            r = s.request("POST", "/v1/operators/%s/keys" % b.id, s.authority_key)
+            assert r.status == 201, r
+            b.key = r.json["api_key"]
+        assert b.req("GET", "/v1/operations").status == 200
+    finally:
+        assert s.stop() == 0
