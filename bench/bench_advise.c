@@ -48,6 +48,10 @@ typedef struct raise {
     int cleared;
 } raise;
 
+typedef struct advised { /* an open advisory: own aircraft, intruder */
+    uint32_t own, intr;
+} advised;
+
 typedef struct run {
     const workload *w;
     plan *plans;
@@ -60,6 +64,8 @@ typedef struct run {
     size_t n_los, n_prev;
     unsigned long losses, alerts, advisories;
     dc__traffic traffic; /* this second's reports, as the server's tick has them */
+    advised *open;
+    size_t n_open, cap_open;
 } run;
 
 /* Straight and level at 5-13 km and 60-250 m/s, 30 % climbing or
@@ -202,37 +208,53 @@ static void to_pilot(const dc__advisory *a, dc_pilot_advisory *out)
     out->hold_s = a->hold_s;
 }
 
-/* An operator side's view of one alert: raised with its advisory, or
- * cleared. Unknown traffic gets nothing (nobody to tell). */
-static void deliver(run *r, const dc_tactical *t, const dc_tactical_params *p, uint32_t own,
-                    uint32_t intr, const raise *e, double now_s)
+/* An operator side's view of one alert, as records.c gives it: raised
+ * with its advisory (unless DC__ALERT_PER_INTRUDER of its operator's
+ * aircraft already hold one on that intruder), or cleared when it had one.
+ * Unknown traffic gets nothing (nobody to tell). */
+static void deliver(run *r, const dc_tactical_params *p, uint32_t own, uint32_t intr,
+                    const raise *e, double now_s)
 {
-    if (r->plans[own].op == DC_TRACK_OPERATOR_UNKNOWN)
+    uint32_t op = r->plans[own].op;
+    if (op == DC_TRACK_OPERATOR_UNKNOWN)
         return;
+    size_t at = r->n_open, same = 0;
+    for (size_t i = 0; i < r->n_open; i++) {
+        if (r->open[i].own == own && r->open[i].intr == intr)
+            at = i;
+        same += r->open[i].intr == intr && r->plans[r->open[i].own].op == op;
+    }
     if (e->cleared) {
-        dc_pilot_cleared(&r->pilots[own]);
+        if (at < r->n_open) {
+            r->open[at] = r->open[--r->n_open];
+            dc_pilot_cleared(&r->pilots[own]);
+        }
         return;
     }
-    dc__advisory a;
-    dc_pilot_advisory pa;
-    /* Own's other conflicts of this pass, as the server's tick finds them. */
+    if (at < r->n_open || same >= DC__ALERT_PER_INTRUDER)
+        return;
+    /* Own's other open advisories: the conflicts the advisory weighs too. */
     dc_track_report partners[16];
-    size_t n_c, n_p = 0;
-    const dc_tactical_conflict *c = dc_tactical_conflicts(t, &n_c);
-    for (size_t i = 0; i < n_c && n_p < 16; i++) {
-        uint32_t x = index_of(r, c[i].a.track_id), y = index_of(r, c[i].b.track_id);
-        if (y == own) {
-            y = x;
-            x = own;
-        }
-        if (x == own && y != intr)
-            partners[n_p++] = r->reps[y];
+    size_t n_p = 0;
+    for (size_t i = 0; i < r->n_open && n_p < 16; i++)
+        if (r->open[i].own == own)
+            partners[n_p++] = r->reps[r->open[i].intr];
+    if (r->n_open == r->cap_open) {
+        size_t cap = r->cap_open ? 2 * r->cap_open : 1024;
+        advised *v = realloc(r->open, cap * sizeof *v);
+        if (!v)
+            abort();
+        r->open = v;
+        r->cap_open = cap;
     }
+    r->open[r->n_open++] = (advised){own, intr};
     /* The server keys which side of a pair climbs; here side a does. */
     dc__advise_in in = {
         &r->reps[own], &r->reps[intr], partners,
         n_p,           &r->traffic,    now_s,
         e->t_in_s,     own == e->a,    r->plans[intr].op != DC_TRACK_OPERATOR_UNKNOWN};
+    dc__advisory a;
+    dc_pilot_advisory pa;
     dc__advise(p, &in, &a);
     to_pilot(&a, &pa);
     dc_pilot_advise(&r->pilots[own], &pa, now_s);
@@ -248,7 +270,7 @@ static int fly(run *r, int follow)
     const dc_tactical_params *p = dc_tactical_params_of(t);
     dc_tactical_set_event_fn(t, on_event, r);
     r->losses = r->alerts = r->advisories = 0;
-    r->n_prev = 0;
+    r->n_prev = r->n_open = 0;
     double end_s = T0_S + w->minutes * 60;
     for (double now = T0_S; now <= end_s; now += 1.0) {
         for (size_t i = 0; i < w->n; i++) {
@@ -285,12 +307,17 @@ static int fly(run *r, int follow)
             dc_tactical_free(t);
             return -1;
         }
-        for (size_t k = 0; k < r->n_ev; k++) {
-            const raise *e = &r->ev[k];
-            r->alerts += !e->cleared;
-            if (follow) {
-                deliver(r, t, p, e->a, e->b, e, now);
-                deliver(r, t, p, e->b, e->a, e, now);
+        /* Clears first (they free advisory slots), then raises. */
+        for (int raises = 0; raises < 2; raises++) {
+            for (size_t k = 0; k < r->n_ev; k++) {
+                const raise *e = &r->ev[k];
+                if (e->cleared == raises)
+                    continue;
+                r->alerts += raises;
+                if (follow) {
+                    deliver(r, p, e->a, e->b, e, now);
+                    deliver(r, p, e->b, e->a, e, now);
+                }
             }
         }
     }
@@ -342,6 +369,7 @@ done:
     free(r.los_prev);
     free(r.ev);
     dc__traffic_free(&r.traffic);
+    free(r.open);
     return rc;
 }
 

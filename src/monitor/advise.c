@@ -183,8 +183,11 @@ static size_t nearby(const dc_tactical_params *p, const dc__advise_in *a, coarse
     }
     size_t n = 0;
     double vmargin = p->v_m + DC__ALERT_LAYER_M;
+    double dlon = fmin(180.0, dlat / fmax(cos((fabs(own->lat_deg) + dlat) * DEG_RAD), 0.01));
     for (size_t i = lo; i < t->n && t->v[i].lat_deg <= own->lat_deg + dlat && n < NEAR_MAX; i++) {
         const dc_track_report *o = &t->v[i];
+        if (fabs(fmod(o->lon_deg - own->lon_deg + 540.0, 360.0) - 180.0) > dlon)
+            continue;
         if (same_track(o, own) || same_track(o, intr) ||
             (o->operator_number == own->operator_number &&
              own->operator_number != DC_TRACK_OPERATOR_UNKNOWN))

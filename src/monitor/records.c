@@ -190,24 +190,21 @@ static int side_counts(const side *sd)
     return !sd->known || sd->is_authority || sd->operation[0];
 }
 
-/* Own's other conflicts of this pass (the intruder left out), at most cap
- * of them, their reports borrowed from the table. */
+/* Own's other conflicts, at most cap: the intruders own track holds an
+ * open advisory on (so the operator knows of them already: no conflict it
+ * was not told of shapes its advisory), their reports borrowed from the
+ * table. */
 static size_t partners_of(dc__monitor *m, const side *me, const side *other, dc_track_report *buf,
                           size_t cap)
 {
-    size_t n = 0, k = 0;
-    const dc_tactical_conflict *c = m->table ? dc_tactical_conflicts(m->table, &n) : NULL;
-    for (size_t i = 0; i < n && k < cap; i++) {
-        const dc_track_ref *x = &c[i].a, *y = &c[i].b;
-        if (x->operator_number != me->op || strcmp(x->track_id, me->track)) {
-            x = &c[i].b;
-            y = &c[i].a;
-            if (x->operator_number != me->op || strcmp(x->track_id, me->track))
-                continue;
-        }
-        if (y->operator_number == other->op && !strcmp(y->track_id, other->track))
+    const dc__monitor_tick *t = m->tick;
+    size_t k = 0;
+    for (size_t i = 0; m->table && i < t->n_adv && k < cap; i++) {
+        const open_adv *o = &t->adv[i];
+        if (o->to != me->op || strcmp(o->otrack, me->track) ||
+            (o->iop == other->op && !strcmp(o->itrack, other->track)))
             continue;
-        if (dc_tactical_track_get(m->table, y->operator_number, y->track_id, &buf[k]) == DC_OK)
+        if (dc_tactical_track_get(m->table, o->iop, o->itrack, &buf[k]) == DC_OK)
             k++;
     }
     return k;
@@ -232,6 +229,7 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
         o->to = me->op;
         o->iop = other->op;
         snprintf(o->itrack, sizeof o->itrack, "%s", other->track);
+        snprintf(o->otrack, sizeof o->otrack, "%s", me->track);
         memcpy(o->ref, ref, sizeof o->ref);
     } else if (at_i != (size_t)-1) {
         t->adv[at_i] = t->adv[--t->n_adv];

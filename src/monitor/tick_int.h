@@ -57,9 +57,11 @@ typedef struct inherited {
  * inherited pair may be raised again before it is cleared. */
 #define INHERIT_GRACE_PASSES 2
 
-/* An operator's open advisory: recipient, the intruder, the alert. */
+/* An operator's open advisory: recipient and its track, the intruder, the
+ * alert. */
 typedef struct open_adv {
     uint32_t to, iop;
+    char otrack[DC_TRACK_ID_MAX];
     char itrack[DC_TRACK_ID_MAX];
     char ref[40];
 } open_adv;
