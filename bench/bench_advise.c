@@ -22,6 +22,7 @@
 #include "deconflict/pilot.h"
 #include "deconflict/tactical.h"
 #include "monitor/tick_int.h"
+#include "util/grow.h"
 
 #define T0_S 1714564800.0
 #define N_OPERATORS 20
@@ -159,14 +160,8 @@ static void on_event(void *ctx, const dc_tactical_event *e)
     run *r = ctx;
     if (e->kind != DC_TAC_ALERT_RAISED && e->kind != DC_TAC_ALERT_CLEARED)
         return;
-    if (r->n_ev == r->cap_ev) {
-        size_t cap = r->cap_ev ? 2 * r->cap_ev : 1024;
-        raise *v = realloc(r->ev, cap * sizeof *v);
-        if (!v)
-            abort();
-        r->ev = v;
-        r->cap_ev = cap;
-    }
+    if (dc__grow((void **)&r->ev, &r->cap_ev, r->n_ev + 1, sizeof *r->ev))
+        abort();
     r->ev[r->n_ev++] =
         (raise){index_of(r, e->a.track_id), index_of(r, e->b.track_id),
                 e->conflict ? e->conflict->t_in_s : 0, e->kind == DC_TAC_ALERT_CLEARED};
@@ -239,14 +234,8 @@ static void deliver(run *r, const dc_tactical_params *p, uint32_t own, uint32_t 
     for (size_t i = 0; i < r->n_open && n_p < 16; i++)
         if (r->open[i].own == own)
             partners[n_p++] = r->reps[r->open[i].intr];
-    if (r->n_open == r->cap_open) {
-        size_t cap = r->cap_open ? 2 * r->cap_open : 1024;
-        advised *v = realloc(r->open, cap * sizeof *v);
-        if (!v)
-            abort();
-        r->open = v;
-        r->cap_open = cap;
-    }
+    if (dc__grow((void **)&r->open, &r->cap_open, r->n_open + 1, sizeof *r->open))
+        abort();
     r->open[r->n_open++] = (advised){own, intr};
     /* The server keys which side of a pair climbs; here side a does. */
     dc__advise_in in = {
@@ -367,9 +356,9 @@ done:
     free(r.ids);
     free(r.los);
     free(r.los_prev);
-    free(r.ev);
+    dc_free(r.ev);
     dc__traffic_free(&r.traffic);
-    free(r.open);
+    dc_free(r.open);
     return rc;
 }
 
