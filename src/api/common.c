@@ -143,6 +143,54 @@ static int by_notice_id(const void *x, const void *y)
     return strcmp(a ? a : "", b ? b : "");
 }
 
+/* Whether a blind rejection would have been approved by the exact rule
+ * (the metric of capacity given up to coarsening) is checked after the
+ * answer has gone: an exact check takes longer near the other operator's
+ * volume than far from it, and on the answer path that was a timing
+ * channel (issue 13). The airspace may have moved on by a request or two. */
+typedef struct blind_check {
+    uint32_t who;
+    char skip[64]; /* "" for none */
+    dc_volume *vols;
+    size_t n;
+} blind_check;
+
+static void blind_check_run(dc_server *s, void *ctx)
+{
+    blind_check *b = ctx;
+    dc__hits ex;
+    dc__decide_opts o = {b->who, 1, b->skip[0] ? b->skip : NULL, 0, 0, 1};
+    pthread_mutex_lock(&s->mu);
+    dc__decide(s, &o, b->vols, b->n, &ex);
+    pthread_mutex_unlock(&s->mu);
+    if (!ex.total)
+        atomic_fetch_add(&s->m.blind_only_rejections, 1);
+    dc_volumes_free(b->vols, b->n);
+    dc_free(b);
+}
+
+static void blind_check_later(dc__req *r, const dc__candidate *c, const char *skip)
+{
+    blind_check *b = r->after ? NULL : dc_calloc(1, sizeof *b);
+    if (!b || !(b->vols = dc_calloc(c->n ? c->n : 1, sizeof *b->vols))) {
+        dc_free(b);
+        return; /* out of memory: not counted */
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        b->vols[i] = c->vols[i];
+        if (!(b->vols[i].fp = dc_footprint_clone(c->vols[i].fp))) {
+            dc_volumes_free(b->vols, i);
+            dc_free(b);
+            return;
+        }
+    }
+    b->n = c->n;
+    b->who = r->who;
+    snprintf(b->skip, sizeof b->skip, "%s", skip ? skip : "");
+    r->after = blind_check_run;
+    r->after_ctx = b;
+}
+
 void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
                     const char *skip, const char *action)
 {
@@ -167,13 +215,8 @@ void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int e
     }
     json_t *sugg = suggest(r, c, exact, skip);
     atomic_fetch_add(&s->m.rejected, 1);
-    if (!exact) {
-        dc__hits ex;
-        dc__decide_opts o = {r->who, 1, skip, 0, 0, 1};
-        dc__decide(s, &o, c->vols, c->n, &ex);
-        if (!ex.total)
-            atomic_fetch_add(&s->m.blind_only_rejections, 1);
-    }
+    if (!exact)
+        blind_check_later(r, c, skip);
     dc__journal_audit(s, r->who_id, action, skip ? skip : "",
                       json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
                                 (json_int_t)h->total, "with", with));

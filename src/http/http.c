@@ -554,6 +554,8 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
     }
     dc__http_count(s, r->route, r->status);
     dc__admit_done(r);
+    if (r->after)
+        r->after(s, r->after_ctx);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);
@@ -579,6 +581,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     dc__admit_done(r);
+    if (r->after)
+        r->after(r->s, r->after_ctx);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);

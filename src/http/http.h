@@ -68,6 +68,11 @@ struct dc__req {
     int admitted;           /* holds an in-flight slot until completed */
     int deciding;           /* inside a submission handler */
     size_t body_reserved;   /* bytes of the global body budget held */
+    /* Work for after the answer has gone (when the request completes), so
+     * that it is not measured on the answer path: after(s, after_ctx),
+     * which owns and frees after_ctx. Set by a handler; NULL: none. */
+    void (*after)(dc_server *s, void *ctx);
+    void *after_ctx;
 };
 
 /* ---- the reply API (http.c) ---- */
