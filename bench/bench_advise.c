@@ -366,8 +366,7 @@ int main(int argc, char **argv)
 {
     const workload sets[] = {
         {"dense-1k-300km", 1000, 300, 20},
-        {"dense-3k-520km", 3000, 520, 20},
-        {"dense-10k-950km", 10000, 950, 20},
+        {"dense-10k-950km", 10000, 950, 10},
     };
     printf("advisories followed: losses of separation (Ht 9260 m, Vt 305 m, look-ahead 300 s), "
            "1 s steps\n");

@@ -9,11 +9,13 @@
  * edge of the alert region either.
  * The manoeuvre is chosen in the spirit of BlueSky's modified voltage
  * potential (MVP), with the look-ahead of its conflict detection: among
- * turns of 10 to 90 degrees either way, the one whose predicted path
- * clears the intruder and conflicts least with the rest of the traffic
- * (the combined picture, as MVP sums the displacements of every conflict),
- * smallest first and on MVP's side first; a level change when no turn
- * clears the intruder. */
+ * turns of 10 to 90 degrees to MVP's side, the one whose predicted path
+ * clears the intruder and own's other advised conflicts and conflicts
+ * least with the rest of the traffic (the combined picture, as MVP sums
+ * the displacements of every conflict), smallest first; a level change
+ * only when own aircraft hovers (climbs through dense traffic, which
+ * detection extrapolates linearly, raised far more alerts than they
+ * solved: docs/alerts.md). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,11 +276,12 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
     out->vertical = li > lo ? 1 : li < lo ? -1 : 0;
     out->t_los_s = floor((t_in_s > 0 ? t_in_s : 0) / DC__ALERT_T_STEP_S) * DC__ALERT_T_STEP_S;
 
-    /* The turn. The intruder's miss is pushed out to the protected radius
-     * grown by the cell's half-diagonal (so that it holds wherever in its
-     * cell the intruder is), by own alone (the other side may not follow);
+    /* The turn (a level change when own aircraft hovers). The intruder and
+     * own's other advised conflicts are to be missed by the protected
+     * radius grown by the cell's half-diagonal (so that it holds wherever
+     * in its cell each is), by own alone (the other side may not follow);
      * the intruder's own advisory turns to the mirrored side, so both add
-     * up. */
+     * up. Both sides are tried when the intruder gets no advisory. */
     coarse prim[1 + PARTNERS_MAX], near[NEAR_MAX];
     size_t n_prim = 1, n_near = nearby(p, a, near);
     prim[0] = coarse_of(&own, &in);
@@ -287,11 +290,10 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
         prim[n_prim++] = coarse_of(&own, &o);
     }
     double half_diag = 0.5 * DC__ALERT_CELL_DEG * M_PER_DEG * M_SQRT2;
-    double want = (p->h_m + half_diag) * 1.05, tc = 0;
+    double want = (p->h_m + half_diag) * 1.05, tc = 0, track = own.track_deg;
     out->kind = DC__ADVISE_ALTITUDE;
     if (own.ground_speed_mps >= 1.0) {
-        /* Both sides when the intruder will not turn too. */
-        double side = coop_side(ce, cn, &own, &in), best = INFINITY, best_turn = 0;
+        double side = coop_side(ce, cn, &own, &in), best = INFINITY, best_turn = side * 10.0;
         for (int k = 1; k <= 9 && best > 0; k++) {
             for (int pass = 0; pass < (a->cooperative ? 1 : 2); pass++) {
                 double turn = (pass ? -side : side) * 10.0 * k;
@@ -303,15 +305,11 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
                 }
             }
         }
-        {
-            out->kind = DC__ADVISE_HEADING;
-            out->turn_deg = best_turn;
-            out->heading_deg = fmod(round(own.track_deg + best_turn) + 360.0, 360.0);
-            miss(&prim[0], own.ground_speed_mps, out->heading_deg, p->lookahead_s, &tc);
-        }
+        out->kind = DC__ADVISE_HEADING;
+        out->turn_deg = best_turn;
+        out->heading_deg = track = fmod(round(own.track_deg + best_turn) + 360.0, 360.0);
     }
-    if (out->kind == DC__ADVISE_ALTITUDE)
-        miss(&prim[0], own.ground_speed_mps, own.track_deg, p->lookahead_s, &tc);
+    miss(&prim[0], own.ground_speed_mps, track, p->lookahead_s, &tc);
     /* Held until past closest approach (on the new heading, or the old one
      * under a level change) and a step more, so that rejoining the plan
      * turns behind the intruder, not back into it. */
