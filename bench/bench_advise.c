@@ -366,6 +366,7 @@ int main(int argc, char **argv)
 {
     const workload sets[] = {
         {"dense-1k-300km", 1000, 300, 20},
+        {"dense-1k-300km-10min", 1000, 300, 10},
         {"dense-10k-950km", 10000, 950, 10},
     };
     printf("advisories followed: losses of separation (Ht 9260 m, Vt 305 m, look-ahead 300 s), "

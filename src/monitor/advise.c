@@ -9,7 +9,7 @@
  * edge of the alert region either.
  * The manoeuvre is chosen in the spirit of BlueSky's modified voltage
  * potential (MVP), with the look-ahead of its conflict detection: among
- * turns of 10 to 90 degrees to MVP's side, the one whose predicted path
+ * turns of 10 to 90 degrees (MVP's side preferred), the one whose predicted path
  * clears the intruder and own's other advised conflicts and conflicts
  * least with the rest of the traffic (the combined picture, as MVP sums
  * the displacements of every conflict), smallest first; a level change
@@ -281,7 +281,8 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
      * radius grown by the cell's half-diagonal (so that it holds wherever
      * in its cell each is), by own alone (the other side may not follow);
      * the intruder's own advisory turns to the mirrored side, so both add
-     * up. Both sides are tried when the intruder gets no advisory. */
+     * up; the other side is dearer then, taken only when MVP's side cannot
+     * clear own's conflicts. */
     coarse prim[1 + PARTNERS_MAX], near[NEAR_MAX];
     size_t n_prim = 1, n_near = nearby(p, a, near);
     prim[0] = coarse_of(&own, &in);
@@ -295,10 +296,12 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
     if (own.ground_speed_mps >= 1.0) {
         double side = coop_side(ce, cn, &own, &in), best = INFINITY, best_turn = side * 10.0;
         for (int k = 1; k <= 9 && best > 0; k++) {
-            for (int pass = 0; pass < (a->cooperative ? 1 : 2); pass++) {
+            for (int pass = 0; pass < 2; pass++) {
                 double turn = (pass ? -side : side) * 10.0 * k;
                 double hdg = fmod(round(own.track_deg + turn) + 360.0, 360.0);
                 double c = cost(p, &own, hdg, prim, n_prim, want, near, n_near);
+                if (pass && a->cooperative)
+                    c += 0.5 * PRIMARY_COST; /* the intruder's advisory mirrors MVP's side */
                 if (c < best) {
                     best = c;
                     best_turn = turn;
