@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rand.h"
 #include "deconflict/tactical.h"
 
 #define NOW_S 1714564800.0
@@ -23,22 +24,6 @@ typedef struct workload {
     size_t n;
     double lat0, lat1, lon0, lon1;
 } workload;
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static double rnd(void) /* [0, 1), xorshift64 */
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Reports up to 5 s old; 30 % climbing or descending at up to 15 m/s; one
  * track in 50 unknown traffic. Ids go to ids (n x 16 bytes). */

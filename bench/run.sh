@@ -10,6 +10,7 @@ found=0
 for b in build/bench/bench_*; do
   [ -x "$b" ] || continue
   found=1
+  case $b in */bench_advise) continue ;; esac # below, with its bar
   echo "== $b"
   "$b" || { echo "bench: $b failed" >&2; status=1; }
 done
@@ -33,6 +34,10 @@ echo "== display: 2,000 live tracks, chromium performance trace"
 bar display "trace of|smooth|passed" env DC_WEB_PERF_STRICT=1 sh tests/web/check-web.sh
 echo "== overload: offered load >= 10x capacity, authority p99 <= 500 ms"
 bar overload "bar:" env DC_BENCH_STRICT=1 sh tests/overload/check-overload.sh
+# Advisories that work (issue 13): seeded random traffic flown on its plans
+# and following the advisories; the bar is at most 5 % of the losses left.
+echo "== advisories followed: losses of separation left <= 5 %"
+bar advisories "^(set|dense)|bar:" build/bench/bench_advise
 echo "== tactical failover on PostgreSQL: new alerts < 5 s after SIGKILL of the lease holder"
 bar "tactical failover" "failover:" env DC_BENCH_STRICT=1 sh tests/pg/check-tactical.sh
 exit $status

@@ -244,7 +244,7 @@ struct dc_server {
     /* No live operation's window ends before this (window.c): the sweep
      * looks at the operations only from then on. */
     int64_t next_end_s;
-    dc__map mode_s;           /* "4CA7A8" -> struct dc__mode_s_addr (mode_s.c) */
+    dc__map mode_s; /* "4CA7A8" -> struct dc__mode_s_addr (mode_s.c) */
     struct dc__mode_s_addr **mode_s_list;
     size_t n_mode_s, cap_mode_s;
     _Atomic int mode_s_declared; /* an operation declared an address: feeds look for ties */

@@ -95,8 +95,10 @@ void dc__api_key_rotate(dc__req *r, const char *id)
         dc__reply_error(r, 404, "not_found", "id", "no such operator");
         goto unlock;
     }
-    /* Revoke first: the old keys stop working at once, in memory. */
+    /* Revoke first: the old keys stop working at once, in memory, and
+     * admission forgets them. */
     dc__keys_revoke(s, o, r->who_id);
+    dc__admit_forget_revoked(s);
     if (dc__key_issue(s, o, r->who_id, key, sizeof key) != DC_OK) {
         dc__reply_error(r, 500, "internal", "", "cannot issue a key");
         dc__await(r);

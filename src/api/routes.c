@@ -12,7 +12,7 @@ const dc__route dc__api_routes[] = {
     {"GET", "/metrics", AUTH, OTHER, dc__api_metrics},
     {"POST", "/v1/operators", AUTH, OTHER, dc__api_operator_create},
     {"GET", "/v1/operators", AUTH, OTHER, dc__api_operator_list},
-    {"POST", "/v1/operators/{id}/keys", ANY, OTHER, dc__api_key_rotate},
+    {"POST", "/v1/operators/{id}/keys", ANY, DC__RATE_KEYS, dc__api_key_rotate},
     {"GET", "/v1/whoami", ANY, OTHER, dc__api_whoami},
     {"GET", "/v1/operators/{id}/mode_s", ANY, OTHER, dc__api_mode_s_get},
     {"PUT", "/v1/operators/{id}/mode_s", AUTH, OTHER, dc__api_mode_s_put},

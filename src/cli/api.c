@@ -36,7 +36,7 @@ int dc__api_opt(dc__api *a, int argc, char **argv, int *i)
 
 int dc__api_open(dc__api *a, int need_key)
 {
-    a->key = dc__cli_key(NULL, a->key_file, a->keybuf, sizeof a->keybuf);
+    a->key = dc__cli_key(a->key_file, a->keybuf, sizeof a->keybuf);
     if (!a->key && need_key) {
         fprintf(stderr, "deconflict %s: no API key: set DECONFLICT_KEY or pass --key-file FILE\n",
                 a->cmd);

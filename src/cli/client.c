@@ -164,10 +164,8 @@ done:
     return status;
 }
 
-const char *dc__cli_key(const char *key_arg, const char *key_file, char *buf, size_t len)
+const char *dc__cli_key(const char *key_file, char *buf, size_t len)
 {
-    if (key_arg)
-        return key_arg;
     if (key_file) {
         FILE *f = fopen(key_file, "r");
         if (!f || !fgets(buf, (int)len, f)) {

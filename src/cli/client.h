@@ -30,11 +30,10 @@ typedef void (*dc__client_observer)(void *ctx, const char *key, const char *path
                                     const char *body);
 void dc__client_observe(dc__client *c, dc__client_observer fn, void *ctx);
 
-/* The API key a command uses when the caller gave no --key: the first line of
- * key_file (NULL: none), else the DECONFLICT_KEY environment variable, so a
- * key need not stand on a command line that `ps` shows. key_arg (--key) wins
- * when set. Returns key_arg, buf (filled) or NULL when there is none or the
- * file cannot be read (a message on stderr names it). */
-const char *dc__cli_key(const char *key_arg, const char *key_file, char *buf, size_t len);
+/* The API key a command uses: the first line of key_file (NULL: none),
+ * else the DECONFLICT_KEY environment variable, never the command line
+ * (which `ps` shows). Returns buf (filled) or NULL when there is none or
+ * the file cannot be read (a message on stderr names it). */
+const char *dc__cli_key(const char *key_file, char *buf, size_t len);
 
 #endif

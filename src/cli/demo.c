@@ -272,16 +272,16 @@ static void poll_state(demo *d, const char *ref)
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: deconflict demo [--scenario FILE] [--url URL [--key KEY | --key-file FILE]]\n"
-            "                       [--speed X] [--from HH:MM] [--to HH:MM] [--scale N]\n\n"
-            "Plays the reference scenario (examples/scenario/iraq.json) against a real\n"
-            "server: a child `deconflict serve` on a temporary SQLite store and a free\n"
-            "loopback port, or the server at --url (a fresh store: the operators must not\n"
-            "exist yet). The day's tracks from --from to --to (scenario time, default\n"
-            "06:50-07:40) play at X times real time (default 30). Prints what each party\n"
-            "saw; exits 0 only if every expected event happened. With --url, the\n"
-            "authority's key comes from --key, --key-file or DECONFLICT_KEY.\n");
+    fprintf(f, "usage: deconflict demo [--scenario FILE] [--url URL [--key-file FILE]]\n"
+               "                       [--speed X] [--from HH:MM] [--to HH:MM] [--scale N]\n\n"
+               "Plays the reference scenario (examples/scenario/iraq.json) against a real\n"
+               "server: a child `deconflict serve` on a temporary SQLite store and a free\n"
+               "loopback port, or the server at --url (a fresh store: the operators must not\n"
+               "exist yet). The day's tracks from --from to --to (scenario time, default\n"
+               "06:50-07:40) play at X times real time (default 30). Prints what each party\n"
+               "saw; exits 0 only if every expected event happened. With --url, the\n"
+               "authority's key comes from --key-file or DECONFLICT_KEY, never the command\n"
+               "line (which `ps` shows).\n");
 }
 
 int dc_cli_demo(int argc, char **argv)
@@ -301,8 +301,6 @@ int dc_cli_demo(int argc, char **argv)
             scen_path = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--url")) {
             url = argv[++i];
-        } else if (i + 1 < argc && !strcmp(argv[i], "--key")) {
-            key = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--key-file")) {
             key_file = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
@@ -334,7 +332,7 @@ int dc_cli_demo(int argc, char **argv)
         }
     }
     if (url)
-        key = dc__cli_key(key, key_file, keyarg, sizeof keyarg);
+        key = dc__cli_key(key_file, keyarg, sizeof keyarg);
     if (!!url != !!key || to_s <= from_s)
         goto usage;
     if (!scen_path)

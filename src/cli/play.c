@@ -222,6 +222,114 @@ int dc__play_activate(dc__play *p, double now_s)
     return n;
 }
 
+/* Aircraft i at scen_s as its pilot flies it (following advisories):
+ * the plan r in, the flown state out; step: move the pilot on (once per
+ * scenario time). */
+static void fly(dc__play *p, size_t i, dc_scenario_report *r, double scen_s, int step)
+{
+    dc_pilot_state plan = {r->lat_deg,
+                           r->lon_deg,
+                           r->alt_m,
+                           r->ground_speed_mps,
+                           fmod(r->track_deg + 360.0, 360.0),
+                           r->vertical_rate_mps};
+    double dt = scen_s - p->last_scen_s;
+    if (!step) {
+    } else if (!p->airborne[i] || !(dt > 0 && dt < 60)) {
+        if (!p->airborne[i])
+            dc_pilot_init(&p->pilots[i], &plan);
+        p->airborne[i] = 1;
+        if (p->pilots[i].mode == DC_PILOT_PLAN)
+            p->pilots[i].s = plan;
+    } else {
+        dc_pilot_step(&p->pilots[i], &plan, scen_s, dt);
+    }
+    const dc_pilot_state *s = &p->pilots[i].s;
+    r->lat_deg = s->lat_deg;
+    r->lon_deg = s->lon_deg;
+    r->alt_m = s->alt_m;
+    r->ground_speed_mps = s->ground_speed_mps;
+    r->track_deg = s->track_deg;
+    r->vertical_rate_mps = s->vertical_rate_mps;
+}
+
+int dc__play_follow_start(dc__play *p)
+{
+    size_t n = dc_scenario_aircraft_count(p->sc);
+    p->pilots = calloc(n ? n : 1, sizeof *p->pilots);
+    p->airborne = calloc(n ? n : 1, 1);
+    return p->pilots && p->airborne ? 0 : -1;
+}
+
+/* Aircraft of operator `by` with callsign track, or (size_t)-1. */
+static size_t aircraft_of(const dc__play *p, const dc__party *by, const char *track)
+{
+    size_t n = dc_scenario_aircraft_count(p->sc);
+    for (size_t i = 0; track && i < n; i++) {
+        dc_scenario_report r;
+        if (dc_scenario_position(p->sc, i, p->last_scen_s, &r) && !strcmp(r.callsign, track) &&
+            !strcmp(r.operator_name, by->name))
+            return i;
+    }
+    return (size_t)-1;
+}
+
+/* One alert record of operator `by` for its pilots. */
+static int take_record(dc__play *p, const dc__party *by, const json_t *rec, double scen_s,
+                       double speed)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    size_t i = aircraft_of(p, by, json_string_value(json_object_get(rec, "track_id")));
+    if (!kind || i == (size_t)-1 || !p->airborne[i])
+        return 0;
+    if (!strcmp(kind, "cleared")) {
+        dc_pilot_cleared(&p->pilots[i]);
+        return 0;
+    }
+    const json_t *adv = json_object_get(rec, "advisory");
+    const char *m = json_string_value(json_object_get(adv, "maneuver"));
+    if (strcmp(kind, "raised"))
+        return 0;
+    if (!m) {
+        dc_pilot_raised(&p->pilots[i]);
+        return 0;
+    }
+    dc_pilot_advisory a = {DC_PILOT_TURN, json_number_value(json_object_get(adv, "heading_deg")),
+                           json_number_value(json_object_get(adv, "altitude_m")),
+                           json_number_value(json_object_get(adv, "hold_s")) * speed};
+    if (strcmp(m, "turn"))
+        a.kind = DC_PILOT_LEVEL;
+    dc_pilot_advise(&p->pilots[i], &a, scen_s);
+    p->advisories_followed++;
+    return 1;
+}
+
+long dc__play_follow(dc__play *p, double scen_s, double speed, char *err, size_t err_len)
+{
+    long taken = 0;
+    for (size_t q = 1; q < p->n_parties && p->pilots; q++) {
+        dc__party *by = &p->parties[q];
+        char path[96];
+        snprintf(path, sizeof path, "/v1/alerts?since=%llu&limit=1000", by->alerts_next);
+        json_t *resp = NULL;
+        long st = dc__client_call(p->http, "GET", path, by->key, NULL, NULL, &resp, NULL);
+        if (st != 200) {
+            snprintf(err, err_len, "GET /v1/alerts as %s: HTTP %ld", by->name, st);
+            json_decref(resp);
+            return -1;
+        }
+        size_t k;
+        json_t *rec;
+        json_array_foreach(json_object_get(resp, "alerts"), k, rec)
+        {
+            taken += take_record(p, by, rec, scen_s, speed);
+        }
+        by->alerts_next = (unsigned long long)json_integer_value(json_object_get(resp, "next"));
+        json_decref(resp);
+    }
+    return taken;
+}
+
 long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len)
 {
     size_t n_ac = dc_scenario_aircraft_count(p->sc);
@@ -233,8 +341,12 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
         json_t *reports = json_array();
         for (size_t i = 0; i <= n_ac; i++) {
             dc_scenario_report r;
-            if (i < n_ac && dc_scenario_position(p->sc, i, scen_s, &r) &&
-                !strcmp(r.operator_name, by->name)) {
+            int up = i < n_ac && dc_scenario_position(p->sc, i, scen_s, &r);
+            if (up && p->pilots)
+                fly(p, i, &r, scen_s, q == 1);
+            else if (p->pilots && q == 1)
+                p->airborne[i] = 0;
+            if (up && !strcmp(r.operator_name, by->name)) {
                 json_t *rep = json_pack(
                     "{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "track_id", r.callsign, "time",
                     when, "lat", r.lat_deg, "lon", r.lon_deg, "alt_m", r.alt_m, "ground_speed_mps",
@@ -272,6 +384,7 @@ long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, siz
         }
         json_decref(reports);
     }
+    p->last_scen_s = scen_s;
     return accepted;
 }
 
@@ -285,6 +398,10 @@ void dc__play_free(dc__play *p)
     json_decref(p->op_vols);
     json_decref(p->activated);
     p->op_vols = p->activated = NULL;
+    free(p->pilots);
+    free(p->airborne);
+    p->pilots = NULL;
+    p->airborne = NULL;
 }
 
 int dc__parse_hhmm(const char *s, int *out_s)

@@ -11,11 +11,13 @@
 #include <stddef.h>
 
 #include "cli/client.h"
+#include "deconflict/pilot.h"
 #include "deconflict/scenario.h"
 
 typedef struct dc__party {
     char name[72], id[72], key[160];
     int is_authority;
+    unsigned long long alerts_next; /* GET /v1/alerts cursor (following advisories) */
 } dc__party;
 
 /* What happened to one submission; borrowed for the callback's duration.
@@ -41,6 +43,12 @@ typedef struct dc__play {
     size_t n_past;     /* plans not submitted: they ended before play began */
     void (*on_submit)(void *ctx, const dc__submit_event *ev);
     void *ctx;
+    /* Following advisories (dc__play_follow_start): each aircraft's pilot,
+     * whether it is in the air, and the scenario time of the last reports. */
+    dc_pilot *pilots;
+    unsigned char *airborne;
+    double last_scen_s;
+    unsigned long advisories_followed;
 } dc__play;
 
 /* Fills p->parties: the authority (whose key is given) and one operator per
@@ -67,7 +75,18 @@ int dc__play_activate(dc__play *p, double now_s);
  * number of reports accepted, -1 if a batch failed (message in err). */
 long dc__play_tracks(dc__play *p, double scen_s, double report_s, char *err, size_t err_len);
 const dc__party *dc__play_party(const dc__play *p, const char *name);
-void dc__play_free(dc__play *p); /* frees parties and op_ids, not http/sc */
+void dc__play_free(dc__play *p); /* frees parties, op_ids and pilots, not http/sc */
+
+/* From now on the aircraft fly their operators' advisories (pilot.h):
+ * dc__play_tracks reports where each pilot has flown instead of the plan.
+ * -1 when out of memory. */
+int dc__play_follow_start(dc__play *p);
+/* Reads each operator's new alert records (GET /v1/alerts with its own
+ * key) and hands every advisory on its aircraft, and every clear, to the
+ * aircraft's pilot. scen_s: the scenario time that is now (hold times are
+ * real seconds; speed: scenario seconds per real second). Returns the
+ * number of advisories taken, -1 when a call failed (message in err). */
+long dc__play_follow(dc__play *p, double scen_s, double speed, char *err, size_t err_len);
 
 /* "HH:MM" (HH up to 48) as seconds of the scenario day; -1 when malformed. */
 int dc__parse_hhmm(const char *s, int *out_s);

@@ -27,19 +27,23 @@ static void on_signal(int sig)
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: deconflict simulate --url URL [--key KEY | --key-file FILE] [--scenario FILE]\n"
-            "                           [--scale N] [--speed X] [--at HH:MM] [--keys-out FILE]\n\n"
-            "The authority's key comes from --key, the first line of --key-file, or the\n"
-            "DECONFLICT_KEY environment variable (the last two keep it out of `ps`).\n"
-            "Creates the scenario's operators, restrictions and plans on the server at URL\n"
-            "(a fresh store), then posts each operator's position reports every second\n"
-            "until interrupted. Plans already over are not submitted; operations are\n"
-            "activated on the wall clock once their approved window opens.\n"
-            "--at: the scenario time that is now (default 06:55);\n"
-            "--speed: scenario seconds per real second (default 1); --scale N adds N\n"
-            "generated operators with 3 aircraft each; --keys-out writes each operator's\n"
-            "name and API key, one per line (mode 600).\n");
+    fprintf(f, "usage: deconflict simulate --url URL [--key-file FILE] [--scenario FILE]\n"
+               "                           [--scale N] [--speed X] [--at HH:MM] [--keys-out FILE]\n"
+               "                           [--follow-advisories]\n\n"
+               "The authority's key comes from the first line of --key-file, or else the\n"
+               "DECONFLICT_KEY environment variable (never the command line, which `ps` shows).\n"
+               "Creates the scenario's operators, restrictions and plans on the server at URL\n"
+               "(a fresh store), then posts each operator's position reports every second\n"
+               "until interrupted. Plans already over are not submitted; operations are\n"
+               "activated on the wall clock once their approved window opens.\n"
+               "--at: the scenario time that is now (default 06:55);\n"
+               "--speed: scenario seconds per real second (default 1); --scale N adds N\n"
+               "generated operators with 3 aircraft each; --keys-out writes each operator's\n"
+               "name and API key, one per line (mode 600).\n"
+               "--follow-advisories: each operator reads its alerts (GET /v1/alerts, its own\n"
+               "key) and its aircraft fly their advisories: standard-rate turns (3 deg/s),\n"
+               "climbs and descents at 12.5 m/s, held for the advisory's hold_s and until\n"
+               "clear, then back to the plan (docs/alerts.md).\n");
 }
 
 int dc_cli_simulate(int argc, char **argv)
@@ -49,7 +53,7 @@ int dc_cli_simulate(int argc, char **argv)
     char keybuf[256];
     double speed = 1;
     unsigned long scale = 0;
-    int at_s = 6 * 3600 + 55 * 60;
+    int at_s = 6 * 3600 + 55 * 60, follow = 0;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -57,8 +61,8 @@ int dc_cli_simulate(int argc, char **argv)
             return 0;
         } else if (i + 1 < argc && !strcmp(argv[i], "--url")) {
             url = argv[++i];
-        } else if (i + 1 < argc && !strcmp(argv[i], "--key")) {
-            key = argv[++i];
+        } else if (!strcmp(argv[i], "--follow-advisories")) {
+            follow = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--key-file")) {
             key_file = argv[++i];
         } else if (i + 1 < argc && !strcmp(argv[i], "--scenario")) {
@@ -68,27 +72,31 @@ int dc_cli_simulate(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "--speed")) {
             speed = strtod(argv[++i], &end);
             if (*end || !(speed > 0 && speed <= 3600))
-                return dc__cli_bad_arg(
-                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
-                    argc, argv, i - 1);
+                return dc__cli_bad_arg("simulate",
+                                       "--url --key-file --scenario --keys-out --speed --scale "
+                                       "--at --follow-advisories",
+                                       argc, argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--scale")) {
             scale = strtoul(argv[++i], &end, 10);
             if (*end || scale > 100000)
-                return dc__cli_bad_arg(
-                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
-                    argc, argv, i - 1);
+                return dc__cli_bad_arg("simulate",
+                                       "--url --key-file --scenario --keys-out --speed --scale "
+                                       "--at --follow-advisories",
+                                       argc, argv, i - 1);
         } else if (i + 1 < argc && !strcmp(argv[i], "--at")) {
             if (dc__parse_hhmm(argv[++i], &at_s))
-                return dc__cli_bad_arg(
-                    "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
-                    argc, argv, i - 1);
+                return dc__cli_bad_arg("simulate",
+                                       "--url --key-file --scenario --keys-out --speed --scale "
+                                       "--at --follow-advisories",
+                                       argc, argv, i - 1);
         } else {
             return dc__cli_bad_arg(
-                "simulate", "--url --key --key-file --scenario --keys-out --speed --scale --at",
+                "simulate",
+                "--url --key-file --scenario --keys-out --speed --scale --at --follow-advisories",
                 argc, argv, i);
         }
     }
-    key = dc__cli_key(key, key_file, keybuf, sizeof keybuf);
+    key = dc__cli_key(key_file, keybuf, sizeof keybuf);
     if (!url || !key)
         goto usage;
 
@@ -123,6 +131,10 @@ int dc_cli_simulate(int argc, char **argv)
         goto out;
     }
     int failed = dc__play_plans(&p);
+    if (follow && dc__play_follow_start(&p)) {
+        fprintf(stderr, "deconflict simulate: out of memory\n");
+        goto out;
+    }
     if (keys_out) {
         mode_t old = umask(077);
         FILE *f = fopen(keys_out, "w");
@@ -149,6 +161,11 @@ int dc_cli_simulate(int argc, char **argv)
             dc__play_activate(&p, now);
             last_activate = now;
         }
+        if (follow && dc__play_follow(&p, scen, speed, msg, sizeof msg) < 0 &&
+            now - last_note > 30) {
+            fprintf(stderr, "deconflict simulate: %s\n", msg);
+            last_note = now;
+        }
         long n = dc__play_tracks(&p, scen, now, msg, sizeof msg);
         if (n < 0 && now - last_note > 30) {
             fprintf(stderr, "deconflict simulate: %s\n", msg);
@@ -159,7 +176,10 @@ int dc_cli_simulate(int argc, char **argv)
         while (!stop && dc__now() < next)
             usleep(20000);
     }
-    fprintf(stderr, "deconflict simulate: stopped after %ld reports\n", total);
+    fprintf(stderr, "deconflict simulate: stopped after %ld reports", total);
+    if (follow)
+        fprintf(stderr, ", %lu advisories followed", p.advisories_followed);
+    fprintf(stderr, "\n");
     rc = 0;
 out:
     dc__play_free(&p);

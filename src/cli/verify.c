@@ -488,7 +488,7 @@ int dc_cli_verify(int argc, char **argv)
         if (!(v.c = dc__client_new(url)))
             return X_ERROR;
         if (key_file || getenv("DECONFLICT_KEY"))
-            v.key = dc__cli_key(NULL, key_file, keybuf, sizeof keybuf);
+            v.key = dc__cli_key(key_file, keybuf, sizeof keybuf);
     }
     if (pin_key(&v) || (v.c && fetch_checkpoint(&v, &cur)) || load_checkpoints(&v))
         goto done;

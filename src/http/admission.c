@@ -24,6 +24,7 @@ typedef struct op_rate {
     int used;
     double submit_tokens, submit_t;
     double notice_tokens, notice_t;
+    double keys_tokens, keys_t;
 } op_rate;
 
 typedef struct bucket {
@@ -46,7 +47,7 @@ struct dc__admission {
     unsigned char *route_class; /* per route index */
     _Atomic unsigned inflight_ops, inflight_authority;
     _Atomic size_t body_bytes;
-    _Atomic unsigned long rate_limited[2], shed_inflight, shed_body;
+    _Atomic unsigned long rate_limited[3], shed_inflight, shed_body; /* notices, submit, keys */
     _Atomic unsigned long inflight_max;
     _Atomic unsigned deciding; /* operator submissions inside their handler */
     _Atomic long last_shed_ms; /* monotonic ms of the last 503 */
@@ -106,16 +107,45 @@ int dc__admit_auth(dc__req *r, const char *prefix, const char *presented)
     bucket *b = dc__map_get(&l->buckets, prefix);
     if (b && b->key) {
         copy = *b->key;
+        copy.revoked = __atomic_load_n(&b->key->revoked, __ATOMIC_ACQUIRE);
         r->who = b->number;
         r->is_authority = b->is_authority;
         snprintf(r->who_id, sizeof r->who_id, "%s", b->who_id);
         found = 1;
     }
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->mu); /* b may be forgotten from here on */
     if (!found)
         return 0;
-    copy.revoked = __atomic_load_n(&b->key->revoked, __ATOMIC_ACQUIRE);
     return dc__key_matches(&copy, presented);
+}
+
+void dc__admit_forget_revoked(dc_server *s)
+{
+    dc__admission *l = s->http->adm;
+    dc__map fresh = {0};
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->n_buckets; i++) {
+        bucket *b = l->bucket_list[i];
+        if (b->key && __atomic_load_n(&b->key->revoked, __ATOMIC_ACQUIRE))
+            continue;
+        if (dc__map_put(&fresh, b->prefix, b) != DC_OK) { /* out of memory: keep them all */
+            dc__map_free(&fresh);
+            pthread_mutex_unlock(&l->mu);
+            return;
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < l->n_buckets; i++) {
+        bucket *b = l->bucket_list[i];
+        if (b->key && __atomic_load_n(&b->key->revoked, __ATOMIC_ACQUIRE))
+            dc_free(b);
+        else
+            l->bucket_list[kept++] = b;
+    }
+    l->n_buckets = kept;
+    dc__map_free(&l->buckets);
+    l->buckets = fresh;
+    pthread_mutex_unlock(&l->mu);
 }
 
 void dc__admit_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
@@ -176,7 +206,8 @@ static op_rate *rate_of(dc__admission *l, const dc_server_config *cfg, uint32_t 
         o->used = 1;
         o->submit_tokens = cfg->rate_submit_burst;
         o->notice_tokens = cfg->rate_notices_burst;
-        o->submit_t = o->notice_t = now;
+        o->keys_tokens = DC__KEYS_BURST;
+        o->submit_t = o->notice_t = o->keys_t = now;
     }
     return o;
 }
@@ -234,6 +265,20 @@ void dc__admit(dc__req *r, const char *key_prefix)
                 shed(r, 429, (unsigned)ceil(wait_s));
                 return;
             }
+        }
+    }
+    /* Rotating one's own key: its own bucket, by operator. */
+    if (!r->is_authority && cls == DC__RATE_KEYS) {
+        double now = dc__mono_s(), wait_s = 1;
+        pthread_mutex_lock(&l->mu);
+        op_rate *b = rate_of(l, cfg, r->who, now);
+        int ok = !b || take(&b->keys_tokens, &b->keys_t, DC__KEYS_PER_HOUR / 60.0, DC__KEYS_BURST,
+                            now, &wait_s);
+        pthread_mutex_unlock(&l->mu);
+        if (!ok) {
+            atomic_fetch_add(&l->rate_limited[2], 1);
+            shed(r, 429, (unsigned)ceil(wait_s));
+            return;
         }
     }
     /* In flight: operators share max_inflight, the authority has its own
@@ -313,8 +358,10 @@ void dc__admission_metrics_render(dc_server *s, dc__buf *b)
                 "# HELP deconflict_rate_limited_total Requests refused with 429 by the per-key "
                 "rate limits.\n# TYPE deconflict_rate_limited_total counter\n"
                 "deconflict_rate_limited_total{limit=\"submit\"} %lu\n"
-                "deconflict_rate_limited_total{limit=\"notices\"} %lu\n",
-                atomic_load(&l->rate_limited[1]), atomic_load(&l->rate_limited[0]));
+                "deconflict_rate_limited_total{limit=\"notices\"} %lu\n"
+                "deconflict_rate_limited_total{limit=\"keys\"} %lu\n",
+                atomic_load(&l->rate_limited[1]), atomic_load(&l->rate_limited[0]),
+                atomic_load(&l->rate_limited[2]));
     dc__buf_fmt(b,
                 "# HELP deconflict_probing_alerts_total Probing alerts raised to the authority.\n"
                 "# TYPE deconflict_probing_alerts_total counter\n"

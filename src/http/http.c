@@ -102,6 +102,17 @@ static void wake(dc__waiter *w)
     MHD_resume_connection(r->conn);
 }
 
+/* An answered request: releases what it held, then does its after work. */
+static void req_done(dc__req *r)
+{
+    dc__admit_done(r);
+    if (r->after)
+        r->after(r->s, r->after_ctx);
+    dc__buf_free(&r->body);
+    dc__buf_free(&r->resp);
+    dc_free(r);
+}
+
 void dc__await(dc__req *r)
 {
     r->wait.wake = r->conn ? wake : NULL; /* in-process: dc_server_handle waits */
@@ -517,10 +528,7 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
         rc = DC_ENOMEM;
     }
     dc__http_count(s, r->route, r->status);
-    dc__admit_done(r);
-    dc__buf_free(&r->body);
-    dc__buf_free(&r->resp);
-    dc_free(r);
+    req_done(r);
     return rc;
 }
 
@@ -536,16 +544,9 @@ void dc_server_response_free(dc_server_response *r)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    dc__req *r = *con_cls;
-    if (!r)
-        return;
-    dc__admit_done(r);
-    dc__buf_free(&r->body);
-    dc__buf_free(&r->resp);
-    dc_free(r);
+    (void)cls, (void)conn, (void)toe;
+    if (*con_cls)
+        req_done(*con_cls);
     *con_cls = NULL;
 }
 

@@ -25,6 +25,7 @@ typedef enum dc__rate {
     DC__RATE_OTHER,   /* in-flight bounds only */
     DC__RATE_SUBMIT,  /* a decision: the per-key submission bucket */
     DC__RATE_NOTICES, /* the per-key notice-query bucket */
+    DC__RATE_KEYS,    /* key rotation: a per-operator bucket (DC__KEYS_PER_HOUR) */
     DC__RATE_STREAM   /* long-lived: bounded by the connection limits only */
 } dc__rate;
 typedef struct dc__route {
@@ -68,6 +69,11 @@ struct dc__req {
     int admitted;           /* holds an in-flight slot until completed */
     int deciding;           /* inside a submission handler */
     size_t body_reserved;   /* bytes of the global body budget held */
+    /* Work for after the answer has gone (when the request completes), so
+     * that it is not measured on the answer path: after(s, after_ctx),
+     * which owns and frees after_ctx. Set by a handler; NULL: none. */
+    void (*after)(dc_server *s, void *ctx);
+    void *after_ctx;
 };
 
 /* ---- the reply API (http.c) ---- */
@@ -158,6 +164,14 @@ void dc__admit_leave(dc__req *r);
 /* Authentication by a key that authenticated before, without taking mu:
  * 1 and r's caller fields set when it matches (and is not revoked). */
 int dc__admit_auth(dc__req *r, const char *prefix, const char *presented);
+/* Operators rotating their own keys: at most DC__KEYS_BURST at once, then
+ * DC__KEYS_PER_HOUR (the authority is exempt). A rotation keeps the rate
+ * state (it is the operator's, not the key's). */
+#define DC__KEYS_BURST 3
+#define DC__KEYS_PER_HOUR 12
+/* Under mu, after keys were revoked: forgets the remembered revoked keys,
+ * so the table holds only live keys however often they rotate. */
+void dc__admit_forget_revoked(dc_server *s);
 /* Under mu, after a key authenticated: remember it for dc__admit_auth. */
 void dc__admit_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
                              const dc__operator *op);

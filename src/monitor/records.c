@@ -128,127 +128,9 @@ static char *take(dc__buf *b)
     return b->p;
 }
 
-/* ---- the advisory: what an operator learns of a predicted loss ----
- * docs/alerts.md. Everything in it is a function of the operator's own
- * exact state and the intruder's coarse state: its cell of DC__ALERT_CELL_DEG
- * degrees (position taken at the cell's centre), its layer of
- * DC__ALERT_LAYER_M metres, and its velocity. The time to loss is given in
- * DC__ALERT_T_STEP_S steps. How many of one operator's tracks may hold an
- * open alert on one intruder is bounded (DC__ALERT_PER_INTRUDER, chosen in
- * a keyed pseudo-random order), so a grid of own tracks cannot map the
- * edge of the alert region either. */
-
-#define M_PER_DEG 111195.0
-#define DEG_RAD (M_PI / 180.0)
-
-static double cell_centre(double deg)
-{
-    return (floor(deg / DC__ALERT_CELL_DEG) + 0.5) * DC__ALERT_CELL_DEG;
-}
-
-static double layer_centre(double alt_m)
-{
-    return (floor(alt_m / DC__ALERT_LAYER_M) + 0.5) * DC__ALERT_LAYER_M;
-}
-
-/* A report moved linearly to t_s (east/north from ground speed and track). */
-static dc_track_report at(const dc_track_report *r, double t_s)
-{
-    dc_track_report o = *r;
-    double dt = t_s - r->time_s;
-    double k = r->ground_speed_mps * dt / M_PER_DEG;
-    o.lat_deg += k * cos(r->track_deg * DEG_RAD);
-    if (o.lat_deg > 89.9)
-        o.lat_deg = 89.9;
-    if (o.lat_deg < -89.9)
-        o.lat_deg = -89.9;
-    o.lon_deg += k * sin(r->track_deg * DEG_RAD) / cos(r->lat_deg * DEG_RAD);
-    o.lon_deg = fmod(o.lon_deg + 540.0, 360.0) - 180.0;
-    o.alt_m += r->vertical_rate_mps * dt;
-    o.time_s = t_s;
-    return o;
-}
-
-/* East/north metres from (lat0, lon0) to (lat1, lon1), local plane. */
-static void en(double lat0, double lon0, double lat1, double lon1, double *e, double *n)
-{
-    double dlon = fmod(lon1 - lon0 + 540.0, 360.0) - 180.0;
-    *e = dlon * M_PER_DEG * cos((lat0 + lat1) * 0.5 * DEG_RAD);
-    *n = (lat1 - lat0) * M_PER_DEG;
-}
+/* ---- the advisory (advise.c computes it) ---- */
 
 static const char *const SECTORS[8] = {"N", "NE", "E", "SE", "S", "SW", "W", "NW"};
-
-void dc__advise(const dc_tactical_params *p, const dc_track_report *own_r,
-                const dc_track_report *intr_r, double now_s, double t_in_s, dc__advisory *out)
-{
-    dc_track_report own = at(own_r, now_s), in = at(intr_r, now_s);
-    memset(out, 0, sizeof *out);
-    /* The coarse picture: cell centre to cell centre, layer to layer. */
-    double oc_lat = cell_centre(own.lat_deg), oc_lon = cell_centre(own.lon_deg);
-    double ic_lat = cell_centre(in.lat_deg), ic_lon = cell_centre(in.lon_deg);
-    double ce, cn;
-    en(oc_lat, oc_lon, ic_lat, ic_lon, &ce, &cn);
-    double cd = hypot(ce, cn);
-    out->sector = -1;
-    if (cd > 1.0) {
-        double brg = atan2(ce, cn) / DEG_RAD;
-        out->sector = (int)floor(fmod(brg + 360.0 + 22.5, 360.0) / 45.0) % 8;
-    }
-    out->band = cd < 10000 ? 0 : cd < 20000 ? 1 : cd < 50000 ? 2 : 3;
-    double lo = floor(own.alt_m / DC__ALERT_LAYER_M), li = floor(in.alt_m / DC__ALERT_LAYER_M);
-    out->vertical = li > lo ? 1 : li < lo ? -1 : 0;
-    out->t_los_s = floor((t_in_s > 0 ? t_in_s : 0) / DC__ALERT_T_STEP_S) * DC__ALERT_T_STEP_S;
-
-    /* The resolution, MVP-style (BlueSky's modified voltage potential):
-     * the intruder's predicted miss vector at closest approach is pushed out
-     * to the protected radius grown by the cell's half-diagonal (so that it
-     * holds wherever in its cell the intruder is), by a velocity change of
-     * own alone (the other side may not follow), applied as a heading
-     * change at the same speed. Own exact, the intruder coarse. */
-    double rx, ry;
-    en(own.lat_deg, own.lon_deg, ic_lat, ic_lon, &rx, &ry);
-    double th = own.track_deg * DEG_RAD, ti = in.track_deg * DEG_RAD;
-    double vox = own.ground_speed_mps * sin(th), voy = own.ground_speed_mps * cos(th);
-    double ux = in.ground_speed_mps * sin(ti) - vox, uy = in.ground_speed_mps * cos(ti) - voy;
-    double u2 = ux * ux + uy * uy;
-    double tc = u2 > 1e-6 ? -(rx * ux + ry * uy) / u2 : 0;
-    double half_diag = 0.5 * DC__ALERT_CELL_DEG * M_PER_DEG * M_SQRT2;
-    double want = (p->h_m + half_diag) * 1.05;
-    out->kind = DC__ADVISE_ALTITUDE;
-    if (own.ground_speed_mps >= 1.0 && tc > 1.0) {
-        double mx = rx + ux * tc, my = ry + uy * tc, m = hypot(mx, my);
-        if (m < 10.0) { /* head-on: pass on the right (ICAO rules of the air) */
-            double r = hypot(rx, ry) > 1 ? hypot(rx, ry) : 1;
-            mx = -ry / r * 10.0;
-            my = rx / r * 10.0;
-            m = 10.0;
-        }
-        double push = (want - m) / tc; /* m/s, along the miss vector, away */
-        double nvx = vox - push * mx / m, nvy = voy - push * my / m;
-        double hdg = fmod(atan2(nvx, nvy) / DEG_RAD + 360.0, 360.0);
-        double turn = fmod(hdg - own.track_deg + 540.0, 360.0) - 180.0;
-        if (want > m && fabs(turn) <= 90.0) {
-            /* Rounded away from the intruder, at least 10 degrees. */
-            double q = ceil(fabs(turn) / 10.0) * 10.0;
-            if (q < 10)
-                q = 10;
-            turn = turn < 0 ? -q : q;
-            out->kind = DC__ADVISE_HEADING;
-            out->turn_deg = turn;
-            out->heading_deg = fmod(round(own.track_deg + turn) + 360.0, 360.0);
-        }
-    }
-    if (out->kind == DC__ADVISE_ALTITUDE) {
-        /* Away from the intruder's layer: down when it is above or level. */
-        double dz = layer_centre(in.alt_m) - own.alt_m;
-        double need = p->v_m + 0.5 * DC__ALERT_LAYER_M - (out->vertical ? fabs(dz) : -fabs(dz));
-        double step = 150.0;
-        double change = ceil((need > step ? need : step) / step) * step;
-        out->climb = out->vertical < 0;
-        out->altitude_m = own.alt_m + (out->climb ? change : -change);
-    }
-}
 
 void dc__advisory_json(dc__buf *b, const dc__advisory *a)
 {
@@ -268,12 +150,12 @@ void dc__advisory_json(dc__buf *b, const dc__advisory *a)
                     a->turn_deg < 0 ? "left" : "right");
         num(b, ",\"turn_deg\":", fabs(a->turn_deg), 0);
         num(b, ",\"heading_deg\":", a->heading_deg, 0);
-        dc__buf_str(b, "}");
     } else {
         dc__buf_fmt(b, ",\"advisory\":{\"maneuver\":\"%s\"", a->climb ? "climb" : "descend");
         num(b, ",\"altitude_m\":", a->altitude_m, 0);
-        dc__buf_str(b, "}");
     }
+    num(b, ",\"hold_s\":", a->hold_s, 0);
+    dc__buf_str(b, "}");
 }
 
 /* ---- who holds an open advisory on which intruder ---- */
@@ -295,6 +177,39 @@ static size_t open_count(const dc__monitor_tick *t, uint32_t to, const side *int
     return n;
 }
 
+/* A side may raise operator alerts when it is real: the authority's own
+ * or unknown traffic (its surveillance), or an operator's track linked to
+ * one of its live operations whose reports were all kinematically
+ * plausible. Anything else (an unlinked or implausible operator track,
+ * made up or not) is in the authority's picture only: a pair with it
+ * gives no operator a record, so made-up tracks neither locate nor spoof. */
+static int side_counts(const side *sd)
+{
+    if (sd->implausible)
+        return 0;
+    return !sd->known || sd->is_authority || sd->operation[0];
+}
+
+/* Own's other conflicts, at most cap: the intruders own track holds an
+ * open advisory on (so the operator knows of them already: no conflict it
+ * was not told of shapes its advisory), their reports borrowed from the
+ * table. */
+static size_t partners_of(dc__monitor *m, const side *me, const side *other, dc_track_report *buf,
+                          size_t cap)
+{
+    const dc__monitor_tick *t = m->tick;
+    size_t k = 0;
+    for (size_t i = 0; m->table && i < t->n_adv && k < cap; i++) {
+        const open_adv *o = &t->adv[i];
+        if (o->to != me->op || strcmp(o->otrack, me->track) ||
+            (o->iop == other->op && !strcmp(o->itrack, other->track)))
+            continue;
+        if (dc_tactical_track_get(m->table, o->iop, o->itrack, &buf[k]) == DC_OK)
+            k++;
+    }
+    return k;
+}
+
 /* The blind record for own side `me` of a pair alert: an advisory. */
 static void operator_record(dc__monitor *m, const event *ev, const char *ref, const side *me,
                             const side *other)
@@ -314,6 +229,7 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
         o->to = me->op;
         o->iop = other->op;
         snprintf(o->itrack, sizeof o->itrack, "%s", other->track);
+        snprintf(o->otrack, sizeof o->otrack, "%s", me->track);
         memcpy(o->ref, ref, sizeof o->ref);
     } else if (at_i != (size_t)-1) {
         t->adv[at_i] = t->adv[--t->n_adv];
@@ -327,24 +243,25 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
     own_track(&b, me);
     if (raised) {
         dc__advisory a;
-        dc__advise(&m->s->cfg.tactical, &me->pos, &other->pos, ev->time_s, ev->c.t_in_s, &a);
+        dc_track_report own = me->pos, intr = other->pos, partners[16];
+        own.operator_number = me->op;
+        own.track_id = me->track;
+        intr.operator_number = other->op;
+        intr.track_id = other->track;
+        dc__advise_in in = {&own,
+                            &intr,
+                            partners,
+                            partners_of(m, me, other, partners, 16),
+                            t->traffic,
+                            ev->time_s,
+                            ev->c.t_in_s,
+                            me == &ev->a ? ev->a_up : !ev->a_up,
+                            side_counts(other) && other->known && !other->is_authority};
+        dc__advise(&m->s->cfg.tactical, &in, &a);
         dc__advisory_json(&b, &a);
         dc__buf_fmt(&b, ",\"los_now\":%s", ev->c.los_now ? "true" : "false");
     }
     queue(m, me->op, take(&b));
-}
-
-/* A side may raise operator alerts when it is real: the authority's own
- * or unknown traffic (its surveillance), or an operator's track linked to
- * one of its live operations whose reports were all kinematically
- * plausible. Anything else (an unlinked or implausible operator track,
- * made up or not) is in the authority's picture only: a pair with it
- * gives no operator a record, so made-up tracks neither locate nor spoof. */
-static int side_counts(const side *sd)
-{
-    if (sd->implausible)
-        return 0;
-    return !sd->known || sd->is_authority || sd->operation[0];
 }
 
 /* A feed track tied to an operation (modes:<address>) and the unknown

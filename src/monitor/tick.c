@@ -238,6 +238,8 @@ static uint64_t keyed(const dc_server *s, const event *ev)
     return v;
 }
 
+static void seed_one(void *ctx, const dc_track_report *r);
+
 static void process_events(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -291,17 +293,27 @@ static void process_events(dc__monitor *m)
         else
             n_raised++;
     }
+    /* The advisories' traffic picture: every live track (borrowed from the
+     * table until the next ingest). */
+    if (n_raised && (t->traffic || (t->traffic = dc_calloc(1, sizeof *t->traffic)))) {
+        t->n_seed = 0;
+        dc_tactical_each(m->table, seed_one, t);
+        if (dc__traffic_set(t->traffic, t->seed, t->n_seed))
+            t->traffic->n = 0;
+    }
     raise_key *order = n_raised ? dc_malloc(n_raised * sizeof *order) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < t->n_ev; i++) {
-        const event *ev = &t->ev[i];
+        event *ev = &t->ev[i];
         if (ev->kind != DC_TAC_ALERT_RAISED || ev->quiet)
             continue;
+        uint64_t key = keyed(s, ev);
+        ev->a_up = (int)(key >> 63); /* which side climbs: nothing it controls */
         if (!order) {
             dc__pair_records(m, ev); /* out of memory: in pass order */
             continue;
         }
-        order[k++] = (raise_key){keyed(s, ev), i};
+        order[k++] = (raise_key){key, i};
     }
     if (order) {
         qsort(order, k, sizeof *order, raise_cmp);
@@ -554,6 +566,9 @@ void dc__monitor_free(dc_server *s)
         dc_free(m->tick->inh);
         dc_free(m->tick->quiet);
         dc_free(m->tick->adv);
+        if (m->tick->traffic)
+            dc__traffic_free(m->tick->traffic);
+        dc_free(m->tick->traffic);
         dc__open_list_free(&m->tick->open_pairs);
         dc__open_list_free(&m->tick->open_nc);
         dc_free(m->tick);

@@ -29,6 +29,7 @@ typedef struct event {
     dc_tactical_conflict c; /* refs cleared; raised only */
     char ref[40];           /* inherited alert reference, "" for our own */
     int quiet;              /* already known to every recipient: no records */
+    int a_up;               /* a level change in one layer: a climbs (1) or b does (0), keyed */
 } event;
 
 typedef struct vcache {
@@ -56,9 +57,11 @@ typedef struct inherited {
  * inherited pair may be raised again before it is cleared. */
 #define INHERIT_GRACE_PASSES 2
 
-/* An operator's open advisory: recipient, the intruder, the alert. */
+/* An operator's open advisory: recipient and its track, the intruder, the
+ * alert. */
 typedef struct open_adv {
     uint32_t to, iop;
+    char otrack[DC_TRACK_ID_MAX];
     char itrack[DC_TRACK_ID_MAX];
     char ref[40];
 } open_adv;
@@ -86,6 +89,7 @@ typedef struct dc__monitor_tick {
     dc__open_list open_pairs, open_nc; /* from lease_share.c */
     open_adv *adv;                     /* operators' open advisories (records.c) */
     size_t n_adv, cap_adv;
+    struct dc__traffic *traffic; /* advise.c: this tick's picture, NULL until needed */
 } dc__monitor_tick;
 
 /* Grows *buf (elem bytes each) to hold need; 0 on success, contents kept. */
@@ -109,10 +113,33 @@ typedef struct dc__advisory {
     double turn_deg, heading_deg; /* heading: signed turn (right +), new track */
     int climb;                    /* altitude: 1 climb, 0 descend */
     double altitude_m;            /* altitude: the level to take */
+    double hold_s; /* keep it this long at least (past closest approach), then rejoin */
 } dc__advisory;
-/* The advisory for own (report own_r) against intruder intr_r at now_s. */
-void dc__advise(const dc_tactical_params *p, const dc_track_report *own_r,
-                const dc_track_report *intr_r, double now_s, double t_in_s, dc__advisory *out);
+/* advise.c: the traffic an advisory's turn steers clear of (every live
+ * track's latest report, sorted by latitude; strings borrowed from the
+ * reports given). */
+typedef struct dc__traffic {
+    dc_track_report *v;
+    size_t n, cap;
+    double max_speed_mps;
+} dc__traffic;
+/* Replaces t's reports with a copy of reps; -1 when out of memory (t empty). */
+int dc__traffic_set(dc__traffic *t, const dc_track_report *reps, size_t n);
+void dc__traffic_free(dc__traffic *t); /* its buffer; t is empty after */
+/* What an advisory is computed from. Reports carry operator_number and
+ * track_id; all borrowed for the call. */
+typedef struct dc__advise_in {
+    const dc_track_report *own, *intr;
+    const dc_track_report *partners; /* own's other conflicts now (may be NULL) */
+    size_t n_partners;
+    const dc__traffic *traffic; /* steered clear of as own sees it coarsely; may be NULL */
+    double now_s, t_in_s;
+    /* When both are in one layer and a level change is advised: 1 climbs,
+     * 0 descends (the two sides of a pair get opposite values). */
+    int level_up;
+    int cooperative; /* the intruder gets the mirrored advisory */
+} dc__advise_in;
+void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisory *out);
 void dc__advisory_json(dc__buf *b, const dc__advisory *a);
 
 /* records.c: "YYYY-MM-DDTHH:MM:SS.mmmZ" of a time in seconds UTC. */

@@ -231,3 +231,63 @@ def test_key_rotation_does_not_reset_the_rate():
         assert r.status == 429 and int(r.headers["Retry-After"]) >= 1, r
     finally:
         assert s.stop() == 0
+
+
+def test_own_key_rotation_is_rate_limited_and_old_keys_are_forgotten():
+    """Issue 13: rotation itself was not rate-limited, and every rotated
+    key's admission state stayed for the server's life. An operator rotates
+    its own key 3 times at once (then 12 an hour, by operator); the old keys
+    stop working and are dropped; the authority is exempt."""
+    s = Server({})
+    try:
+        b = s.operator("rotator_kr2")
+        old = []
+        for i in range(3):
+            r = b.req("POST", "/v1/operators/%s/keys" % b.id)
+            assert r.status == 201, r
+            old.append(b.key)
+            b.key = r.json["api_key"]
+        r = b.req("POST", "/v1/operators/%s/keys" % b.id)
+        assert r.status == 429 and int(r.headers["Retry-After"]) >= 1, r
+        assert r.json["error"] == "rate_limited", r
+        assert b.req("GET", "/v1/operations").status == 200
+        for k in old:
+            assert s.request("GET", "/v1/operations", k).status == 401
+        assert metric(s, 'deconflict_rate_limited_total{limit="keys"}') == 1
+        for i in range(4):
+            r = s.request("POST", "/v1/operators/%s/keys" % b.id, s.authority_key)
+            assert r.status == 201, r
+            b.key = r.json["api_key"]
+        assert b.req("GET", "/v1/operations").status == 200
+    finally:
+        assert s.stop() == 0
+
+
+def test_blind_only_rejection_counted_after_the_answer():
+    """Issue 13: the exact check behind deconflict_blind_only_rejections_total
+    ran on a blind rejection's answer path, longer near the other volume than
+    far (a timing channel). It runs once the answer has gone; the metric
+    still counts a rejection the exact rule would have approved, and not one
+    it would have refused."""
+    s = Server({})
+    try:
+        a, b = s.operator("blind_a"), s.operator("blind_b")
+        lat0, lon0 = 33.5, 44.5
+        r = a.req("POST", "/v1/operations", {"volumes": [circle(lon0, lat0, 500)]})
+        assert r.status == 201, r
+        # 500 + 1852 + 300 m from A's centre: clear exactly, inside A's notice.
+        near = lat_north_of(lat0, 500 + 1852 + 300 + 100)
+        r = b.req("POST", "/v1/operations", {"volumes": [circle(lon0, near, 100)]})
+        assert r.status == 409, r
+        name = "deconflict_blind_only_rejections_total"
+        for _ in range(50):
+            if metric(s, name) == 1:
+                break
+            time.sleep(0.05)
+        assert metric(s, name) == 1
+        r = b.req("POST", "/v1/operations", {"volumes": [circle(lon0, lat0, 100)]})
+        assert r.status == 409, r
+        time.sleep(0.3)
+        assert metric(s, name) == 1
+    finally:
+        assert s.stop() == 0

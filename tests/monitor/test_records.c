@@ -296,7 +296,8 @@ static void check_resolves(dc_track_report own, dc_track_report in)
     in.track_id = "INT";
     assert_int_equal(dc_tactical_pair(&p, &own, &in, &c), 1);
     dc__advisory a;
-    dc__advise(&p, &own, &in, own.time_s, c.t_in_s, &a);
+    dc__advise_in ai = {&own, &in, NULL, 0, NULL, own.time_s, c.t_in_s, 0, 0};
+    dc__advise(&p, &ai, &a);
     if (a.kind == DC__ADVISE_HEADING) {
         assert_true(fabs(a.turn_deg) >= 10 && fabs(a.turn_deg) <= 90);
         own.track_deg = a.heading_deg;

@@ -32,7 +32,7 @@
  *            t_cpa_s: number, d_cpa_m: number}} Relative
  * @typedef {{sector: ?string, distance_band: string, vertical: string}} Intruder
  * @typedef {{maneuver: string, direction?: string, turn_deg?: number,
- *            heading_deg?: number, altitude_m?: number}} Advisory
+ *            heading_deg?: number, altitude_m?: number, hold_s?: number}} Advisory
  * @typedef {{operator: OperatorRef|null, track_id: string, operation_id: string|null,
  *            position?: TrackReport}} AlertSide
  * @typedef {{seq: number, kind: 'raised'|'cleared'|'nonconforming'|'conforming'|'probing',
