@@ -175,230 +175,229 @@ static json_t *rejection_detail(dc__req *r, const dc__candidate *c, const json_t
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "operator", r->who_id, "decision", "rejected",
                      "request", request, "plan_sha256", hex, "notices", ids);
+}
 
-    /* Whether a blind rejection would have been approved by the exact rule
-     * (the metric of capacity given up to coarsening) is checked after the
-     * answer has gone: an exact check takes longer near the other operator's
-     * volume than far from it, and on the answer path that was a timing
-     * channel (issue 13). The airspace may have moved on by a request or two. */
-    typedef struct blind_check {
-        uint32_t who;
-        char skip[64]; /* "" for none */
-        dc_volume *vols;
-        size_t n;
-    } blind_check;
+/* Whether a blind rejection would have been approved by the exact rule
+ * (the metric of capacity given up to coarsening) is checked after the
+ * answer has gone: an exact check takes longer near the other operator's
+ * volume than far from it, and on the answer path that was a timing
+ * channel (issue 13). The airspace may have moved on by a request or two. */
+typedef struct blind_check {
+    uint32_t who;
+    char skip[64]; /* "" for none */
+    dc_volume *vols;
+    size_t n;
+} blind_check;
 
-    static void blind_check_run(dc_server * s, void *ctx)
-    {
-        blind_check *b = ctx;
-        dc__hits ex;
-        dc__decide_opts o = {b->who, 1, b->skip[0] ? b->skip : NULL, 0, 0, 1};
-        pthread_mutex_lock(&s->mu);
-        dc__decide(s, &o, b->vols, b->n, &ex);
-        pthread_mutex_unlock(&s->mu);
-        if (!ex.total)
-            atomic_fetch_add(&s->m.blind_only_rejections, 1);
-        dc_volumes_free(b->vols, b->n);
+static void blind_check_run(dc_server *s, void *ctx)
+{
+    blind_check *b = ctx;
+    dc__hits ex;
+    dc__decide_opts o = {b->who, 1, b->skip[0] ? b->skip : NULL, 0, 0, 1};
+    pthread_mutex_lock(&s->mu);
+    dc__decide(s, &o, b->vols, b->n, &ex);
+    pthread_mutex_unlock(&s->mu);
+    if (!ex.total)
+        atomic_fetch_add(&s->m.blind_only_rejections, 1);
+    dc_volumes_free(b->vols, b->n);
+    dc_free(b);
+}
+
+static void blind_check_later(dc__req *r, const dc__candidate *c, const char *skip)
+{
+    blind_check *b = r->after ? NULL : dc_calloc(1, sizeof *b);
+    if (!b || !(b->vols = dc_calloc(c->n ? c->n : 1, sizeof *b->vols))) {
         dc_free(b);
+        return; /* out of memory: not counted */
     }
-
-    static void blind_check_later(dc__req * r, const dc__candidate *c, const char *skip)
-    {
-        blind_check *b = r->after ? NULL : dc_calloc(1, sizeof *b);
-        if (!b || !(b->vols = dc_calloc(c->n ? c->n : 1, sizeof *b->vols))) {
+    for (size_t i = 0; i < c->n; i++) {
+        b->vols[i] = c->vols[i];
+        if (!(b->vols[i].fp = dc_footprint_clone(c->vols[i].fp))) {
+            dc_volumes_free(b->vols, i);
             dc_free(b);
-            return; /* out of memory: not counted */
+            return;
         }
-        for (size_t i = 0; i < c->n; i++) {
-            b->vols[i] = c->vols[i];
-            if (!(b->vols[i].fp = dc_footprint_clone(c->vols[i].fp))) {
-                dc_volumes_free(b->vols, i);
-                dc_free(b);
-                return;
-            }
-        }
-        b->n = c->n;
-        b->who = r->who;
-        snprintf(b->skip, sizeof b->skip, "%s", skip ? skip : "");
-        r->after = blind_check_run;
-        r->after_ctx = b;
     }
+    b->n = c->n;
+    b->who = r->who;
+    snprintf(b->skip, sizeof b->skip, "%s", skip ? skip : "");
+    r->after = blind_check_run;
+    r->after_ctx = b;
+}
 
-    void dc__api_reject(dc__req * r, const dc__candidate *c, const dc__hits *h, int exact,
-                        const char *skip, const char *action)
-    {
-        dc_server *s = r->s;
-        json_t *conflicts = json_array(), *with = json_array();
-        /* Conflicts in the order of their notice ids: the order of the hits
-         * follows the hidden operation ids. */
-        json_t **sorted = h->n ? dc_calloc(h->n, sizeof *sorted) : NULL;
-        for (size_t i = 0; i < h->n; i++) {
-            json_t *nj = notice_json(r, h->h[i].e, h->h[i].vol);
-            /* Which of the caller's own volumes conflicted: its own plan, so
-             * naming it discloses nothing of the other side. */
-            json_t *cv = json_array();
-            for (size_t k = 0; k < c->n && k < 64; k++)
-                if (h->h[i].cand_bits >> k & 1)
-                    json_array_append_new(cv, json_integer((json_int_t)k));
-            if (h->h[i].cand >= 64)
-                json_array_append_new(cv, json_integer((json_int_t)h->h[i].cand));
-            if (json_is_object(nj)) {
-                json_object_set_new(nj, "candidate_volume", json_integer((json_int_t)h->h[i].cand));
-                json_object_set_new(nj, "candidate_volumes", cv);
-            } else {
-                json_decref(cv);
-            }
-            if (sorted)
-                sorted[i] = nj;
-            else
-                json_array_append_new(conflicts, nj);
-            json_array_append_new(with, json_string(h->h[i].e->id));
+void dc__api_reject(dc__req *r, const dc__candidate *c, const dc__hits *h, int exact,
+                    const char *skip, const char *action)
+{
+    dc_server *s = r->s;
+    json_t *conflicts = json_array(), *with = json_array();
+    /* Conflicts in the order of their notice ids: the order of the hits
+     * follows the hidden operation ids. */
+    json_t **sorted = h->n ? dc_calloc(h->n, sizeof *sorted) : NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        json_t *nj = notice_json(r, h->h[i].e, h->h[i].vol);
+        /* Which of the caller's own volumes conflicted: its own plan, so
+         * naming it discloses nothing of the other side. */
+        json_t *cv = json_array();
+        for (size_t k = 0; k < c->n && k < 64; k++)
+            if (h->h[i].cand_bits >> k & 1)
+                json_array_append_new(cv, json_integer((json_int_t)k));
+        if (h->h[i].cand >= 64)
+            json_array_append_new(cv, json_integer((json_int_t)h->h[i].cand));
+        if (json_is_object(nj)) {
+            json_object_set_new(nj, "candidate_volume", json_integer((json_int_t)h->h[i].cand));
+            json_object_set_new(nj, "candidate_volumes", cv);
+        } else {
+            json_decref(cv);
         }
-        if (sorted) {
-            qsort(sorted, h->n, sizeof *sorted, by_notice_id);
-            for (size_t i = 0; i < h->n; i++)
-                json_array_append_new(conflicts, sorted[i]);
-            dc_free(sorted);
-        }
-        json_t *sugg = suggest(r, c, exact, skip);
-        atomic_fetch_add(&s->m.rejected, 1);
-        if (!exact)
-            blind_check_later(r, c, skip);
-        /* The authority's record names the operations hit; the rejected
-         * party's own record holds only what its 409 shows it. Every rejection
-         * makes both, so neither the answer's time nor the log's growth tells
-         * one rejection from another. */
-        dc__journal_audit(s, r->who_id, action, skip ? skip : "",
-                          json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
-                                    (json_int_t)h->total, "with", with));
-        int64_t seq0 = s->audit_seq;
-        dc__journal_audit_for(s, r->who, r->who_id, "rejected", skip ? skip : "",
-                              rejection_detail(r, c, conflicts, action));
-        json_t *receipt = dc__tlog_receipt(s, seq0, r->who, r->is_authority);
-        dc__probing_rejection(s, r->who, r->is_authority, c->vols, c->n);
-        char reason[160];
-        if (h->n)
-            snprintf(reason, sizeof reason,
-                     "volumes[%u] conflicts with %zu notice%s (see conflicts)",
-                     (unsigned)h->h[0].cand, h->n, h->n == 1 ? "" : "s");
+        if (sorted)
+            sorted[i] = nj;
         else
-            snprintf(reason, sizeof reason, "conflicts with %zu notices", h->n);
-        json_t *body = json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field",
-                                 "volumes", "reason", reason, "conflicts", conflicts, "suggestion",
-                                 sugg ? sugg : json_null());
-        if (receipt)
-            json_object_set_new(body, "receipt", receipt);
-        dc__reply_json(r, 409, body);
-        dc__await(r);
+            json_array_append_new(conflicts, nj);
+        json_array_append_new(with, json_string(h->h[i].e->id));
     }
-
-    json_t *dc__api_receipt(dc__req * r, json_t * resp, int64_t after)
-    {
-        json_t *receipt = dc__tlog_receipt(r->s, after, r->who, r->is_authority);
-        if (resp && receipt)
-            json_object_set_new(resp, "receipt", receipt);
-        else
-            json_decref(receipt);
-        return resp;
+    if (sorted) {
+        qsort(sorted, h->n, sizeof *sorted, by_notice_id);
+        for (size_t i = 0; i < h->n; i++)
+            json_array_append_new(conflicts, sorted[i]);
+        dc_free(sorted);
     }
+    json_t *sugg = suggest(r, c, exact, skip);
+    atomic_fetch_add(&s->m.rejected, 1);
+    if (!exact)
+        blind_check_later(r, c, skip);
+    /* The authority's record names the operations hit; the rejected
+     * party's own record holds only what its 409 shows it. Every rejection
+     * makes both, so neither the answer's time nor the log's growth tells
+     * one rejection from another. */
+    dc__journal_audit(s, r->who_id, action, skip ? skip : "",
+                      json_pack("{s:s, s:I, s:o}", "operator", r->who_id, "conflicts",
+                                (json_int_t)h->total, "with", with));
+    int64_t seq0 = s->audit_seq;
+    dc__journal_audit_for(s, r->who, r->who_id, "rejected", skip ? skip : "",
+                          rejection_detail(r, c, conflicts, action));
+    json_t *receipt = dc__tlog_receipt(s, seq0, r->who, r->is_authority);
+    dc__probing_rejection(s, r->who, r->is_authority, c->vols, c->n);
+    char reason[160];
+    if (h->n)
+        snprintf(reason, sizeof reason, "volumes[%u] conflicts with %zu notice%s (see conflicts)",
+                 (unsigned)h->h[0].cand, h->n, h->n == 1 ? "" : "s");
+    else
+        snprintf(reason, sizeof reason, "conflicts with %zu notices", h->n);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:o, s:o}", "error", "conflict", "field", "volumes", "reason",
+                  reason, "conflicts", conflicts, "suggestion", sugg ? sugg : json_null());
+    if (receipt)
+        json_object_set_new(body, "receipt", receipt);
+    dc__reply_json(r, 409, body);
+    dc__await(r);
+}
 
-    void dc__api_flush_alerts(dc_server * s)
-    {
-        size_t n;
-        char **bodies = dc__probing_take_alerts(s, &n);
-        for (size_t i = 0; i < n; i++) {
-            if (s->mon) {
-                dc__alert_rec rec = {DC__TO_AUTHORITY, 0, bodies[i]};
-                dc__alerts_append(s->mon, &rec, 1); /* takes the body */
-            } else {
-                dc_free(bodies[i]);
-            }
+json_t *dc__api_receipt(dc__req *r, json_t *resp, int64_t after)
+{
+    json_t *receipt = dc__tlog_receipt(r->s, after, r->who, r->is_authority);
+    if (resp && receipt)
+        json_object_set_new(resp, "receipt", receipt);
+    else
+        json_decref(receipt);
+    return resp;
+}
+
+void dc__api_flush_alerts(dc_server *s)
+{
+    size_t n;
+    char **bodies = dc__probing_take_alerts(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (s->mon) {
+            dc__alert_rec rec = {DC__TO_AUTHORITY, 0, bodies[i]};
+            dc__alerts_append(s->mon, &rec, 1); /* takes the body */
+        } else {
+            dc_free(bodies[i]);
         }
-        dc_free(bodies);
     }
+    dc_free(bodies);
+}
 
-    /* ---- body helpers ---- */
+/* ---- body helpers ---- */
 
-    int dc__api_known(dc__req * r, const json_t *body, const char *const *allowed)
-    {
-        dc_error err = {{0}, {0}};
-        if (dc_json_known(body, "", allowed, &err) == DC_OK)
-            return 1;
-        dc__reply_status(r, DC_EINVAL, &err);
+int dc__api_known(dc__req *r, const json_t *body, const char *const *allowed)
+{
+    dc_error err = {{0}, {0}};
+    if (dc_json_known(body, "", allowed, &err) == DC_OK)
+        return 1;
+    dc__reply_status(r, DC_EINVAL, &err);
+    return 0;
+}
+
+int dc__api_priority(dc__req *r, const json_t *body, int *out)
+{
+    json_t *p = json_object_get(body, "priority");
+    if (!p)
+        return 1;
+    if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 100) {
+        dc__reply_error(r, 400, "invalid", "priority", "must be an integer from 0 to 100");
         return 0;
     }
+    *out = (int)json_integer_value(p);
+    return 1;
+}
 
-    int dc__api_priority(dc__req * r, const json_t *body, int *out)
-    {
-        json_t *p = json_object_get(body, "priority");
-        if (!p)
-            return 1;
-        if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 100) {
-            dc__reply_error(r, 400, "invalid", "priority", "must be an integer from 0 to 100");
-            return 0;
-        }
-        *out = (int)json_integer_value(p);
-        return 1;
+int dc__api_candidate(dc__req *r, const json_t *body, int is_restriction, dc__candidate *c)
+{
+    dc_error err = {{0}, {0}};
+    dc_status rc = dc__candidate_parse(r->s, json_object_get(body, "volumes"), is_restriction,
+                                       r->s->cfg.max_volumes, c, &err);
+    if (rc != DC_OK) {
+        dc__reply_status(r, rc, &err);
+        return 0;
     }
-
-    int dc__api_candidate(dc__req * r, const json_t *body, int is_restriction, dc__candidate *c)
-    {
-        dc_error err = {{0}, {0}};
-        dc_status rc = dc__candidate_parse(r->s, json_object_get(body, "volumes"), is_restriction,
-                                           r->s->cfg.max_volumes, c, &err);
-        if (rc != DC_OK) {
-            dc__reply_status(r, rc, &err);
-            return 0;
-        }
-        /* Feet typed as metres: an operation above the ceiling is refused. The
-         * host's restrictions may reach it (published airspace goes to FL660). */
-        double ceiling_m = r->s->cfg.ceiling_m;
-        for (size_t i = 0; !is_restriction && i < c->n; i++) {
-            if (c->vols[i].alt_upper_m <= ceiling_m)
-                continue;
-            char field[64];
-            snprintf(field, sizeof field, "volumes[%zu].altitude_upper_m", i);
-            dc_error_set(
-                &err, field,
-                "upper %.0f m is above the ceiling %.0f m (%.0f ft): altitudes are metres, "
-                "not feet (or give altitude_upper_ft / altitude_upper_fl)",
-                c->vols[i].alt_upper_m, ceiling_m, ceiling_m / 0.3048);
-            dc__reply_status(r, DC_EINVAL, &err);
-            dc__candidate_free(c);
-            return 0;
-        }
-        return 1;
+    /* Feet typed as metres: an operation above the ceiling is refused. The
+     * host's restrictions may reach it (published airspace goes to FL660). */
+    double ceiling_m = r->s->cfg.ceiling_m;
+    for (size_t i = 0; !is_restriction && i < c->n; i++) {
+        if (c->vols[i].alt_upper_m <= ceiling_m)
+            continue;
+        char field[64];
+        snprintf(field, sizeof field, "volumes[%zu].altitude_upper_m", i);
+        dc_error_set(&err, field,
+                     "upper %.0f m is above the ceiling %.0f m (%.0f ft): altitudes are metres, "
+                     "not feet (or give altitude_upper_ft / altitude_upper_fl)",
+                     c->vols[i].alt_upper_m, ceiling_m, ceiling_m / 0.3048);
+        dc__reply_status(r, DC_EINVAL, &err);
+        dc__candidate_free(c);
+        return 0;
     }
+    return 1;
+}
 
-    /* ---- visibility ---- */
+/* ---- visibility ---- */
 
-    dc__entry *dc__api_visible(dc__req * r, const char *id, int restriction)
-    {
-        dc__entry *e = dc__entry_get(r->s, id);
-        if (!e && r->s->shared && !r->s->window_open) {
-            /* Created on another instance a moment ago? (In a window memory is
-             * already caught up.) */
-            pthread_mutex_unlock(&r->s->mu);
-            dc__sync_catch_up(r->s);
-            pthread_mutex_lock(&r->s->mu);
-            e = dc__entry_get(r->s, id);
-        }
-        if (!e || e->is_restriction != restriction ||
-            (!restriction && !r->is_authority && e->owner != r->who)) {
-            dc__reply_error(r, 404, "not_found", "id",
-                            restriction ? "no such restriction" : "no such operation");
-            return NULL;
-        }
-        return e;
-    }
-
-    void dc__api_get_entry(dc__req * r, const char *id, int restriction)
-    {
-        pthread_mutex_lock(&r->s->mu);
-        dc__entry *e = dc__api_visible(r, id, restriction);
-        if (e) {
-            dc__api_set_etag(r, e);
-            dc__reply_json(r, 200, dc__api_entry_json(r->s, e, r->is_authority));
-        }
+dc__entry *dc__api_visible(dc__req *r, const char *id, int restriction)
+{
+    dc__entry *e = dc__entry_get(r->s, id);
+    if (!e && r->s->shared && !r->s->window_open) {
+        /* Created on another instance a moment ago? (In a window memory is
+         * already caught up.) */
         pthread_mutex_unlock(&r->s->mu);
+        dc__sync_catch_up(r->s);
+        pthread_mutex_lock(&r->s->mu);
+        e = dc__entry_get(r->s, id);
     }
+    if (!e || e->is_restriction != restriction ||
+        (!restriction && !r->is_authority && e->owner != r->who)) {
+        dc__reply_error(r, 404, "not_found", "id",
+                        restriction ? "no such restriction" : "no such operation");
+        return NULL;
+    }
+    return e;
+}
+
+void dc__api_get_entry(dc__req *r, const char *id, int restriction)
+{
+    pthread_mutex_lock(&r->s->mu);
+    dc__entry *e = dc__api_visible(r, id, restriction);
+    if (e) {
+        dc__api_set_etag(r, e);
+        dc__reply_json(r, 200, dc__api_entry_json(r->s, e, r->is_authority));
+    }
+    pthread_mutex_unlock(&r->s->mu);
+}
