@@ -99,7 +99,7 @@ exec etcd --name e$i --data-dir "$dir/etcd$i" \\
   --initial-advertise-peer-urls http://127.0.0.1:$((b + 30 + i)) \\
   --initial-cluster $cluster --initial-cluster-token deconflict-ha \\
   --initial-cluster-state new --heartbeat-interval 100 --election-timeout 1000 \\
-  --logger zap --log-level warn
+  --enable-v2=true --logger zap --log-level warn
 EOF
   done
 }
@@ -113,7 +113,7 @@ name: pg$i
 restapi:
   listen: 127.0.0.1:$((b + 10 + i))
   connect_address: 127.0.0.1:$((b + 10 + i))
-etcd3:
+etcd:
   hosts: 127.0.0.1:$((b + 21)),127.0.0.1:$((b + 22)),127.0.0.1:$((b + 23))
 log:
   level: WARNING

@@ -59,6 +59,8 @@ void dc__reply_error(dc__req *r, unsigned status, const char *error, const char 
 {
     /* Built by hand so that even an allocation failure still answers. */
     dc__buf b = {0};
+    if (status == 503 && !r->retry_after_s)
+        r->retry_after_s = 1; /* every 503 is temporary: overload, a failover */
     dc__buf_str(&b, "{\"error\":");
     dc__buf_json_str(&b, error);
     dc__buf_str(&b, ",\"field\":");

@@ -44,6 +44,12 @@ const dc__migration dc__pg_migrations[] = {
      "CREATE TABLE tlog_leaves(idx bigint PRIMARY KEY, seq bigint NOT NULL,"
      " party bigint NOT NULL, salt bytea NOT NULL, hash bytea NOT NULL);"
      "CREATE TABLE tlog_checkpoints(size bigint PRIMARY KEY, note text NOT NULL);"},
+    /* A promoted standby has no usable copy of an unlogged sequence
+     * ("bad magic number"), and a sequence that restarted would hide new
+     * reports from a monitor following seq > last: the table's rows stay
+     * unlogged, its numbers become WAL-logged (docs/ha.md). */
+    {4, "failover: track report numbers survive a promotion",
+     "ALTER SEQUENCE track_reports_seq_seq SET LOGGED;"},
 };
 
 const size_t dc__pg_n_migrations = sizeof dc__pg_migrations / sizeof dc__pg_migrations[0];
