@@ -20,8 +20,33 @@
 
 /* ---- responses ---- */
 
+static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b);
+
+/* While memory is being rebuilt after a failover (or a reload failed),
+ * an answer read from memory may be wrong: a missing key or operation, a
+ * stale listing. Only a change's success (sent once durable) and /metrics
+ * (which shows the state) go out; the rest become 503. */
+static int stale_answer(dc__req *r, unsigned status)
+{
+    if (!r->s->failed || status >= 500 || r->route < 0)
+        return 0;
+    const dc__route *rt = &r->s->http->routes[r->route];
+    if (strcmp(rt->method, "GET") && status < 300)
+        return 0; /* a change's success is sent only once it is durable */
+    return rt->role != DC__ROLE_NONE && strcmp(rt->path, "/metrics");
+}
+
 static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b)
 {
+    if (stale_answer(r, status)) {
+        dc__buf_free(b);
+        dc__buf_str(b, "{\"error\":\"store_unavailable\",\"field\":\"\",\"reason\":\"the store "
+                       "is unavailable; retry later\"}");
+        status = 503;
+        ctype = "application/json";
+        if (!r->retry_after_s)
+            r->retry_after_s = 1;
+    }
     dc__buf_free(&r->resp);
     r->resp = *b;
     memset(b, 0, sizeof *b);
@@ -326,7 +351,7 @@ static int authenticate(dc__req *r, char prefix[16])
     h += 7;
     while (*h == ' ')
         h++;
-    int ok = 0;
+    int ok = 0, failed = 0;
     if (!dc__key_prefix(h, prefix) && dc__admit_auth(r, prefix, h))
         return 1;
     if (!dc__key_prefix(h, prefix)) {
@@ -346,9 +371,14 @@ static int authenticate(dc__req *r, char prefix[16])
             snprintf(r->who_id, sizeof r->who_id, "%s", op->id);
             dc__admit_auth_remember(s, prefix, k, op);
         }
+        failed = s->failed;
         pthread_mutex_unlock(&s->mu);
     }
-    if (!ok)
+    /* Memory being rebuilt after a failover (docs/ha.md) may lack the key:
+     * no 401 that could be wrong. */
+    if (!ok && failed)
+        dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
+    else if (!ok)
         dc__reply_error(r, 401, "unauthorized", "Authorization", "invalid or revoked API key");
     return ok;
 }
@@ -478,7 +508,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->suspended = 0;
         if (r->wait.rc != DC_OK)
             dc__reply_error(r, 503, "store_unavailable", "",
-                            "the change could not be made durable; nothing was stored");
+                            "the change was not confirmed durable; retry later");
         return send_reply(r);
     }
     if (r->body.oom) {
@@ -526,7 +556,7 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
             r->suspended = 0;
             if (r->wait.rc != DC_OK)
                 dc__reply_error(r, 503, "store_unavailable", "",
-                                "the change could not be made durable; nothing was stored");
+                                "the change was not confirmed durable; retry later");
         }
     }
     dc_status rc = DC_OK;

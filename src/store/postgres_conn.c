@@ -18,10 +18,11 @@
 
 #include "store/postgres_int.h"
 
-/* How long one statement may take before its connection is given up. */
+/* How long the server may stay silent on one statement before its
+ * connection is given up (the deadline restarts whenever bytes arrive). */
 #define STMT_TIMEOUT_MS 5000
-/* Whole-table reads (a reload) get longer. */
-#define LOAD_TIMEOUT_MS 60000
+/* Whole-table reads (a reload, which sorts) and migrations get longer. */
+#define LOAD_TIMEOUT_MS 15000
 /* How long a commit whose answer was lost is chased before giving up. */
 #define RESOLVE_FOR_MS 30000
 
@@ -81,6 +82,7 @@ static PGresult *await(pg_store *s, PGconn *c, int sent, int timeout_ms)
                 PQclear(keep);
                 return NULL;
             }
+            dl = now_ms() + timeout_ms; /* bytes came: the deadline is for silence */
         }
         if (!(r = PQgetResult(c)))
             break;
@@ -99,6 +101,11 @@ static PGresult *await(pg_store *s, PGconn *c, int sent, int timeout_ms)
     if (keep && server_gone(PQresultErrorField(keep, PG_DIAG_SQLSTATE)))
         conn_kill(c);
     return keep;
+}
+
+PGresult *dc__pg_await(pg_store *s, PGconn *c)
+{
+    return await(s, c, 1, STMT_TIMEOUT_MS);
 }
 
 PGresult *dc__pg_exec(pg_store *s, PGconn *c, const char *sql)

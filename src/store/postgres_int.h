@@ -66,6 +66,8 @@ extern const char dc__pg_q_operators[], dc__pg_q_keys[], dc__pg_q_entries[];
 
 /* Statements with a deadline, reconnection, unknown commits (postgres_conn.c) */
 PGresult *dc__pg_exec(pg_store *s, PGconn *c, const char *sql);
+/* The result of what was sent last (a COPY's end), with the deadline. */
+PGresult *dc__pg_await(pg_store *s, PGconn *c);
 PGresult *dc__pg_exec_params(pg_store *s, PGconn *c, const char *sql, int n,
                              const char *const *vals, const int *lens, const int *fmts);
 PGresult *dc__pg_exec_load(pg_store *s, PGconn *c, const char *sql, int n, const char *const *vals);

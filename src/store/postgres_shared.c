@@ -226,11 +226,10 @@ dc_status dc__pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
     }
     if (PQputCopyEnd(s->tw, ok ? NULL : "client error") != 1)
         ok = 0;
-    while ((res = PQgetResult(s->tw))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            ok = 0;
-        PQclear(res);
-    }
+    res = dc__pg_await(s, s->tw); /* a hung server costs the deadline, not the thread */
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        ok = 0;
+    PQclear(res);
     if (!ok) {
         rc = DC_ESTORE;
         goto fail;

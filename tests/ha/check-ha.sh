@@ -23,9 +23,12 @@ else
 fi
 dir=$(mktemp -d /tmp/dc-ha-XXXXXX)
 rmdir "$dir"
-trap 'contrib/ha/cluster.sh stop "$dir"' EXIT INT TERM
+# DC_HA_KEEP=1 keeps the cluster of a failed run for a post-mortem.
+trap '[ "${DC_HA_KEEP:-0}" = 1 ] && [ "$ok" = 0 ] && echo "check-ha: cluster kept in $dir" || contrib/ha/cluster.sh stop "$dir"' EXIT INT TERM
+ok=0
 contrib/ha/cluster.sh start "$dir" "${DC_HA_BASE_PORT:-26100}" >/dev/null
 echo "cluster: ttl=${HA_TTL:-10} s loop_wait=${HA_LOOP_WAIT:-1} s retry_timeout=${HA_RETRY_TIMEOUT:-3} s synchronous_mode=on strict=on; $(cat "$dir/conninfo")"
 key=$("$BIN" init --store "$(cat "$dir/uri")" --authority ha)
 # shellcheck disable=SC2086
 python3 tests/ha/ha.py --bin "$BIN" --cluster "$dir" --key "$key" --events "$EVENTS" $MODE
+ok=1

@@ -214,11 +214,14 @@ def strike(args, load, kind, old):
         if out.returncode != 0:
             raise RuntimeError("switchover: " + out.stdout + out.stderr)
     new = leader(args, other_than=old, timeout=90)
+    # The first approval on the new primary: of a request sent once Patroni
+    # names it (a switchover's old primary approves until it is demoted).
+    t_new = time.time()
     first = None
     end = time.time() + 90
     while first is None and time.time() < end:
         with load.lock:
-            ok = [r for s, r, k, st in load.log if s > t_ev and st in (200, 201)]
+            ok = [r for s, r, k, st in load.log if s > t_new and st in (200, 201)]
         first = min(ok) if ok else None
         time.sleep(0.05)
     for p in stopped:
@@ -233,8 +236,10 @@ def strike(args, load, kind, old):
         failed = [st for s, r, k, st in load.log if t_ev <= r <= first and st not in (200, 201, 409, 412)]
     before = load.approvals(t_ev - 5, t_ev) / 5.0
     after = load.approvals(first, first + 5) / 5.0
+    other = sorted(set(st for st in failed if st not in (503, None)), key=str)
     return {"kind": kind, "old": old, "new": new, "recovery_s": first - t_ev,
             "failed": len(failed), "f503": failed.count(503), "fnone": failed.count(None),
+            "other": " ".join("%s: %d" % (st, failed.count(st)) for st in other),
             "before": before, "after": after}
 
 
@@ -283,9 +288,10 @@ def main():
                 break
             figures.append(fig)
             print("ha: %2d %-10s %s -> %s: first approval %.2f s after, %d requests failed "
-                  "meanwhile (503: %d, no answer: %d), approvals/s %.0f before, %.0f after"
+                  "meanwhile (503: %d, no answer: %d%s), approvals/s %.0f before, %.0f after"
                   % (n + 1, kind, fig["old"], fig["new"], fig["recovery_s"], fig["failed"],
-                     fig["f503"], fig["fnone"], fig["before"], fig["after"]), flush=True)
+                     fig["f503"], fig["fnone"], fig["other"] and ", " + fig["other"],
+                     fig["before"], fig["after"]), flush=True)
             try:
                 cluster(args, "wait", "360")
             except RuntimeError as e:
@@ -307,6 +313,7 @@ def main():
             if fs:
                 break
             load.resume()
+            time.sleep(5)  # the "before" figure: 5 s of load on the healthy cluster
     finally:
         if load:
             load.stop.set()
