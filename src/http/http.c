@@ -183,65 +183,6 @@ json_t *dc__req_json(dc__req *r)
     return j;
 }
 
-/* ---- streams ---- */
-
-typedef struct dc__http_stream {
-    dc__pull_fn pull;
-    void (*gone)(void *ctx);
-    void *ctx;
-    const char *content_type;
-} dc__http_stream;
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    dc__http_stream *hs = cls;
-    long n = hs->pull(hs->ctx, buf, max);
-    if (n == DC__PULL_END)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (n < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    return (ssize_t)n;
-}
-
-static void stream_gone(void *cls)
-{
-    dc__http_stream *hs = cls;
-    hs->gone(hs->ctx);
-    dc_free(hs);
-}
-
-int dc__reply_stream(dc__req *r, const char *content_type, dc__pull_fn pull,
-                     void (*gone)(void *ctx), void *ctx)
-{
-    dc__http_stream *hs = dc_calloc(1, sizeof *hs);
-    if (!hs) {
-        dc__reply_error(r, 500, "internal", "", "out of memory");
-        return -1;
-    }
-    *hs = (dc__http_stream){pull, gone, ctx, content_type};
-    dc__buf_free(&r->resp);
-    r->stream = hs;
-    r->status = 200;
-    r->answered = 1;
-    return 0;
-}
-
-void *dc__req_conn(dc__req *r)
-{
-    return r->conn;
-}
-
-void dc__http_suspend(void *conn)
-{
-    MHD_suspend_connection(conn);
-}
-
-void dc__http_resume(void *conn)
-{
-    MHD_resume_connection(conn);
-}
-
 /* On every response: the page's sources are its own (its only inline
  * styles are the colour swatches' style attributes), nothing may frame it,
  * and no answer is sniffed into another type. */
@@ -260,12 +201,12 @@ static void security_headers(struct MHD_Response *resp)
 static enum MHD_Result send_reply(dc__req *r)
 {
     if (r->stream) {
-        dc__http_stream *hs = r->stream;
+        struct dc__http_stream *hs = r->stream;
         r->stream = NULL;
-        struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
-                                                                      stream_read, hs, stream_gone);
+        struct MHD_Response *resp = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, 16384, dc__http_stream_read, hs, dc__http_stream_gone);
         if (!resp) {
-            stream_gone(hs);
+            dc__http_stream_gone(hs);
             return MHD_NO;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, hs->content_type);
@@ -563,7 +504,7 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
     out->status = r->status;
     if (r->stream) { /* an alert stream: nobody will read it */
         snprintf(out->content_type, sizeof out->content_type, "%s", r->stream->content_type);
-        stream_gone(r->stream);
+        dc__http_stream_gone(r->stream);
         r->stream = NULL;
         out->body = dc_strdup("");
     } else {

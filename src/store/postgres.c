@@ -175,12 +175,16 @@ dc_status dc__pg_prepare_all(pg_store *s)
 }
 
 /* Reconnects the writer after the server went away (outside a transaction). */
-static dc_status writer_ok(pg_store *s)
+dc_status dc__pg_writer_ok(pg_store *s)
 {
     if (s->wr && PQstatus(s->wr) == CONNECTION_OK)
         return DC_OK;
     dc_status rc = dc__pg_conn_ok(s, &s->wr);
-    return rc == DC_OK ? dc__pg_prepare_all(s) : rc;
+    if (rc == DC_OK && (rc = dc__pg_prepare_all(s)) != DC_OK) {
+        PQfinish(s->wr); /* half prepared: open it again next time */
+        s->wr = NULL;
+    }
+    return rc;
 }
 
 static void notice_ignore(void *arg, const char *msg)
@@ -205,7 +209,7 @@ static dc_status pg_begin_locked(dc_store *base, dc_store_head *head)
     dc_status rc;
     if (s->in_txn)
         return DC_EBUSY;
-    if ((rc = writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
+    if ((rc = dc__pg_writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
         return rc;
     s->in_txn = 1;
     PGresult *res = dc__pg_prep(s, PS_HEAD_LOCK, 0, NULL, NULL, NULL);
@@ -290,7 +294,7 @@ static dc_status pg_meta_get(dc_store *base, const char *key, char **value)
     pg_store *s = (pg_store *)base;
     const char *vals[1] = {key};
     *value = NULL;
-    if (!s->in_txn && writer_ok(s) != DC_OK)
+    if (!s->in_txn && dc__pg_writer_ok(s) != DC_OK)
         return DC_ESTORE;
     PGresult *res =
         dc__pg_exec_params(s, s->wr, "SELECT value FROM meta WHERE key = $1", 1, vals, NULL, NULL);
@@ -402,7 +406,7 @@ dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx)
 
 static dc_status pg_operator_each(dc_store *base, dc_store_operator_fn fn, void *ctx)
 {
-    if (!((pg_store *)base)->in_txn && writer_ok((pg_store *)base) != DC_OK)
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
         return DC_ESTORE;
     return dc__pg_query_visit(((pg_store *)base)->wr,
                               "SELECT number, id, name, is_authority, created "
@@ -428,7 +432,7 @@ static dc_status pg_key_put(dc_store *base, const dc_store_key *k)
 
 static dc_status pg_key_each(dc_store *base, dc_store_key_fn fn, void *ctx)
 {
-    if (!((pg_store *)base)->in_txn && writer_ok((pg_store *)base) != DC_OK)
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
         return DC_ESTORE;
     return dc__pg_query_visit(((pg_store *)base)->wr, dc__pg_q_keys, NULL, dc__pg_v_keys, &fn, ctx);
 }
@@ -461,7 +465,7 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
 
 static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
 {
-    if (!((pg_store *)base)->in_txn && writer_ok((pg_store *)base) != DC_OK)
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
         return DC_ESTORE;
     return dc__pg_query_visit(
         ((pg_store *)base)->wr,

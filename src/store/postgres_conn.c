@@ -204,8 +204,7 @@ dc_status dc__pg_resolve_commit(pg_store *s, int64_t audit_seq, const uint8_t ha
     int64_t until = now_ms() + RESOLVE_FOR_MS;
     while (now_ms() < until) {
         int found = 0;
-        if (dc__pg_conn_ok(s, &s->wr) == DC_OK && dc__pg_prepare_all(s) == DC_OK &&
-            read_back(s, audit_seq, hash, &found) == DC_OK) {
+        if (dc__pg_writer_ok(s) == DC_OK && read_back(s, audit_seq, hash, &found) == DC_OK) {
             fprintf(stderr, "deconflict: postgres: the commit of audit record %lld %s\n",
                     (long long)audit_seq, found ? "had happened" : "had not happened");
             atomic_fetch_add(found ? &s->st_resolved_committed : &s->st_resolved_rolled_back, 1);

@@ -77,6 +77,8 @@ PGresult *dc__pg_prepare(pg_store *s, PGconn *c, const char *name, const char *s
 /* *c connected (reconnected when it was lost; counted); DC_ESTORE if not. */
 dc_status dc__pg_conn_ok(pg_store *s, PGconn **c);
 dc_status dc__pg_prepare_all(pg_store *s);
+/* The writer connected and its statements prepared (reconnecting if lost). */
+dc_status dc__pg_writer_ok(pg_store *s);
 /* The COMMIT's answer was lost: DC_OK when audit record audit_seq with hash
  * is in the store (it committed), DC_ESTORE when not or when unknowable. */
 dc_status dc__pg_resolve_commit(pg_store *s, int64_t audit_seq, const uint8_t hash[32]);

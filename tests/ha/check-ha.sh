@@ -16,7 +16,7 @@ if [ "${DC_SOAK:-0}" = 1 ]; then
   MODE=""
 elif [ "${DC_HA_BENCH:-0}" = 1 ]; then
   EVENTS=kill,kill,kill,kill,kill
-  MODE=--no-check
+  MODE="--no-check --window 5"
 else
   EVENTS=kill,stop,switchover
   MODE=""

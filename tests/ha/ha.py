@@ -231,11 +231,12 @@ def strike(args, load, kind, old):
             pass
     if first is None:
         raise RuntimeError("%s: no approval within 90 s of the strike" % kind)
-    time.sleep(max(0.0, first + 5 - time.time()))
+    time.sleep(max(0.0, first + args.window - time.time()))
     with load.lock:
         failed = [st for s, r, k, st in load.log if t_ev <= r <= first and st not in (200, 201, 409, 412)]
-    before = load.approvals(t_ev - 5, t_ev) / 5.0
-    after = load.approvals(first, first + 5) / 5.0
+    w = args.window
+    before = load.approvals(t_ev - w, t_ev) / w
+    after = load.approvals(first, first + w) / w
     other = sorted(set(st for st in failed if st not in (503, None)), key=str)
     return {"kind": kind, "old": old, "new": new, "recovery_s": first - t_ev,
             "failed": len(failed), "f503": failed.count(503), "fnone": failed.count(None),
@@ -264,6 +265,8 @@ def main():
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-check", action="store_true", help="bench: figures only")
+    ap.add_argument("--window", type=float, default=3.0,
+                    help="seconds of load measured before each strike and after recovery")
     args = ap.parse_args()
     args.store = open(os.path.join(args.cluster, "uri")).read().strip()
     args.tmp = tempfile.mkdtemp(prefix="dc-ha-")
@@ -278,7 +281,7 @@ def main():
             inst.start()
         tac = Tactical(args, instances)
         load = Load(args, instances, make_operators(args, instances[0].port, 4))
-        time.sleep(3)
+        time.sleep(args.window)
         for n, kind in enumerate(args.events.split(",")):
             old = leader(args)
             try:
@@ -313,7 +316,7 @@ def main():
             if fs:
                 break
             load.resume()
-            time.sleep(5)  # the "before" figure: 5 s of load on the healthy cluster
+            time.sleep(args.window)  # the "before" figure: load on the healthy cluster
     finally:
         if load:
             load.stop.set()
