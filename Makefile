@@ -169,10 +169,12 @@ fuzz: fuzz-build
 
 # --- Soak (issue 7): the reliability tests at length. SOAK_CYCLES kill
 # cycles of tests/crash (default 1000, about 25 minutes; make test runs 100).
+# Then 20 PostgreSQL failovers under load (issue 15, tests/ha).
 .PHONY: soak
 soak: all
 	@CRASH_CYCLES=$${SOAK_CYCLES:-1000} ./tests/crash/check-crash.sh
 	@DC_SOAK=1 ./tests/pg/check-torture.sh
+	@DC_SOAK=1 ./tests/ha/check-ha.sh
 
 # --- Version and install (issue 11). The version is VERSION, plus the git
 # commit (and ".dirty") when built from a git checkout; it and DATADIR are

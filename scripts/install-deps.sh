@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev \
 libgeos-dev libproj-dev libsqlite3-dev sqlite3 libpq-dev libmicrohttpd-dev \
 libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev \
-postgresql-15 postgresql-15-postgis-3 python3 python3-pytest curl clang-format \
+postgresql-15 postgresql-15-postgis-3 patroni etcd-server etcd-client python3 python3-pytest curl clang-format \
 chromium systemd man-db groff-base tshark dump1090-mutability libxml2-dev gdal-bin \
 golang-go golang-golang-x-mod-dev"
 missing=""

@@ -119,6 +119,16 @@ typedef struct dc_store_tracks {
 } dc_store_tracks;
 typedef int (*dc_store_tracks_fn)(void *ctx, const dc_store_tracks *t);
 
+/* A shared store's connection counters across failovers (docs/ha.md). */
+typedef struct dc_store_conn_stats {
+    uint64_t reconnects;          /* connections re-established after a loss */
+    uint64_t timeouts;            /* statements given up (hung server) */
+    uint64_t commits_unknown;     /* COMMITs whose answer was lost */
+    uint64_t unknown_committed;   /* ... read back: had committed */
+    uint64_t unknown_rolled_back; /* ... read back: had not */
+    uint64_t unknown_unresolved;  /* ... could not be read back in time */
+} dc_store_conn_stats;
+
 /* The backend table. Every function returns DC_OK or a dc_status translated
  * from the backend's own errors (DC_ESTORE, DC_ENOTFOUND, DC_EEXIST). */
 struct dc_store_ops {
@@ -187,6 +197,9 @@ struct dc_store_ops {
     dc_status (*tracks_each)(dc_store *s, int64_t after_seq, int max_age_ms, dc_store_tracks_fn fn,
                              void *ctx);
     dc_status (*tracks_prune)(dc_store *s, int max_age_ms);
+    /* Failover counters; reconnects also serves as an epoch: when it moves,
+     * the store may now be another server that lacks what was read before. */
+    dc_status (*conn_stats)(dc_store *s, dc_store_conn_stats *out);
 
     /* ---- Optional: online backup (SQLite; NULL elsewhere). Copies the
      * store as of one committed transaction into a new file at dest_path
@@ -249,6 +262,7 @@ int dc_store_is_shared(const dc_store *s);
  * alert feed, forwarded track batches). */
 int dc_store_has_tactical_feed(const dc_store *s);
 dc_status dc_store_begin_locked(dc_store *s, dc_store_head *head);
+dc_status dc_store_get_conn_stats(dc_store *s, dc_store_conn_stats *out);
 dc_status dc_store_changes_since(dc_store *s, int64_t after_seq, int in_txn,
                                  dc_store_operator_fn op_fn, dc_store_key_fn key_fn,
                                  dc_store_entry_fn entry_fn, void *ctx, dc_store_head *head);

@@ -167,6 +167,7 @@ typedef struct dc__metrics {
     _Atomic unsigned long check_count;
     _Atomic unsigned long check_sum_us;
     _Atomic unsigned long commits, committed_writes;
+    _Atomic unsigned long resyncs; /* memory rebuilt after a failover (docs/ha.md) */
 } dc__metrics;
 
 struct dc__probing; /* probing.c */
@@ -270,7 +271,8 @@ struct dc_server {
     int window_open;
     unsigned want_window; /* handlers waiting for a window */
     pthread_cond_t win_cond;
-    int64_t sync_seq; /* last change batch folded into memory */
+    int64_t sync_seq;     /* last change batch folded into memory */
+    uint64_t store_epoch; /* the store's reconnect count when memory was last rebuilt */
     dc__thread follower;
     _Atomic int follower_stop;
     /* Called by the follower thread, no lock held, after each wake-up: the

@@ -176,15 +176,67 @@ static void feed_apply(dc_server *s, feed *f, const dc_store_head *head)
 
 /* ---- the committer on a shared store ---- */
 
+/* The store's reconnect count: it moves when a connection was lost and
+ * opened again, perhaps on another server (a failover, docs/ha.md). */
+static uint64_t store_epoch(dc_server *s)
+{
+    dc_store_conn_stats st;
+    return dc_store_get_conn_stats(s->store, &st) == DC_OK ? st.reconnects : 0;
+}
+
+/* Under mu: after a failover memory may hold what the new primary lacks
+ * (a change that was visible on the old one but never replicated), and a
+ * failed reload leaves it empty. Either way requests get 503 (s->failed)
+ * until memory is rebuilt from the store as it is now. */
+static void resync(dc_server *s)
+{
+    uint64_t epoch = store_epoch(s);
+    if (!s->failed && epoch == s->store_epoch)
+        return;
+    dc_error err = {{0}, {0}};
+    s->failed = 1;
+    pthread_cond_broadcast(&s->win_cond);
+    if (s->j_head) /* decided on the memory being dropped: fail their waiters */
+        dc__batch_finish(s, s->batch_open++, DC_ESTORE);
+    if (s->reload(s, &err) != DC_OK)
+        return; /* the store is still away: again on the next wake-up */
+    s->store_epoch = epoch;
+    s->failed = 0;
+    atomic_fetch_add(&s->m.resyncs, 1);
+    fprintf(stderr, "deconflict: memory rebuilt from the store (reconnect %llu)\n",
+            (unsigned long long)epoch);
+}
+
+/* Under mu: handlers waiting for a window answer 503 now; then 100 ms
+ * without mu before the store is tried again. */
+static void fail_waiters_pause(dc_server *s)
+{
+    pthread_cond_broadcast(&s->win_cond);
+    pthread_mutex_unlock(&s->mu);
+    struct timespec pause = {0, 100 * 1000000L};
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&s->mu);
+}
+
 void *dc__sync_committer_main(void *arg)
 {
     dc_server *s = arg;
     pthread_mutex_lock(&s->mu);
+    s->store_epoch = store_epoch(s);
     for (;;) {
-        while (!s->want_window && !s->j_head && !s->stopping)
-            pthread_cond_wait(&s->j_cond, &s->mu);
+        resync(s);
+        while (!s->want_window && !s->j_head && !s->stopping) {
+            struct timespec tick;
+            deadline_in(&tick, FOLLOW_POLL_MS);
+            pthread_cond_timedwait(&s->j_cond, &s->mu, &tick);
+            resync(s);
+        }
         if (!s->want_window && !s->j_head && s->stopping)
             break;
+        if (s->failed) { /* the waiting handlers answer 503 */
+            fail_waiters_pause(s);
+            continue;
+        }
         int64_t after = s->sync_seq;
         pthread_mutex_unlock(&s->mu);
 
@@ -194,16 +246,25 @@ void *dc__sync_committer_main(void *arg)
         if (rc == DC_OK && head.change_seq > after)
             rc = feed_read(s, after, 1, &f, &head);
         if (rc != DC_OK) {
-            /* No token (store unreachable): handlers time out with 503. */
+            /* No token (store unreachable): waiting handlers answer 503 at once. */
             dc_store_rollback(s->store);
             dc__writes_free(f.head);
-            struct timespec pause = {0, 100 * 1000000L};
-            nanosleep(&pause, NULL);
             pthread_mutex_lock(&s->mu);
+            if (rc == DC_ESTORE)
+                s->failed = 1;
+            fail_waiters_pause(s);
             continue;
         }
 
         pthread_mutex_lock(&s->mu);
+        /* Another server since memory was built, or a store behind memory:
+         * never decide on that; rebuild first. */
+        if (store_epoch(s) != s->store_epoch || head.change_seq < after) {
+            dc_store_rollback(s->store);
+            dc__writes_free(f.head);
+            s->failed = 1;
+            continue;
+        }
         feed_apply(s, &f, &head);
         dc__writes_free(f.head);
         /* A failure leaves memory behind: the next leaf's index then
@@ -254,9 +315,14 @@ void dc__sync_catch_up(dc_server *s)
     pthread_mutex_unlock(&s->mu);
     feed f = {0};
     dc_store_head head;
-    if (feed_read(s, after, 0, &f, &head) == DC_OK && head.change_seq > after) {
+    if (feed_read(s, after, 0, &f, &head) == DC_OK) {
         pthread_mutex_lock(&s->mu);
-        feed_apply(s, &f, &head);
+        if (store_epoch(s) != s->store_epoch || head.change_seq < after) {
+            s->failed = 1; /* the committer rebuilds memory */
+            pthread_cond_signal(&s->j_cond);
+        } else if (head.change_seq > after) {
+            feed_apply(s, &f, &head);
+        }
         pthread_mutex_unlock(&s->mu);
     }
     dc__writes_free(f.head);

@@ -45,6 +45,31 @@ static void render(dc_server *s, dc__buf *b)
     dc__buf_str(b, "# HELP deconflict_store_commits_total Group commits and the writes they "
                    "carried.\n# TYPE deconflict_store_commits_total counter\n");
     dc__buf_fmt(b, "deconflict_store_commits_total %lu\n", atomic_load(&s->m.commits));
+    dc_store_conn_stats cs;
+    if (dc_store_get_conn_stats(s->store, &cs) == DC_OK) /* a shared store: docs/ha.md */
+        dc__buf_fmt(b,
+                    "# HELP deconflict_store_available 0 while the store is unreachable or "
+                    "memory is being rebuilt after a failover (requests get 503).\n"
+                    "# TYPE deconflict_store_available gauge\ndeconflict_store_available %d\n"
+                    "# HELP deconflict_store_reconnects_total Store connections opened again "
+                    "after a loss.\n# TYPE deconflict_store_reconnects_total counter\n"
+                    "deconflict_store_reconnects_total %llu\n"
+                    "# HELP deconflict_store_timeouts_total Statements given up (no answer).\n"
+                    "# TYPE deconflict_store_timeouts_total counter\n"
+                    "deconflict_store_timeouts_total %llu\n"
+                    "# HELP deconflict_store_resyncs_total Memory rebuilt from the store after "
+                    "a reconnect.\n# TYPE deconflict_store_resyncs_total counter\n"
+                    "deconflict_store_resyncs_total %lu\n"
+                    "# HELP deconflict_store_commit_unknown_total Commits whose answer was "
+                    "lost, by what reading back found.\n"
+                    "# TYPE deconflict_store_commit_unknown_total counter\n"
+                    "deconflict_store_commit_unknown_total{outcome=\"committed\"} %llu\n"
+                    "deconflict_store_commit_unknown_total{outcome=\"rolled_back\"} %llu\n"
+                    "deconflict_store_commit_unknown_total{outcome=\"unresolved\"} %llu\n",
+                    !s->failed, (unsigned long long)cs.reconnects, (unsigned long long)cs.timeouts,
+                    atomic_load(&s->m.resyncs), (unsigned long long)cs.unknown_committed,
+                    (unsigned long long)cs.unknown_rolled_back,
+                    (unsigned long long)cs.unknown_unresolved);
     dc__buf_fmt(b, "deconflict_store_writes_total %lu\n", atomic_load(&s->m.committed_writes));
 
     pthread_mutex_lock(&s->mu);

@@ -24,6 +24,7 @@ typedef struct tree_ctx {
     const char *vkey;
     size_t first_hole; /* SIZE_MAX: none */
     size_t holes;
+    dc_store *store; /* to read leaves appended while verifying */
 } tree_ctx;
 
 /* A hole (no leaf at that index) is kept as seq -1. */
@@ -108,6 +109,19 @@ static int checkpoint_visit(void *ctx, const dc_store_checkpoint *c)
         t->rc = DC_ECORRUPT;
         return 1;
     }
+    /* Servers keep appending while we verify: a checkpoint newer than the
+     * leaves read first has its leaves committed by now, unless the log was
+     * truncated. Records take random free slots of the open block, so the
+     * new ones may fill holes below the last leaf read: read them all again. */
+    if ((cp.size > t->n || t->first_hole < cp.size) && t->store) {
+        t->n = 0;
+        t->holes = 0;
+        t->first_hole = SIZE_MAX;
+        if (dc_store_leaf_each(t->store, -1, leaf_visit, t) != DC_OK)
+            t->rc = DC_ESTORE;
+    }
+    if (t->rc != DC_OK)
+        return 1;
     if (cp.size > t->n) {
         snprintf(t->rep->reason, sizeof t->rep->reason,
                  "log truncated: checkpoint of %llu leaves, %zu in the store",
@@ -178,6 +192,7 @@ dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkp
         return rc;
     }
     t.vkey = vkey;
+    t.store = s;
     if ((rc = dc_store_leaf_each(s, -1, leaf_visit, &t)) == DC_OK)
         rc = t.rc;
     if (rc == DC_OK && (rc = dc_store_audit_each(s, 0, 0, record_visit, &t)) == DC_OK)

@@ -20,8 +20,33 @@
 
 /* ---- responses ---- */
 
+static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b);
+
+/* While memory is being rebuilt after a failover (or a reload failed),
+ * an answer read from memory may be wrong: a missing key or operation, a
+ * stale listing. Only a change's success (sent once durable) and /metrics
+ * (which shows the state) go out; the rest become 503. */
+static int stale_answer(dc__req *r, unsigned status)
+{
+    if (!r->s->failed || status >= 500 || r->route < 0)
+        return 0;
+    const dc__route *rt = &r->s->http->routes[r->route];
+    if (strcmp(rt->method, "GET") && status < 300)
+        return 0; /* a change's success is sent only once it is durable */
+    return rt->role != DC__ROLE_NONE && strcmp(rt->path, "/metrics");
+}
+
 static void reply_take(dc__req *r, unsigned status, const char *ctype, dc__buf *b)
 {
+    if (stale_answer(r, status)) {
+        dc__buf_free(b);
+        dc__buf_str(b, "{\"error\":\"store_unavailable\",\"field\":\"\",\"reason\":\"the store "
+                       "is unavailable; retry later\"}");
+        status = 503;
+        ctype = "application/json";
+        if (!r->retry_after_s)
+            r->retry_after_s = 1;
+    }
     dc__buf_free(&r->resp);
     r->resp = *b;
     memset(b, 0, sizeof *b);
@@ -59,6 +84,8 @@ void dc__reply_error(dc__req *r, unsigned status, const char *error, const char 
 {
     /* Built by hand so that even an allocation failure still answers. */
     dc__buf b = {0};
+    if (status == 503 && !r->retry_after_s)
+        r->retry_after_s = 1; /* every 503 is temporary: overload, a failover */
     dc__buf_str(&b, "{\"error\":");
     dc__buf_json_str(&b, error);
     dc__buf_str(&b, ",\"field\":");
@@ -122,65 +149,6 @@ void dc__await(dc__req *r)
         MHD_suspend_connection(r->conn);
 }
 
-/* ---- streams ---- */
-
-typedef struct dc__http_stream {
-    dc__pull_fn pull;
-    void (*gone)(void *ctx);
-    void *ctx;
-    const char *content_type;
-} dc__http_stream;
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    dc__http_stream *hs = cls;
-    long n = hs->pull(hs->ctx, buf, max);
-    if (n == DC__PULL_END)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (n < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    return (ssize_t)n;
-}
-
-static void stream_gone(void *cls)
-{
-    dc__http_stream *hs = cls;
-    hs->gone(hs->ctx);
-    dc_free(hs);
-}
-
-int dc__reply_stream(dc__req *r, const char *content_type, dc__pull_fn pull,
-                     void (*gone)(void *ctx), void *ctx)
-{
-    dc__http_stream *hs = dc_calloc(1, sizeof *hs);
-    if (!hs) {
-        dc__reply_error(r, 500, "internal", "", "out of memory");
-        return -1;
-    }
-    *hs = (dc__http_stream){pull, gone, ctx, content_type};
-    dc__buf_free(&r->resp);
-    r->stream = hs;
-    r->status = 200;
-    r->answered = 1;
-    return 0;
-}
-
-void *dc__req_conn(dc__req *r)
-{
-    return r->conn;
-}
-
-void dc__http_suspend(void *conn)
-{
-    MHD_suspend_connection(conn);
-}
-
-void dc__http_resume(void *conn)
-{
-    MHD_resume_connection(conn);
-}
-
 /* On every response: the page's sources are its own (its only inline
  * styles are the colour swatches' style attributes), nothing may frame it,
  * and no answer is sniffed into another type. */
@@ -199,12 +167,12 @@ static void security_headers(struct MHD_Response *resp)
 static enum MHD_Result send_reply(dc__req *r)
 {
     if (r->stream) {
-        dc__http_stream *hs = r->stream;
+        struct dc__http_stream *hs = r->stream;
         r->stream = NULL;
-        struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
-                                                                      stream_read, hs, stream_gone);
+        struct MHD_Response *resp = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, 16384, dc__http_stream_read, hs, dc__http_stream_gone);
         if (!resp) {
-            stream_gone(hs);
+            dc__http_stream_gone(hs);
             return MHD_NO;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, hs->content_type);
@@ -292,7 +260,7 @@ static int authenticate(dc__req *r, char prefix[16])
     h += 7;
     while (*h == ' ')
         h++;
-    int ok = 0;
+    int ok = 0, failed = 0;
     if (!dc__key_prefix(h, prefix) && dc__admit_auth(r, prefix, h))
         return 1;
     if (!dc__key_prefix(h, prefix)) {
@@ -312,9 +280,14 @@ static int authenticate(dc__req *r, char prefix[16])
             snprintf(r->who_id, sizeof r->who_id, "%s", op->id);
             dc__admit_auth_remember(s, prefix, k, op);
         }
+        failed = s->failed;
         pthread_mutex_unlock(&s->mu);
     }
-    if (!ok)
+    /* Memory being rebuilt after a failover (docs/ha.md) may lack the key:
+     * no 401 that could be wrong. */
+    if (!ok && failed)
+        dc__reply_error(r, 503, "store_unavailable", "", "the store is unavailable");
+    else if (!ok)
         dc__reply_error(r, 401, "unauthorized", "Authorization", "invalid or revoked API key");
     return ok;
 }
@@ -451,7 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->suspended = 0;
         if (r->wait.rc != DC_OK)
             dc__reply_error(r, 503, "store_unavailable", "",
-                            "the change could not be made durable; nothing was stored");
+                            "the change was not confirmed durable; retry later");
         return send_reply(r);
     }
     if (r->body.oom) {
@@ -499,14 +472,14 @@ dc_status dc_server_handle(dc_server *s, const dc_server_request *q, dc_server_r
             r->suspended = 0;
             if (r->wait.rc != DC_OK)
                 dc__reply_error(r, 503, "store_unavailable", "",
-                                "the change could not be made durable; nothing was stored");
+                                "the change was not confirmed durable; retry later");
         }
     }
     dc_status rc = DC_OK;
     out->status = r->status;
     if (r->stream) { /* an alert stream: nobody will read it */
         snprintf(out->content_type, sizeof out->content_type, "%s", r->stream->content_type);
-        stream_gone(r->stream);
+        dc__http_stream_gone(r->stream);
         r->stream = NULL;
         out->body = dc_strdup("");
     } else {

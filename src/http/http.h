@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "airspace/airspace.h"
 #include "util/buf.h"
@@ -103,7 +104,17 @@ int dc__reply_stream(dc__req *r, const char *content_type, dc__pull_fn pull,
 /* The connection handle a stream's producer suspends and resumes. */
 void *dc__req_conn(dc__req *r);
 void dc__http_suspend(void *conn); /* from inside pull only */
-void dc__http_resume(void *conn);  /* exactly once after each suspend */
+/* A streamed answer and libmicrohttpd's callbacks for it (stream.c). */
+struct dc__http_stream {
+    dc__pull_fn pull;
+    void (*gone)(void *ctx);
+    void *ctx;
+    const char *content_type;
+};
+
+ssize_t dc__http_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void dc__http_stream_gone(void *cls);
+void dc__http_resume(void *conn); /* exactly once after each suspend */
 
 /* static.c: answers a GET/HEAD that no route matched from the web directory
  * (404 when there is no such file). */

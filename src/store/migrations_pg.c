@@ -47,6 +47,12 @@ const dc__migration dc__pg_migrations[] = {
     {4, "operation names", "ALTER TABLE entries ADD COLUMN name text NOT NULL DEFAULT '';"},
     {5, "Mode S addresses: the operators' register, the operations' declarations",
      "CREATE TABLE mode_s(holder text PRIMARY KEY, addresses text NOT NULL);"},
+    /* A promoted standby has no usable copy of an unlogged sequence
+     * ("bad magic number"), and a sequence that restarted would hide new
+     * reports from a monitor following seq > last: the table's rows stay
+     * unlogged, its numbers become WAL-logged (docs/ha.md). */
+    {6, "failover: track report numbers survive a promotion",
+     "ALTER SEQUENCE track_reports_seq_seq SET LOGGED;"},
 };
 
 const size_t dc__pg_n_migrations = sizeof dc__pg_migrations / sizeof dc__pg_migrations[0];

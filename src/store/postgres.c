@@ -75,15 +75,13 @@ dc_status dc__pg_res_status(PGresult *res)
         return DC_EEXIST;
     if (code && (!strcmp(code, "40001") || !strcmp(code, "40P01") || !strcmp(code, "55P03")))
         return DC_EBUSY;
-    if (!res)
-        return DC_ENOMEM;
-    return DC_ESTORE;
+    return DC_ESTORE; /* also NULL: no answer (connection lost or hung) */
 }
 
 /* Runs sql (no parameters) and discards the result. */
 dc_status dc__pg_exec0(PGconn *c, const char *sql)
 {
-    PGresult *res = PQexec(c, sql);
+    PGresult *res = dc__pg_exec(NULL, c, sql);
     dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(c));
@@ -96,7 +94,7 @@ PGresult *dc__pg_prep(pg_store *s, int which, int n, const char *const *vals, co
 {
     char name[8];
     snprintf(name, sizeof name, "dc%d", which);
-    return PQexecPrepared(s->wr, name, n, vals, lens, fmts, 0);
+    return dc__pg_exec_prepared(s, s->wr, name, n, vals, lens, fmts);
 }
 
 dc_status dc__pg_prep0(pg_store *s, int which, int n, const char *const *vals, const int *lens,
@@ -164,12 +162,12 @@ static int col_bool(const PGresult *res, int row, int col)
     return PQgetvalue(res, row, col)[0] == 't';
 }
 
-static dc_status prepare_all(pg_store *s)
+dc_status dc__pg_prepare_all(pg_store *s)
 {
     for (int i = 0; i < PS_COUNT; i++) {
         char name[8];
         snprintf(name, sizeof name, "dc%d", i);
-        PGresult *res = PQprepare(s->wr, name, ps_sql[i], 0, NULL);
+        PGresult *res = dc__pg_prepare(s, s->wr, name, ps_sql[i]);
         dc_status rc = dc__pg_res_status(res);
         PQclear(res);
         if (rc != DC_OK)
@@ -179,14 +177,16 @@ static dc_status prepare_all(pg_store *s)
 }
 
 /* Reconnects the writer after the server went away (outside a transaction). */
-static dc_status writer_ok(pg_store *s)
+dc_status dc__pg_writer_ok(pg_store *s)
 {
-    if (PQstatus(s->wr) == CONNECTION_OK)
+    if (s->wr && PQstatus(s->wr) == CONNECTION_OK)
         return DC_OK;
-    PQreset(s->wr);
-    if (PQstatus(s->wr) != CONNECTION_OK)
-        return DC_ESTORE;
-    return prepare_all(s);
+    dc_status rc = dc__pg_conn_ok(s, &s->wr);
+    if (rc == DC_OK && (rc = dc__pg_prepare_all(s)) != DC_OK) {
+        PQfinish(s->wr); /* half prepared: open it again next time */
+        s->wr = NULL;
+    }
+    return rc;
 }
 
 static void notice_ignore(void *arg, const char *msg)
@@ -211,7 +211,7 @@ static dc_status pg_begin_locked(dc_store *base, dc_store_head *head)
     dc_status rc;
     if (s->in_txn)
         return DC_EBUSY;
-    if ((rc = writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
+    if ((rc = dc__pg_writer_ok(s)) != DC_OK || (rc = dc__pg_exec0(s->wr, "BEGIN")) != DC_OK)
         return rc;
     s->in_txn = 1;
     PGresult *res = dc__pg_prep(s, PS_HEAD_LOCK, 0, NULL, NULL, NULL);
@@ -234,6 +234,7 @@ static dc_status pg_begin_locked(dc_store *base, dc_store_head *head)
     }
     s->locked = 1;
     s->dirty = 0;
+    s->locked_audit_seq = s->head.audit_seq;
     s->batch_seq = s->head.change_seq + 1;
     if (head)
         *head = s->head;
@@ -262,10 +263,19 @@ static dc_status pg_commit(dc_store *base)
         if (rc == DC_OK)
             rc = dc__pg_exec0(s->wr, "NOTIFY dc_change");
     }
-    if (rc == DC_OK)
+    int wrote = s->locked && s->dirty;
+    if (rc == DC_OK) {
         rc = dc__pg_exec0(s->wr, "COMMIT");
-    else
+        /* No answer to a COMMIT sent: it may or may not have happened. */
+        if (rc != DC_OK && wrote && PQstatus(s->wr) != CONNECTION_OK) {
+            s->in_txn = s->locked = s->dirty = 0;
+            return dc__pg_resolve_commit(
+                s, s->head.audit_seq > s->locked_audit_seq ? s->head.audit_seq : 0,
+                s->head.audit_hash);
+        }
+    } else {
         dc__pg_exec0(s->wr, "ROLLBACK");
+    }
     s->in_txn = s->locked = s->dirty = 0;
     return rc;
 }
@@ -286,8 +296,10 @@ static dc_status pg_meta_get(dc_store *base, const char *key, char **value)
     pg_store *s = (pg_store *)base;
     const char *vals[1] = {key};
     *value = NULL;
+    if (!s->in_txn && dc__pg_writer_ok(s) != DC_OK)
+        return DC_ESTORE;
     PGresult *res =
-        PQexecParams(s->wr, "SELECT value FROM meta WHERE key = $1", 1, NULL, vals, NULL, NULL, 0);
+        dc__pg_exec_params(s, s->wr, "SELECT value FROM meta WHERE key = $1", 1, vals, NULL, NULL);
     dc_status rc = dc__pg_res_status(res);
     if (rc == DC_OK && PQntuples(res) == 0)
         rc = DC_ENOTFOUND;
@@ -371,7 +383,7 @@ dc_status dc__pg_query_visit(PGconn *c, const char *sql, const char *after,
                              dc_status (*visit)(PGresult *, void *, void *), void *fn, void *ctx)
 {
     const char *vals[1] = {after};
-    PGresult *res = PQexecParams(c, sql, after ? 1 : 0, NULL, vals, NULL, NULL, 0);
+    PGresult *res = dc__pg_exec_load(NULL, c, sql, after ? 1 : 0, vals);
     dc_status rc = dc__pg_res_status(res);
     if (rc != DC_OK)
         fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(c));
@@ -397,6 +409,8 @@ dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx)
 
 static dc_status pg_operator_each(dc_store *base, dc_store_operator_fn fn, void *ctx)
 {
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
+        return DC_ESTORE;
     return dc__pg_query_visit(((pg_store *)base)->wr,
                               "SELECT number, id, name, is_authority, created "
                               "FROM operators ORDER BY number",
@@ -421,6 +435,8 @@ static dc_status pg_key_put(dc_store *base, const dc_store_key *k)
 
 static dc_status pg_key_each(dc_store *base, dc_store_key_fn fn, void *ctx)
 {
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
+        return DC_ESTORE;
     return dc__pg_query_visit(((pg_store *)base)->wr, dc__pg_q_keys, NULL, dc__pg_v_keys, &fn, ctx);
 }
 
@@ -453,6 +469,8 @@ static dc_status pg_entry_put(dc_store *base, const dc_store_entry *e)
 
 static dc_status pg_entry_each(dc_store *base, dc_store_entry_fn fn, void *ctx)
 {
+    if (!((pg_store *)base)->in_txn && dc__pg_writer_ok((pg_store *)base) != DC_OK)
+        return DC_ESTORE;
     return dc__pg_query_visit(
         ((pg_store *)base)->wr,
         "SELECT id, is_restriction, owner, priority, state, version, volumes, "
@@ -511,6 +529,7 @@ static const struct dc_store_ops pg_ops = {
     .tracks_put = dc__pg_tracks_put,
     .tracks_each = dc__pg_tracks_each,
     .tracks_prune = dc__pg_tracks_prune,
+    .conn_stats = dc__pg_conn_stats,
 };
 
 static int latest_version(void)
@@ -521,14 +540,14 @@ static int latest_version(void)
 /* The newest applied migration, 0 on an empty database. */
 static dc_status schema_version(PGconn *c, int *version)
 {
-    PGresult *res = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    PGresult *res = dc__pg_exec(NULL, c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
     dc_status rc = dc__pg_res_status(res);
     int exists = rc == DC_OK && col_bool(res, 0, 0);
     PQclear(res);
     *version = 0;
     if (rc != DC_OK || !exists)
         return rc;
-    res = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    res = dc__pg_exec(NULL, c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
     if ((rc = dc__pg_res_status(res)) == DC_OK)
         *version = (int)dc__pg_col_i64(res, 0, 0);
     PQclear(res);
@@ -551,14 +570,21 @@ static dc_status migrate(PGconn *c, dc_error *err)
         if ((rc = dc__pg_exec0(c, "BEGIN")) != DC_OK ||
             (rc = dc__pg_exec0(c, "SELECT pg_advisory_xact_lock(7366733)")) != DC_OK)
             break;
-        PGresult *res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
-                                     NULL, vals, NULL, NULL, 0);
+        PGresult *res = dc__pg_exec_params(
+            NULL, c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, vals, NULL, NULL);
         rc = dc__pg_res_status(res);
         int done = rc == DC_OK && PQntuples(res) > 0;
         PQclear(res);
-        if (rc == DC_OK && !done && (rc = dc__pg_exec0(c, m->sql)) == DC_OK) {
-            res = PQexecParams(c, "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", 2,
-                               NULL, vals, NULL, NULL, 0);
+        if (rc == DC_OK && !done) {
+            res = dc__pg_exec_load(NULL, c, m->sql, 0, NULL);
+            if ((rc = dc__pg_res_status(res)) != DC_OK)
+                fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(c));
+            PQclear(res);
+        }
+        if (rc == DC_OK && !done) {
+            res = dc__pg_exec_params(NULL, c,
+                                     "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)",
+                                     2, vals, NULL, NULL);
             rc = dc__pg_res_status(res);
             PQclear(res);
         }
@@ -620,7 +646,7 @@ dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error
                          version, latest_version());
         goto fail;
     }
-    if ((rc = prepare_all(s)) != DC_OK) {
+    if ((rc = dc__pg_prepare_all(s)) != DC_OK) {
         dc_error_set(err, "store", "cannot prepare statements: %s", PQerrorMessage(s->wr));
         goto fail;
     }

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/store_int.h"
 
@@ -21,8 +22,13 @@ typedef struct pg_store {
     PGconn *tr; /* track reader (tracks_each/prune's thread), opened on first use */
     pthread_mutex_t rd_mu;
     int in_txn, locked, dirty;
-    dc_store_head head; /* locked: the head as locked, advanced by appends */
-    int64_t batch_seq;  /* change_seq stamped on this transaction's writes */
+    dc_store_head head;       /* locked: the head as locked, advanced by appends */
+    int64_t batch_seq;        /* change_seq stamped on this transaction's writes */
+    uint64_t ln_epoch;        /* st_reconnects when the listener connected */
+    int64_t locked_audit_seq; /* head.audit_seq when the token was taken */
+    /* Failover counters (postgres_conn.c), for /metrics. */
+    _Atomic uint64_t st_reconnects, st_timeouts, st_unknown, st_resolved_committed,
+        st_resolved_rolled_back, st_unresolved;
 } pg_store;
 
 /* The writer's prepared statements (postgres.c prepares them; dc%d names). */
@@ -57,6 +63,26 @@ dc_status dc__pg_v_entries(PGresult *r, void *fn, void *ctx);
 dc_status dc__pg_v_keys(PGresult *r, void *fn, void *ctx);
 dc_status dc__pg_v_ops(PGresult *r, void *fn, void *ctx);
 extern const char dc__pg_q_operators[], dc__pg_q_keys[], dc__pg_q_entries[];
+
+/* Statements with a deadline, reconnection, unknown commits (postgres_conn.c) */
+PGresult *dc__pg_exec(pg_store *s, PGconn *c, const char *sql);
+/* The result of what was sent last (a COPY's end), with the deadline. */
+PGresult *dc__pg_await(pg_store *s, PGconn *c);
+PGresult *dc__pg_exec_params(pg_store *s, PGconn *c, const char *sql, int n,
+                             const char *const *vals, const int *lens, const int *fmts);
+PGresult *dc__pg_exec_load(pg_store *s, PGconn *c, const char *sql, int n, const char *const *vals);
+PGresult *dc__pg_exec_prepared(pg_store *s, PGconn *c, const char *name, int n,
+                               const char *const *vals, const int *lens, const int *fmts);
+PGresult *dc__pg_prepare(pg_store *s, PGconn *c, const char *name, const char *sql);
+/* *c connected (reconnected when it was lost; counted); DC_ESTORE if not. */
+dc_status dc__pg_conn_ok(pg_store *s, PGconn **c);
+dc_status dc__pg_prepare_all(pg_store *s);
+/* The writer connected and its statements prepared (reconnecting if lost). */
+dc_status dc__pg_writer_ok(pg_store *s);
+/* The COMMIT's answer was lost: DC_OK when audit record audit_seq with hash
+ * is in the store (it committed), DC_ESTORE when not or when unknowable. */
+dc_status dc__pg_resolve_commit(pg_store *s, int64_t audit_seq, const uint8_t hash[32]);
+dc_status dc__pg_conn_stats(dc_store *base, dc_store_conn_stats *out);
 
 /* Audit records, leaves and checkpoints (postgres_log.c) */
 dc_status dc__pg_audit_append(dc_store *base, const dc_audit_record *a);

@@ -44,10 +44,13 @@ dc_status dc__pg_audit_each(dc_store *base, int64_t after_seq, size_t limit, dc_
     const char *vals[2] = {after, lim};
     dc_status rc = DC_OK;
     pthread_mutex_lock(&s->rd_mu);
-    PGresult *res = PQexecParams(s->rd,
-                                 "SELECT seq, entry, hash FROM audit WHERE seq > $1 ORDER BY seq "
-                                 "LIMIT $2",
-                                 2, NULL, vals, NULL, NULL, 0);
+    if (dc__pg_conn_ok(s, &s->rd) != DC_OK) {
+        pthread_mutex_unlock(&s->rd_mu);
+        return DC_ESTORE;
+    }
+    PGresult *res = dc__pg_exec_load(
+        s, s->rd, "SELECT seq, entry, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2", 2,
+        vals);
     if ((rc = dc__pg_res_status(res)) == DC_OK) {
         for (int i = 0; i < PQntuples(res); i++) {
             size_t n = 0;

@@ -11,7 +11,7 @@
 
 static dc_status read_head(PGconn *c, dc_store_head *head)
 {
-    PGresult *res = PQexec(c, "SELECT change_seq, audit_seq, audit_hash FROM sync_head");
+    PGresult *res = dc__pg_exec(NULL, c, "SELECT change_seq, audit_seq, audit_hash FROM sync_head");
     dc_status rc = dc__pg_res_status(res);
     if (rc == DC_OK && PQntuples(res) != 1)
         rc = DC_ECORRUPT;
@@ -38,8 +38,11 @@ dc_status dc__pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
         return DC_EINVAL;
     if (!in_txn) {
         pthread_mutex_lock(&s->rd_mu);
-        if (PQstatus(c) != CONNECTION_OK)
-            PQreset(c);
+        if (dc__pg_conn_ok(s, &s->rd) != DC_OK) {
+            pthread_mutex_unlock(&s->rd_mu);
+            return DC_ESTORE;
+        }
+        c = s->rd;
         /* One snapshot: the head and the rows it covers. */
         if ((rc = dc__pg_exec0(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != DC_OK) {
             pthread_mutex_unlock(&s->rd_mu);
@@ -73,9 +76,19 @@ dc_status dc__pg_changes_since(dc_store *base, int64_t after_seq, int in_txn,
 dc_status dc__pg_wait_change(dc_store *base, int timeout_ms)
 {
     pg_store *s = (pg_store *)base;
+    /* Another connection found a new server: listen there too. */
+    uint64_t epoch = atomic_load(&s->st_reconnects);
+    if (s->ln && epoch != s->ln_epoch) {
+        PQfinish(s->ln);
+        s->ln = NULL;
+    }
     if (!s->ln || PQstatus(s->ln) != CONNECTION_OK) {
-        if (s->ln)
+        s->ln_epoch = epoch;
+        if (s->ln) {
             PQfinish(s->ln);
+            atomic_fetch_add(&s->st_reconnects, 1);
+            s->ln_epoch++;
+        }
         s->ln = dc__pg_connect_quiet(s->conninfo);
         if (PQstatus(s->ln) != CONNECTION_OK ||
             dc__pg_exec0(s->ln, "LISTEN dc_change; LISTEN dc_alert") != DC_OK) {
@@ -109,9 +122,11 @@ dc_status dc__pg_wait_change(dc_store *base, int timeout_ms)
 static dc_status rd_exec(pg_store *s, const char *sql, int n, const char *const *vals, int *ntuples)
 {
     pthread_mutex_lock(&s->rd_mu);
-    if (PQstatus(s->rd) != CONNECTION_OK)
-        PQreset(s->rd);
-    PGresult *res = PQexecParams(s->rd, sql, n, NULL, vals, NULL, NULL, 0);
+    if (dc__pg_conn_ok(s, &s->rd) != DC_OK) {
+        pthread_mutex_unlock(&s->rd_mu);
+        return DC_ESTORE;
+    }
+    PGresult *res = dc__pg_exec_params(s, s->rd, sql, n, vals, NULL, NULL);
     dc_status rc = dc__pg_res_status(res);
     if (rc == DC_OK && ntuples)
         *ntuples = PQntuples(res);
@@ -157,9 +172,12 @@ dc_status dc__pg_alert_each(dc_store *base, int64_t after_seq, dc_store_alert_fn
     snprintf(after, sizeof after, "%lld", (long long)after_seq);
     const char *vals[1] = {after};
     pthread_mutex_lock(&s->rd_mu);
-    PGresult *res =
-        PQexecParams(s->rd, "SELECT seq, body FROM alerts WHERE seq > $1 ORDER BY seq LIMIT 10000",
-                     1, NULL, vals, NULL, NULL, 0);
+    if (dc__pg_conn_ok(s, &s->rd) != DC_OK) {
+        pthread_mutex_unlock(&s->rd_mu);
+        return DC_ESTORE;
+    }
+    PGresult *res = dc__pg_exec_load(
+        s, s->rd, "SELECT seq, body FROM alerts WHERE seq > $1 ORDER BY seq LIMIT 10000", 1, vals);
     dc_status rc = dc__pg_res_status(res);
     for (int i = 0; rc == DC_OK && i < PQntuples(res); i++) {
         dc_store_alert a = {dc__pg_col_i64(res, i, 0), PQgetvalue(res, i, 1)};
@@ -176,16 +194,7 @@ dc_status dc__pg_alert_each(dc_store *base, int64_t after_seq, dc_store_alert_fn
 /* *c connected, (re)opening it when needed; DC_ESTORE when it cannot be. */
 static dc_status side_conn(pg_store *s, PGconn **c)
 {
-    if (*c && PQstatus(*c) == CONNECTION_OK)
-        return DC_OK;
-    if (*c)
-        PQfinish(*c);
-    *c = dc__pg_connect_quiet(s->conninfo);
-    if (PQstatus(*c) == CONNECTION_OK)
-        return DC_OK;
-    PQfinish(*c);
-    *c = NULL;
-    return DC_ESTORE;
+    return dc__pg_conn_ok(s, c);
 }
 
 dc_status dc__pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
@@ -200,7 +209,7 @@ dc_status dc__pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
     if ((rc = dc__pg_exec0(s->tw, "BEGIN; SET LOCAL synchronous_commit TO off; LOCK TABLE "
                                   "track_reports IN EXCLUSIVE MODE")) != DC_OK)
         goto fail;
-    PGresult *res = PQexec(s->tw, "COPY track_reports(operator, body) FROM STDIN");
+    PGresult *res = dc__pg_exec(s, s->tw, "COPY track_reports(operator, body) FROM STDIN");
     int copying = PQresultStatus(res) == PGRES_COPY_IN;
     PQclear(res);
     if (!copying) {
@@ -217,11 +226,10 @@ dc_status dc__pg_tracks_put(dc_store *base, const dc_store_tracks *t, size_t n)
     }
     if (PQputCopyEnd(s->tw, ok ? NULL : "client error") != 1)
         ok = 0;
-    while ((res = PQgetResult(s->tw))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            ok = 0;
-        PQclear(res);
-    }
+    res = dc__pg_await(s, s->tw); /* a hung server costs the deadline, not the thread */
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        ok = 0;
+    PQclear(res);
     if (!ok) {
         rc = DC_ESTORE;
         goto fail;
@@ -246,11 +254,11 @@ dc_status dc__pg_tracks_each(dc_store *base, int64_t after_seq, int max_age_ms,
     for (int rows = 256; rc == DC_OK && rows == 256;) {
         snprintf(after, sizeof after, "%lld", (long long)after_seq);
         const char *vals[2] = {after, age};
-        PGresult *res = PQexecParams(
-            s->tr,
+        PGresult *res = dc__pg_exec_params(
+            s, s->tr,
             "SELECT seq, operator, body FROM track_reports WHERE seq > $1 AND received > "
             "clock_timestamp() - $2::integer * interval '1 millisecond' ORDER BY seq LIMIT 256",
-            2, NULL, vals, NULL, NULL, 0);
+            2, vals, NULL, NULL);
         rc = dc__pg_res_status(res);
         rows = rc == DC_OK ? PQntuples(res) : 0;
         for (int i = 0; i < rows; i++) {
@@ -276,10 +284,11 @@ dc_status dc__pg_tracks_prune(dc_store *base, int max_age_ms)
     const char *vals[1] = {age};
     if (rc != DC_OK)
         return rc;
-    PGresult *res = PQexecParams(s->tr,
-                                 "DELETE FROM track_reports WHERE received < clock_timestamp() - "
-                                 "$1::integer * interval '1 millisecond'",
-                                 1, NULL, vals, NULL, NULL, 0);
+    PGresult *res =
+        dc__pg_exec_params(s, s->tr,
+                           "DELETE FROM track_reports WHERE received < clock_timestamp() - "
+                           "$1::integer * interval '1 millisecond'",
+                           1, vals, NULL, NULL);
     rc = dc__pg_res_status(res);
     PQclear(res);
     return rc;

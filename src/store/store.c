@@ -9,7 +9,10 @@ dc_status dc_store_open(const char *uri, int create, dc_store **out, dc_error *e
     *out = NULL;
     if (!uri || !*uri)
         return dc_error_set(err, "store", "empty store location");
-    if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11))
+    /* A URI, or a libpq key=value conninfo such as contrib/ha/cluster.sh's
+     * multi-host one ("host=a,b,c port=... target_session_attrs=..."). */
+    if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11) ||
+        !strncmp(uri, "host=", 5))
         return dc__pg_open(uri, create, out, err);
     if (!strncmp(uri, "sqlite:", 7))
         uri += 7;
@@ -147,6 +150,12 @@ int dc_store_has_tactical_feed(const dc_store *s)
     const struct dc_store_ops *o = s->ops;
     return o->lease && o->alert_publish && o->alert_each && o->tracks_put && o->tracks_each &&
            o->tracks_prune;
+}
+
+dc_status dc_store_get_conn_stats(dc_store *s, dc_store_conn_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    return s->ops->conn_stats ? s->ops->conn_stats(s, out) : DC_EUNSUPPORTED;
 }
 
 dc_status dc_store_begin_locked(dc_store *s, dc_store_head *head)

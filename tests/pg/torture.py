@@ -276,6 +276,46 @@ def race(args, instances):
 
 # ---------------------------------------------------------------- torture
 
+def settle(cl, port, op_id, st, js, mine, acked, maybe, lock, unknown=(None,)):
+    """Books the answer st to a modification or withdrawal of op_id: an
+    acknowledgement, an outcome in `unknown` (it may have committed), or a
+    stale If-Match (the current version is read back)."""
+    if st == 200:
+        with lock:
+            acked[op_id] = (js["version"], js["state"])
+        if js["state"] in LIVE:
+            mine[op_id] = js["version"]
+        else:
+            del mine[op_id]
+    elif st in unknown:
+        with lock:
+            maybe.add(op_id)  # the outcome is unknown: it may have committed
+        mine.pop(op_id, None)
+    elif st == 412:
+        st2, js2 = cl.req(port, "GET", "/v1/operations/" + op_id)
+        if st2 == 200 and js2["state"] in LIVE:
+            mine[op_id] = js2["version"]
+        else:
+            mine.pop(op_id, None)
+
+
+def stop_all(instances, failures):
+    """SIGTERM each instance; a bad exit is added to failures."""
+    for inst in instances:
+        try:
+            inst.stop()
+        except SystemExit as e:
+            failures.append(str(e))
+
+
+def finish(failures, name):
+    """Prints the failures and exits 1, or prints "name: ok"."""
+    if failures:
+        print("FAILED:\n" + "\n".join(failures))
+        sys.exit(1)
+    print("%s: ok" % name)
+
+
 def torture(args, instances):
     keys = make_operators(args, instances[0].port, args.operators)
     acked, maybe, lock = {}, set(), threading.Lock()
@@ -313,23 +353,7 @@ def torture(args, instances):
             else:
                 st, js = cl.req(port, "DELETE", "/v1/operations/" + op_id, None, hdr)
                 bump("withdraw_%s" % st)
-            if st == 200:
-                with lock:
-                    acked[op_id] = (js["version"], js["state"])
-                if js["state"] in LIVE:
-                    mine[op_id] = js["version"]
-                else:
-                    del mine[op_id]
-            elif st is None:
-                with lock:
-                    maybe.add(op_id)  # the outcome is unknown: it may have committed
-                mine.pop(op_id, None)
-            elif st == 412:
-                st2, js2 = cl.req(port, "GET", "/v1/operations/" + op_id)
-                if st2 == 200 and js2["state"] in LIVE:
-                    mine[op_id] = js2["version"]
-                else:
-                    mine.pop(op_id, None)
+            settle(cl, port, op_id, st, js, mine, acked, maybe, lock)
 
     def killer():
         time.sleep(args.seconds * 0.4)
@@ -390,15 +414,8 @@ def main():
             inst.start()
         failures = race(args, instances) if args.cmd == "race" else torture(args, instances)
     finally:
-        for inst in instances:
-            try:
-                inst.stop()
-            except SystemExit as e:
-                failures.append(str(e))
-    if failures:
-        print("FAILED:\n" + "\n".join(failures))
-        sys.exit(1)
-    print("%s: ok" % args.cmd)
+        stop_all(instances, failures)
+    finish(failures, args.cmd)
 
 
 if __name__ == "__main__":
