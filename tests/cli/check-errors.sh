@@ -33,7 +33,7 @@ expect 2 "cannot read $T/missing.json: No such file" \
 echo '{"ceiling_metres": 5000}' >"$T/typo.json"
 expect 2 '"ceiling_metres": unknown configuration key' \
   "$B" serve --store "$T/s.db" --config "$T/typo.json"
-expect 1 "connection refused" "$B" simulate --url "$CLOSED" --key k
+expect 1 "connection refused" env DECONFLICT_KEY=k "$B" simulate --url "$CLOSED"
 DECONFLICT_KEY=k expect 6 "connection refused" "$B" operations --url "$CLOSED"
 expect 2 "unknown option '--bogus'" "$B" check --bogus 1
 expect 2 "unknown option '--bogus'" "$B" submit --bogus examples/plan.json
