@@ -528,6 +528,10 @@ void dc__writes_free(dc__write *w);
 /* Under mu (released and retaken): batch b finished with rc; reloads memory
  * on failure and wakes the waiters of that batch. */
 void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc);
+/* At shutdown, after the grace period: every request still waiting for a
+ * commit is answered as not confirmed (503) and woken, so no connection is
+ * left suspended when the HTTP daemon stops. Takes mu. */
+void dc__journal_abandon(dc_server *s);
 void dc__metrics_check(dc_server *s, double seconds); /* check latency */
 
 /* ---- transparency log (tlog_state.c) ---- */

@@ -157,6 +157,35 @@ void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
     pthread_mutex_lock(&s->mu);
 }
 
+void dc__journal_abandon(dc_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    dc__waiter *done = NULL;
+    int wake_cond = 0;
+    while (s->waiters) {
+        dc__waiter *w = s->waiters;
+        s->waiters = w->next;
+        w->rc = DC_ESTORE; /* outcome unknown: the client reads back */
+        w->done = 1;
+        w->next = NULL;
+        if (!w->wake) {
+            wake_cond = 1;
+            continue;
+        }
+        w->next = done;
+        done = w;
+    }
+    if (wake_cond)
+        pthread_cond_broadcast(&s->commit_cond);
+    pthread_mutex_unlock(&s->mu);
+    while (done) {
+        dc__waiter *next = done->next;
+        done->next = NULL;
+        done->wake(done);
+        done = next;
+    }
+}
+
 static void *committer_main(void *arg)
 {
     dc_server *s = arg;

@@ -64,6 +64,10 @@ void dc_server_stop(dc_server *s)
                 break;
             usleep(10000);
         }
+        /* A store that stays away (a failover) leaves requests waiting:
+         * they get 503 (not confirmed) rather than a daemon that stops
+         * with suspended connections, which libmicrohttpd refuses. */
+        dc__journal_abandon(s);
         usleep(20000);
     }
     dc__http_stop(s);

@@ -767,10 +767,44 @@ static void test_mode_s(void **state)
     assert_int_equal(l.rc, DC_ECORRUPT);
 }
 
+/* Shutdown with a store that stays away (issue 15's failover test saw the
+ * daemon abort on suspended connections): every waiter is answered as not
+ * confirmed and woken, the waiting list is empty, and a later batch finish
+ * touches none of them. */
+static int woken;
+static void count_wake(dc__waiter *w)
+{
+    (void)w;
+    woken++;
+}
+
+static void test_journal_abandon_wakes_every_waiter(void **state)
+{
+    fixture *f = *state;
+    dc__waiter a = {0}, b = {0}, c = {0};
+    a.wake = b.wake = count_wake; /* HTTP connections */
+    c.wake = NULL;                /* an in-process caller on commit_cond */
+    woken = 0;
+    pthread_mutex_lock(&f->s->mu);
+    dc__journal_wait(f->s, &a);
+    dc__journal_wait(f->s, &b);
+    dc__journal_wait(f->s, &c);
+    pthread_mutex_unlock(&f->s->mu);
+    dc__journal_abandon(f->s);
+    assert_int_equal(woken, 2);
+    assert_true(a.done && b.done && c.done);
+    assert_int_not_equal(a.rc, DC_OK);
+    assert_int_not_equal(c.rc, DC_OK);
+    assert_null(f->s->waiters);
+    dc__journal_abandon(f->s); /* nothing left: nobody woken twice */
+    assert_int_equal(woken, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_decide_exact_and_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_abandon_wakes_every_waiter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decide_blind_is_conservative, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decide_restriction_exempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suggest, setup, teardown),
