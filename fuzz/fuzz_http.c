@@ -162,8 +162,8 @@ static void call_get(const char *method, const char *path, const char *key, cons
 static const char op_fmt[] =
     "{\"priority\":10,\"volumes\":[{\"footprint\":{\"type\":\"Polygon\",\"coordinates\":"
     "[[[%s,%s],[%s,%s],[%s,%s],[%s,%s],[%s,%s]]]},\"altitude_lower_m\":1000,"
-    "\"altitude_upper_m\":3000,\"time_start\":\"2014-12-02T06:00:00Z\","
-    "\"time_end\":\"2014-12-02T09:00:00Z\"}]}";
+    "\"altitude_upper_m\":3000,\"time_start\":\"2030-12-02T06:00:00Z\","
+    "\"time_end\":\"2030-12-02T09:00:00Z\"}]}";
 
 static void start_server(void)
 {

@@ -6,7 +6,7 @@ validators must reject; libFuzzer mutates from there."""
 import json, os, struct, shutil
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
-T0, T1 = "2014-12-02T06:00:00Z", "2014-12-02T09:00:00Z"
+T0, T1 = "2030-12-02T06:00:00Z", "2030-12-02T09:00:00Z"
 
 
 def put(target, name, data):
@@ -58,7 +58,7 @@ edge = {
     "hole": dict(footprint={"type": "Polygon", "coordinates": [SQUARE, SQUARE]}, **band()),
     "inverted_band": dict(footprint=circle["footprint"], **band(5000, 100)),
     "empty_window": dict(footprint=circle["footprint"], **band(t0=T1, t1=T0)),
-    "long_window": dict(footprint=circle["footprint"], **band(t1="2014-12-20T00:00:00Z")),
+    "long_window": dict(footprint=circle["footprint"], **band(t1="2030-12-20T00:00:00Z")),
     "leap_second": dict(footprint=circle["footprint"], **band(t0="2016-12-31T23:59:60Z", t1="2017-01-01T00:00:00.000001Z")),
     "zero_radius": dict(footprint={"type": "Point", "coordinates": [44, 33], "radius_m": 0}, **band()),
     "huge_radius": dict(footprint={"type": "Point", "coordinates": [44, 33], "radius_m": 1e9}, **band()),
@@ -171,7 +171,7 @@ for name, r in {
     "restriction": req("POST", "/v1/restrictions", "@AUTH@", {"name": "Baghdad", "exempt": ["iraq"], "volumes": [dict(circle, time_end="2030-01-01T00:00:00Z")]}),
     "operator": req("POST", "/v1/operators", "@AUTH@", {"name": "iran"}),
     "rotate": req("POST", "/v1/operators/opr_1/keys", "@OPER@"),
-    "notices": req("GET", "/v1/notices?bbox=33,44,35,46&from=2014-12-02T00:00:00Z&to=2014-12-03T00:00:00Z", "@OPER@", extra="Accept: application/geo+json\r\n"),
+    "notices": req("GET", "/v1/notices?bbox=33,44,35,46&from=2030-12-02T00:00:00Z&to=2030-12-03T00:00:00Z", "@OPER@", extra="Accept: application/geo+json\r\n"),
     "audit": req("GET", "/v1/audit?after=0&limit=1000", "@AUTH@"),
     "bad_bearer": req("GET", "/v1/operations", "dc_notakey.xxxxxxxx"),
     "no_scheme": "GET /v1/operations HTTP/1.1\r\nAuthorization: Basic Zm9vOmJhcg==\r\n\r\n",
