@@ -291,22 +291,32 @@ int main(int argc, char **argv)
     if (system(cmd) != 0)
         fprintf(stderr, "bench: cannot remove %s\n", dir);
 
-    /* The transparency log's cost (issue 14): the same peak approvals on a
-     * fresh store with the log off. Printed next to its bar, not enforced:
-     * two peak runs on two shared cores differ by more than the bar. */
-    char dir2[] = "/tmp/dc-bench-XXXXXX";
-    if (!mkdtemp(dir2))
-        return 1;
-    pid = start_server(dir2, 0);
-    result off = run(make_approval, 201, 64, secs, 0);
-    kill(pid, SIGTERM);
-    waitpid(pid, &st, 0);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir2);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench: cannot remove %s\n", dir2);
-    printf("approvals with the transparency log %8.0f/s, without %8.0f/s: %+.1f %% "
-           "| bar within 10 %%: %s\n",
-           ap.rate, off.rate, off.rate > 0 ? 100.0 * (ap.rate - off.rate) / off.rate : 0.0,
-           ap.rate >= 0.9 * off.rate ? "PASS" : "FAIL");
-    return ap.bad || ah.bad || np.bad || nh.bad || off.bad ? 1 : 0;
+    /* The transparency log's cost (issue 14): peak approvals on fresh stores
+     * with the log and without it, three of each taken in turn (on, off, on,
+     * off, ...) so that a burst of load from elsewhere on the shared cores
+     * falls on both; the medians are compared against the bar. */
+    double with_log[3], without[3];
+    long off_bad = 0;
+    for (int k = 0; k < 6; k++) {
+        char dir2[] = "/tmp/dc-bench-XXXXXX";
+        if (!mkdtemp(dir2))
+            return 1;
+        pid = start_server(dir2, !(k & 1));
+        result r = run(make_approval, 201, 64, secs, 0);
+        off_bad += r.bad;
+        (k & 1 ? without : with_log)[k / 2] = r.rate;
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir2);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench: cannot remove %s\n", dir2);
+    }
+    qsort(with_log, 3, sizeof with_log[0], cmp_d);
+    qsort(without, 3, sizeof without[0], cmp_d);
+    double on = with_log[1], off = without[1];
+    int log_ok = on >= 0.9 * off;
+    printf("approvals with the transparency log %8.0f/s, without %8.0f/s (medians of 3 fresh "
+           "stores each, taken in turn): %+.1f %% | bar within 10 %%: %s\n",
+           on, off, off > 0 ? 100.0 * (on - off) / off : 0.0, log_ok ? "PASS" : "FAIL");
+    return ap.bad || ah.bad || np.bad || nh.bad || off_bad || !log_ok ? 1 : 0;
 }
