@@ -28,9 +28,12 @@ RETRY_TIMEOUT=${HA_RETRY_TIMEOUT:-3}
 
 die() { echo "cluster: $*" >&2; exit 1; }
 
+# As root, the postgres user runs from / : it may not enter the caller's
+# folder (a checkout under /root is 0700), and Patroni's worker processes
+# change back into the folder they were started from.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -38,6 +41,7 @@ as_owner() {
 
 cmd=${1:-}
 dir=${2:-}
+[ -n "$dir" ] && [ -d "$dir" ] && dir=$(cd "$dir" && pwd)
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: cluster.sh start|stop|status|leader|pid|wait DIR [BASE | NODE]"
 
 base_of() { cat "$dir/base"; }
@@ -172,7 +176,7 @@ spawn() {
   log=$1 pidfile=$2
   shift 2
   if [ "$(id -u)" -eq 0 ]; then
-    setsid runuser -u postgres -- "$@" >"$log" 2>&1 </dev/null &
+    (cd / && exec setsid runuser -u postgres -- "$@") >"$log" 2>&1 </dev/null &
   else
     setsid "$@" >"$log" 2>&1 </dev/null &
   fi
@@ -186,6 +190,7 @@ start)
   base=${3:-${HA_BASE_PORT:-26100}}
   [ -e "$dir/base" ] && die "$dir holds a cluster: stop it first"
   mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd) # absolute: the nodes run from /
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres "$dir"
     as_owner test -w "$dir" || die "user postgres cannot write $dir (choose a folder under /tmp)"
