@@ -141,7 +141,7 @@ typedef struct dc__write {
      * the same step (has_leaf 0: the log is off). */
     dc_store_leaf leaf;
     int has_leaf;
-    char *strs[5]; /* owned copies the union points into */
+    char *strs[6]; /* owned copies the union points into */
 } dc__write;
 
 /* Someone waiting for the commit of the writes it journaled (an HTTP

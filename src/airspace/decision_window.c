@@ -104,8 +104,11 @@ static int feed_key(void *ctx, const dc_store_key *k)
 
 static int feed_entry(void *ctx, const dc_store_entry *e)
 {
-    const char *from[5] = {e->id, e->state, e->volumes_json, e->exempt_json, e->note};
-    const char **to[5] = {NULL};
+    /* Every string, the name too: the row's own memory is gone once the
+     * visitor returns (a name left pointing into it was written back as
+     * garbage by the next commit on a shared PostgreSQL store). */
+    const char *from[6] = {e->id, e->state, e->volumes_json, e->exempt_json, e->note, e->name};
+    const char **to[6] = {NULL};
     dc__write *w = feed_add(ctx, DC__W_ENTRY, e, sizeof *e);
     if (!w)
         return 1;
@@ -114,7 +117,8 @@ static int feed_entry(void *ctx, const dc_store_entry *e)
     to[2] = &w->u.e.volumes_json;
     to[3] = &w->u.e.exempt_json;
     to[4] = &w->u.e.note;
-    for (int i = 0; i < 5; i++)
+    to[5] = &w->u.e.name;
+    for (int i = 0; i < 6; i++)
         *to[i] = keep(ctx, w, i, from[i]);
     return ((feed *)ctx)->oom;
 }
