@@ -245,6 +245,11 @@ struct dc_server {
     /* No live operation's window ends before this (window.c): the sweep
      * looks at the operations only from then on. */
     int64_t next_end_s;
+    /* Set by the HTTP layer while it runs (admission.c): called under mu
+     * before a reload frees the keys, so that nothing keeps a pointer to
+     * one (its authentication cache did, and read freed keys after a
+     * failover's resync). */
+    void (*keys_forget)(dc_server *s);
     dc__map mode_s; /* "4CA7A8" -> struct dc__mode_s_addr (mode_s.c) */
     struct dc__mode_s_addr **mode_s_list;
     size_t n_mode_s, cap_mode_s;

@@ -572,6 +572,8 @@ static void locks_destroy(dc_server *s)
 
 dc_status dc__airspace_reload(dc_server *s, dc_error *err)
 {
+    if (s->keys_forget)
+        s->keys_forget(s);
     dc__airspace_free(s);
     return dc__airspace_load(s, err);
 }

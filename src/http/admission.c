@@ -119,6 +119,17 @@ int dc__admit_auth(dc__req *r, const char *prefix, const char *presented)
     return dc__key_matches(&copy, presented);
 }
 
+void dc__admit_forget_keys(dc_server *s)
+{
+    dc__admission *l = s->http ? s->http->adm : NULL;
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->n_buckets; i++)
+        l->bucket_list[i]->key = NULL; /* authenticated again under mu */
+    pthread_mutex_unlock(&l->mu);
+}
+
 void dc__admit_forget_revoked(dc_server *s)
 {
     dc__admission *l = s->http->adm;

@@ -564,6 +564,9 @@ dc_status dc__http_start(dc_server *s, const dc__route *routes, size_t n_routes,
     if (!(h->requests = dc_calloc(n_routes + 1, sizeof *h->requests)) ||
         !(h->adm = dc__admission_new(routes, n_routes)))
         return DC_ENOMEM; /* the caller stops s, which frees h */
+    pthread_mutex_lock(&s->mu);
+    s->keys_forget = dc__admit_forget_keys;
+    pthread_mutex_unlock(&s->mu);
     unsigned int flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     /* TLS (GnuTLS inside libmicrohttpd): the PEM texts are passed in memory
@@ -629,6 +632,9 @@ void dc__http_stop(dc_server *s)
         MHD_stop_daemon(h->mhd);
     if (h->quiesced_fd != MHD_INVALID_SOCKET)
         close(h->quiesced_fd);
+    pthread_mutex_lock(&s->mu);
+    s->keys_forget = NULL;
+    pthread_mutex_unlock(&s->mu);
     dc__admission_free(h->adm);
     dc_free(h->requests);
     dc_free(h);

@@ -183,6 +183,8 @@ int dc__admit_auth(dc__req *r, const char *prefix, const char *presented);
 /* Under mu, after keys were revoked: forgets the remembered revoked keys,
  * so the table holds only live keys however often they rotate. */
 void dc__admit_forget_revoked(dc_server *s);
+/* Drops every remembered key (a reload is about to free them). */
+void dc__admit_forget_keys(dc_server *s);
 /* Under mu, after a key authenticated: remember it for dc__admit_auth. */
 void dc__admit_auth_remember(dc_server *s, const char *prefix, const dc__key *k,
                              const dc__operator *op);

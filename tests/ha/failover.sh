@@ -10,7 +10,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${DC_BIN:-$(pwd)/build/deconflict}
-command -v patroni >/dev/null || { echo "check-ha: patroni missing (scripts/install-deps.sh)" >&2; exit 1; }
+command -v patroni >/dev/null || { echo "failover: patroni missing (scripts/install-deps.sh)" >&2; exit 1; }
 if [ "${DC_SOAK:-0}" = 1 ]; then
   EVENTS=kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,switchover
   MODE=""
@@ -24,7 +24,7 @@ fi
 dir=$(mktemp -d /tmp/dc-ha-XXXXXX)
 rmdir "$dir"
 # DC_HA_KEEP=1 keeps the cluster of a failed run for a post-mortem.
-trap '[ "${DC_HA_KEEP:-0}" = 1 ] && [ "$ok" = 0 ] && echo "check-ha: cluster kept in $dir" || contrib/ha/cluster.sh stop "$dir"' EXIT INT TERM
+trap '[ "${DC_HA_KEEP:-0}" = 1 ] && [ "$ok" = 0 ] && echo "failover: cluster kept in $dir" || contrib/ha/cluster.sh stop "$dir"' EXIT INT TERM
 ok=0
 contrib/ha/cluster.sh start "$dir" "${DC_HA_BASE_PORT:-26100}" >/dev/null
 echo "cluster: ttl=${HA_TTL:-10} s loop_wait=${HA_LOOP_WAIT:-1} s retry_timeout=${HA_RETRY_TIMEOUT:-3} s synchronous_mode=on strict=on; $(cat "$dir/conninfo")"
