@@ -10,7 +10,7 @@ libgeos-dev libproj-dev libsqlite3-dev sqlite3 libpq-dev libmicrohttpd-dev \
 libjansson-dev libssl-dev libcmocka-dev libcurl4-openssl-dev \
 postgresql-15 postgresql-15-postgis-3 patroni etcd-server etcd-client python3 python3-pytest curl clang-format \
 chromium systemd man-db groff-base tshark dump1090-mutability libxml2-dev gdal-bin \
-golang-go golang-golang-x-mod-dev"
+golang-go golang-golang-x-mod-dev python3-cryptography"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
