@@ -41,5 +41,5 @@ bar advisories "^(set|dense)|bar:" build/bench/bench_advise
 echo "== tactical failover on PostgreSQL: new alerts < 5 s after SIGKILL of the lease holder"
 bar "tactical failover" "failover:" env DC_BENCH_STRICT=1 sh tests/pg/check-tactical.sh
 echo "== PostgreSQL failover (Patroni, synchronous): SIGKILL of the primary to the first approval on the new one, median of 5 <= 15 s"
-bar "database failover" "^cluster:|^ha: |^failover:" env DC_BENCH_STRICT=1 DC_HA_BENCH=1 sh tests/ha/failover.sh
+bar "database failover" "^cluster:|^ha: |^failover:" env DC_BENCH_STRICT=1 DC_HA_BENCH=1 sh tests/ha/check-ha.sh
 exit $status

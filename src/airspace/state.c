@@ -575,7 +575,21 @@ dc_status dc__airspace_reload(dc_server *s, dc_error *err)
     if (s->keys_forget)
         s->keys_forget(s);
     dc__airspace_free(s);
-    return dc__airspace_load(s, err);
+    dc_status rc = dc__airspace_load(s, err);
+    if (rc != DC_OK) {
+        /* Not half a load, and no NULL engine: until a rebuild succeeds the
+         * airspace is empty (requests get 503 from s->failed), and a reader
+         * that got past that check (/metrics, notices, the after-answer
+         * blind check) sees nothing rather than freed or missing state.
+         * The failover test found a request reaching a NULL engine. */
+        if (s->keys_forget)
+            s->keys_forget(s);
+        dc__airspace_free(s);
+        s->ops_exact = dc_engine_new();
+        s->ops_blind = dc_engine_new();
+        s->restr = dc_engine_new();
+    }
+    return rc;
 }
 
 dc_status dc__airspace_open(const char *store_uri, const dc_server_config *cfg, dc_server **out,

@@ -195,9 +195,12 @@ static void blind_check_run(dc_server *s, void *ctx)
     dc__hits ex;
     dc__decide_opts o = {b->who, 1, b->skip[0] ? b->skip : NULL, 0, 0, 1};
     pthread_mutex_lock(&s->mu);
-    dc__decide(s, &o, b->vols, b->n, &ex);
+    /* Memory lost with the store (docs/ha.md) is empty: no verdict. */
+    int ok = !s->failed && s->ops_exact && s->restr;
+    if (ok)
+        dc__decide(s, &o, b->vols, b->n, &ex);
     pthread_mutex_unlock(&s->mu);
-    if (!ex.total)
+    if (ok && !ex.total)
         atomic_fetch_add(&s->m.blind_only_rejections, 1);
     dc_volumes_free(b->vols, b->n);
     dc_free(b);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "airspace/airspace.h"
 
@@ -800,11 +801,52 @@ static void test_journal_abandon_wakes_every_waiter(void **state)
     assert_int_equal(woken, 2);
 }
 
+/* A reload that fails part-way (here a corrupt row, after the operators and
+ * keys were read; after a failover, an unreadable store head) leaves an
+ * empty airspace with its engines, not half a load or NULL engines: a
+ * reader that got past the 503 check must find nothing rather than crash
+ * (found by the failover test: UBSan, a NULL engine in the after-answer
+ * blind check). */
+static void test_failed_reload_leaves_empty_airspace(void **state)
+{
+    fixture *f = *state;
+    dc_server *s = f->s;
+    char path[128], vols[512];
+    volumes(vols, sizeof vols, 34.3, 45.1, 5000, 1000, 3000, T0, T1);
+    add_entry(s, "op_a", 0, 3, 0, "approved", vols, NULL);
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/store.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO entries VALUES('op_corrupt',0,3,0,'approved',1,"
+                                  "'not json','[]','',0,0,'')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    dc_error err = {{0}, {0}};
+    pthread_mutex_lock(&s->mu);
+    assert_int_not_equal(s->reload(s, &err), DC_OK);
+    assert_non_null(s->ops_exact);
+    assert_non_null(s->ops_blind);
+    assert_non_null(s->restr);
+    assert_int_equal(s->n_operators, 0);
+    assert_int_equal(s->n_entries, 0);
+    assert_null(dc__entry_get(s, "op_a"));
+    dc__candidate c = candidate(s, vols, 0);
+    dc__hits h;
+    dc__decide_opts o = {2, 1, NULL, 0, 0, 1};
+    dc__decide(s, &o, c.vols, c.n, &h);
+    assert_int_equal(h.total, 0);
+    dc__candidate_free(&c);
+    pthread_mutex_unlock(&s->mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_decide_exact_and_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_abandon_wakes_every_waiter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_reload_leaves_empty_airspace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decide_blind_is_conservative, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decide_restriction_exempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suggest, setup, teardown),

@@ -9,7 +9,14 @@
 # median next to its 15 s bar. Ports 26100-26199.
 set -eu
 cd "$(dirname "$0")/../.."
-BIN=${DC_BIN:-$(pwd)/build/deconflict}
+# The sanitized build by default: a use-after-free in a failover path then
+# fails the test at once (the plain build crashes only by chance). The
+# bench times the plain build.
+if [ "${DC_HA_BENCH:-0}" = 1 ]; then
+  BIN=${DC_BIN:-$(pwd)/build/deconflict}
+else
+  BIN=${DC_BIN:-$(pwd)/build/asan/deconflict}
+fi
 command -v patroni >/dev/null || { echo "failover: patroni missing (scripts/install-deps.sh)" >&2; exit 1; }
 if [ "${DC_SOAK:-0}" = 1 ]; then
   EVENTS=kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,stop,switchover,kill,switchover
