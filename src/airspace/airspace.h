@@ -167,7 +167,8 @@ typedef struct dc__metrics {
     _Atomic unsigned long check_count;
     _Atomic unsigned long check_sum_us;
     _Atomic unsigned long commits, committed_writes;
-    _Atomic unsigned long resyncs; /* memory rebuilt after a failover (docs/ha.md) */
+    _Atomic unsigned long resyncs;       /* memory rebuilt after a failover (docs/ha.md) */
+    _Atomic unsigned long later_dropped; /* after-answer jobs dropped (later.c) */
 } dc__metrics;
 
 struct dc__probing; /* probing.c */
@@ -285,6 +286,7 @@ struct dc_server {
     void (*on_follow)(dc_server *s);
 
     struct dc__probing *probing; /* probing.c, its own lock (a leaf) */
+    struct dc__later *later;     /* later.c, its own lock (a leaf) */
     dc__tlog tlog;               /* under mu */
 
     /* The layers above, each with its own locks (see their headers). */
@@ -527,6 +529,14 @@ void dc__write_free(dc__write *w);
 void dc__journal_wait(dc_server *s, dc__waiter *w);
 dc_status dc__committer_start(dc_server *s);
 void dc__committer_stop(dc_server *s);
+/* Work after an answer, on one worker thread (later.c): fn(s, ctx) runs
+ * there, in order; with s NULL it only frees ctx (the job was dropped: the
+ * queue was full, or the server stopping). Without a started worker (an
+ * in-process server) fn runs at once. Stop runs what is queued. */
+typedef void (*dc__later_fn)(dc_server *s, void *ctx);
+dc_status dc__later_start(dc_server *s);
+void dc__later(dc_server *s, dc__later_fn fn, void *ctx);
+void dc__later_stop(dc_server *s);
 /* Applies a batch's writes inside an open transaction; *n writes applied. */
 dc_status dc__batch_apply(dc_store *st, const dc__write *w, size_t *n);
 void dc__writes_free(dc__write *w);

@@ -119,23 +119,21 @@ void dc__journal_wait(dc_server *s, dc__waiter *w)
     s->waiters = w;
 }
 
-void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
+/* Under mu: each waiter of a batch up to b (every waiter when all) is done
+ * with rc. Those waiting on commit_cond are woken by a broadcast, the others
+ * (HTTP connections) by their callback, outside mu; returns with mu held. */
+static void release_waiters(dc_server *s, int all, uint64_t b, dc_status rc)
 {
-    s->batch_done = b;
     dc__waiter *done = NULL, **pp = &s->waiters;
     int wake_cond = 0;
-    if (rc != DC_OK)
-        recover(s, rc);
-    /* After a failure every waiter fails: later batches were decided on
-     * state that has just been discarded. */
     while (*pp) {
         dc__waiter *w = *pp;
-        if (rc != DC_OK || w->batch <= b) {
+        if (all || w->batch <= b) {
             *pp = w->next;
             w->rc = rc;
             w->done = 1;
+            w->next = NULL;
             if (!w->wake) { /* its owner waits on commit_cond */
-                w->next = NULL;
                 wake_cond = 1;
                 continue;
             }
@@ -157,33 +155,21 @@ void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
     pthread_mutex_lock(&s->mu);
 }
 
+void dc__batch_finish(dc_server *s, uint64_t b, dc_status rc)
+{
+    s->batch_done = b;
+    if (rc != DC_OK)
+        recover(s, rc);
+    /* After a failure every waiter fails: later batches were decided on
+     * state that has just been discarded. */
+    release_waiters(s, rc != DC_OK, b, rc);
+}
+
 void dc__journal_abandon(dc_server *s)
 {
     pthread_mutex_lock(&s->mu);
-    dc__waiter *done = NULL;
-    int wake_cond = 0;
-    while (s->waiters) {
-        dc__waiter *w = s->waiters;
-        s->waiters = w->next;
-        w->rc = DC_ESTORE; /* outcome unknown: the client reads back */
-        w->done = 1;
-        w->next = NULL;
-        if (!w->wake) {
-            wake_cond = 1;
-            continue;
-        }
-        w->next = done;
-        done = w;
-    }
-    if (wake_cond)
-        pthread_cond_broadcast(&s->commit_cond);
+    release_waiters(s, 1, 0, DC_ESTORE); /* outcome unknown: the client reads back */
     pthread_mutex_unlock(&s->mu);
-    while (done) {
-        dc__waiter *next = done->next;
-        done->next = NULL;
-        done->wake(done);
-        done = next;
-    }
 }
 
 static void *committer_main(void *arg)

@@ -192,6 +192,11 @@ typedef struct blind_check {
 static void blind_check_run(dc_server *s, void *ctx)
 {
     blind_check *b = ctx;
+    if (!s) { /* dropped */
+        dc_volumes_free(b->vols, b->n);
+        dc_free(b);
+        return;
+    }
     dc__hits ex;
     dc__decide_opts o = {b->who, 1, b->skip[0] ? b->skip : NULL, 0, 0, 1};
     pthread_mutex_lock(&s->mu);

@@ -27,6 +27,10 @@ static void render(dc_server *s, dc__buf *b)
                    "# TYPE deconflict_blind_only_rejections_total counter\n");
     dc__buf_fmt(b, "deconflict_blind_only_rejections_total %lu\n",
                 atomic_load(&s->m.blind_only_rejections));
+    dc__buf_str(b, "# HELP deconflict_after_work_dropped_total Blind-only checks (run after "
+                   "the answer) dropped because their queue was full.\n"
+                   "# TYPE deconflict_after_work_dropped_total counter\n");
+    dc__buf_fmt(b, "deconflict_after_work_dropped_total %lu\n", atomic_load(&s->m.later_dropped));
     dc__buf_str(b, "# HELP deconflict_probing_suspected_total Operators that reached the "
                    "rejection rate limit.\n# TYPE deconflict_probing_suspected_total counter\n");
     dc__buf_fmt(b, "deconflict_probing_suspected_total %lu\n", atomic_load(&s->m.probing_limited));

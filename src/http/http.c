@@ -133,8 +133,8 @@ static void wake(dc__waiter *w)
 static void req_done(dc__req *r)
 {
     dc__admit_done(r);
-    if (r->after)
-        r->after(r->s, r->after_ctx);
+    if (r->after) /* on the after-work thread, not this connection's */
+        dc__later(r->s, r->after, r->after_ctx);
     dc__buf_free(&r->body);
     dc__buf_free(&r->resp);
     dc_free(r);

@@ -70,7 +70,8 @@ struct dc__req {
     int admitted;           /* holds an in-flight slot until completed */
     int deciding;           /* inside a submission handler */
     size_t body_reserved;   /* bytes of the global body budget held */
-    /* Work for after the answer has gone (when the request completes), so
+    /* Work for after the answer has gone (queued when the request completes,
+     * run on the after-work thread, airspace/later.c), so
      * that it is not measured on the answer path: after(s, after_ctx),
      * which owns and frees after_ctx. Set by a handler; NULL: none. */
     void (*after)(dc_server *s, void *ctx);

@@ -23,7 +23,8 @@ dc_status dc_server_start(const char *store_uri, const char *listen, const dc_se
     if ((rc = dc__airspace_open(store_uri, cfg, &s, err)) != DC_OK)
         goto fail;
     s->on_follow = dc__monitor_follow; /* before the follower starts */
-    if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK)
+    if ((rc = dc__committer_start(s)) != DC_OK || (rc = dc__follower_start(s)) != DC_OK ||
+        (rc = dc__later_start(s)) != DC_OK)
         goto fail;
     if ((rc = dc__monitor_start(s, err)) != DC_OK)
         goto fail;
@@ -71,6 +72,7 @@ void dc_server_stop(dc_server *s)
         usleep(20000);
     }
     dc__http_stop(s);
+    dc__later_stop(s); /* no request left to queue work */
     dc__feeds_free(s);
     dc__monitor_free(s);
     dc__trackview_free(s);
