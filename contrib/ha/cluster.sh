@@ -183,6 +183,24 @@ spawn() {
   echo $! >"$pidfile"
 }
 
+# stop_all NAME TRIES PAUSE: SIGTERM to each of NAME1..3 (their pid files),
+# then waits up to TRIES x PAUSE s for each before SIGKILL.
+stop_all() {
+  for i in 1 2 3; do
+    [ -f "$dir/$1$i.pid" ] && kill -TERM "$(cat "$dir/$1$i.pid")" 2>/dev/null || true
+  done
+  for i in 1 2 3; do
+    [ -f "$dir/$1$i.pid" ] || continue
+    p=$(cat "$dir/$1$i.pid")
+    n=0
+    while kill -0 "$p" 2>/dev/null && [ "$n" -lt "$2" ]; do
+      n=$((n + 1))
+      sleep "$3"
+    done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
 case "$cmd" in
 start)
   command -v patroni >/dev/null || die "patroni not found (scripts/install-deps.sh installs it)"
@@ -256,37 +274,13 @@ stop)
         pkill -CONT -P "$pm" 2>/dev/null || true
       fi
     done
-    for i in 1 2 3; do
-      [ -f "$dir/patroni$i.pid" ] && kill -TERM "$(cat "$dir/patroni$i.pid")" 2>/dev/null || true
-    done
-    for i in 1 2 3; do
-      [ -f "$dir/patroni$i.pid" ] || continue
-      p=$(cat "$dir/patroni$i.pid")
-      n=0
-      while kill -0 "$p" 2>/dev/null && [ "$n" -lt 60 ]; do
-        n=$((n + 1))
-        sleep 0.5
-      done
-      kill -KILL "$p" 2>/dev/null || true
-    done
+    stop_all patroni 60 0.5
     for i in 1 2 3; do
       if [ -f "$dir/pg$i/data/postmaster.pid" ]; then
         as_owner "$PGBIN/pg_ctl" -D "$dir/pg$i/data" -m immediate -w stop >/dev/null 2>&1 || true
       fi
     done
-    for i in 1 2 3; do
-      [ -f "$dir/etcd$i.pid" ] && kill -TERM "$(cat "$dir/etcd$i.pid")" 2>/dev/null || true
-    done
-    for i in 1 2 3; do
-      [ -f "$dir/etcd$i.pid" ] || continue
-      p=$(cat "$dir/etcd$i.pid")
-      n=0
-      while kill -0 "$p" 2>/dev/null && [ "$n" -lt 20 ]; do
-        n=$((n + 1))
-        sleep 0.25
-      done
-      kill -KILL "$p" 2>/dev/null || true
-    done
+    stop_all etcd 20 0.25
   fi
   rm -rf "$dir"
   ;;
