@@ -85,6 +85,16 @@ typedef struct dc_store_checkpoint {
     const char *note;
 } dc_store_checkpoint;
 
+/* A witness's cosignature of the signed checkpoint of that size (C2SP
+ * tlog-cosignature): witness is the cosigner verifier key it verified
+ * against when posted, line the whole line "— NAME base64(...)\n". A reader
+ * checks the line again against the keys it accepts. Borrowed. */
+typedef struct dc_store_cosignature {
+    int64_t size;
+    const char *witness;
+    const char *line;
+} dc_store_cosignature;
+
 /* Visitors: the records are borrowed for the call; return nonzero to stop. */
 typedef int (*dc_store_operator_fn)(void *ctx, const dc_store_operator *o);
 typedef int (*dc_store_key_fn)(void *ctx, const dc_store_key *k);
@@ -92,6 +102,7 @@ typedef int (*dc_store_entry_fn)(void *ctx, const dc_store_entry *e);
 typedef int (*dc_store_audit_fn)(void *ctx, const dc_audit_record *r);
 typedef int (*dc_store_leaf_fn)(void *ctx, const dc_store_leaf *l);
 typedef int (*dc_store_checkpoint_fn)(void *ctx, const dc_store_checkpoint *c);
+typedef int (*dc_store_cosignature_fn)(void *ctx, const dc_store_cosignature *c);
 typedef int (*dc_store_mode_s_fn)(void *ctx, const dc_store_mode_s *m);
 
 /* The committed head of a store shared by several server processes: the
@@ -152,11 +163,18 @@ struct dc_store_ops {
                             void *ctx);
     /* Transparency log: leaves in the decision's transaction (DC_EEXIST on
      * idx reuse), signed checkpoints (one per size, kept). Leaves with
-     * idx > after_idx in order; checkpoints in size order. */
+     * idx > after_idx in order; checkpoints with size > after_size in size
+     * order. Witness cosignatures: put inserts or replaces the row of
+     * (size, witness) in the caller's transaction; each visits the rows with
+     * size >= min_size in (size, witness) order. */
     dc_status (*leaf_append)(dc_store *s, const dc_store_leaf *l);
     dc_status (*leaf_each)(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
     dc_status (*checkpoint_put)(dc_store *s, const dc_store_checkpoint *c);
-    dc_status (*checkpoint_each)(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
+    dc_status (*checkpoint_each)(dc_store *s, int64_t after_size, dc_store_checkpoint_fn fn,
+                                 void *ctx);
+    dc_status (*cosignature_put)(dc_store *s, const dc_store_cosignature *c);
+    dc_status (*cosignature_each)(dc_store *s, int64_t min_size, dc_store_cosignature_fn fn,
+                                  void *ctx);
     /* Mode S addresses by holder: put inserts or replaces the holder's row
      * (in the caller's transaction); each visits every row. */
     dc_status (*mode_s_put)(dc_store *s, const dc_store_mode_s *m);
@@ -250,7 +268,11 @@ dc_status dc_store_audit_append(dc_store *s, const dc_audit_record *r);
 dc_status dc_store_leaf_append(dc_store *s, const dc_store_leaf *l);
 dc_status dc_store_leaf_each(dc_store *s, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
 dc_status dc_store_checkpoint_put(dc_store *s, const dc_store_checkpoint *c);
-dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void *ctx);
+dc_status dc_store_checkpoint_each(dc_store *s, int64_t after_size, dc_store_checkpoint_fn fn,
+                                   void *ctx);
+dc_status dc_store_cosignature_put(dc_store *s, const dc_store_cosignature *c);
+dc_status dc_store_cosignature_each(dc_store *s, int64_t min_size, dc_store_cosignature_fn fn,
+                                    void *ctx);
 dc_status dc_store_mode_s_put(dc_store *s, const dc_store_mode_s *m);
 dc_status dc_store_mode_s_each(dc_store *s, dc_store_mode_s_fn fn, void *ctx);
 dc_status dc_store_audit_each(dc_store *s, int64_t after_seq, size_t limit, dc_store_audit_fn fn,

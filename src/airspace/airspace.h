@@ -119,7 +119,8 @@ typedef enum dc__write_kind {
     DC__W_META,
     DC__W_LEAF,
     DC__W_CHECKPOINT,
-    DC__W_MODE_S
+    DC__W_MODE_S,
+    DC__W_COSIGNATURE
 } dc__write_kind;
 
 typedef struct dc__write {
@@ -136,6 +137,7 @@ typedef struct dc__write {
         dc_store_leaf leaf;
         dc_store_checkpoint cp;
         dc_store_mode_s ms;
+        dc_store_cosignature cs;
     } u;
     /* DC__W_AUDIT: the record's leaf in the transparency log, written in
      * the same step (has_leaf 0: the log is off). */
@@ -203,14 +205,19 @@ typedef struct dc__tlog {
     int64_t last_index; /* -1: none since load */
     char *last_entry;
     size_t last_len, last_cap;
-    /* The last DC__COSIGNED checkpoints, newest at cosigned_next - 1, each
-     * with the latest cosignature line of every configured witness (NULL:
-     * none yet; tlog_witness.c). In memory only: witnesses post again. */
+    /* The last DC__COSIGNED checkpoints, newest (largest) at
+     * cosigned_next - 1, each with the latest cosignature line of every
+     * configured witness (NULL: none yet; tlog_witness.c). The lines are
+     * stored with the batch that journals them and read back at load; on a
+     * shared store each window folds in the store's newer checkpoints and
+     * lines once the store has changed since change_seq cosig_seq. */
     struct dc__cosigned {
         char *note;
+        int64_t size;
         char *lines[DC_MAX_WITNESSES];
     } cosigned[DC__COSIGNED];
     size_t cosigned_next;
+    int64_t cosig_seq;
     /* The issuer thread: its stop flag and wake-up under mu. */
     dc__thread issuer;
     pthread_cond_t cond;
@@ -571,21 +578,37 @@ dc_status dc__tlog_issue(dc_server *s, char **note);
 json_t *dc__tlog_receipt(dc_server *s, int64_t after, uint32_t who, int is_authority);
 /* ---- witnesses (tlog_witness.c) ---- */
 
-/* Under mu: note (copied) becomes the newest checkpoint witnesses may
- * cosign; the oldest of DC__COSIGNED is dropped. */
-dc_status dc__tlog_cosigned_push(dc__tlog *t, const char *note);
-/* Not under mu: keeps the cosignature lines (one or more, each ending in a
- * newline) of configured witnesses on the checkpoint whose text (up to and
- * including the newline before its blank line) is text. DC_EINVAL when
- * no line is a configured witness's valid cosignature or one claims a
- * witness and does not verify (err names the field); DC_ENOTFOUND when the
- * checkpoint is not among the last DC__COSIGNED. */
-dc_status dc__tlog_cosignature_add(dc_server *s, const char *text, size_t text_len,
-                                   const char *lines, dc_error *err);
+/* Under mu: note (copied), the checkpoint of that size, becomes the newest
+ * checkpoint witnesses may cosign; the oldest of DC__COSIGNED is dropped.
+ * A size not above the newest held is ignored (already there). */
+dc_status dc__tlog_cosigned_push(dc__tlog *t, int64_t size, const char *note);
+/* Not under mu: checks the cosignature lines (one or more, each ending in
+ * a newline) against the configured witnesses' keys over the checkpoint
+ * text (up to and including the newline before its blank line); got[k]
+ * (dc_malloc'd, the caller frees) is witness k's newest valid line.
+ * DC_EINVAL when no line is a configured witness's valid cosignature or one
+ * claims a witness and does not verify (err names the field). */
+dc_status dc__tlog_cosignature_check(dc_server *s, const char *text, size_t text_len,
+                                     const char *lines, char *got[DC_MAX_WITNESSES], dc_error *err);
+/* Under mu (in a window on a shared store): keeps got's lines (taken, set
+ * to NULL) on the checkpoint whose text is text and journals them, all in
+ * one batch; *journaled is 1 when a write was queued (the caller awaits
+ * its commit). DC_ENOTFOUND when the checkpoint is not among the last
+ * DC__COSIGNED. */
+dc_status dc__tlog_cosignature_keep(dc_server *s, const char *text, size_t text_len,
+                                    char *got[DC_MAX_WITNESSES], int *journaled, dc_error *err);
 /* Not under mu: the newest recent checkpoint with at least min witnesses'
  * cosignatures (0: the latest), its note with their lines appended;
  * dc_malloc'd, NULL when none (or no memory: *oom set). */
 char *dc__tlog_cosigned_note(dc_server *s, unsigned min, int *oom);
+/* At load (or under mu): the stored lines of the held checkpoints, each
+ * checked again against the configured witnesses' keys. */
+dc_status dc__tlog_cosigned_load(dc_server *s);
+/* Under mu, inside a shared store's window whose head is change_seq, after
+ * dc__tlog_follow: when the store changed since the last fold, the other
+ * instances' newer checkpoints (up to the leaves held) and every stored
+ * line of the held checkpoints. */
+void dc__tlog_cosigned_follow(dc_server *s, int64_t change_seq);
 void dc__tlog_cosigned_free(dc__tlog *t);
 
 /* Under mu, inside a shared store's window: folds in the leaves the other

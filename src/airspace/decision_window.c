@@ -275,6 +275,7 @@ void *dc__sync_committer_main(void *arg)
          * collides, the batch fails and memory is reloaded. */
         if (dc__tlog_follow(s) != DC_OK)
             fprintf(stderr, "deconflict: cannot fold in the log's new leaves\n");
+        dc__tlog_cosigned_follow(s, head.change_seq);
         s->audit_seq = head.audit_seq;
         memcpy(s->audit_hash, head.audit_hash, sizeof s->audit_hash);
         s->window_open = 1;
@@ -300,8 +301,11 @@ void *dc__sync_committer_main(void *arg)
         atomic_fetch_add(&s->m.committed_writes, n);
 
         pthread_mutex_lock(&s->mu);
-        if (rc == DC_OK && batch)
+        if (rc == DC_OK && batch) {
             s->sync_seq = head.change_seq + 1; /* ours: nobody else could commit */
+            if (s->tlog.cosig_seq == head.change_seq)
+                s->tlog.cosig_seq++; /* its checkpoint and lines are in memory already */
+        }
         dc__batch_finish(s, b, rc);
     }
     pthread_mutex_unlock(&s->mu);

@@ -61,6 +61,8 @@ static dc_status apply(dc_store *st, const dc__write *w)
         return dc_store_checkpoint_put(st, &w->u.cp);
     case DC__W_MODE_S:
         return dc_store_mode_s_put(st, &w->u.ms);
+    case DC__W_COSIGNATURE:
+        return dc_store_cosignature_put(st, &w->u.cs);
     }
     return DC_EINVAL;
 }

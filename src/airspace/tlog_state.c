@@ -233,19 +233,22 @@ static void *issuer_main(void *arg)
             dc_free(note);
             continue;
         }
+        /* The size signed: the tree may grow before the commit. */
+        int64_t size = (int64_t)s->tlog.n;
         dc__journal_wait(s, &w);
         while (!w.done)
             pthread_cond_wait(&s->commit_cond, &s->mu);
         /* Served only once durable: a checkpoint lost in a crash and then
-         * reissued with another root would look like a fork. */
-        if (w.rc == DC_OK) {
+         * reissued with another root would look like a fork. On a shared
+         * store a window may have adopted it (or a later one) meanwhile. */
+        if (w.rc == DC_OK && size > s->tlog.checkpoint_size) {
             dc_free(s->tlog.checkpoint);
             s->tlog.checkpoint = note;
-            s->tlog.checkpoint_size = (int64_t)s->tlog.n;
+            s->tlog.checkpoint_size = size;
             note = NULL;
             /* Without memory the ring keeps the previous checkpoint: it is
              * served (and cosigned) until the next one is pushed. */
-            dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint);
+            dc__tlog_cosigned_push(&s->tlog, size, s->tlog.checkpoint);
         }
         dc_free(note);
     }
@@ -352,7 +355,9 @@ static int load_checkpoint(void *ctx, const dc_store_checkpoint *cp)
     dc_free(t->checkpoint);
     t->checkpoint = note;
     t->checkpoint_size = cp->size;
-    return 0;
+    /* The last DC__COSIGNED stay in the ring, for their cosignatures. */
+    c->rc = dc__tlog_cosigned_push(t, cp->size, note);
+    return c->rc != DC_OK;
 }
 
 /* Audit records without a leaf get one, written at once. The owner of an
@@ -413,7 +418,8 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
                             dc_status_str(rc)),
                rc;
     /* The checkpoints first: the blocks start at the latest one. */
-    if ((rc = dc_store_checkpoint_each(s->store, load_checkpoint, &c)) == DC_OK && c.rc == DC_OK)
+    if ((rc = dc_store_checkpoint_each(s->store, -1, load_checkpoint, &c)) == DC_OK &&
+        c.rc == DC_OK)
         rc = dc_store_leaf_each(s->store, -1, load_leaf, &c);
     /* Backfill writes; on a shared store it would race the other
      * instances, and init has already written its records' leaves. */
@@ -426,8 +432,8 @@ dc_status dc__tlog_load(dc_server *s, dc_error *err)
     }
     if (rc == DC_OK)
         rc = c.rc;
-    if (rc == DC_OK && s->tlog.checkpoint)
-        rc = dc__tlog_cosigned_push(&s->tlog, s->tlog.checkpoint);
+    if (rc == DC_OK)
+        rc = dc__tlog_cosigned_load(s);
     if (rc != DC_OK)
         return dc_error_set(err, "store", "cannot load the transparency log: %s",
                             dc_status_str(rc)),

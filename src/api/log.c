@@ -82,11 +82,42 @@ void dc__api_log_checkpoint(dc__req *r, const char *unused)
 }
 
 /* POST {"checkpoint": note, "cosignature": lines}: a witness's cosignature
- * of one of the recent checkpoints, kept and served with it. */
+ * of one of the recent checkpoints, kept and served with it. The lines are
+ * checked without mu, then kept and journaled in one batch; the answer
+ * leaves once they are durable. */
+static void cosignature_keep(dc__req *r, const char *cp, size_t len, const char *lines)
+{
+    dc_error err = {{0}, {0}};
+    char *got[DC_MAX_WITNESSES] = {0};
+    int journaled = 0;
+    dc_status rc = dc__tlog_cosignature_check(r->s, cp, len, lines, got, &err);
+    if (rc == DC_OK) {
+        if (dc__api_write_lock(r)) { /* 503 sent */
+            pthread_mutex_unlock(&r->s->mu);
+            goto out;
+        }
+        rc = dc__tlog_cosignature_keep(r->s, cp, len, got, &journaled, &err);
+        if (rc == DC_OK) {
+            dc__reply_json(r, 200, json_pack("{s:b}", "accepted", 1));
+            if (journaled)
+                dc__await(r);
+        }
+        pthread_mutex_unlock(&r->s->mu);
+    }
+    if (rc == DC_ENOTFOUND)
+        dc__reply_error(r, 404, "not_found", err.field, err.reason);
+    else if (rc == DC_EINVAL)
+        dc__reply_error(r, 400, "invalid", err.field, err.reason);
+    else if (rc != DC_OK)
+        dc__reply_status(r, rc, NULL);
+out:
+    for (size_t k = 0; k < DC_MAX_WITNESSES; k++)
+        dc_free(got[k]);
+}
+
 void dc__api_log_cosignature(dc__req *r, const char *unused)
 {
     (void)unused;
-    dc_error err = {{0}, {0}};
     json_t *body;
     if (log_off(r) || !(body = dc__req_json(r)))
         return;
@@ -101,17 +132,8 @@ void dc__api_log_cosignature(dc__req *r, const char *unused)
                         "required: one or more cosignature lines (C2SP tlog-cosignature)");
     else if (!r->s->cfg.n_witnesses)
         dc__reply_error(r, 400, "invalid", "cosignature", "this server names no witnesses");
-    else {
-        dc_status rc = dc__tlog_cosignature_add(r->s, cp, (size_t)(sep - cp) + 1, lines, &err);
-        if (rc == DC_OK)
-            dc__reply_json(r, 200, json_pack("{s:b}", "accepted", 1));
-        else if (rc == DC_ENOTFOUND)
-            dc__reply_error(r, 404, "not_found", err.field, err.reason);
-        else if (rc == DC_EINVAL)
-            dc__reply_error(r, 400, "invalid", err.field, err.reason);
-        else
-            dc__reply_status(r, rc, NULL);
-    }
+    else
+        cosignature_keep(r, cp, (size_t)(sep - cp) + 1, lines);
     json_decref(body);
 }
 

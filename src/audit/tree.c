@@ -230,7 +230,7 @@ dc_status dc_audit_verify_log(dc_store *s, dc_audit_report *rep, int64_t *checkp
             rc = t.rc;
     }
     dc_free(at);
-    if (rc == DC_OK && (rc = dc_store_checkpoint_each(s, checkpoint_visit, &t)) == DC_OK)
+    if (rc == DC_OK && (rc = dc_store_checkpoint_each(s, -1, checkpoint_visit, &t)) == DC_OK)
         rc = t.rc;
     rep->records = (int64_t)(t.n - t.holes); /* leaves, the open block's holes not counted */
     *checkpoint_size = t.last_cp;

@@ -53,6 +53,12 @@ const dc__migration dc__pg_migrations[] = {
      * unlogged, its numbers become WAL-logged (docs/ha.md). */
     {6, "failover: track report numbers survive a promotion",
      "ALTER SEQUENCE track_reports_seq_seq SET LOGGED;"},
+    /* One line per (checkpoint, witness key), kept like the checkpoints;
+     * every instance reads the rows, so a line posted to one is served by
+     * all (docs/transparency.md). */
+    {7, "transparency log: witness cosignatures",
+     "CREATE TABLE tlog_cosignatures(size bigint NOT NULL, witness text NOT NULL,"
+     " line text NOT NULL, PRIMARY KEY (size, witness));"},
 };
 
 const size_t dc__pg_n_migrations = sizeof dc__pg_migrations / sizeof dc__pg_migrations[0];

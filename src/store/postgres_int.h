@@ -84,14 +84,18 @@ dc_status dc__pg_writer_ok(pg_store *s);
 dc_status dc__pg_resolve_commit(pg_store *s, int64_t audit_seq, const uint8_t hash[32]);
 dc_status dc__pg_conn_stats(dc_store *base, dc_store_conn_stats *out);
 
-/* Audit records, leaves and checkpoints (postgres_log.c) */
+/* Audit records, leaves, checkpoints and cosignatures (postgres_log.c) */
 dc_status dc__pg_audit_append(dc_store *base, const dc_audit_record *a);
 dc_status dc__pg_audit_each(dc_store *base, int64_t after_seq, size_t limit, dc_store_audit_fn fn,
                             void *ctx);
 dc_status dc__pg_leaf_append(dc_store *base, const dc_store_leaf *l);
 dc_status dc__pg_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn fn, void *ctx);
 dc_status dc__pg_checkpoint_put(dc_store *base, const dc_store_checkpoint *c);
-dc_status dc__pg_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx);
+dc_status dc__pg_checkpoint_each(dc_store *base, int64_t after_size, dc_store_checkpoint_fn fn,
+                                 void *ctx);
+dc_status dc__pg_cosignature_put(dc_store *base, const dc_store_cosignature *c);
+dc_status dc__pg_cosignature_each(dc_store *base, int64_t min_size, dc_store_cosignature_fn fn,
+                                  void *ctx);
 
 /* Mode S addresses (postgres_modes.c) */
 dc_status dc__pg_mode_s_put(dc_store *base, const dc_store_mode_s *m);

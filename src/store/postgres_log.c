@@ -1,5 +1,5 @@
-/* Audit records and the transparency log's leaves and checkpoints in the
- * PostgreSQL store: appended by the writer inside the locked transaction
+/* Audit records and the transparency log's leaves, checkpoints and witness
+ * cosignatures in the PostgreSQL store: appended by the writer inside the locked transaction
  * (postgres.c), read back by the reader. Split from postgres.c by concept:
  * the rows that make the record verifiable. */
 #include <libpq-fe.h>
@@ -140,9 +140,57 @@ static dc_status visit_checkpoints(PGresult *res, void *fnp, void *ctx)
     return DC_OK;
 }
 
-dc_status dc__pg_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx)
+dc_status dc__pg_checkpoint_each(dc_store *base, int64_t after_size, dc_store_checkpoint_fn fn,
+                                 void *ctx)
 {
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)after_size);
     return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT size, note FROM tlog_checkpoints ORDER BY size", NULL,
-                              visit_checkpoints, &fn, ctx);
+                              "SELECT size, note FROM tlog_checkpoints WHERE size > $1 "
+                              "ORDER BY size",
+                              after, visit_checkpoints, &fn, ctx);
+}
+
+/* ---- witness cosignatures (migration 7) ---- */
+
+dc_status dc__pg_cosignature_put(dc_store *base, const dc_store_cosignature *c)
+{
+    pg_store *s = (pg_store *)base;
+    char size[24];
+    snprintf(size, sizeof size, "%lld", (long long)c->size);
+    const char *vals[3] = {size, c->witness, c->line};
+    s->dirty = 1;
+    PGresult *res =
+        dc__pg_exec_params(s, s->wr,
+                           "INSERT INTO tlog_cosignatures(size, witness, line) VALUES ($1, $2, $3) "
+                           "ON CONFLICT (size, witness) DO UPDATE SET line = EXCLUDED.line",
+                           3, vals, NULL, NULL);
+    dc_status rc = dc__pg_res_status(res);
+    if (rc != DC_OK)
+        fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(s->wr));
+    PQclear(res);
+    return rc;
+}
+
+static dc_status visit_cosignatures(PGresult *res, void *fnp, void *ctx)
+{
+    dc_store_cosignature_fn fn = *(dc_store_cosignature_fn *)fnp;
+    for (int i = 0; i < PQntuples(res); i++) {
+        dc_store_cosignature c = {dc__pg_col_i64(res, i, 0), PQgetvalue(res, i, 1),
+                                  PQgetvalue(res, i, 2)};
+        if (fn(ctx, &c))
+            break;
+    }
+    return DC_OK;
+}
+
+dc_status dc__pg_cosignature_each(dc_store *base, int64_t min_size, dc_store_cosignature_fn fn,
+                                  void *ctx)
+{
+    char min[24];
+    snprintf(min, sizeof min, "%lld", (long long)min_size);
+    return dc__pg_query_visit(((pg_store *)base)->wr,
+                              "SELECT size, witness, line FROM tlog_cosignatures "
+                              "WHERE size >= $1 ORDER BY size, witness",
+                              min, visit_cosignatures, &fn, ctx);
 }

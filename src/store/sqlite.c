@@ -29,8 +29,6 @@ enum {
     ST_AUDIT_APPEND,
     ST_LEAF_APPEND,
     ST_LEAF_EACH,
-    ST_CHECKPOINT_PUT,
-    ST_CHECKPOINT_EACH,
     ST_COUNT
 };
 
@@ -56,8 +54,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_LEAF_EACH] = "SELECT idx, seq, party, salt, hash FROM tlog_leaves WHERE idx > ?1 "
                      "ORDER BY idx",
-    [ST_CHECKPOINT_PUT] = "INSERT OR REPLACE INTO tlog_checkpoints(size, note) VALUES (?1, ?2)",
-    [ST_CHECKPOINT_EACH] = "SELECT size, note FROM tlog_checkpoints ORDER BY size",
 };
 
 /* The transparency log's tables, created on every writable open too: a
@@ -65,7 +61,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 static const char tlog_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS tlog_leaves(idx INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
     " party INTEGER NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS tlog_checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS tlog_checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tlog_cosignatures(size INTEGER NOT NULL, witness TEXT NOT NULL,"
+    " line TEXT NOT NULL, PRIMARY KEY (size, witness));";
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -432,25 +430,24 @@ static dc_status sq_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_f
 
 static dc_status sq_checkpoint_put(dc_store *base, const dc_store_checkpoint *c)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = s->st[ST_CHECKPOINT_PUT];
-    sqlite3_bind_int64(st, 1, c->size);
-    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
-    return step_done(s, st);
+    return dc__sq_checkpoint_put(((sqlite_store *)base)->wr, c);
 }
 
-static dc_status sq_checkpoint_each(dc_store *base, dc_store_checkpoint_fn fn, void *ctx)
+static dc_status sq_checkpoint_each(dc_store *base, int64_t after_size, dc_store_checkpoint_fn fn,
+                                    void *ctx)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = s->st[ST_CHECKPOINT_EACH];
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        dc_store_checkpoint c = {sqlite3_column_int64(st, 0), col_text(st, 1)};
-        if (fn(ctx, &c))
-            break;
-    }
-    sqlite3_reset(st);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? DC_OK : store_err(s->wr, r);
+    return dc__sq_checkpoint_each(((sqlite_store *)base)->wr, after_size, fn, ctx);
+}
+
+static dc_status sq_cosignature_put(dc_store *base, const dc_store_cosignature *c)
+{
+    return dc__sq_cosignature_put(((sqlite_store *)base)->wr, c);
+}
+
+static dc_status sq_cosignature_each(dc_store *base, int64_t min_size, dc_store_cosignature_fn fn,
+                                     void *ctx)
+{
+    return dc__sq_cosignature_each(((sqlite_store *)base)->wr, min_size, fn, ctx);
 }
 
 static dc_status sq_mode_s_put(dc_store *base, const dc_store_mode_s *m)
@@ -594,6 +591,8 @@ static const struct dc_store_ops sqlite_ops = {
     .leaf_each = sq_leaf_each,
     .checkpoint_put = sq_checkpoint_put,
     .checkpoint_each = sq_checkpoint_each,
+    .cosignature_put = sq_cosignature_put,
+    .cosignature_each = sq_cosignature_each,
     .mode_s_put = sq_mode_s_put,
     .mode_s_each = sq_mode_s_each,
     .backup = sq_backup,

@@ -119,9 +119,21 @@ dc_status dc_store_checkpoint_put(dc_store *s, const dc_store_checkpoint *c)
     return s->ops->checkpoint_put(s, c);
 }
 
-dc_status dc_store_checkpoint_each(dc_store *s, dc_store_checkpoint_fn fn, void *ctx)
+dc_status dc_store_checkpoint_each(dc_store *s, int64_t after_size, dc_store_checkpoint_fn fn,
+                                   void *ctx)
 {
-    return s->ops->checkpoint_each(s, fn, ctx);
+    return s->ops->checkpoint_each(s, after_size, fn, ctx);
+}
+
+dc_status dc_store_cosignature_put(dc_store *s, const dc_store_cosignature *c)
+{
+    return s->ops->cosignature_put(s, c);
+}
+
+dc_status dc_store_cosignature_each(dc_store *s, int64_t min_size, dc_store_cosignature_fn fn,
+                                    void *ctx)
+{
+    return s->ops->cosignature_each(s, min_size, fn, ctx);
 }
 
 dc_status dc_store_mode_s_put(dc_store *s, const dc_store_mode_s *m)

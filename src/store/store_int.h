@@ -18,6 +18,15 @@ extern const char dc__sq_mode_s_schema[];
 dc_status dc__sq_mode_s_put(sqlite3 *db, const dc_store_mode_s *m);
 dc_status dc__sq_mode_s_each(sqlite3 *db, dc_store_mode_s_fn fn, void *ctx);
 
+/* SQLite's signed checkpoints and witness cosignatures (sqlite_log.c), on
+ * the writer connection; their tables are created with the leaves'. */
+dc_status dc__sq_checkpoint_put(sqlite3 *db, const dc_store_checkpoint *c);
+dc_status dc__sq_checkpoint_each(sqlite3 *db, int64_t after_size, dc_store_checkpoint_fn fn,
+                                 void *ctx);
+dc_status dc__sq_cosignature_put(sqlite3 *db, const dc_store_cosignature *c);
+dc_status dc__sq_cosignature_each(sqlite3 *db, int64_t min_size, dc_store_cosignature_fn fn,
+                                  void *ctx);
+
 /* PostgreSQL backend (postgres.c) and its schema (migrations_pg.c). */
 dc_status dc__pg_open(const char *conninfo, int create, dc_store **out, dc_error *err);
 typedef struct dc__migration {

@@ -448,12 +448,60 @@ static void test_tlog_leaves_and_checkpoints(void **state)
     assert_int_equal(dc_store_leaf_each(s, 0, count_leaf, &v), DC_OK);
     assert_int_equal(v.n, 1);
     v = (seen){0};
-    assert_int_equal(dc_store_checkpoint_each(s, count_checkpoint, &v), DC_OK);
+    assert_int_equal(dc_store_checkpoint_each(s, -1, count_checkpoint, &v), DC_OK);
     assert_int_equal(v.n, 1);
     assert_string_equal(v.last, "2:o\n2\nroot\n\nsig\n");
     assert_int_equal(dc_store_begin(s), DC_OK);
     assert_int_equal(dc_store_leaf_append(s, &a), DC_EEXIST);
     dc_store_rollback(s);
+    dc_store_close(s);
+}
+
+static int count_cosignature(void *ctx, const dc_store_cosignature *c)
+{
+    seen *s = ctx;
+    size_t n = strlen(s->last);
+    snprintf(s->last + n, sizeof s->last - n, "%lld:%s:%s", (long long)c->size, c->witness,
+             c->line);
+    s->n++;
+    return 0;
+}
+
+/* Witness cosignatures: one line per (size, witness), a later one replaces
+ * the earlier, a rolled-back batch leaves none; checkpoints and lines are
+ * read from a size on. */
+static void test_tlog_cosignatures(void **state)
+{
+    (void)state;
+    dc_store *s = open_new();
+    dc_store_checkpoint c2 = {2, "o\n2\nr\n\nsig\n"}, c4 = {4, "o\n4\nr\n\nsig\n"};
+    dc_store_cosignature a = {2, "w1", "L1\n"}, b = {4, "w1", "L2\n"}, c = {4, "w2", "L3\n"};
+    seen v = {0};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_checkpoint_put(s, &c2), DC_OK);
+    assert_int_equal(dc_store_checkpoint_put(s, &c4), DC_OK);
+    assert_int_equal(dc_store_cosignature_put(s, &a), DC_OK);
+    assert_int_equal(dc_store_cosignature_put(s, &b), DC_OK);
+    assert_int_equal(dc_store_cosignature_put(s, &c), DC_OK);
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    b.line = "L4\n"; /* the witness cosigned again */
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_cosignature_put(s, &b), DC_OK);
+    assert_int_equal(dc_store_commit(s), DC_OK);
+    dc_store_cosignature d = {4, "w3", "L5\n"};
+    assert_int_equal(dc_store_begin(s), DC_OK);
+    assert_int_equal(dc_store_cosignature_put(s, &d), DC_OK);
+    assert_int_equal(dc_store_rollback(s), DC_OK);
+    assert_int_equal(dc_store_cosignature_each(s, 4, count_cosignature, &v), DC_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.last, "4:w1:L4\n4:w2:L3\n");
+    v = (seen){0};
+    assert_int_equal(dc_store_cosignature_each(s, 0, count_cosignature, &v), DC_OK);
+    assert_int_equal(v.n, 3);
+    v = (seen){0};
+    assert_int_equal(dc_store_checkpoint_each(s, 2, count_checkpoint, &v), DC_OK);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.last, "4:o\n4\nr\n\nsig\n");
     dc_store_close(s);
 }
 
@@ -720,6 +768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_checks_entries_against_their_digest, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tlog_leaves_and_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlog_cosignatures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_change_feed_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_lease_and_alerts, setup, teardown),

@@ -90,6 +90,30 @@ def wait_cosigned(srv, k):
     raise AssertionError("no checkpoint cosigned by %d witnesses" % k)
 
 
+def restarted(srv, ev, keyfile, vkey1, vkey2):
+    """The cosignatures are in the store: after a restart the checkpoint is
+    served cosigned and verify with one required witness passes, with no
+    witness posting again. Each line is checked again against the keys
+    configured at start: a witness listed in another place still counts,
+    one no longer listed is not served."""
+    srv.config["log_interval_s"] = 3600  # no new checkpoint pushes it out
+    srv.config["witnesses"] = [vkey2, vkey1]
+    srv.restart()
+    r = srv.request("GET", "/v1/log/checkpoint?witnesses=1")
+    assert r.status == 200 and check_cosignature(r.text, vkey1), r
+    code, out = run("verify", "--dir", ev, "--url", srv.url, "--key-file", keyfile,
+                    "--witness-key", vkey1, "--min-witnesses", "1")
+    assert code == OK, out
+    print("check-witness: after a restart the checkpoint is served cosigned and verify k=1 "
+          "passes, no witness posting again")
+    srv.config["witnesses"] = [vkey2]
+    srv.restart()
+    r = srv.request("GET", "/v1/log/checkpoint?witnesses=1")
+    assert r.status == 404, r
+    assert "witness.example/w1" not in srv.request("GET", "/v1/log/checkpoint").text
+    print("check-witness: a stored line of a witness no longer configured is not served")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="dc-witness-")
     try:
@@ -186,6 +210,7 @@ def main():
         assert code == OK and "cosigned" in out, out
         print("check-witness: the witness refuses a smaller tree (%d) and a fork (%d)"
               % (ROLLBACK, FORK))
+        restarted(srv, ev, keyfile, vkey1, vkey2)
         assert srv.stop() == 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
