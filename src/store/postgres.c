@@ -56,6 +56,9 @@ static const char *const ps_sql[PS_COUNT] = {
                        "VALUES ($1, $2, $3, $4, $5)",
     [PS_CHECKPOINT_PUT] = "INSERT INTO tlog_checkpoints(size, note) VALUES ($1, $2) "
                           "ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
+    [PS_COSIGNATURE_PUT] = "INSERT INTO tlog_cosignatures(size, witness, line) "
+                           "VALUES ($1, $2, $3) "
+                           "ON CONFLICT (size, witness) DO UPDATE SET line = EXCLUDED.line",
 };
 
 const char dc__pg_q_operators[] = "SELECT number, id, name, is_authority, created FROM operators";

@@ -42,6 +42,7 @@ enum {
     PS_HEAD_PUT,
     PS_LEAF_APPEND,
     PS_CHECKPOINT_PUT,
+    PS_COSIGNATURE_PUT,
     PS_COUNT
 };
 

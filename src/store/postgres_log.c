@@ -109,14 +109,21 @@ static dc_status visit_leaves(PGresult *res, void *fnp, void *ctx)
     return DC_OK;
 }
 
+/* Rows of sql ($1: from) through visit. */
+static dc_status query_from(dc_store *base, const char *sql, int64_t from,
+                            dc_status (*visit)(PGresult *, void *, void *), void *fn, void *ctx)
+{
+    char arg[24];
+    snprintf(arg, sizeof arg, "%lld", (long long)from);
+    return dc__pg_query_visit(((pg_store *)base)->wr, sql, arg, visit, fn, ctx);
+}
+
 dc_status dc__pg_leaf_each(dc_store *base, int64_t after_idx, dc_store_leaf_fn fn, void *ctx)
 {
-    char after[24];
-    snprintf(after, sizeof after, "%lld", (long long)after_idx);
-    return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT idx, seq, party, salt, hash FROM tlog_leaves "
-                              "WHERE idx > $1 ORDER BY idx",
-                              after, visit_leaves, &fn, ctx);
+    return query_from(base,
+                      "SELECT idx, seq, party, salt, hash FROM tlog_leaves "
+                      "WHERE idx > $1 ORDER BY idx",
+                      after_idx, visit_leaves, &fn, ctx);
 }
 
 dc_status dc__pg_checkpoint_put(dc_store *base, const dc_store_checkpoint *c)
@@ -143,12 +150,8 @@ static dc_status visit_checkpoints(PGresult *res, void *fnp, void *ctx)
 dc_status dc__pg_checkpoint_each(dc_store *base, int64_t after_size, dc_store_checkpoint_fn fn,
                                  void *ctx)
 {
-    char after[24];
-    snprintf(after, sizeof after, "%lld", (long long)after_size);
-    return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT size, note FROM tlog_checkpoints WHERE size > $1 "
-                              "ORDER BY size",
-                              after, visit_checkpoints, &fn, ctx);
+    return query_from(base, "SELECT size, note FROM tlog_checkpoints WHERE size > $1 ORDER BY size",
+                      after_size, visit_checkpoints, &fn, ctx);
 }
 
 /* ---- witness cosignatures (migration 7) ---- */
@@ -160,16 +163,7 @@ dc_status dc__pg_cosignature_put(dc_store *base, const dc_store_cosignature *c)
     snprintf(size, sizeof size, "%lld", (long long)c->size);
     const char *vals[3] = {size, c->witness, c->line};
     s->dirty = 1;
-    PGresult *res =
-        dc__pg_exec_params(s, s->wr,
-                           "INSERT INTO tlog_cosignatures(size, witness, line) VALUES ($1, $2, $3) "
-                           "ON CONFLICT (size, witness) DO UPDATE SET line = EXCLUDED.line",
-                           3, vals, NULL, NULL);
-    dc_status rc = dc__pg_res_status(res);
-    if (rc != DC_OK)
-        fprintf(stderr, "deconflict: postgres: %s", PQerrorMessage(s->wr));
-    PQclear(res);
-    return rc;
+    return dc__pg_prep0(s, PS_COSIGNATURE_PUT, 3, vals, NULL, NULL);
 }
 
 static dc_status visit_cosignatures(PGresult *res, void *fnp, void *ctx)
@@ -187,10 +181,8 @@ static dc_status visit_cosignatures(PGresult *res, void *fnp, void *ctx)
 dc_status dc__pg_cosignature_each(dc_store *base, int64_t min_size, dc_store_cosignature_fn fn,
                                   void *ctx)
 {
-    char min[24];
-    snprintf(min, sizeof min, "%lld", (long long)min_size);
-    return dc__pg_query_visit(((pg_store *)base)->wr,
-                              "SELECT size, witness, line FROM tlog_cosignatures "
-                              "WHERE size >= $1 ORDER BY size, witness",
-                              min, visit_cosignatures, &fn, ctx);
+    return query_from(base,
+                      "SELECT size, witness, line FROM tlog_cosignatures WHERE size >= $1 "
+                      "ORDER BY size, witness",
+                      min_size, visit_cosignatures, &fn, ctx);
 }

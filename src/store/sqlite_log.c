@@ -15,72 +15,62 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-/* Binds size to ?1 and the texts (n of them, NULL for none) to ?2...; runs
- * a statement that returns no rows. */
-static dc_status exec_put(sqlite3 *db, const char *sql, int64_t size, const char *const *texts,
-                          int n)
+/* Runs sql with ?1 = num and ?2... = the n texts; each row (if any) goes
+ * to row(st, fn, ctx), which returns nonzero to stop. */
+static dc_status run(sqlite3 *db, const char *sql, int64_t num, const char *const *texts, int n,
+                     int (*row)(sqlite3_stmt *, void *, void *), void *fn, void *ctx)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return DC_ESTORE;
-    sqlite3_bind_int64(st, 1, size);
+    sqlite3_bind_int64(st, 1, num);
     for (int i = 0; i < n; i++)
         sqlite3_bind_text(st, i + 2, texts[i], -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !row(st, fn, ctx))
+        ;
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? DC_OK : DC_ESTORE;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DC_OK : DC_ESTORE;
+}
+
+static int checkpoint_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    dc_store_checkpoint c = {sqlite3_column_int64(st, 0), col_text(st, 1)};
+    return (*(dc_store_checkpoint_fn *)fn)(ctx, &c);
+}
+
+static int cosignature_row(sqlite3_stmt *st, void *fn, void *ctx)
+{
+    dc_store_cosignature c = {sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2)};
+    return (*(dc_store_cosignature_fn *)fn)(ctx, &c);
 }
 
 dc_status dc__sq_checkpoint_put(sqlite3 *db, const dc_store_checkpoint *c)
 {
-    return exec_put(db, "INSERT OR REPLACE INTO tlog_checkpoints(size, note) VALUES (?1, ?2)",
-                    c->size, &c->note, 1);
+    return run(db, "INSERT OR REPLACE INTO tlog_checkpoints(size, note) VALUES (?1, ?2)", c->size,
+               &c->note, 1, NULL, NULL, NULL);
 }
 
 dc_status dc__sq_checkpoint_each(sqlite3 *db, int64_t after_size, dc_store_checkpoint_fn fn,
                                  void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT size, note FROM tlog_checkpoints WHERE size > ?1 ORDER BY size",
-                           -1, &st, NULL) != SQLITE_OK)
-        return DC_ESTORE;
-    sqlite3_bind_int64(st, 1, after_size);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        dc_store_checkpoint c = {sqlite3_column_int64(st, 0), col_text(st, 1)};
-        if (fn(ctx, &c))
-            break;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DC_OK : DC_ESTORE;
+    return run(db, "SELECT size, note FROM tlog_checkpoints WHERE size > ?1 ORDER BY size",
+               after_size, NULL, 0, checkpoint_row, &fn, ctx);
 }
 
 dc_status dc__sq_cosignature_put(sqlite3 *db, const dc_store_cosignature *c)
 {
     const char *texts[2] = {c->witness, c->line};
-    return exec_put(db,
-                    "INSERT OR REPLACE INTO tlog_cosignatures(size, witness, line) "
-                    "VALUES (?1, ?2, ?3)",
-                    c->size, texts, 2);
+    return run(db,
+               "INSERT OR REPLACE INTO tlog_cosignatures(size, witness, line) VALUES (?1, ?2, ?3)",
+               c->size, texts, 2, NULL, NULL, NULL);
 }
 
 dc_status dc__sq_cosignature_each(sqlite3 *db, int64_t min_size, dc_store_cosignature_fn fn,
                                   void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT size, witness, line FROM tlog_cosignatures WHERE size >= ?1 "
-                           "ORDER BY size, witness",
-                           -1, &st, NULL) != SQLITE_OK)
-        return DC_ESTORE;
-    sqlite3_bind_int64(st, 1, min_size);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        dc_store_cosignature c = {sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2)};
-        if (fn(ctx, &c))
-            break;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DC_OK : DC_ESTORE;
+    return run(db,
+               "SELECT size, witness, line FROM tlog_cosignatures WHERE size >= ?1 "
+               "ORDER BY size, witness",
+               min_size, NULL, 0, cosignature_row, &fn, ctx);
 }
