@@ -201,6 +201,7 @@ char *dc__tlog_cosigned_note(dc_server *s, unsigned min, int *oom)
 typedef struct fold_ctx {
     dc_server *s;
     dc_status rc;
+    int later; /* a checkpoint beyond the leaves held: adopt it at a later window */
 } fold_ctx;
 
 /* A stored line onto its checkpoint's slot, as the line of the configured
@@ -237,7 +238,7 @@ static int fold_line(void *ctx, const dc_store_cosignature *row)
 dc_status dc__tlog_cosigned_load(dc_server *s)
 {
     dc__tlog *t = &s->tlog;
-    fold_ctx f = {s, DC_OK};
+    fold_ctx f = {s, DC_OK, 0};
     int64_t oldest = -1;
     for (size_t i = 0; i < DC__COSIGNED; i++)
         if (t->cosigned[i].note && (oldest < 0 || t->cosigned[i].size < oldest))
@@ -254,8 +255,10 @@ static int adopt(void *ctx, const dc_store_checkpoint *cp)
     fold_ctx *f = ctx;
     dc__tlog *t = &f->s->tlog;
     char *note;
-    if (cp->size > (int64_t)t->n)
+    if (cp->size > (int64_t)t->n) {
+        f->later = 1;
         return 1;
+    }
     if (!(note = dc_strdup(cp->note)) || dc__tlog_cosigned_push(t, cp->size, note) != DC_OK) {
         dc_free(note);
         f->rc = DC_ENOMEM;
@@ -270,15 +273,15 @@ static int adopt(void *ctx, const dc_store_checkpoint *cp)
 void dc__tlog_cosigned_follow(dc_server *s, int64_t change_seq)
 {
     dc__tlog *t = &s->tlog;
-    fold_ctx f = {s, DC_OK};
+    fold_ctx f = {s, DC_OK, 0};
     if (!t->on || change_seq <= t->cosig_seq)
         return;
     dc_status rc = dc_store_checkpoint_each(s->store, t->checkpoint_size, adopt, &f);
     if (rc == DC_OK && (rc = f.rc) == DC_OK)
         rc = dc__tlog_cosigned_load(s);
-    if (rc == DC_OK)
+    if (rc == DC_OK && !f.later)
         t->cosig_seq = change_seq;
-    else /* again at the next window */
+    else if (rc != DC_OK) /* again at the next window */
         fprintf(stderr, "deconflict: cannot fold in the store's cosignatures (%s)\n",
                 dc_status_str(rc));
 }
