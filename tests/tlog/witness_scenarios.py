@@ -90,6 +90,42 @@ def wait_cosigned(srv, k):
     raise AssertionError("no checkpoint cosigned by %d witnesses" % k)
 
 
+def cosign(keyfile, note, t):
+    """A witness's line over note, made here from its key file
+    ("PRIVATE+KEY+name+keyid+base64(0x04 || seed)")."""
+    name, h, k = open(keyfile).read().strip()[len("PRIVATE+KEY+"):].split("+", 2)
+    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(k)[1:])
+    text = note.partition("\n\n")[0] + "\n"
+    sig = key.sign(("cosignature/v1\ntime %d\n" % t).encode() + text.encode())
+    raw = bytes.fromhex(h) + t.to_bytes(8, "big") + sig
+    return DASH + name + " " + base64.b64encode(raw).decode() + "\n"
+
+
+def stored_rows(srv, line):
+    db = sqlite3.connect(srv.store)
+    rows = db.execute("SELECT size, witness FROM tlog_cosignatures WHERE line = ?",
+                      (line,)).fetchall()
+    db.close()
+    return rows
+
+
+def stored_whole(srv, key1, vkey1, forged):
+    """A request is stored whole or not at all: a valid line posted with a
+    forged one is refused (400) and not stored; posted alone it is stored
+    under its checkpoint's size and the witness's key before the 200."""
+    note = srv.request("GET", "/v1/log/checkpoint").text
+    fresh = cosign(key1, note, int(time.time()) + 1)
+    assert check_cosignature(note.partition("\n\n")[0] + "\n\n" + fresh, vkey1)
+    r = srv.request("POST", "/v1/log/cosignature", body={"checkpoint": note,
+                                                         "cosignature": fresh + forged})
+    assert r.status == 400 and not stored_rows(srv, fresh), r
+    r = srv.request("POST", "/v1/log/cosignature", body={"checkpoint": note, "cosignature": fresh})
+    assert r.status == 200, r
+    assert stored_rows(srv, fresh) == [(int(note.split("\n")[1]), vkey1)]
+    print("check-witness: a request with a forged line stores nothing; a valid one is stored "
+          "before its 200")
+
+
 def restarted(srv, ev, keyfile, vkey1, vkey2):
     """The cosignatures are in the store: after a restart the checkpoint is
     served cosigned and verify with one required witness passes, with no
@@ -178,6 +214,7 @@ def main():
                                                              "cosignature": forged * 100})
         assert r.status == 400 and "lines" in r.json["reason"], r
         print("check-witness: a forged cosignature and an unnamed witness's are refused (400)")
+        stored_whole(srv, key1, vkey1, forged)
 
         w.terminate()
         w.wait()
