@@ -1,7 +1,8 @@
 #!/bin/sh
 # A witness against a real server (tests/tlog/witness_scenarios.py):
 # cosignatures served and verified, verify k=1 passes and k=2 exits 14,
-# forged cosignatures refused, the witness refuses rollbacks and forks.
+# forged cosignatures refused (and not stored), the witness refuses
+# rollbacks and forks, the stored cosignatures served after a restart.
 # DC_BIN picks the binary.
 set -eu
 cd "$(dirname "$0")/../.."

@@ -5,7 +5,10 @@ and with two (one of which never cosigned) exits 14; a forged cosignature
 and one by a key the server does not name are refused (400); the witness
 refuses to cosign a smaller tree (11) or another root for a size it
 cosigned (12), keeping the evidence. Checkpoints for the refusals are
-signed with the log key taken from the store, as a host could."""
+signed with the log key taken from the store, as a host could. The lines
+are stored: a request with a forged line stores nothing, and after a
+restart on the same store the checkpoint is served cosigned and verify
+k=1 passes with no witness posting again."""
 import base64
 import hashlib
 import json
