@@ -597,6 +597,10 @@ dc_status dc__tlog_cosignature_check(dc_server *s, const char *text, size_t text
  * DC__COSIGNED. */
 dc_status dc__tlog_cosignature_keep(dc_server *s, const char *text, size_t text_len,
                                     char *got[DC_MAX_WITNESSES], int *journaled, dc_error *err);
+/* Under mu: 1 when the checkpoint is held and every line of got is the
+ * one already kept for its witness (a replay: nothing to write). */
+int dc__tlog_cosignature_held(dc_server *s, const char *text, size_t text_len,
+                              char *got[DC_MAX_WITNESSES]);
 /* Not under mu: the newest recent checkpoint with at least min witnesses'
  * cosignatures (0: the latest), its note with their lines appended;
  * dc_malloc'd, NULL when none (or no memory: *oom set). */

@@ -168,6 +168,16 @@ dc_status dc__tlog_cosignature_keep(dc_server *s, const char *text, size_t text_
     return DC_OK;
 }
 
+int dc__tlog_cosignature_held(dc_server *s, const char *text, size_t text_len,
+                              char *got[DC_MAX_WITNESSES])
+{
+    const struct dc__cosigned *c = find(&s->tlog, text, text_len);
+    for (unsigned k = 0; c && k < s->cfg.n_witnesses; k++)
+        if (got[k] && !(c->lines[k] && !strcmp(c->lines[k], got[k])))
+            return 0;
+    return c != NULL;
+}
+
 char *dc__tlog_cosigned_note(dc_server *s, unsigned min, int *oom)
 {
     dc__buf b = {0};
