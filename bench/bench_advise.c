@@ -216,12 +216,14 @@ static size_t partners_of(const run *r, uint32_t own, uint32_t intr, dc_track_re
     return n_p;
 }
 
-/* An advisory went to o's aircraft at now_s (records.c's advised_at). */
-static void advised_at(run *r, advised *o, double now_s)
+/* Advisory a went to o's aircraft at now_s (records.c's advised_at). */
+static void advised_at(run *r, advised *o, const dc__advisory *a, double now_s)
 {
     for (size_t i = 0; i < r->n_open; i++)
-        if (r->open[i].own == o->own)
+        if (r->open[i].own == o->own) {
+            r->open[i].rev.adv = *a;
             r->open[i].rev.track_sent_s = now_s;
+        }
     o->rev.next_check_s = now_s + DC__REVISE_EVERY_S;
 }
 
@@ -263,8 +265,7 @@ static void deliver(run *r, const dc_tactical_params *p, uint32_t own, uint32_t 
     dc__advisory a;
     dc_pilot_advisory pa;
     dc__advise(p, &in, &a);
-    o->rev.adv = a;
-    advised_at(r, o, now_s);
+    advised_at(r, o, &a, now_s);
     to_pilot(&a, &pa);
     dc_pilot_advise(&r->pilots[own], &pa, now_s);
     r->advisories++;
@@ -287,7 +288,7 @@ static void revise(run *r, const dc_tactical_params *p, double now_s)
         dc_pilot_advisory pa;
         if (!dc__advise_revise(p, &in, &o->rev, &a))
             continue;
-        advised_at(r, o, now_s);
+        advised_at(r, o, &a, now_s);
         to_pilot(&a, &pa);
         dc_pilot_revise(&r->pilots[o->own], &pa, now_s);
         r->revisions++;

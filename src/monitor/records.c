@@ -210,13 +210,16 @@ static size_t partners_of(dc__monitor *m, const side *me, const side *other, dc_
     return k;
 }
 
-/* An advisory went to o's own track at now_s: none of that track's open
- * advisories is revised within DC__REVISE_EVERY_S of it. */
-static void advised_at(dc__monitor_tick *t, open_adv *o, double now_s)
+/* Advisory a went to o's own track at now_s: it is the one flown, what
+ * each of that track's open alerts is checked against, and none of them is
+ * revised within DC__REVISE_EVERY_S of it. */
+static void advised_at(dc__monitor_tick *t, open_adv *o, const dc__advisory *a, double now_s)
 {
     for (size_t i = 0; i < t->n_adv; i++)
-        if (t->adv[i].to == o->to && !strcmp(t->adv[i].otrack, o->otrack))
+        if (t->adv[i].to == o->to && !strcmp(t->adv[i].otrack, o->otrack)) {
+            t->adv[i].rev.adv = *a;
             t->adv[i].rev.track_sent_s = now_s;
+        }
     o->rev.next_check_s = now_s + DC__REVISE_EVERY_S;
 }
 
@@ -267,8 +270,7 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
             t->traffic,    ev->time_s, ev->c.t_in_s, o->side_up,
             o->cooperative};
         dc__advise(&m->s->cfg.tactical, &in, &a);
-        o->rev.adv = a;
-        advised_at(t, o, ev->time_s);
+        advised_at(t, o, &a, ev->time_s);
         dc__advisory_json(&b, &a);
         dc__buf_fmt(&b, ",\"los_now\":%s", ev->c.los_now ? "true" : "false");
     }
@@ -312,7 +314,7 @@ void dc__revise_records(dc__monitor *m, double now_s)
         dc__advisory a;
         if (!dc__advise_revise(p, &in, &o->rev, &a))
             continue;
-        advised_at(t, o, now_s);
+        advised_at(t, o, &a, now_s);
         dc__buf b = {0};
         head(&b, "revised", o->ref, now_s);
         own_track(&b, &me);

@@ -115,7 +115,7 @@ dc_track_report dc__report_at(const dc_track_report *r, double t_s);
 #define DC__REVISE_RECHECK_S 5.0
 #define DC__REVISE_GAIN 0.25 /* the fresh one costs this many intruders' worth less */
 typedef struct dc__advised {
-    dc__advisory adv;    /* the newest advisory sent for the alert */
+    dc__advisory adv;    /* the newest advisory sent to own track (the one flown) */
     double track_sent_s; /* the newest advisory sent to own track, any alert */
     double next_check_s; /* no revision looked for before */
     unsigned revisions;
