@@ -103,14 +103,14 @@ void dc__advisory_json(dc__buf *b, const dc__advisory *a);
 /* r moved linearly to t_s, as advisories extrapolate. */
 dc_track_report dc__report_at(const dc_track_report *r, double t_s);
 
-/* Revised advisories (docs/alerts.md): while its alert stays open, an
- * advisory whose manoeuvre no longer clears the intruder on the coarse
- * picture is replaced by a fresh one from the same inputs when that clears
- * own's conflicts better. Bounded: own track gets at most one advisory
- * (raise or revision) per DC__REVISE_EVERY_S, an alert at most
- * DC__REVISE_MAX revisions, and a check that found none waits
- * DC__REVISE_RECHECK_S. */
-#define DC__REVISE_EVERY_S 30.0
+/* Revised advisories (docs/alerts.md): while its alert stays open, when
+ * the manoeuvre flown (the newest advisory own track got) no longer clears
+ * the intruder on the coarse picture, a fresh advisory from the same inputs
+ * replaces it if it clears own's conflicts better. Bounded: no revision
+ * within DC__REVISE_EVERY_S of the last advisory (raise or revision) own
+ * track got, at most DC__REVISE_MAX per alert, and a look that found none
+ * waits DC__REVISE_RECHECK_S. */
+#define DC__REVISE_EVERY_S 15.0
 #define DC__REVISE_MAX 3
 #define DC__REVISE_RECHECK_S 5.0
 #define DC__REVISE_GAIN 0.25 /* the fresh one costs this many intruders' worth less */
