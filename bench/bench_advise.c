@@ -52,6 +52,8 @@ typedef struct raise {
 
 typedef struct advised { /* an open advisory: own aircraft, intruder */
     uint32_t own, intr;
+    int level_up, cooperative;
+    dc__advised rev; /* what was sent, and the revision bounds (records.c) */
 } advised;
 
 typedef struct run {
@@ -64,7 +66,7 @@ typedef struct run {
     size_t n_ev, cap_ev;
     uint64_t *los, *los_prev;
     size_t n_los, n_prev;
-    unsigned long losses, alerts, advisories;
+    unsigned long losses, alerts, advisories, revisions;
     dc__traffic traffic; /* this second's reports, as the server's tick has them */
     advised *open;
     size_t n_open, cap_open;
@@ -204,6 +206,27 @@ static void to_pilot(const dc__advisory *a, dc_pilot_advisory *out)
     out->hold_s = a->hold_s;
 }
 
+/* Own's other open advisories: the conflicts the advisory weighs too. */
+static size_t partners_of(const run *r, uint32_t own, uint32_t intr, dc_track_report *out)
+{
+    size_t n_p = 0;
+    for (size_t i = 0; i < r->n_open && n_p < 16; i++)
+        if (r->open[i].own == own && r->open[i].intr != intr)
+            out[n_p++] = r->reps[r->open[i].intr];
+    return n_p;
+}
+
+/* Advisory a went to o's aircraft at now_s (records.c's advised_at). */
+static void advised_at(run *r, advised *o, const dc__advisory *a, double now_s)
+{
+    for (size_t i = 0; i < r->n_open; i++)
+        if (r->open[i].own == o->own) {
+            r->open[i].rev.adv = *a;
+            r->open[i].rev.track_sent_s = now_s;
+        }
+    o->rev.next_check_s = now_s + DC__REVISE_EVERY_S;
+}
+
 /* An operator side's view of one alert, as records.c gives it: raised
  * with its advisory (unless DC__ALERT_PER_INTRUDER of its operator's
  * aircraft already hold one on that intruder), or cleared when it had one.
@@ -229,26 +252,47 @@ static void deliver(run *r, const dc_tactical_params *p, uint32_t own, uint32_t 
     }
     if (at < r->n_open || same >= DC__ALERT_PER_INTRUDER)
         return;
-    /* Own's other open advisories: the conflicts the advisory weighs too. */
     dc_track_report partners[16];
-    size_t n_p = 0;
-    for (size_t i = 0; i < r->n_open && n_p < 16; i++)
-        if (r->open[i].own == own)
-            partners[n_p++] = r->reps[r->open[i].intr];
+    size_t n_p = partners_of(r, own, intr, partners);
     if (dc__grow((void **)&r->open, &r->cap_open, r->n_open + 1, sizeof *r->open))
         abort();
-    r->open[r->n_open++] = (advised){own, intr};
+    advised *o = &r->open[r->n_open++];
     /* The server keys which side of a pair climbs; here side a does. */
-    dc__advise_in in = {
-        &r->reps[own], &r->reps[intr], partners,
-        n_p,           &r->traffic,    now_s,
-        e->t_in_s,     own == e->a,    r->plans[intr].op != DC_TRACK_OPERATOR_UNKNOWN};
+    *o = (advised){
+        own, intr, own == e->a, r->plans[intr].op != DC_TRACK_OPERATOR_UNKNOWN, {{0}, 0, 0, 0}};
+    dc__advise_in in = {&r->reps[own], &r->reps[intr], partners,    n_p,           &r->traffic,
+                        now_s,         e->t_in_s,      o->level_up, o->cooperative};
     dc__advisory a;
     dc_pilot_advisory pa;
     dc__advise(p, &in, &a);
+    advised_at(r, o, &a, now_s);
     to_pilot(&a, &pa);
     dc_pilot_advise(&r->pilots[own], &pa, now_s);
     r->advisories++;
+}
+
+/* The open advisories revised as records.c revises them (the pair still
+ * in conflict: its alert is open). */
+static void revise(run *r, const dc_tactical_params *p, double now_s)
+{
+    for (size_t i = 0; i < r->n_open; i++) {
+        advised *o = &r->open[i];
+        if (!dc__revise_due(&o->rev, now_s))
+            continue;
+        dc_track_report partners[16];
+        size_t n_p = partners_of(r, o->own, o->intr, partners);
+        dc__advise_in in = {
+            &r->reps[o->own], &r->reps[o->intr], partners, n_p, &r->traffic, now_s, 0,
+            o->level_up,      o->cooperative};
+        dc__advisory a;
+        dc_pilot_advisory pa;
+        if (!dc__advise_revise(p, &in, &o->rev, &a))
+            continue;
+        advised_at(r, o, &a, now_s);
+        to_pilot(&a, &pa);
+        dc_pilot_revise(&r->pilots[o->own], &pa, now_s);
+        r->revisions++;
+    }
 }
 
 static int fly(run *r, int follow)
@@ -259,7 +303,7 @@ static int fly(run *r, int follow)
         return -1;
     const dc_tactical_params *p = dc_tactical_params_of(t);
     dc_tactical_set_event_fn(t, on_event, r);
-    r->losses = r->alerts = r->advisories = 0;
+    r->losses = r->alerts = r->advisories = r->revisions = 0;
     r->n_prev = r->n_open = 0;
     double end_s = T0_S + w->minutes * 60;
     for (double now = T0_S; now <= end_s; now += 1.0) {
@@ -293,7 +337,7 @@ static int fly(run *r, int follow)
             return -1;
         }
         count_losses(r, t);
-        if (follow && r->n_ev && dc__traffic_set(&r->traffic, r->reps, w->n)) {
+        if (follow && (r->n_ev || r->n_open) && dc__traffic_set(&r->traffic, r->reps, w->n)) {
             dc_tactical_free(t);
             return -1;
         }
@@ -310,6 +354,8 @@ static int fly(run *r, int follow)
                 }
             }
         }
+        if (follow)
+            revise(r, p, now);
     }
     dc_tactical_free(t);
     return 0;
@@ -342,8 +388,8 @@ static int bench(const workload *w)
     if (fly(&r, 1))
         goto done;
     double pct = base ? 100.0 * r.losses / base : 0;
-    printf("%-16s %7zu %5.0f %10lu %10lu %8.1f %%  %9lu %9lu %10lu %8.1f\n", w->name, w->n,
-           w->minutes, base, r.losses, pct, base_alerts, r.alerts, r.advisories,
+    printf("%-16s %7zu %5.0f %10lu %10lu %8.1f %%  %9lu %9lu %10lu %9lu %8.1f\n", w->name, w->n,
+           w->minutes, base, r.losses, pct, base_alerts, r.alerts, r.advisories, r.revisions,
            (now_ms() - t0) / 1e3);
     fflush(stdout);
     rc = pct > BAR_PCT;
@@ -371,8 +417,9 @@ int main(int argc, char **argv)
     };
     printf("advisories followed: losses of separation (Ht 9260 m, Vt 305 m, look-ahead 300 s), "
            "1 s steps\n");
-    printf("%-16s %7s %5s %10s %10s %10s %9s %9s %10s %8s\n", "set", "aircraft", "min", "los_plans",
-           "los_follow", "left", "alerts", "alerts_f", "advisories", "secs");
+    printf("%-16s %7s %5s %10s %10s %10s %9s %9s %10s %9s %8s\n", "set", "aircraft", "min",
+           "los_plans", "los_follow", "left", "alerts", "alerts_f", "advisories", "revisions",
+           "secs");
     int rc = 0;
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         if (argc > 1 && strcmp(argv[1], sets[i].name))

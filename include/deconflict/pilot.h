@@ -57,6 +57,10 @@ void dc_pilot_init(dc_pilot *p, const dc_pilot_state *plan);
 /* An alert on this aircraft was raised with advisory a at now_s: the newest
  * advisory is the one flown. */
 void dc_pilot_advise(dc_pilot *p, const dc_pilot_advisory *a, double now_s);
+/* An open alert's advisory was revised to a at now_s (docs/alerts.md): the
+ * newest advisory is flown, its hold counted from now; the alert counts
+ * once, as raised. */
+void dc_pilot_revise(dc_pilot *p, const dc_pilot_advisory *a, double now_s);
 /* An alert on this aircraft was raised with no advisory (it counts until
  * cleared) or cleared. */
 void dc_pilot_raised(dc_pilot *p);

@@ -219,6 +219,10 @@ unsigned long dc_tactical_over_quota(const dc_tactical *t);
  * pass or free. DC_ENOTFOUND when no such live track. */
 dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
                                 const char *track_id, dc_track_report *out);
+/* 1 when track (operator_number, track_id) is live and every report of it
+ * so far was kinematically plausible, else 0. */
+int dc_tactical_track_plausible(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id);
 /* Calls fn with the latest report of every track in the table, in slot
  * order; r and its strings are borrowed for the call. fn must not call back
  * into the table. */

@@ -288,10 +288,12 @@ static int take_record(dc__play *p, const dc__party *by, const json_t *rec, doub
     }
     const json_t *adv = json_object_get(rec, "advisory");
     const char *m = json_string_value(json_object_get(adv, "maneuver"));
-    if (strcmp(kind, "raised"))
+    int revised = !strcmp(kind, "revised");
+    if (strcmp(kind, "raised") && !revised)
         return 0;
     if (!m) {
-        dc_pilot_raised(&p->pilots[i]);
+        if (!revised)
+            dc_pilot_raised(&p->pilots[i]);
         return 0;
     }
     dc_pilot_advisory a = {DC_PILOT_TURN, json_number_value(json_object_get(adv, "heading_deg")),
@@ -299,7 +301,10 @@ static int take_record(dc__play *p, const dc__party *by, const json_t *rec, doub
                            json_number_value(json_object_get(adv, "hold_s")) * speed};
     if (strcmp(m, "turn"))
         a.kind = DC_PILOT_LEVEL;
-    dc_pilot_advise(&p->pilots[i], &a, scen_s);
+    if (revised)
+        dc_pilot_revise(&p->pilots[i], &a, scen_s);
+    else
+        dc_pilot_advise(&p->pilots[i], &a, scen_s);
     p->advisories_followed++;
     return 1;
 }

@@ -60,6 +60,11 @@ static dc_track_report at(const dc_track_report *r, double t_s)
     return o;
 }
 
+dc_track_report dc__report_at(const dc_track_report *r, double t_s)
+{
+    return at(r, t_s);
+}
+
 /* East/north metres from (lat0, lon0) to (lat1, lon1), local plane. */
 static void en(double lat0, double lon0, double lat1, double lon1, double *e, double *n)
 {
@@ -255,6 +260,28 @@ static double cost(const dc_tactical_params *p, const dc_track_report *own, doub
     return c;
 }
 
+/* The intruder (first) and own's other advised conflicts, as own sees
+ * them coarsely at a->now_s. */
+static size_t primaries(const dc__advise_in *a, const dc_track_report *own, coarse *prim)
+{
+    dc_track_report in = at(a->intr, a->now_s);
+    size_t n_prim = 1;
+    prim[0] = coarse_of(own, &in);
+    for (size_t k = 0; k < a->n_partners && n_prim < 1 + PARTNERS_MAX; k++) {
+        dc_track_report o = at(&a->partners[k], a->now_s);
+        prim[n_prim++] = coarse_of(own, &o);
+    }
+    return n_prim;
+}
+
+/* How far the intruder and own's advised conflicts are to be missed: the
+ * protected radius grown by the cell's half-diagonal (so that it holds
+ * wherever in its cell each is), and 5 %. */
+static double want_m(const dc_tactical_params *p)
+{
+    return (p->h_m + 0.5 * DC__ALERT_CELL_DEG * M_PER_DEG * M_SQRT2) * 1.05;
+}
+
 void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisory *out)
 {
     double now_s = a->now_s, t_in_s = a->t_in_s;
@@ -284,14 +311,8 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
      * up; the other side is dearer then, taken only when MVP's side cannot
      * clear own's conflicts. */
     coarse prim[1 + PARTNERS_MAX], near[NEAR_MAX];
-    size_t n_prim = 1, n_near = nearby(p, a, near);
-    prim[0] = coarse_of(&own, &in);
-    for (size_t k = 0; k < a->n_partners && n_prim < 1 + PARTNERS_MAX; k++) {
-        dc_track_report o = at(&a->partners[k], now_s);
-        prim[n_prim++] = coarse_of(&own, &o);
-    }
-    double half_diag = 0.5 * DC__ALERT_CELL_DEG * M_PER_DEG * M_SQRT2;
-    double want = (p->h_m + half_diag) * 1.05, tc = 0, track = own.track_deg;
+    size_t n_prim = primaries(a, &own, prim), n_near = nearby(p, a, near);
+    double want = want_m(p), tc = 0, track = own.track_deg;
     out->kind = DC__ADVISE_ALTITUDE;
     if (own.ground_speed_mps >= 1.0) {
         double side = coop_side(ce, cn, &own, &in), best = INFINITY, best_turn = side * 10.0;
@@ -331,4 +352,60 @@ void dc__advise(const dc_tactical_params *p, const dc__advise_in *a, dc__advisor
         else
             out->altitude_m = fmin(floor((ic - margin) / step) * step, own.alt_m - step);
     }
+}
+
+/* ---- revisions (docs/alerts.md "Revised advisories") ---- */
+
+/* What flying advisory v from own's state costs against prim and near. */
+static double flown_cost(const dc_tactical_params *p, const dc_track_report *own,
+                         const dc__advisory *v, const coarse *prim, size_t n_prim,
+                         const coarse *near, size_t n_near)
+{
+    dc_track_report o = *own;
+    double track = own->track_deg;
+    if (v->kind == DC__ADVISE_HEADING) {
+        track = v->heading_deg;
+    } else {
+        o.alt_m = v->altitude_m;
+        o.vertical_rate_mps = 0;
+    }
+    return cost(p, &o, track, prim, n_prim, want_m(p), near, n_near);
+}
+
+static int same_manoeuvre(const dc__advisory *x, const dc__advisory *y)
+{
+    if (x->kind != y->kind)
+        return 0;
+    if (x->kind == DC__ADVISE_HEADING)
+        return fabs(fmod(x->heading_deg - y->heading_deg + 540.0, 360.0) - 180.0) < 10.0;
+    return fabs(x->altitude_m - y->altitude_m) < 150.0;
+}
+
+int dc__revise_due(const dc__advised *o, double now_s)
+{
+    return o->revisions < DC__REVISE_MAX && now_s >= o->next_check_s &&
+           now_s - o->track_sent_s >= DC__REVISE_EVERY_S;
+}
+
+int dc__advise_revise(const dc_tactical_params *p, const dc__advise_in *a, dc__advised *o,
+                      dc__advisory *out)
+{
+    dc_track_report own = at(a->own, a->now_s);
+    coarse prim[1 + PARTNERS_MAX], near[NEAR_MAX];
+    /* The intruder alone first: while the manoeuvre flown clears it on the
+     * coarse picture, there is nothing to revise (and nothing more to
+     * compute). */
+    size_t n_prim = primaries(a, &own, prim);
+    if (flown_cost(p, &own, &o->adv, prim, 1, NULL, 0) < PRIMARY_COST)
+        return 0;
+    o->next_check_s = a->now_s + DC__REVISE_RECHECK_S;
+    size_t n_near = nearby(p, a, near);
+    double before = flown_cost(p, &own, &o->adv, prim, n_prim, near, n_near);
+    dc__advise(p, a, out);
+    double after = flown_cost(p, &own, out, prim, n_prim, near, n_near);
+    if (after > before - DC__REVISE_GAIN * PRIMARY_COST || same_manoeuvre(out, &o->adv))
+        return 0;
+    o->adv = *out;
+    o->revisions++;
+    return 1;
 }

@@ -56,7 +56,7 @@ typedef struct dc__monitor_metrics {
     _Atomic unsigned long passes, pass_us_sum, pass_us_last, pass_us_max, ingest_us_last;
     _Atomic unsigned long tick_us_last, tick_us_max, events_us_max;
     _Atomic unsigned long live_tracks, conflicts, tick_overruns, over_quota;
-    _Atomic unsigned long raised, cleared, nonconforming, conforming;
+    _Atomic unsigned long raised, cleared, revised, nonconforming, conforming;
     _Atomic unsigned long streams, streams_dropped, alert_records;
 } dc__monitor_metrics;
 

@@ -210,6 +210,19 @@ static size_t partners_of(dc__monitor *m, const side *me, const side *other, dc_
     return k;
 }
 
+/* Advisory a went to o's own track at now_s: it is the one flown, what
+ * each of that track's open alerts is checked against, and none of them is
+ * revised within DC__REVISE_EVERY_S of it. */
+static void advised_at(dc__monitor_tick *t, open_adv *o, const dc__advisory *a, double now_s)
+{
+    for (size_t i = 0; i < t->n_adv; i++)
+        if (t->adv[i].to == o->to && !strcmp(t->adv[i].otrack, o->otrack)) {
+            t->adv[i].rev.adv = *a;
+            t->adv[i].rev.track_sent_s = now_s;
+        }
+    o->rev.next_check_s = now_s + DC__REVISE_EVERY_S;
+}
+
 /* The blind record for own side `me` of a pair alert: an advisory. */
 static void operator_record(dc__monitor *m, const event *ev, const char *ref, const side *me,
                             const side *other)
@@ -226,11 +239,14 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
         if (dc__grow((void **)&t->adv, &t->cap_adv, t->n_adv + 1, sizeof *t->adv))
             return;
         open_adv *o = &t->adv[t->n_adv++];
+        memset(o, 0, sizeof *o);
         o->to = me->op;
         o->iop = other->op;
         snprintf(o->itrack, sizeof o->itrack, "%s", other->track);
         snprintf(o->otrack, sizeof o->otrack, "%s", me->track);
         memcpy(o->ref, ref, sizeof o->ref);
+        o->side_up = me == &ev->a ? ev->a_up : !ev->a_up;
+        o->cooperative = side_counts(other) && other->known && !other->is_authority;
     } else if (at_i != (size_t)-1) {
         t->adv[at_i] = t->adv[--t->n_adv];
     } else if (!ev->ref[0]) {
@@ -248,20 +264,66 @@ static void operator_record(dc__monitor *m, const event *ev, const char *ref, co
         own.track_id = me->track;
         intr.operator_number = other->op;
         intr.track_id = other->track;
-        dc__advise_in in = {&own,
-                            &intr,
-                            partners,
-                            partners_of(m, me, other, partners, 16),
-                            t->traffic,
-                            ev->time_s,
-                            ev->c.t_in_s,
-                            me == &ev->a ? ev->a_up : !ev->a_up,
-                            side_counts(other) && other->known && !other->is_authority};
+        open_adv *o = &t->adv[t->n_adv - 1];
+        dc__advise_in in = {
+            &own,          &intr,      partners,     partners_of(m, me, other, partners, 16),
+            t->traffic,    ev->time_s, ev->c.t_in_s, o->side_up,
+            o->cooperative};
         dc__advise(&m->s->cfg.tactical, &in, &a);
+        advised_at(t, o, &a, ev->time_s);
         dc__advisory_json(&b, &a);
         dc__buf_fmt(&b, ",\"los_now\":%s", ev->c.los_now ? "true" : "false");
     }
     queue(m, me->op, take(&b));
+}
+
+/* Revised advisories (docs/alerts.md): each open advisory whose bounds
+ * allow it is looked at again from the same inputs as its raise (own's
+ * exact report, the coarse picture of the intruder, own's other advised
+ * conflicts and the traffic), both tracks still live and plausible and
+ * the pair still predicted to lose separation. */
+void dc__revise_records(dc__monitor *m, double now_s)
+{
+    dc__monitor_tick *t = m->tick;
+    const dc_tactical_params *p = &m->s->cfg.tactical;
+    for (size_t i = 0; m->table && i < t->n_adv; i++) {
+        open_adv *o = &t->adv[i];
+        dc_track_report own, intr, partners[16];
+        dc_tactical_conflict c;
+        if (!dc__revise_due(&o->rev, now_s) ||
+            dc_tactical_track_get(m->table, o->to, o->otrack, &own) != DC_OK ||
+            dc_tactical_track_get(m->table, o->iop, o->itrack, &intr) != DC_OK ||
+            !dc_tactical_track_plausible(m->table, o->to, o->otrack) ||
+            !dc_tactical_track_plausible(m->table, o->iop, o->itrack))
+            continue;
+        dc_track_report own_now = dc__report_at(&own, now_s), in_now = dc__report_at(&intr, now_s);
+        if (!dc_tactical_pair(p, &own_now, &in_now, &c))
+            continue; /* its clear is on the way */
+        side me = {0}, other = {0};
+        me.op = o->to;
+        snprintf(me.track, sizeof me.track, "%s", o->otrack);
+        snprintf(me.operation, sizeof me.operation, "%s", own.operation_id ? own.operation_id : "");
+        other.op = o->iop;
+        snprintf(other.track, sizeof other.track, "%s", o->itrack);
+        if (!t->traffic || t->traffic_pass != t->pass)
+            dc__tick_traffic(m);
+        dc__advise_in in = {
+            &own,          &intr, partners, partners_of(m, &me, &other, partners, 16),
+            t->traffic,    now_s, c.t_in_s, o->side_up,
+            o->cooperative};
+        dc__advisory a;
+        if (!dc__advise_revise(p, &in, &o->rev, &a))
+            continue;
+        advised_at(t, o, &a, now_s);
+        dc__buf b = {0};
+        head(&b, "revised", o->ref, now_s);
+        own_track(&b, &me);
+        dc__buf_fmt(&b, ",\"revision\":%u", o->rev.revisions);
+        dc__advisory_json(&b, &a);
+        dc__buf_fmt(&b, ",\"los_now\":%s", c.los_now ? "true" : "false");
+        queue(m, o->to, take(&b));
+        atomic_fetch_add(&m->m.revised, 1);
+    }
 }
 
 /* A feed track tied to an operation (modes:<address>) and the unknown

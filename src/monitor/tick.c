@@ -240,6 +240,18 @@ static uint64_t keyed(const dc_server *s, const event *ev)
 
 static void seed_one(void *ctx, const dc_track_report *r);
 
+void dc__tick_traffic(dc__monitor *m)
+{
+    dc__monitor_tick *t = m->tick;
+    if (!t->traffic && !(t->traffic = dc_calloc(1, sizeof *t->traffic)))
+        return;
+    t->n_seed = 0;
+    dc_tactical_each(m->table, seed_one, t);
+    if (dc__traffic_set(t->traffic, t->seed, t->n_seed))
+        t->traffic->n = 0;
+    t->traffic_pass = t->pass;
+}
+
 static void process_events(dc__monitor *m)
 {
     dc__monitor_tick *t = m->tick;
@@ -295,12 +307,8 @@ static void process_events(dc__monitor *m)
     }
     /* The advisories' traffic picture: every live track (borrowed from the
      * table until the next ingest). */
-    if (n_raised && (t->traffic || (t->traffic = dc_calloc(1, sizeof *t->traffic)))) {
-        t->n_seed = 0;
-        dc_tactical_each(m->table, seed_one, t);
-        if (dc__traffic_set(t->traffic, t->seed, t->n_seed))
-            t->traffic->n = 0;
-    }
+    if (n_raised)
+        dc__tick_traffic(m);
     raise_key *order = n_raised ? dc_malloc(n_raised * sizeof *order) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < t->n_ev; i++) {
@@ -322,8 +330,6 @@ static void process_events(dc__monitor *m)
         dc_free(order);
     }
     t->n_ev = 0;
-    dc__alerts_append(m, t->out, t->n_out);
-    t->n_out = 0;
 }
 
 /* ---- the tick ---- */
@@ -435,6 +441,10 @@ static void tick(dc__monitor *m)
     if (t->n_inh)
         dc__inherit_step(m, now_s);
     process_events(m);
+    dc__revise_records(m, now_s);
+    if (t->n_out)
+        dc__alerts_append(m, t->out, t->n_out);
+    t->n_out = 0;
     /* Operations whose window has passed end by themselves, on this tick
      * (the lease holder's, on a shared store). */
     dc__windows_sweep(m->s, (int64_t)now_s);
@@ -651,10 +661,11 @@ void dc__monitor_metrics_render(dc_server *s, dc__buf *b)
                 "# TYPE deconflict_alerts_total counter\n"
                 "deconflict_alerts_total{kind=\"raised\"} %lu\n"
                 "deconflict_alerts_total{kind=\"cleared\"} %lu\n"
+                "deconflict_alerts_total{kind=\"revised\"} %lu\n"
                 "deconflict_alerts_total{kind=\"nonconforming\"} %lu\n"
                 "deconflict_alerts_total{kind=\"conforming\"} %lu\n",
-                atomic_load(&x->raised), atomic_load(&x->cleared), atomic_load(&x->nonconforming),
-                atomic_load(&x->conforming));
+                atomic_load(&x->raised), atomic_load(&x->cleared), atomic_load(&x->revised),
+                atomic_load(&x->nonconforming), atomic_load(&x->conforming));
     dc__buf_fmt(b,
                 "# TYPE deconflict_alert_records_total counter\n"
                 "deconflict_alert_records_total %lu\n"

@@ -96,6 +96,11 @@ void dc_pilot_init(dc_pilot *p, const dc_pilot_state *plan)
 void dc_pilot_advise(dc_pilot *p, const dc_pilot_advisory *a, double now_s)
 {
     p->open++;
+    dc_pilot_revise(p, a, now_s);
+}
+
+void dc_pilot_revise(dc_pilot *p, const dc_pilot_advisory *a, double now_s)
+{
     p->advisories++;
     p->cmd = *a;
     if (p->mode != DC_PILOT_ADVISORY || now_s + a->hold_s > p->hold_until_s)

@@ -249,6 +249,15 @@ dc_status dc_tactical_track_get(const dc_tactical *t, uint32_t operator_number,
     return DC_OK;
 }
 
+int dc_tactical_track_plausible(const dc_tactical *t, uint32_t operator_number,
+                                const char *track_id)
+{
+    if (!t->map_cap)
+        return 0;
+    size_t mi = map_find(t, key_hash(operator_number, track_id), operator_number, track_id);
+    return t->map[mi].full && !t->slots[t->map[mi].slot].implausible;
+}
+
 void dc_tactical_each(const dc_tactical *t, void (*fn)(void *ctx, const dc_track_report *r),
                       void *ctx)
 {

@@ -116,6 +116,11 @@ def test_radar_attack_is_held_to_the_cell_bound(srv):
     assert all(not x["track_id"].startswith("F") for x in alerts(victim))
     # At most 2 own tracks hold an advisory on the one intruder.
     assert len(got) <= 2, got
+    # A revised advisory (docs/alerts.md) goes to those tracks only, and its
+    # picture is one more constraint of the same kind.
+    revised = [x for x in alerts(attacker) if x["kind"] == "revised"]
+    assert {x["track_id"] for x in revised} <= {x["track_id"] for x in got}, revised
+    got = got + revised
 
     # The attacker's best estimate from everything disclosed.
     cands = []

@@ -42,6 +42,11 @@ static int teardown(void **state)
         dc_free(f->t.out[i].body);
     dc_free(f->t.out);
     dc_free(f->t.adv);
+    if (f->t.traffic)
+        dc__traffic_free(f->t.traffic);
+    dc_free(f->t.traffic);
+    dc_free(f->t.seed);
+    dc_tactical_free(f->m.table);
     free(f);
     return 0;
 }
@@ -336,6 +341,135 @@ static void test_advisory_resolves(void **state)
     check_resolves(own, in);
 }
 
+/* ---- revised advisories ---- */
+
+#define T0 1893492000.0
+
+/* Own (COAL11) at pos flying track_deg, and the intruder (IRN22) 30 km
+ * dead ahead of it, head-on: whatever own was advised, it does not clear. */
+static void head_on(fixture *f, double t_s, double lat, double lon, double track_deg)
+{
+    double d = 30000.0 / 111195.0;
+    dc_track_report r[2] = {{2, "COAL11", t_s, lat, lon, 5000, 200, track_deg, 0, "op_c1"},
+                            {3, "IRN22", t_s, lat + d * cos(track_deg * M_PI / 180),
+                             lon + d * sin(track_deg * M_PI / 180) / cos(lat * M_PI / 180), 5000,
+                             200, fmod(track_deg + 180, 360), 0, "op_i1"}};
+    assert_int_equal(dc_tactical_ingest(f->m.table, r, 2, NULL, NULL), DC_OK);
+    assert_int_equal(dc_tactical_pass(f->m.table, t_s, DC_TAC_BRUTE_FORCE, NULL), DC_OK);
+    f->t.pass++;
+}
+
+/* The records to COAL11's operator from index from on, of kind. */
+static size_t own_records(const fixture *f, size_t from, const char *kind, json_t **last)
+{
+    size_t n = 0;
+    for (size_t i = from; i < f->t.n_out; i++) {
+        uint32_t to;
+        json_t *j = record(f, i, &to);
+        if (to == 2 && !strcmp(json_string_value(json_object_get(j, "kind")), kind)) {
+            n++;
+            json_decref(*last);
+            *last = json_incref(j);
+        }
+        json_decref(j);
+    }
+    return n;
+}
+
+static double heading_of(const json_t *rec)
+{
+    return json_number_value(json_object_get(json_object_get(rec, "advisory"), "heading_deg"));
+}
+
+/* An open alert whose advised heading no longer clears (the intruder
+ * turned onto own's new path) gets a revised advisory under the same
+ * alert reference; a track gets at most one advisory per
+ * DC__REVISE_EVERY_S and an alert at most DC__REVISE_MAX revisions. */
+static void test_advisory_revised(void **state)
+{
+    fixture *f = *state;
+    dc_tactical_params p = DC_TACTICAL_PARAMS_DEFAULT;
+    p.max_speed_mps = p.max_climb_mps = 0; /* the intruder jumps onto own's path */
+    f->m.table = dc_tactical_new(&p);
+    f->s.cfg.tactical = p;
+    head_on(f, T0, 34.0, 45.0, 90);
+    size_t n;
+    const dc_tactical_conflict *c = dc_tactical_conflicts(f->m.table, &n);
+    assert_int_equal(n, 1);
+    event ev = pair_event(DC_TAC_ALERT_RAISED);
+    ev.time_s = T0;
+    ev.c = *c;
+    memset(&ev.c.a, 0, sizeof ev.c.a);
+    memset(&ev.c.b, 0, sizeof ev.c.b);
+    side *sides[2] = {&ev.a, &ev.b};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(
+            dc_tactical_track_get(f->m.table, sides[k]->op, sides[k]->track, &sides[k]->pos),
+            DC_OK);
+        sides[k]->pos.track_id = sides[k]->pos.operation_id = NULL;
+    }
+    dc__pair_records(&f->m, &ev);
+    json_t *raised = NULL, *rev = NULL;
+    assert_int_equal(own_records(f, 0, "raised", &raised), 1);
+    const char *ref = json_string_value(json_object_get(raised, "alert"));
+    double heading = heading_of(raised);
+    assert_true(fabs(heading - 90) >= 10);
+
+    /* Still open and unchanged right after the raise: nothing is revised
+     * (the advised heading clears a head-on intruder). */
+    size_t mark = f->t.n_out;
+    head_on(f, T0 + 1, 34.0, 45.0, 90);
+    dc__revise_records(&f->m, T0 + 1);
+    assert_int_equal(own_records(f, mark, "revised", &rev), 0);
+
+    /* Own flew the advisory; the intruder turned head-on to it again. */
+    double t = T0 + DC__REVISE_EVERY_S;
+    for (unsigned k = 1; k <= DC__REVISE_MAX; k++) {
+        mark = f->t.n_out;
+        head_on(f, t - 1, 34.02, 45.05, heading);
+        dc__revise_records(&f->m, t - 1); /* within the bound: not yet */
+        assert_int_equal(own_records(f, mark, "revised", &rev), 0);
+        head_on(f, t, 34.02, 45.05, heading);
+        dc__revise_records(&f->m, t);
+        assert_int_equal(own_records(f, mark, "revised", &rev), 1);
+        assert_string_equal(json_string_value(json_object_get(rev, "alert")), ref);
+        assert_string_equal(json_string_value(json_object_get(rev, "track_id")), "COAL11");
+        assert_string_equal(json_string_value(json_object_get(rev, "operation_id")), "op_c1");
+        assert_int_equal(json_integer_value(json_object_get(rev, "revision")), k);
+        assert_non_null(json_object_get(json_object_get(rev, "intruder"), "distance_band"));
+        assert_non_null(json_object_get(rev, "t_los_s"));
+        double h = heading_of(rev);
+        assert_true(fabs(fmod(h - heading + 540, 360) - 180) >= 10);
+        /* The revised heading clears what the old one did not. */
+        dc_track_report own, in;
+        assert_int_equal(dc_tactical_track_get(f->m.table, 2, "COAL11", &own), DC_OK);
+        assert_int_equal(dc_tactical_track_get(f->m.table, 3, "IRN22", &in), DC_OK);
+        assert_int_equal(dc_tactical_pair(&p, &own, &in, NULL), 1);
+        own.track_deg = h;
+        assert_int_equal(dc_tactical_pair(&p, &own, &in, NULL), 0);
+        /* Nothing names or places the other side. */
+        for (size_t i = mark; i < f->t.n_out; i++)
+            if (f->t.out[i].to == 2) {
+                assert_null(strstr(f->t.out[i].body, "IRN22"));
+                assert_null(strstr(f->t.out[i].body, "iran"));
+                assert_null(strstr(f->t.out[i].body, "\"lat\""));
+            }
+        heading = h;
+        t += DC__REVISE_EVERY_S;
+    }
+    /* DC__REVISE_MAX revisions: the alert gets no more, however long it
+     * stays open. */
+    for (int k = 0; k < 3; k++, t += DC__REVISE_EVERY_S) {
+        mark = f->t.n_out;
+        head_on(f, t, 34.02, 45.05, heading);
+        dc__revise_records(&f->m, t);
+        assert_int_equal(own_records(f, mark, "revised", &rev), 0);
+    }
+    assert_true(atomic_load(&f->m.m.revised) >= DC__REVISE_MAX);
+    json_decref(raised);
+    json_decref(rev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stationary_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formation_pair, setup, teardown),
         cmocka_unit_test(test_advisory_resolves),
+        cmocka_unit_test_setup_teardown(test_advisory_revised, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

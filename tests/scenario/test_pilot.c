@@ -110,12 +110,39 @@ static void test_level_change(void **state)
     assert_true(fabs(p.s.alt_m - 9000.0) < 1e-6);
 }
 
+/* A revised advisory is flown at once (the newest), its hold counted from
+ * the revision; the alert still counts once: one clear ends it. */
+static void test_revised(void **state)
+{
+    (void)state;
+    dc_pilot p;
+    start(&p, (dc_pilot_advisory){DC_PILOT_TURN, 150.0, 0.0, 60.0});
+    double t = T0;
+    for (int i = 1; i <= 30; i++)
+        step(&p, t = T0 + i);
+    assert_true(angle_diff(p.s.track_deg, 150.0) < 1e-9);
+    dc_pilot_revise(&p, &(dc_pilot_advisory){DC_PILOT_TURN, 180.0, 0.0, 90.0}, t);
+    assert_int_equal(p.open, 1);
+    for (int i = 1; i <= 10; i++)
+        step(&p, t += 1);
+    assert_true(angle_diff(p.s.track_deg, 180.0) < 1e-9); /* 30 degrees in 10 s */
+    dc_pilot_cleared(&p);
+    for (int i = 11; i < 90; i++) { /* held for the revision's hold_s */
+        step(&p, t += 1);
+        assert_int_equal(p.mode, DC_PILOT_ADVISORY);
+    }
+    for (int i = 0; i < 1200 && p.mode != DC_PILOT_PLAN; i++)
+        step(&p, t += 1);
+    assert_int_equal(p.mode, DC_PILOT_PLAN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_on_plan_is_the_plan),
         cmocka_unit_test(test_turn_hold_rejoin),
         cmocka_unit_test(test_level_change),
+        cmocka_unit_test(test_revised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

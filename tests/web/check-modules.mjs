@@ -50,6 +50,12 @@ const at = Date.parse(t(12)) / 1000;
 check(!book.expire(at + 59) && book.list(true).length === 2, 'a probing alert is active within its window');
 check(book.expire(at + 60) && book.list(true).length === 1, 'and ends with it');
 check(!book.apply({ seq: 8, kind: 'something_new', time: t(13) }), 'an unknown kind is not folded in');
+book.apply({ seq: 9, kind: 'revised', alert: 'al_b', time: t(14), track_id: 'HAWK1', intruder: {}, revision: 1 });
+const rev = book.list(true).find((e) => e.key === 'al_b');
+check(rev && rev.raised.seq === 2 && rev.revised.seq === 9 && book.list(true).length === 1,
+  'a revised advisory joins its open alert (the raise kept, one entry)');
+book.apply({ seq: 10, kind: 'cleared', alert: 'al_b', time: t(15), track_id: 'HAWK1' });
+check(!book.list(true).some((e) => e.key === 'al_b'), 'the clear ends the revised alert');
 
 const text = ': deconflict alerts\r\nretry: 2000\r\n\r\nid: 1\r\ndata: {"seq":1}\r\n\r\n: heartbeat\n\nid: 2\ndata: {"seq":\ndata: 2}\n\n';
 const bytes = new TextEncoder().encode(text);

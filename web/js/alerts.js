@@ -11,10 +11,12 @@ const KEEP = 500; /* entries kept; the oldest inactive ones go first */
 /**
  * @typedef {{key: string, kind: 'pair'|'conformance'|'probing', active: boolean,
  *            raised: import('./api.js').AlertRecord|null,
+ *            revised: import('./api.js').AlertRecord|null,
  *            ended: import('./api.js').AlertRecord|null,
  *            t: number, tEnd: number}} AlertEntry
  *   raised: the record that raised it (null when only its end was kept by
- *   the server); ended: the clear or conforming record; t, tEnd: seconds UTC
+ *   the server); revised: the newest revised advisory of an open pair alert
+ *   (null when none); ended: the clear or conforming record; t, tEnd: seconds UTC
  *   (tEnd: when it ended, or for probing when it will).
  */
 
@@ -22,6 +24,8 @@ function keyOf(rec) {
   switch (rec.kind) {
     case 'raised': case 'cleared':
       return { kind: 'pair', key: rec.alert, raise: rec.kind === 'raised' };
+    case 'revised':
+      return { kind: 'pair', key: rec.alert, raise: false, revise: true };
     case 'nonconforming': case 'conforming':
       return {
         kind: 'conformance', raise: rec.kind === 'nonconforming',
@@ -49,13 +53,19 @@ export class AlertBook {
     const t = seconds(rec.time);
     let e = this.entries.get(k.key);
     if (!e) {
-      e = { key: k.key, kind: k.kind, active: false, raised: null, ended: null, t, tEnd: 0 };
+      e = { key: k.key, kind: k.kind, active: false, raised: null, revised: null, ended: null, t, tEnd: 0 };
       this.entries.set(k.key, e);
       this.order.unshift(k.key);
       this.trim();
     }
-    if (k.raise) {
+    if (k.revise) {
+      /* A newer advisory for an open alert (its raise may be gone from the
+       * server's ring: the revision stands in for it). */
+      if (e.raised) e.revised = rec;
+      else { e.raised = rec; e.active = true; e.t = t; }
+    } else if (k.raise) {
       e.raised = rec;
+      e.revised = null;
       e.ended = null;
       e.active = true;
       e.t = t;

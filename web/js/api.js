@@ -35,16 +35,16 @@
  *            heading_deg?: number, altitude_m?: number, hold_s?: number}} Advisory
  * @typedef {{operator: OperatorRef|null, track_id: string, operation_id: string|null,
  *            position?: TrackReport}} AlertSide
- * @typedef {{seq: number, kind: 'raised'|'cleared'|'nonconforming'|'conforming'|'probing',
+ * @typedef {{seq: number, kind: 'raised'|'revised'|'cleared'|'nonconforming'|'conforming'|'probing',
  *            alert?: string, time: string,
  *            track_id?: string, operation_id?: string, operation_state?: OperationState,
- *            intruder?: Intruder, advisory?: Advisory, t_los_s?: number,
+ *            intruder?: Intruder, advisory?: Advisory, t_los_s?: number, revision?: number,
  *            t_in_s?: number, los_now?: boolean,
  *            a?: AlertSide, b?: AlertSide, t_out_s?: number, t_cpa_s?: number, d_cpa_m?: number,
  *            seen_by_a?: Relative, seen_by_b?: Relative, operator?: OperatorRef,
  *            area?: number[], rejections?: number, window_s?: number}} AlertRecord
  *   An operator's records: track_id, operation_id, intruder, t_los_s, advisory, los_now
- *   (OperatorAlert). The authority's: a, b, t_*, d_cpa_m, seen_by_* for pairs;
+ *   (OperatorAlert); a revised one replaces its alert's advisory (revision 1..3). The authority's: a, b, t_*, d_cpa_m, seen_by_* for pairs;
  *   operator, track_id, operation_id for conformance; operator, area (lon/lat
  *   box), rejections, window_s for probing. `alert` is the same for a raise
  *   and its clear (pair alerts only).

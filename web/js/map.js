@@ -410,8 +410,8 @@ function drawAlerts() {
       ctx.arc(other.x, other.y, 12, 0, 2 * Math.PI);
       ctx.moveTo(own.x, own.y);
       ctx.lineTo(other.x, other.y);
-    } else if (a.intruder && a.intruder.sector) {
-      const b = SECTOR_DEG[a.intruder.sector] * DEG, L = 30;
+    } else if ((e.revised || a).intruder && (e.revised || a).intruder.sector) {
+      const b = SECTOR_DEG[(e.revised || a).intruder.sector] * DEG, L = 30; /* the newest picture */
       ctx.moveTo(own.x + 12 * Math.sin(b), own.y - 12 * Math.cos(b));
       ctx.lineTo(own.x + L * Math.sin(b), own.y - L * Math.cos(b));
     }

@@ -42,12 +42,13 @@ function alertLines(e) {
     const c = e.ended;
     lines.push('Predicted loss of separation: ' + (c.a ? sideName(c.a) + ' \u2194 ' + sideName(c.b) : 'own ' + c.track_id));
   } else if (a.intruder) {
-    const rel = a.intruder;
+    /* The newest advisory: a revision's picture and manoeuvre replace the raise's. */
+    const r = e.revised || a, tr = e.revised ? seconds(r.time) : e.t, rel = r.intruder;
     lines.push('Predicted loss of separation: own ' + a.track_id);
     lines.push('intruder ' + (rel.sector || 'close') + ', ' + rel.distance_band + ', ' + rel.vertical);
-    lines.push((live ? 'loss in ' : 'loss was predicted in ') + cd(e.t + a.t_los_s, a.t_los_s, live) + (a.los_now ? ', LOSS NOW' : ''));
-    const v = a.advisory || {};
-    lines.push('advisory: ' + (v.maneuver === 'turn'
+    lines.push((live ? 'loss in ' : 'loss was predicted in ') + cd(tr + r.t_los_s, r.t_los_s, live) + (r.los_now ? ', LOSS NOW' : ''));
+    const v = r.advisory || {};
+    lines.push((r.kind === 'revised' ? 'revised advisory (' + r.revision + '): ' : 'advisory: ') + (v.maneuver === 'turn'
       ? 'turn ' + v.direction + ' ' + v.turn_deg + '\u00b0 to ' + v.heading_deg + '\u00b0'
       : v.maneuver + ' to ' + fl(v.altitude_m) + ' (' + mft(v.altitude_m) + ')'));
   } else {
